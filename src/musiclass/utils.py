@@ -1,0 +1,92 @@
+"""Small helpers shared across stages: atomic writes, stable hashes, seeded generators."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+
+def stable_json(obj: Any) -> str:
+    """JSON with sorted keys and no whitespace: equal objects give equal strings."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if isinstance(obj, tuple):
+        return list(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item"):  # NumPy scalars
+        return obj.item()
+    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+
+
+def config_hash(obj: Any, length: int = 12) -> str:
+    """Short SHA-256 of the canonical JSON form of ``obj``."""
+    return hashlib.sha256(stable_json(obj).encode()).hexdigest()[:length]
+
+
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path in the same folder; rename it onto ``path`` only on success.
+
+    A reader therefore sees either no file or the complete file, never half of one, even if the
+    process is killed mid-write. ``suffix`` keeps an extension that a writer insists on (NumPy's
+    ``savez`` appends ``.npz`` to names that lack it).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = suffix if suffix is not None else path.suffix
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600 files; give the usual permissions
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, newline: str | None = None) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline=newline) as f:
+            f.write(text)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def write_csv_atomic(df, path: str | os.PathLike, **kwargs) -> None:
+    """Write a DataFrame as CSV, atomically, with LF line ends and no index unless asked."""
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("lineterminator", "\n")
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, **kwargs)
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe, collision-free rendering of an identifier."""
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+    if keep != text or keep.startswith("."):
+        keep = f"{keep.lstrip('.')}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
+    return keep
