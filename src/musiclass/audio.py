@@ -1,0 +1,145 @@
+"""Audio decoding: one module, one error type.
+
+Every format libsndfile reads (WAV, AU, FLAC, OGG/Vorbis, MP3, ...) is decoded through
+:mod:`soundfile`; no ffmpeg or audioread is needed. Channels are averaged to mono with
+:func:`librosa.to_mono` and the signal is resampled with :func:`librosa.resample` (``soxr_hq``),
+so :func:`load` returns exactly what ``librosa.load(path, sr=sr)`` returns for the same file.
+
+Anything unusable raises :class:`~musiclass.errors.AudioError` naming the file and the reason:
+missing, undecodable, empty, non-finite samples, silent, or shorter than asked.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+
+from .errors import AudioError
+
+#: a signal whose peak stays below this amplitude (-80 dBFS) counts as silent
+SILENCE_PEAK = 1e-4
+
+#: extensions the dataset indexers treat as audio
+AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".snd")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the file header says, without decoding the samples."""
+
+    path: str
+    sample_rate: int
+    frames: int
+    channels: int
+    format: str
+
+    @property
+    def duration(self) -> float:
+        """Duration in seconds (0 when the header does not know the length)."""
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def info(path: str | os.PathLike) -> AudioInfo:
+    """Read the header of an audio file. Raises :class:`AudioError` when it cannot."""
+    path = Path(path)
+    _check_exists(path)
+    try:
+        i = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(path, f"cannot read audio header ({_reason(exc)})") from None
+    frames = int(i.frames) if 0 <= i.frames < 2**62 else 0  # some MP3 headers report junk
+    return AudioInfo(str(path), int(i.samplerate), frames, int(i.channels), str(i.format))
+
+
+def load(
+    path: str | os.PathLike,
+    sr: int | None = 22050,
+    *,
+    mono: bool = True,
+    offset: float = 0.0,
+    duration: float | None = None,
+    min_duration: float = 0.0,
+    check_silence: bool = True,
+    res_type: str = "soxr_hq",
+) -> tuple[np.ndarray, int]:
+    """Decode an audio file to float32 samples in [-1, 1].
+
+    Parameters
+    ----------
+    path : file to read.
+    sr : target sample rate in Hz; ``None`` keeps the file's own rate.
+    mono : average the channels (``librosa.to_mono``). When False the result has shape
+        ``(channels, samples)``.
+    offset, duration : the part to read, in seconds (``duration=None``: to the end).
+    min_duration : the decoded part must last at least this many seconds.
+    check_silence : reject a signal whose peak is below ``SILENCE_PEAK`` (-80 dBFS).
+    res_type : resampler passed to :func:`librosa.resample`.
+
+    Returns
+    -------
+    (y, sr) : ``y`` float32 of shape ``(samples,)`` (or ``(channels, samples)``), and the rate.
+
+    Raises
+    ------
+    AudioError : naming the file and the reason.
+    """
+    path = Path(path)
+    _check_exists(path)
+    if offset < 0 or (duration is not None and duration <= 0):
+        raise AudioError(path, f"invalid offset/duration ({offset}, {duration})")
+    try:
+        with sf.SoundFile(str(path)) as f:
+            native_sr = int(f.samplerate)
+            if offset:
+                start = int(round(offset * native_sr))
+                if f.seekable():
+                    f.seek(min(start, f.frames) if f.frames > 0 else start)
+                else:  # pragma: no cover - libsndfile seeks every format we index
+                    f.read(start, dtype="float32")
+            frames = -1 if duration is None else int(round(duration * native_sr))
+            data = f.read(frames=frames, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(path, f"cannot decode audio ({_reason(exc)})") from None
+    except MemoryError:
+        raise AudioError(path, "file too large to decode in memory") from None
+
+    y = data.T  # (channels, samples)
+    if y.shape[1] == 0:
+        raise AudioError(path, "no audio samples (empty file or offset past the end)")
+    if not np.all(np.isfinite(y)):
+        raise AudioError(path, "contains NaN or infinite sample values")
+    if mono:
+        y = librosa.to_mono(y) if y.shape[0] > 1 else y[0]
+    if sr is not None and sr != native_sr:
+        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type=res_type)
+    out_sr = native_sr if sr is None else int(sr)
+    y = np.ascontiguousarray(y, dtype=np.float32)
+
+    seconds = y.shape[-1] / out_sr
+    if seconds < min_duration:
+        raise AudioError(path, f"too short: {seconds:.2f} s of audio, at least {min_duration:.2f} s needed")
+    if check_silence and float(np.max(np.abs(y))) < SILENCE_PEAK:
+        raise AudioError(path, "silent (peak amplitude below -80 dBFS)")
+    return y, out_sr
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise AudioError(path, "file not found")
+    if not path.is_file():
+        raise AudioError(path, "not a regular file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "empty file (0 bytes)")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # libsndfile messages repeat the path; keep only its explanation
+    if "Error opening" in text and ":" in text:
+        text = text.rsplit(":", 1)[-1].strip()
+    return text or type(exc).__name__
