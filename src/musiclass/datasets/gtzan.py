@@ -1,0 +1,331 @@
+"""GTZAN genre collection: index the audio tree, and apply the published track splits.
+
+GTZAN (Tzanetakis & Cook, 2002) is 1000 clips of about 30 s, 10 genres x 100, 22,050 Hz mono
+16-bit. It circulates in several forms; :func:`index` accepts all of them::
+
+    <root>/genres/<genre>/<genre>.NNNNN.au                  original tarball (mirdata ``gtzan_genre``)
+    <root>/genres_original/<genre>/<genre>.NNNNN.wav        Kaggle copy
+    <root>/Data/genres_original/<genre>/<genre>.NNNNN.wav   Kaggle copy, unzipped as a whole
+    <root>/<genre>/<genre>.NNNNN.{au,wav}                   the genre folders directly under root
+
+``.flac``, ``.ogg`` and ``.mp3`` copies with the same names are accepted too. ``NNNNN`` is the clip
+number, ``00000`` to ``00099`` in the canonical collection; ``track_id`` is ``<genre>.NNNNN``
+(``blues.00042``). Like mirdata's ``validate()``, indexing *reports* what is wrong (missing,
+corrupt, short, misnamed files) in :attr:`TrackIndex.problems` instead of stopping at the first bad
+file: the Kaggle copy's ``jazz.00054.wav`` is unreadable and comes out as a ``corrupt`` problem.
+
+Splits: :func:`split_lists` reads the lists shipped with the package
+(``musiclass/data/gtzan_splits``): the artist-filtered ("fault-filtered", Sturm 2013 / Kereliuk et
+al. 2015) split, 443 / 197 / 290 clips, which leaves out 70 clips that are repeated, distorted or
+mislabelled, and a stratified random split, 500 / 250 / 250. :func:`split` applies one to an index.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from collections import Counter
+from importlib.resources import files
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from .. import audio
+from ..errors import AudioError, ConfigError, DatasetError, MetadataError
+from .base import PROBLEM_COLUMNS, TrackIndex, empty_problems
+
+#: the 10 genres, alphabetical: class ``i`` is ``GENRES[i]`` (the original study's label order)
+GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+
+#: clips per genre in the canonical collection (numbers 00000 to 00099)
+CLIPS_PER_GENRE = 100
+
+#: audio extensions a GTZAN tree may use, in order of preference when one clip exists twice
+EXTENSIONS = (".au", ".wav", ".flac", ".ogg", ".mp3")
+
+#: where the genre folders are looked for, relative to the root given to :func:`index`
+LAYOUTS = ("genres", "genres_original", "Data/genres_original", ".")
+
+#: the shipped split lists; each file names its part ``valid``, we call it ``validation``
+SPLIT_KINDS = ("filtered", "stratified")
+SPLIT_PARTS = {"train": "train", "validation": "valid", "test": "test"}
+EXCLUDED = "excluded"
+
+CHECKS = ("none", "header", "decode")
+
+_NAME = re.compile(r"^(?P<genre>[a-z]+)\.(?P<number>\d{5})$")
+
+
+def canonical_ids() -> list[str]:
+    """The 1000 track ids of the full collection, ``blues.00000`` .. ``rock.00099``, in index order."""
+    return [f"{g}.{n:05d}" for g in GENRES for n in range(CLIPS_PER_GENRE)]
+
+
+def find_genre_root(root: str | os.PathLike) -> Path:
+    """The folder that holds the genre folders, trying each of :data:`LAYOUTS` in turn.
+
+    Raises :class:`DatasetError` (saying which layouts were tried) when none holds a genre folder.
+    """
+    root = Path(os.path.abspath(root))
+    if not root.is_dir():
+        raise DatasetError(f"GTZAN root {root} does not exist or is not a folder")
+    for rel in LAYOUTS:
+        candidate = root / rel if rel != "." else root
+        if candidate.is_dir() and any((candidate / g).is_dir() for g in GENRES):
+            return candidate
+    tried = ", ".join(f"{root}/{rel}/<genre>/" if rel != "." else f"{root}/<genre>/" for rel in LAYOUTS)
+    raise DatasetError(
+        f"no GTZAN genre folder ({', '.join(GENRES)}) found under {root}; looked for {tried}. "
+        "Point root at the folder that holds 'genres/' (original tarball), 'genres_original/' or "
+        "'Data/genres_original/' (Kaggle), or at the genre folders themselves."
+    )
+
+
+def index(
+    root: str | os.PathLike,
+    *,
+    check: str = "header",
+    min_duration: float = 29.0,
+    artists: str | os.PathLike | None = None,
+    expect_full: bool = False,
+    progress: bool = False,
+) -> TrackIndex:
+    """Index a GTZAN tree: one row per usable clip, and a report of every problem found.
+
+    Parameters
+    ----------
+    root : the dataset folder, in any layout of :data:`LAYOUTS` (see the module docstring).
+    check : how far each file is verified.
+        ``"header"`` (default) reads the header with :func:`musiclass.audio.info` (cheap; when the
+        header does not give the length the file is decoded to measure it);
+        ``"decode"`` decodes every file fully (:func:`musiclass.audio.load`, native rate, which also
+        rejects empty, non-finite and silent signals); ``"none"`` trusts the file names
+        (``duration`` is then NaN and nothing is reported ``corrupt`` or ``short``).
+    min_duration : seconds; a clip shorter than this is kept but also reported ``short``.
+        The real clips last about 30 s (661,500 samples at 22,050 Hz, a few slightly fewer).
+    artists : CSV with header ``track_id,artist``. ``None``: ``<root>/artists.csv`` if it exists.
+        Tracks it does not list get an empty artist.
+    expect_full : report each of the 1000 canonical ids (:func:`canonical_ids`) that has no file
+        as ``missing``.
+    progress : show a progress bar while checking files.
+
+    Returns
+    -------
+    TrackIndex
+        ``tracks``: ``track_id`` (``blues.00042``), ``path`` (absolute), ``label`` (the genre),
+        ``duration`` (seconds, from the header or the decoded signal), ``artist``, and
+        ``number`` (the clip number, int), sorted by (genre in :data:`GENRES` order, number).
+        ``problems``: ``track_id, path, problem, reason`` with ``problem`` one of
+        ``corrupt`` (unreadable: left out of ``tracks``), ``short`` (kept in ``tracks``),
+        ``unexpected`` (an audio file whose name is not ``<genre>.NNNNN`` or whose genre is not
+        its folder's: left out), ``duplicate`` (the same clip in a second format: left out) and
+        ``missing`` (only with ``expect_full``).
+        ``classes`` = :data:`GENRES`, ``multilabel`` False, ``dataset`` ``"gtzan"``.
+
+    Raises
+    ------
+    DatasetError : no genre folder found under ``root``.
+    MetadataError : the artists file is missing (when named explicitly) or malformed.
+    ConfigError : an unknown ``check``.
+    """
+    if check not in CHECKS:
+        raise ConfigError(f"check must be one of {CHECKS}, not {check!r}")
+    root_path = Path(os.path.abspath(root))
+    genre_root = find_genre_root(root_path)
+    if artists is None and (root_path / "artists.csv").is_file():
+        artists = root_path / "artists.csv"
+    artist_of = read_artists(artists) if artists is not None else {}
+
+    found: dict[str, Path] = {}
+    problems: list[dict] = []
+    ext_counts: Counter = Counter()
+    for genre in GENRES:
+        folder = genre_root / genre
+        if not folder.is_dir():
+            continue
+        candidates: dict[str, list[Path]] = {}
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            name = entry.name
+            path = folder / name
+            suffix = Path(name).suffix.lower()
+            if name.startswith(".") or suffix not in EXTENSIONS or not entry.is_file():
+                continue  # .DS_Store, AppleDouble ._ files, .mf lists, sub-folders, ...
+            stem = name[: -len(suffix)]
+            match = _NAME.match(stem)
+            if match is None:
+                problems.append(_problem(stem, path, "unexpected",
+                                         f"file name is not '{genre}.NNNNN{suffix}' (5-digit clip number)"))
+                continue
+            if match["genre"] != genre:
+                problems.append(_problem(stem, path, "unexpected",
+                                         f"genre prefix '{match['genre']}' disagrees with its folder '{genre}'"))
+                continue
+            candidates.setdefault(stem, []).append(path)
+        for track_id, paths in candidates.items():
+            paths.sort(key=lambda p: EXTENSIONS.index(p.suffix.lower()))
+            found[track_id] = paths[0]
+            ext_counts[paths[0].suffix.lower()] += 1
+            for other in paths[1:]:
+                problems.append(_problem(track_id, other, "duplicate",
+                                         f"a second copy of {track_id}; {paths[0].name} is used"))
+
+    ids = sorted(found, key=_sort_key)
+    rows = []
+    for track_id in _progress(ids, progress, "checking GTZAN files"):
+        path = found[track_id]
+        duration = math.nan
+        if check != "none":
+            try:
+                duration = _duration(path, check)
+            except AudioError as exc:
+                problems.append(_problem(track_id, path, "corrupt", exc.reason))
+                continue
+            if duration < min_duration:
+                problems.append(_problem(track_id, path, "short",
+                                         f"{duration:.2f} s of audio, less than min_duration {min_duration:g} s"))
+        genre, number = track_id.split(".")
+        rows.append({"track_id": track_id, "path": str(path), "label": genre, "duration": duration,
+                     "artist": artist_of.get(track_id, ""), "number": int(number)})
+
+    if expect_full:
+        ext = ext_counts.most_common(1)[0][0] if ext_counts else ".wav"
+        for track_id in canonical_ids():
+            if track_id not in found:
+                genre = track_id.split(".")[0]
+                problems.append(_problem(track_id, genre_root / genre / f"{track_id}{ext}", "missing",
+                                         "no audio file for this canonical clip"))
+
+    tracks = pd.DataFrame(rows, columns=["track_id", "path", "label", "duration", "artist", "number"])
+    tracks = tracks.astype({"track_id": str, "path": str, "label": str, "duration": float,
+                            "artist": str, "number": "int64"})
+    return TrackIndex(tracks, GENRES, multilabel=False, dataset="gtzan", root=str(root_path),
+                      problems=_problem_frame(problems))
+
+
+def read_artists(path: str | os.PathLike) -> dict[str, str]:
+    """Read a ``track_id,artist`` CSV (header required) into ``{track_id: artist}``.
+
+    Raises :class:`MetadataError` naming the file when it is missing, lacks a column, or lists a
+    track twice.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MetadataError(path, "artists file not found")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise MetadataError(path, f"cannot parse as CSV ({exc})") from None
+    missing = [c for c in ("track_id", "artist") if c not in df.columns]
+    if missing:
+        raise MetadataError(path, f"header lacks column(s) {missing}; expected 'track_id,artist'")
+    dup = df["track_id"][df["track_id"].duplicated()]
+    if len(dup):
+        raise MetadataError(path, f"track_id {dup.iloc[0]!r} is listed twice")
+    return dict(zip(df["track_id"].str.strip(), df["artist"].str.strip(), strict=True))
+
+
+def split_lists(kind: str = "filtered") -> dict[str, list[str]]:
+    """The shipped GTZAN split as track ids per part: ``{"train": [...], "validation": [...], "test": [...]}``.
+
+    ``kind``: ``"filtered"`` (artist-filtered, 443 / 197 / 290 clips; 70 faulty clips are in no
+    part) or ``"stratified"`` (random, stratified by genre, 500 / 250 / 250). The list files hold
+    lines like ``blues/blues.00012.wav``; ids keep the list order.
+    """
+    if kind not in SPLIT_KINDS:
+        raise ConfigError(f"GTZAN split kind must be one of {SPLIT_KINDS}, not {kind!r}")
+    folder = files("musiclass") / "data" / "gtzan_splits"
+    out: dict[str, list[str]] = {}
+    seen: dict[str, str] = {}
+    for part, stem in SPLIT_PARTS.items():
+        resource = folder / f"{stem}_{kind}.txt"
+        ids = []
+        for lineno, line in enumerate(resource.read_text(encoding="utf-8").splitlines(), 1):
+            line = line.strip()
+            if not line:
+                continue
+            pure = PurePosixPath(line)
+            track_id = pure.name[: -len(pure.suffix)] if pure.suffix else pure.name
+            match = _NAME.match(track_id)
+            if match is None or match["genre"] not in GENRES:
+                raise MetadataError(str(resource), f"line {lineno}: {line!r} is not '<genre>/<genre>.NNNNN.wav'")
+            if track_id in seen:
+                raise MetadataError(str(resource), f"line {lineno}: {track_id} is already in part {seen[track_id]!r}")
+            seen[track_id] = part
+            ids.append(track_id)
+        out[part] = ids
+    return out
+
+
+def split(index: TrackIndex, kind: str = "filtered") -> pd.Series:
+    """Assign the tracks of ``index`` to the parts of a shipped split (see :func:`split_lists`).
+
+    Returns a Series ``track_id -> part`` (name ``"part"``), in the index's track order, with part
+    ``train``, ``validation``, ``test`` or ``excluded`` for a track in no list (the filtered split
+    deliberately leaves out 70 faulty clips). List entries absent from the index (a partial tree,
+    or corrupt files) are counted in a :class:`UserWarning`, never an error.
+    ``index`` may also be a DataFrame with a ``track_id`` column or a sequence of track ids.
+    """
+    lists = split_lists(kind)
+    if isinstance(index, TrackIndex):
+        ids = list(index.tracks["track_id"])
+    elif isinstance(index, pd.DataFrame):
+        ids = list(index["track_id"])
+    else:
+        ids = list(index)
+    part_of = {t: part for part, members in lists.items() for t in members}
+    present = set(ids)
+    absent = Counter(part for t, part in part_of.items() if t not in present)
+    if absent:
+        detail = ", ".join(f"{n} {part}" for part, n in absent.items())
+        warnings.warn(f"GTZAN {kind} split: {sum(absent.values())} listed track(s) are not in the index "
+                      f"({detail}); those parts are smaller than published", UserWarning, stacklevel=2)
+    parts = [part_of.get(t, EXCLUDED) for t in ids]
+    return pd.Series(parts, index=pd.Index(ids, name="track_id"), name="part", dtype=object)
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _duration(path: Path, check: str) -> float:
+    """Seconds of audio in ``path``, from its header or by decoding it; raises AudioError."""
+    head = _header(path)
+    if check == "header" and head.frames > 0:
+        return head.duration
+    # "decode", or a header that does not know the length (or has no samples): decode to find out
+    y, sr = audio.load(path, sr=None, mono=True, check_silence=(check == "decode"))
+    return y.shape[-1] / sr
+
+
+def _header(path: Path) -> audio.AudioInfo:
+    """:func:`musiclass.audio.info`, refusing files without a real header.
+
+    libsndfile opens a headerless ``.au``/``.snd`` file as raw 8 kHz u-law (the old Sun
+    convention), so random bytes named ``jazz.00054.au`` would otherwise pass the header check.
+    """
+    head = audio.info(path)
+    if head.format.upper() == "RAW":
+        raise AudioError(path, "no audio header (libsndfile would read the bytes as header-less 8 kHz u-law)")
+    return head
+
+
+def _sort_key(track_id: str) -> tuple[int, int]:
+    genre, number = track_id.split(".")
+    return GENRES.index(genre), int(number)
+
+
+def _problem(track_id: str, path: Path, problem: str, reason: str) -> dict:
+    return {"track_id": track_id, "path": str(path), "problem": problem, "reason": reason}
+
+
+def _problem_frame(rows: list[dict]) -> pd.DataFrame:
+    if not rows:
+        return empty_problems()
+    return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS)).astype(object)
+
+
+def _progress(items, enabled: bool, desc: str):
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, unit="file")

@@ -1,0 +1,451 @@
+"""MTG-Jamendo, mood/theme subset: strict metadata parsing, tag curation, and the track index.
+
+MTG-Jamendo (Bogdanov et al., 2019) ships its annotations as tab-separated files::
+
+    TRACK_ID<TAB>ARTIST_ID<TAB>ALBUM_ID<TAB>PATH<TAB>DURATION<TAB>TAGS
+    track_0000948<TAB>artist_000087<TAB>album_000149<TAB>48/948.mp3<TAB>212.7<TAB>mood/theme---background
+
+one header, then one row per track; the header names a single ``TAGS`` column but a row carries one
+extra tab-separated field per tag (``category---name``: ``mood/theme---happy``, ``genre---rock``,
+``instrument---piano``). ``PATH`` is relative to the audio folder (``NN/ID.mp3``, ``NN`` = the last
+two digits of the numeric id), ``DURATION`` is the full track's length in seconds. The released files
+use CRLF line ends; LF is accepted too.
+
+* ``autotagging_moodtheme.tsv``: 18,486 tracks, 59 mood/theme tags (:data:`MOODTHEME_TAGS`).
+* ``splits/split-{0..4}/autotagging_moodtheme-{train,validation,test}.tsv``: the official splits,
+  56 tags (:data:`SPLIT_TAGS`: without ambiental, horror, mellow). MediaEval 2019-2021 used split-0:
+  9,949 / 3,802 / 4,231 tracks.
+
+:func:`read_tsv` rejects a malformed file with a :class:`MetadataError` naming the file and line;
+:func:`curate` applies a tag curation; :func:`index` builds the :class:`TrackIndex`, reporting
+missing or unreadable audio instead of raising; :func:`audio_path` refuses any ``PATH`` that would
+leave the audio folder.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import audio
+from ..errors import AudioError, ConfigError, MetadataError
+from .base import PROBLEM_COLUMNS, TrackIndex, empty_problems, join_labels
+
+HEADER = ("TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION", "TAGS")
+TAG_SEP = "---"
+CATEGORY = "mood/theme"
+
+#: the 59 tags of ``autotagging_moodtheme.tsv`` (``tags/moodtheme.txt``), alphabetical
+MOODTHEME_TAGS = (
+    "action", "adventure", "advertising", "ambiental", "background", "ballad", "calm", "children",
+    "christmas", "commercial", "cool", "corporate", "dark", "deep", "documentary", "drama",
+    "dramatic", "dream", "emotional", "energetic", "epic", "fast", "film", "fun", "funny", "game",
+    "groovy", "happy", "heavy", "holiday", "hopeful", "horror", "inspiring", "love", "meditative",
+    "melancholic", "mellow", "melodic", "motivational", "movie", "nature", "party", "positive",
+    "powerful", "relaxing", "retro", "romantic", "sad", "sexy", "slow", "soft", "soundscape",
+    "space", "sport", "summer", "trailer", "travel", "upbeat", "uplifting",
+)
+
+#: the 56 tags of the official splits (``tags/moodtheme_split.txt``): too rare for a split
+#: that has every tag in each part, ambiental, horror and mellow were dropped
+SPLIT_TAGS = tuple(t for t in MOODTHEME_TAGS if t not in ("ambiental", "horror", "mellow"))
+
+#: the 19 tags the original 2020 study judged to be themes rather than moods, and dropped
+THEME_TAGS = (
+    "action", "adventure", "advertising", "background", "children", "commercial", "corporate",
+    "documentary", "drama", "dramatic", "epic", "fast", "film", "game", "movie", "nature",
+    "soundscape", "space", "trailer",
+)
+
+#: tags the original study merged (``funny`` counted as ``fun``)
+ORIGINAL_MERGES = {"funny": "fun"}
+
+#: the original study dropped tags carried by fewer tracks than this
+ORIGINAL_MIN_TRACKS = 10
+
+CURATIONS = ("none", "official", "original")
+CHECKS = ("none", "exists", "header")
+SPLIT_PARTS = ("train", "validation", "test")
+COLUMNS = ("track_id", "artist", "album", "relpath", "duration", "tags")
+_DRIVE = re.compile(r"^[A-Za-z]:")  # a Windows drive: C:/x, C:x
+
+
+# ---------------------------------------------------------------------------------- parsing
+def read_tsv(
+    path: str | os.PathLike,
+    *,
+    category: str | None = CATEGORY,
+    vocabulary=None,
+) -> pd.DataFrame:
+    """Parse an MTG-Jamendo metadata or split file, strictly.
+
+    Parameters
+    ----------
+    path : the ``.tsv`` file (UTF-8, CRLF or LF line ends; a trailing newline is optional).
+    category : keep only tags of this category (``"mood/theme"``, ``"genre"``, ``"instrument"``),
+        named without their prefix (``happy``); tags of other categories are ignored. ``None`` keeps
+        every tag, written in full (``genre---rock``).
+    vocabulary : optional collection of allowed tag names (with or without the
+        ``category---`` prefix); a kept tag outside it is an error.
+
+    Returns
+    -------
+    DataFrame with one row per track, in file order: ``track_id`` (str), ``artist`` (ARTIST_ID),
+    ``album`` (ALBUM_ID), ``relpath`` (PATH, POSIX, relative to the audio folder), ``duration``
+    (float, seconds) and ``tags`` (tuple of tag names in file order, duplicates removed; empty when
+    the track has no tag of ``category``).
+
+    Raises
+    ------
+    MetadataError : naming the file and the line, for: a missing or empty file, text that is not
+        UTF-8, a header other than ``TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION TAGS``, a row with
+        fewer than 6 fields, an empty TRACK_ID, a duplicate TRACK_ID, a DURATION that is not a
+        finite number >= 0, a PATH that is empty, absolute or contains ``..``, a tag without a
+        ``category---`` prefix (or with an empty name), a tag not in ``vocabulary``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MetadataError(path, "metadata file not found")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MetadataError(path, f"not UTF-8 text (byte {exc.start})") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise MetadataError(path, "empty file: expected a header line and one row per track")
+    lines = text.split("\n")
+    while lines and lines[-1] in ("", "\r"):
+        lines.pop()  # the final newline
+
+    header = tuple(lines[0].rstrip("\r").split("\t"))
+    if header != HEADER:
+        raise MetadataError(path, f"wrong header on line 1: expected columns {' '.join(HEADER)} "
+                                  f"(tab separated), found {' '.join(header)!r}")
+
+    prefix = None if category is None else category + TAG_SEP
+    allowed = None
+    if vocabulary is not None:
+        allowed = {_strip_prefix(str(v), prefix) for v in vocabulary}
+
+    records = []
+    first_line: dict[str, int] = {}
+    for lineno, raw in enumerate(lines[1:], 2):
+        fields = raw.rstrip("\r").split("\t")
+        if len(fields) < len(HEADER):
+            raise MetadataError(path, f"line {lineno} has {len(fields)} tab-separated field(s), at least "
+                                      f"{len(HEADER)} expected ({' '.join(HEADER)})")
+        track_id, artist, album, relpath, duration_text = (f.strip() for f in fields[:5])
+        if not track_id:
+            raise MetadataError(path, f"empty TRACK_ID on line {lineno}")
+        if track_id in first_line:
+            raise MetadataError(path, f"duplicate TRACK_ID {track_id!r} on line {lineno} "
+                                      f"(first on line {first_line[track_id]})")
+        first_line[track_id] = lineno
+        try:
+            duration = float(duration_text)
+        except ValueError:
+            raise MetadataError(path, f"DURATION {duration_text!r} on line {lineno} is not a number") from None
+        if not math.isfinite(duration) or duration < 0:
+            raise MetadataError(path, f"DURATION {duration_text!r} on line {lineno} is not a finite "
+                                      "number of seconds >= 0")
+        problem = _unsafe_relpath(relpath)
+        if problem:
+            raise MetadataError(path, f"PATH {relpath!r} on line {lineno} {problem}")
+
+        tags: list[str] = []
+        for tag in fields[5:]:
+            tag = tag.strip()
+            cat, sep, name = tag.partition(TAG_SEP)
+            if not sep or not cat or not name:
+                want = prefix or f"category{TAG_SEP}"
+                raise MetadataError(path, f"tag {tag!r} on line {lineno} lacks the '{want}' prefix "
+                                          "(or has an empty name)")
+            if prefix is not None:
+                if cat != category:
+                    continue  # another category (genre---, instrument---)
+                tag = name
+            if allowed is not None and tag not in allowed:
+                raise MetadataError(path, f"unknown tag {tag!r} on line {lineno} "
+                                          f"(not in the vocabulary of {len(allowed)} tags)")
+            if tag not in tags:
+                tags.append(tag)
+        records.append((track_id, artist, album, relpath, duration, tuple(tags)))
+
+    df = pd.DataFrame.from_records([r[:5] for r in records], columns=list(COLUMNS[:5]))
+    df = df.astype({"track_id": str, "artist": str, "album": str, "relpath": str, "duration": float})
+    df["tags"] = pd.Series([r[5] for r in records], index=df.index, dtype=object)
+    return df
+
+
+def _strip_prefix(tag: str, prefix: str | None) -> str:
+    return tag[len(prefix):] if prefix and tag.startswith(prefix) else tag
+
+
+def _unsafe_relpath(relpath: str) -> str | None:
+    """Why ``relpath`` is not a safe relative path, or None when it is."""
+    if not relpath:
+        return "is empty"
+    if relpath.startswith(("/", "\\")) or _DRIVE.match(relpath):
+        return "is absolute: it must be relative to the audio folder"
+    if ".." in relpath.replace("\\", "/").split("/"):
+        return "contains '..': it must stay inside the audio folder"
+    if "\x00" in relpath:
+        return "contains a NUL character"
+    return None
+
+
+# ---------------------------------------------------------------------------------- curation
+def curate(df: pd.DataFrame, curation: str = "official", *, min_tracks: int = ORIGINAL_MIN_TRACKS):
+    """Apply a tag curation to a frame from :func:`read_tsv` (mood/theme tag names, no prefix).
+
+    ``curation``:
+
+    ``"none"``
+        keep every tag (the 59 of the full subset);
+    ``"official"``
+        keep only :data:`SPLIT_TAGS` (the 56 of the official splits);
+    ``"original"``
+        the 2020 study's curation: drop the 19 :data:`THEME_TAGS`, merge ``funny`` into ``fun``,
+        drop tags carried by fewer than ``min_tracks`` (10) tracks *of ``df``*, so the result
+        depends on the track set it is given (the study applied it to its 992 downloaded tracks:
+        799 tracks and 35 tags remain).
+
+    In every curation a track left without a tag is dropped. Tag order within a track is kept.
+
+    Returns
+    -------
+    (DataFrame, tuple[str, ...])
+        the curated copy of ``df`` (``tags`` rewritten, index reset) and its tag vocabulary: the
+        sorted tags that occur in it. Curate the whole track set before splitting it, so that
+        every part shares the vocabulary.
+    """
+    if curation not in CURATIONS:
+        raise ConfigError(f"curation must be one of {CURATIONS}, not {curation!r}")
+    if "tags" not in df.columns:
+        raise ConfigError("curate() needs a frame with a 'tags' column (from jamendo.read_tsv)")
+
+    if curation == "none":
+        new_tags = [tuple(t) for t in df["tags"]]
+    elif curation == "official":
+        keep = set(SPLIT_TAGS)
+        new_tags = [tuple(t for t in tags if t in keep) for tags in df["tags"]]
+    else:
+        drop = set(THEME_TAGS)
+        merged = [tuple(dict.fromkeys(ORIGINAL_MERGES.get(t, t) for t in tags if t not in drop))
+                  for tags in df["tags"]]
+        counts = Counter(t for tags in merged for t in tags)
+        rare = {t for t, n in counts.items() if n < min_tracks}
+        new_tags = [tuple(t for t in tags if t not in rare) for tags in merged]
+
+    out = df.copy()
+    out["tags"] = pd.Series(new_tags, index=out.index, dtype=object)
+    tagged = np.fromiter((len(t) > 0 for t in new_tags), dtype=bool, count=len(new_tags))
+    out = out.loc[tagged].reset_index(drop=True)
+    vocabulary = tuple(sorted({t for tags in out["tags"] for t in tags}))
+    return out, vocabulary
+
+
+# ---------------------------------------------------------------------------------- audio paths
+def audio_path(root: str | os.PathLike, relpath: str) -> Path:
+    """The absolute path of ``relpath`` (a metadata PATH such as ``48/948.mp3``) under ``root``.
+
+    Raises :class:`MetadataError` when the path would leave ``root``: an absolute path, a ``..``
+    component, or a symlink (of the file or a folder on the way) that resolves outside ``root``.
+    The check compares resolved paths, so it holds whether or not the file exists. The returned
+    path is ``root`` (made absolute) joined with ``relpath``, not the resolved one.
+    """
+    return Path(_AudioResolver(root)(relpath))
+
+
+class _AudioResolver:
+    """:func:`audio_path` for many paths under one root: resolved folders are cached, so checking
+    18,000 tracks costs one ``lstat`` per file rather than one per path component."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = os.path.abspath(root)
+        self.root_real = os.path.realpath(self.root)
+        self._folders: dict[str, str] = {}
+
+    def __call__(self, relpath: str) -> str:
+        relpath = str(relpath)
+        problem = _unsafe_relpath(relpath)
+        if problem:
+            raise MetadataError(relpath or "(empty PATH)", f"{problem} (audio root {self.root})")
+        candidate = os.path.join(self.root, *relpath.replace("\\", "/").split("/"))
+        folder, name = os.path.split(candidate)
+        folder_real = self._folders.get(folder)
+        if folder_real is None:
+            folder_real = self._folders[folder] = os.path.realpath(folder)
+        real = os.path.join(folder_real, name)
+        if os.path.islink(real):
+            real = os.path.realpath(real)
+        if not (real == self.root_real or real.startswith(self.root_real.rstrip(os.sep) + os.sep)):
+            raise MetadataError(relpath, f"resolves to {real}, outside the audio root {self.root_real} "
+                                         "(a symlink out of the root?)")
+        return candidate
+
+
+# ---------------------------------------------------------------------------------- splits
+def split_files(splits_dir: str | os.PathLike, split: int = 0,
+                prefix: str = "autotagging_moodtheme") -> dict[str, Path]:
+    """``{part: path}`` of the official split ``split`` under ``splits_dir`` (``split-<k>/<prefix>-<part>.tsv``)."""
+    if isinstance(split, bool) or not isinstance(split, int) or split < 0:
+        raise ConfigError(f"split must be an integer >= 0 (the official ones are 0..4), not {split!r}")
+    folder = Path(splits_dir) / f"split-{split}"
+    return {part: folder / f"{prefix}-{part}.tsv" for part in SPLIT_PARTS}
+
+
+def read_split(splits_dir: str | os.PathLike, split: int = 0, *, prefix: str = "autotagging_moodtheme",
+               **read_tsv_kwargs) -> dict[str, pd.DataFrame]:
+    """Read the three files of official split ``split``: ``{"train": df, "validation": df, "test": df}``.
+
+    Each frame is :func:`read_tsv`'s (``read_tsv_kwargs`` are passed on). A missing file is a
+    :class:`MetadataError`.
+    """
+    return {part: read_tsv(p, **read_tsv_kwargs) for part, p in split_files(splits_dir, split, prefix).items()}
+
+
+def split_assignment(splits_dir: str | os.PathLike, split: int = 0, *, prefix: str = "autotagging_moodtheme",
+                     **read_tsv_kwargs) -> pd.Series:
+    """Official split ``split`` as a Series ``track_id -> part`` (train, validation, test, in that order).
+
+    Raises :class:`MetadataError` naming both files when a track is in two parts.
+    """
+    files = split_files(splits_dir, split, prefix)
+    parts = read_split(splits_dir, split, prefix=prefix, **read_tsv_kwargs)
+    part_of: dict[str, str] = {}
+    for part, df in parts.items():
+        for track_id in df["track_id"]:
+            if track_id in part_of:
+                raise MetadataError(files[part], f"track {track_id!r} is also in the {part_of[track_id]} "
+                                                 f"part ({files[part_of[track_id]]})")
+            part_of[track_id] = part
+    return pd.Series(list(part_of.values()), index=pd.Index(list(part_of), name="track_id"),
+                     name="part", dtype=object)
+
+
+# ---------------------------------------------------------------------------------- index
+def index(
+    metadata_tsv: str | os.PathLike,
+    audio_root: str | os.PathLike,
+    *,
+    curation: str = "official",
+    check: str = "exists",
+    split: int | None = None,
+    splits_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> TrackIndex:
+    """Build the mood/theme :class:`TrackIndex` from a metadata TSV and an audio folder.
+
+    Parameters
+    ----------
+    metadata_tsv : ``autotagging_moodtheme.tsv`` (or any file :func:`read_tsv` accepts).
+    audio_root : the folder the PATH column is relative to (holding ``00/`` .. ``99/``).
+    curation : ``"official"`` (56 tags), ``"none"`` (59) or ``"original"`` (the 2020 study's), see
+        :func:`curate`. Applied to the whole track set (after the ``split`` selection).
+    check : ``"exists"`` (default: the file must exist and not be empty), ``"header"`` (its header
+        must read with :func:`musiclass.audio.info`) or ``"none"``. Missing files are reported as
+        ``missing``, unreadable or empty ones as ``corrupt``; either way they leave ``tracks``.
+        A PATH whose symlinks lead out of ``audio_root`` is reported as ``unsafe`` and never opened.
+    split : keep only the tracks of official split ``k`` (all three parts); adds a ``part`` column.
+    splits_dir : where ``split-<k>/`` lies; default ``<folder of metadata_tsv>/splits``.
+    progress : show a progress bar while checking files.
+
+    Returns
+    -------
+    TrackIndex with ``tracks`` in file order: ``track_id``, ``path`` (absolute), ``label`` (tags joined
+    by ``|``), ``duration`` (seconds, from the metadata: the full track), ``artist`` (ARTIST_ID),
+    ``album`` (ALBUM_ID), ``relpath`` (PATH), plus ``audio_duration`` (seconds, from the header) with
+    ``check="header"`` and ``part`` with ``split``. ``classes`` = the sorted vocabulary after
+    curation; ``multilabel`` True; ``dataset`` ``"mtg-jamendo"``.
+    """
+    if check not in CHECKS:
+        raise ConfigError(f"check must be one of {CHECKS}, not {check!r}")
+    if curation not in CURATIONS:
+        raise ConfigError(f"curation must be one of {CURATIONS}, not {curation!r}")
+    metadata_tsv = Path(metadata_tsv)
+    df = read_tsv(metadata_tsv)
+    parts = None
+    if split is not None:
+        splits_dir = Path(splits_dir) if splits_dir is not None else metadata_tsv.parent / "splits"
+        parts = split_assignment(splits_dir, split)
+        unknown = int((~parts.index.isin(df["track_id"])).sum())
+        if unknown:
+            warnings.warn(f"{unknown} track(s) of split-{split} are not in {metadata_tsv}; they are left out",
+                          UserWarning, stacklevel=2)
+        df = df[df["track_id"].isin(parts.index)].reset_index(drop=True)
+    df, vocabulary = curate(df, curation)
+
+    root_abs = Path(os.path.abspath(audio_root))
+    resolve = _AudioResolver(root_abs)
+    problems: list[dict] = []
+    keep: list[bool] = []
+    paths: list[str] = []
+    audio_durations: list[float] = []
+    rows = zip(df["track_id"], df["relpath"], strict=True)
+    if progress:
+        from tqdm.auto import tqdm
+
+        rows = tqdm(rows, total=len(df), desc="checking MTG-Jamendo files", unit="file")
+    for track_id, relpath in rows:
+        seconds = math.nan
+        try:
+            path = Path(resolve(relpath))
+        except MetadataError as exc:
+            problems.append(_problem(track_id, root_abs / relpath, "unsafe", exc.reason))
+            paths.append("")
+            keep.append(False)
+            audio_durations.append(seconds)
+            continue
+        ok = True
+        if check == "exists":
+            if not path.is_file():
+                problems.append(_problem(track_id, path, "missing", "file not found"))
+                ok = False
+            elif path.stat().st_size == 0:
+                problems.append(_problem(track_id, path, "corrupt", "empty file (0 bytes)"))
+                ok = False
+        elif check == "header":
+            try:
+                head = audio.info(path)
+                if head.format.upper() == "RAW":  # libsndfile's fallback for header-less .au/.snd
+                    raise AudioError(path, "no audio header (header-less raw data)")
+                seconds = head.duration
+            except AudioError as exc:
+                kind = "missing" if not path.exists() else "corrupt"
+                problems.append(_problem(track_id, path, kind, exc.reason))
+                ok = False
+        paths.append(str(path))
+        keep.append(ok)
+        audio_durations.append(seconds)
+
+    tracks = pd.DataFrame({
+        "track_id": df["track_id"],
+        "path": paths,
+        "label": [join_labels(t) for t in df["tags"]],
+        "duration": df["duration"].astype(float),
+        "artist": df["artist"],
+        "album": df["album"],
+        "relpath": df["relpath"],
+    })
+    if check == "header":
+        tracks["audio_duration"] = audio_durations
+    if parts is not None:
+        tracks["part"] = parts.reindex(tracks["track_id"]).to_numpy()
+    tracks = tracks.loc[np.asarray(keep, dtype=bool)].reset_index(drop=True)
+    problem_frame = (pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS)).astype(object)
+                     if problems else empty_problems())
+    return TrackIndex(tracks, vocabulary, multilabel=True, dataset="mtg-jamendo", root=str(root_abs),
+                      problems=problem_frame)
+
+
+def _problem(track_id: str, path, problem: str, reason: str) -> dict:
+    return {"track_id": track_id, "path": str(path), "problem": problem, "reason": reason}
