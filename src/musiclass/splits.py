@@ -1,0 +1,218 @@
+"""Train / validation / test splits. Tracks are assigned, never frames, except under ``seed``.
+
+``song``   stratified by label, seeded (:func:`song_split`)
+``artist`` stratified and grouped: no artist in two parts (:func:`song_split` with ``group="artist"``)
+``gtzan-filtered`` / ``gtzan-stratified``  the published GTZAN lists (:func:`musiclass.datasets.gtzan.split`)
+``official``  the MTG-Jamendo split files (:func:`musiclass.datasets.jamendo.split_assignment`)
+``frame``  the original study's split of *frames* (``seed`` protocol only), which puts frames of
+           one song, often overlapping ones, on both sides: :func:`frame_leak` measures that leak.
+
+A split is saved as CSV: ``track_id,part`` for track splits, ``row,track_id,part`` for frame splits.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
+
+from .datasets.base import TrackIndex, split_labels
+from .errors import ConfigError, MetadataError
+from .utils import write_csv_atomic
+
+PARTS = ("train", "validation", "test")
+METHODS = ("song", "artist", "frame", "gtzan-filtered", "gtzan-stratified", "official")
+
+
+def _check_fractions(fractions) -> tuple[float, float, float]:
+    f = tuple(float(x) for x in fractions)
+    if len(f) != 3 or min(f) < 0 or f[0] <= 0 or abs(sum(f) - 1.0) > 1e-6:
+        raise ConfigError(f"fractions must be three non-negative numbers summing to 1 (train > 0), got {fractions}")
+    return f
+
+
+def stratification_key(labels: list[str] | pd.Series, multilabel: bool) -> np.ndarray:
+    """One stratum per track: its label, or (multi-label) its least frequent tag.
+
+    Strata with fewer than 3 members are merged into one ``<rare>`` stratum so that every stratum
+    can appear in every part.
+    """
+    labels = list(labels)
+    if multilabel:
+        lists = [split_labels(v) for v in labels]
+        freq = Counter(t for tags in lists for t in tags)
+        keys = [min(tags, key=lambda t: (freq[t], t)) if tags else "<none>" for tags in lists]
+    else:
+        keys = [str(v) for v in labels]
+    counts = Counter(keys)
+    return np.array([k if counts[k] >= 3 else "<rare>" for k in keys], dtype=object)
+
+
+def _two_step(ids: np.ndarray, strata: np.ndarray | None, fractions, seed: int):
+    """Cut test off, then validation off the rest; stratified when ``strata`` is given."""
+    train_f, val_f, test_f = fractions
+
+    def cut(pos: np.ndarray, size: float, rng_seed: int) -> tuple[np.ndarray, np.ndarray]:
+        if size <= 0:
+            return pos, pos[:0]
+        try:
+            return train_test_split(pos, test_size=size, random_state=rng_seed,
+                                    stratify=None if strata is None else strata[pos])
+        except ValueError:  # too few per stratum for this size: fall back to a plain shuffle
+            if strata is not None:
+                warnings.warn("too few tracks per class to stratify this split; splitting at random",
+                              stacklevel=4)
+            return train_test_split(pos, test_size=size, random_state=rng_seed)
+
+    rest, test = cut(np.arange(len(ids)), test_f, seed)
+    train, val = cut(rest, val_f / (train_f + val_f), seed + 1)
+    return ids[train], ids[val], ids[test]
+
+
+def song_split(index: TrackIndex, fractions=(0.8, 0.1, 0.1), seed: int = 42, stratify: bool = True,
+               group: str | None = None) -> pd.Series:
+    """Assign every track of ``index`` to train / validation / test.
+
+    Parameters
+    ----------
+    fractions : target shares of tracks (train, validation, test).
+    seed : the split is a pure function of the index, the fractions and the seed.
+    stratify : keep class proportions in every part (see :func:`stratification_key`).
+    group : a column of the track table (``"artist"``) whose values must not be shared between
+        parts. Uses :class:`sklearn.model_selection.StratifiedGroupKFold`; the shares are then
+        approximate (validation and test get one fold each of ``round(1 / fraction)`` folds).
+
+    Returns
+    -------
+    Series ``track_id -> part``, in the index's track order.
+    """
+    fractions = _check_fractions(fractions)
+    t = index.tracks
+    ids = t["track_id"].to_numpy(dtype=object)
+    strata = stratification_key(t["label"], index.multilabel) if stratify else None
+    if group is None:
+        train, val, test = _two_step(ids, strata, fractions, seed)
+        part = {**{k: "train" for k in train}, **{k: "validation" for k in val}, **{k: "test" for k in test}}
+    else:
+        if group not in t.columns:
+            raise ConfigError(f"cannot group by {group!r}: the track table has no such column")
+        groups = t[group].astype(str).to_numpy()
+        if (groups == "").any():
+            raise ConfigError(f"cannot group by {group!r}: some tracks have no {group}")
+        part = _grouped(ids, strata, groups, fractions, seed)
+    return pd.Series([part[k] for k in ids], index=pd.Index(ids, name="track_id"), name="part")
+
+
+def _grouped(ids, strata, groups, fractions, seed) -> dict[str, str]:
+    _, val_f, test_f = fractions
+    y = strata if strata is not None else np.zeros(len(ids), dtype=object)
+    part = {k: "train" for k in ids}
+    remaining = np.arange(len(ids))
+    for name, frac, offset in (("test", test_f, 0), ("validation", val_f / (1 - test_f), 1)):
+        if frac <= 0:
+            continue
+        n_splits = max(2, int(round(1 / frac)))
+        n_groups = len(set(groups[remaining]))
+        if n_groups < n_splits:
+            raise ConfigError(f"only {n_groups} groups left: too few to carve a {frac:.0%} {name} part")
+        cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + offset)
+        with warnings.catch_warnings():  # "least populated class has fewer members than n_splits"
+            warnings.simplefilter("ignore", UserWarning)
+            _, held = next(cv.split(remaining, y[remaining], groups[remaining]))
+        for i in remaining[held]:
+            part[ids[i]] = name
+        remaining = np.setdiff1d(remaining, remaining[held])
+    return part
+
+
+def frame_split(frame_index: pd.DataFrame, fractions=(0.8, 0.1, 0.1), seed: int = 42,
+                stratify: bool = True, multilabel: bool = False) -> pd.DataFrame:
+    """The original study's split of **frames** (``seed`` protocol): leaks songs across parts.
+
+    Returns a DataFrame ``row, track_id, part``.
+    """
+    fractions = _check_fractions(fractions)
+    rows = frame_index["row"].to_numpy(dtype=object)
+    strata = stratification_key(frame_index["label"], multilabel) if stratify else None
+    train, val, test = _two_step(rows, strata, fractions, seed)
+    part = {**{k: "train" for k in train}, **{k: "validation" for k in val}, **{k: "test" for k in test}}
+    return pd.DataFrame({"row": frame_index["row"].to_numpy(), "track_id": frame_index["track_id"].to_numpy(),
+                         "part": [part[r] for r in rows]})
+
+
+def rows_for(track_parts: pd.Series, frame_index: pd.DataFrame) -> pd.DataFrame:
+    """Expand a track split to frame rows: ``row, track_id, part`` (tracks not split: dropped)."""
+    parts = frame_index["track_id"].map(track_parts)
+    keep = parts.notna() & parts.isin(PARTS)
+    return pd.DataFrame({"row": frame_index["row"][keep].to_numpy(),
+                         "track_id": frame_index["track_id"][keep].to_numpy(),
+                         "part": parts[keep].to_numpy()})
+
+
+def tracks_in_several_parts(row_parts: pd.DataFrame) -> list[str]:
+    """Tracks whose frames are in more than one part (empty for every track-level split)."""
+    n = row_parts.groupby("track_id")["part"].nunique()
+    return sorted(n[n > 1].index)
+
+
+def frame_leak(row_parts: pd.DataFrame, frame_index: pd.DataFrame,
+               frame_seconds: float | None = None) -> dict[str, float]:
+    """How much a split leaks, measured on its test frames.
+
+    ``test_frames_with_song_in_train``: share of test frames whose song has frames in train.
+    ``test_frames_overlapping_train``: share of test frames that overlap in time a train frame of
+    the same song (frames overlap when their starts are closer than ``frame_seconds``; only
+    reported when ``frame_seconds`` is given).
+    """
+    merged = frame_index.merge(row_parts[["row", "part"]], on="row")
+    test = merged[merged["part"] == "test"]
+    if test.empty:
+        return {"test_frames": 0, "test_frames_with_song_in_train": 0.0, "test_frames_overlapping_train": 0.0}
+    train = merged[merged["part"] == "train"]
+    train_starts = train.groupby("track_id")["start"].apply(np.sort).to_dict()
+    with_song = overlapping = 0
+    for tid, start in zip(test["track_id"], test["start"]):
+        s = train_starts.get(tid)
+        if s is None:
+            continue
+        with_song += 1
+        if frame_seconds is not None and np.any(np.abs(s - start) < frame_seconds - 1e-9):
+            overlapping += 1
+    n = len(test)
+    out = {"test_frames": n, "test_frames_with_song_in_train": with_song / n}
+    if frame_seconds is not None:
+        out["test_frames_overlapping_train"] = overlapping / n
+    return out
+
+
+def summarize(row_parts: pd.DataFrame, frame_index: pd.DataFrame) -> pd.DataFrame:
+    """Tracks and frames per part."""
+    merged = row_parts.merge(frame_index[["row"]], on="row")
+    g = merged.groupby("part")
+    table = pd.DataFrame({"tracks": g["track_id"].nunique(), "frames": g.size()})
+    return table.reindex([p for p in PARTS if p in table.index])
+
+
+def save(split: pd.Series | pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    df = split.reset_index() if isinstance(split, pd.Series) else split
+    write_csv_atomic(df, path)
+    return path
+
+
+def load(path: str | Path) -> pd.DataFrame:
+    """Read a saved split: returns its table (``track_id,part`` or ``row,track_id,part``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MetadataError(path, "split file not found: run `musiclass split` first")
+    df = pd.read_csv(path, dtype={"track_id": str, "part": str}, keep_default_na=False)
+    if "part" not in df.columns or "track_id" not in df.columns:
+        raise MetadataError(path, "not a split file (needs columns track_id and part)")
+    bad = sorted(set(df["part"]) - set(PARTS) - {"excluded"})
+    if bad:
+        raise MetadataError(path, f"unknown part name(s) {bad}; expected {PARTS}")
+    return df
