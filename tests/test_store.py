@@ -29,9 +29,8 @@ SMALL = dict(representations=("mel", "mfcc"))
 
 
 def store_bytes(path: Path) -> dict[str, bytes]:
-    names = ["mel.npy", "mfcc.npy", "spectrogram.npy", "index.csv", "handcrafted.csv", "manifest.json",
-             "failures.csv", "tracks.csv"]
-    return {n: (path / n).read_bytes() for n in names if (path / n).exists()}
+    """Every file of a store, by relative path."""
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 def test_store_is_complete_and_matches_the_frontend(tones, tmp_path):
@@ -42,7 +41,13 @@ def test_store_is_complete_and_matches_the_frontend(tones, tmp_path):
     m = store.manifest
     assert m["n_tracks"] == 6 and m["n_rows"] == 6 * 19 and m["config_hash"] == cfg.hash()
     mel = store.array("mel")
-    assert isinstance(mel, np.memmap) and mel.shape == (114, 128, 130) and mel.dtype == np.float32
+    assert mel.shape == (114, 128, 130) and mel.dtype == np.float32 and len(mel) == 114
+    assert isinstance(mel.chunk(0), np.memmap), "chunks are memory-mapped"
+    np.testing.assert_array_equal(mel[3:5], np.asarray(mel)[3:5])
+    np.testing.assert_array_equal(mel[[100, 2, 100]], np.stack([mel[100], mel[2], mel[100]]))
+    np.testing.assert_array_equal(mel[-1], mel[113])
+    with pytest.raises(IndexError):
+        mel[[114]]
     assert store.array("spectrogram").shape == (114, 513, 130)
     idx = store.index
     assert list(idx["row"]) == list(range(114))
@@ -58,8 +63,11 @@ def test_store_is_complete_and_matches_the_frontend(tones, tmp_path):
     assert list(hc.columns) == ["track_id", "label", *DESCRIPTOR_NAMES] and len(hc) == 6
     assert store.label_matrix().sum(axis=1).tolist() == [1] * 114
     assert store.tracks().classes == tones.classes
-    assert not list((tmp_path / "store").glob("parts-*")), "parts are removed once the store is final"
-    assert not list((tmp_path / "store").glob(".*tmp*")), "no temporary files left behind"
+    chunks = tmp_path / "store" / "chunks"
+    assert sorted(p.name for p in chunks.iterdir()) == ["mel", "meta", "mfcc", "spectrogram"]
+    assert np.load(chunks / "mel" / "blues.00001.npy").shape == (19, 128, 130), "chunks are plain .npy files"
+    assert not [p for p in (tmp_path / "store").rglob("*") if ".tmp" in p.name], "no temporary files left behind"
+    assert not (tmp_path / "store" / "extracting.json").exists()
 
 
 @pytest.mark.slow
@@ -93,6 +101,7 @@ def test_interrupted_run_resumes_without_recomputing(tones, tmp_path, monkeypatc
     monkeypatch.setattr(extract_mod, "process_track", real)
     report = extract(tones, cfg, tmp_path / "resumed", progress=False)
     assert (report.reused, report.computed) == (3, 3)
+    assert [p.name for p in (tmp_path / "resumed").rglob("*") if ".tmp" in p.name] == []
     assert store_bytes(report.store.path) == clean
 
 
@@ -107,16 +116,16 @@ def test_sigkill_mid_run_then_restart_gives_identical_store(tmp_path):
     proc = subprocess.Popen(cmd + ["--out", str(tmp_path / "killed")])
     parts = tmp_path / "killed"
     deadline = time.time() + 60
-    while time.time() < deadline and len(list(parts.glob("parts-*/*.part"))) < 4:
+    while time.time() < deadline and len(list(parts.glob("chunks/meta/*.npy"))) < 4:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    saved = len(list(parts.glob("parts-*/*.part")))
+    saved = len(list(parts.glob("chunks/meta/*.npy")))
     assert 4 <= saved < 15 and not (parts / "manifest.json").exists()
     again = subprocess.run(cmd + ["--out", str(parts)], capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert f"reused {saved} from an earlier run" in again.stdout
-    assert store_bytes(parts) == store_bytes(tmp_path / "clean")
+    assert store_bytes(parts) == store_bytes(tmp_path / "clean"), "identical files, no leftovers"
 
 
 def test_bad_files_are_reported_and_the_run_carries_on(tmp_path):
@@ -150,7 +159,33 @@ def test_same_config_is_skipped_and_another_needs_force(tones, tmp_path):
     with pytest.raises(ConfigError, match="another config"):
         extract(tones, other, tmp_path / "s", progress=False)
     rebuilt = extract(tones, other, tmp_path / "s", progress=False, force=True)
-    assert rebuilt.store.array("mel").shape[1] == 64
+    assert rebuilt.store.array("mel").shape[1] == 64 and rebuilt.computed == 6
+    assert np.load(tmp_path / "s" / "chunks" / "mel" / "blues.00000.npy").shape[1] == 64
+
+
+def test_changed_track_list_reuses_finished_tracks(tones, tmp_path):
+    cfg = frontend_preset("genre", "default", **SMALL)
+    extract(tones.subset(tones.tracks["track_id"][:4]), cfg, tmp_path / "s", progress=False)
+    grown = extract(tones, cfg, tmp_path / "s", progress=False)
+    assert (grown.reused, grown.computed) == (4, 2)
+    shrunk = extract(tones.subset(tones.tracks["track_id"][:3]), cfg, tmp_path / "s", progress=False)
+    assert shrunk.store.manifest["n_tracks"] == 3
+    assert len(list((tmp_path / "s" / "chunks" / "mel").iterdir())) == 3, "chunks of dropped tracks are removed"
+
+
+def test_unfinished_store_of_another_config_is_not_mixed(tones, tmp_path, monkeypatch):
+    cfg = frontend_preset("genre", "default", **SMALL)
+    real = extract_mod.process_track
+
+    def dies(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(extract_mod, "process_track", dies)
+    with pytest.raises(MusiclassError, match="interrupted"):
+        extract(tones, cfg, tmp_path / "s", progress=False)
+    monkeypatch.setattr(extract_mod, "process_track", real)
+    with pytest.raises(ConfigError, match="unfinished extraction with another config"):
+        extract(tones, cfg.replace(n_mfcc=13), tmp_path / "s", progress=False)
 
 
 def test_incomplete_store_is_refused_by_the_reader(tmp_path):

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import audio
 from ..config import FrontendConfig
-from ..datasets.base import PROBLEM_COLUMNS, TrackIndex
+from ..datasets.base import TrackIndex
 from ..errors import ConfigError, FileError, MusiclassError
 from . import store as store_mod
 from .frontend import Frontend
@@ -76,8 +76,8 @@ def _init_worker() -> None:
     _LIMITS = threadpool_limits(limits=1)
 
 
-def process_track(track_id: str, path: str, config: FrontendConfig, part_file: Path) -> tuple[str, int, str | None]:
-    """Decode, frame and describe one track; save its part. Returns ``(track_id, n_frames, error)``."""
+def process_track(track_id: str, path: str, config: FrontendConfig, store: Path) -> tuple[str, int, str | None]:
+    """Decode, frame and describe one track; save its chunks. Returns ``(track_id, n_frames, error)``."""
     try:
         key = config.hash()
         fe = _FRONTENDS.get(key)
@@ -86,7 +86,7 @@ def process_track(track_id: str, path: str, config: FrontendConfig, part_file: P
         y, sr = audio.load(path, sr=config.sample_rate, min_duration=config.min_duration)
         frames = fe.compute(y)
         hc = descriptors(y, sr) if config.handcrafted else None
-        store_mod.save_part(part_file, frames.arrays, frames.starts, frames.fill, hc, config.dtype)
+        store_mod.save_track(store, track_id, frames.arrays, frames.starts, frames.fill, hc, config.dtype)
         return track_id, len(frames), None
     except FileError as exc:
         return track_id, 0, exc.reason
@@ -120,11 +120,12 @@ def _mp_context(handcrafted: bool):
 
 # ---------------------------------------------------------------------- driver
 def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *, jobs: int = 1,
-            progress: bool = True, force: bool = False, keep_parts: bool = False) -> ExtractReport:
+            progress: bool = True, force: bool = False) -> ExtractReport:
     """Extract ``config``'s representations for every track of ``index`` into the store ``out``.
 
     A store already built from the same config and tracks is left alone (``up_to_date``); one
-    built from something else is an error unless ``force``. Interrupted runs resume.
+    built from something else is an error unless ``force``. Interrupted runs resume: tracks whose
+    chunks are complete are not computed again.
     """
     config.validate()
     if jobs < 1:
@@ -134,25 +135,28 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
     manifest = out / store_mod.MANIFEST
     fingerprint = store_mod.tracks_fingerprint(index)
     if manifest.is_file():
-        existing = store_mod.FeatureStore(out)
-        same = (existing.manifest.get("config_hash") == config.hash()
-                and existing.manifest.get("tracks_fingerprint") == fingerprint)
+        try:
+            existing = store_mod.FeatureStore(out)
+            same = (existing.manifest.get("config_hash") == config.hash()
+                    and existing.manifest.get("tracks_fingerprint") == fingerprint)
+        except MusiclassError:  # an older or damaged store: rebuild only when asked
+            existing, same = None, False
         if same and not force:
             return ExtractReport(existing, len(index), up_to_date=True)
-        if not force:
+        if not force and (existing is None or existing.manifest.get("config_hash") != config.hash()):
             raise ConfigError(
-                f"{out} holds a feature store built from another config or track list "
-                f"(config {existing.manifest.get('config_hash')} vs {config.hash()}); "
+                f"{out} holds a feature store built from another config "
+                f"({existing.manifest.get('config_hash') if existing else 'unknown'} vs {config.hash()}); "
                 "pass --force to rebuild it, or choose another output folder")
+        # same config, other tracks (or --force): finished chunks of tracks still listed are reused
         manifest.unlink()  # from here on the folder is incomplete until finalize succeeds
+    store_mod.begin(out, config, force=force)
 
     t0 = time.perf_counter()
-    parts = store_mod.parts_dir(out, config)
-    parts.mkdir(parents=True, exist_ok=True)
     rows = list(index.tracks[["track_id", "path"]].itertuples(index=False, name=None))
-    done = [t for t, _ in rows if store_mod.part_path(parts, t).is_file()]
-    todo = [(t, p, config, store_mod.part_path(parts, t)) for t, p in rows
-            if not store_mod.part_path(parts, t).is_file()]
+    done = [t for t, _ in rows if store_mod.is_done(out, t)]
+    done_set = set(done)
+    todo = [(t, p, config, out) for t, p in rows if t not in done_set]
     reused = len(done)
     failures: list[tuple[str, str, str]] = []
     paths = dict(rows)
@@ -170,18 +174,18 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
     except KeyboardInterrupt:
         bar.close()
         raise MusiclassError(
-            f"interrupted: {len(done)} of {len(rows)} tracks are saved in {parts}; "
+            f"interrupted: {len(done)} of {len(rows)} tracks are saved in {out}; "
             "run the same command again to resume") from None
     except BrokenProcessPool:
         bar.close()
         raise MusiclassError(
             f"a worker process died: out of memory, or it could not start (a script that calls "
             f"extract with jobs > 1 needs an `if __name__ == '__main__':` guard); {len(done)} finished "
-            f"tracks are saved in {parts}; run again (with fewer --jobs) to resume") from None
+            f"tracks are saved in {out}; run again (with fewer --jobs) to resume") from None
     bar.close()
 
     fail_df = pd.DataFrame(failures, columns=list(FAILURE_COLUMNS))
-    fs = store_mod.finalize(out, index, config, done, fail_df, keep_parts=keep_parts)
+    fs = store_mod.finalize(out, index, config, done, fail_df)
     return ExtractReport(fs, len(rows), computed=len(done) - reused, reused=reused, failures=fail_df,
                          seconds=time.perf_counter() - t0)
 
@@ -233,12 +237,3 @@ def _progress(total: int, initial: int, enabled: bool):
     return tqdm(total=total, initial=initial, unit="track", desc="extract", disable=not enabled,
                 dynamic_ncols=True, leave=True)
 
-
-def problems_as_failures(index: TrackIndex) -> pd.DataFrame:
-    """The indexer's unreadable files, in the failure-report shape."""
-    p = index.problems
-    if p is None or p.empty:
-        return pd.DataFrame(columns=list(FAILURE_COLUMNS))
-    p = p[list(PROBLEM_COLUMNS)]
-    return pd.DataFrame({"track_id": p["track_id"], "path": p["path"],
-                         "reason": p["problem"] + ": " + p["reason"]})

@@ -2,25 +2,28 @@
 
 A store is a folder::
 
-    manifest.json      config, its hash, shapes, counts; written last: a store without it is incomplete
-    tracks.csv ...     the track index it was built from (tracks.csv, tracks.json, problems.csv)
-    index.csv          one row per frame: row, track_id, frame, start (s), fill, label
-    <rep>.npy          one array per representation, (n_rows, rows, columns), memory-mappable
-    handcrafted.csv    one row per track: track_id, label, the 97 descriptors
-    failures.csv       tracks that could not be processed: track_id, path, reason
+    manifest.json          config, its hash, shapes, counts, the chunk list; written last:
+                           a store without it is incomplete (extraction can resume it)
+    extracting.json        the config being extracted (lets a restarted run check it resumes the same)
+    chunks/<rep>/<id>.npy  one standard .npy per representation per track, (frames, rows, columns)
+    chunks/meta/<id>.npy   per track: frame starts, fill, descriptors (written last: the track is done)
+    index.csv              one row per frame: row, track_id, frame, start (s), fill, label
+    handcrafted.csv        one row per track: track_id, label, the 97 descriptors
+    failures.csv           tracks that could not be processed: track_id, path, reason
+    tracks.csv ...         the track index it was built from (tracks.csv, tracks.json, problems.csv)
 
-During extraction each finished track is saved as one part file under ``parts-<hash>/`` (written
-to a temporary name, then renamed, so a part is either complete or absent). Finalising copies the
-parts, in track-index order, chunk by chunk into the ``.npy`` arrays, so the result does not
-depend on the order in which workers finished and memory stays bounded by one track.
+Each track's chunks are written once, by the worker that computed them, to a temporary name and
+then renamed: a chunk is complete or absent, a killed run loses at most the tracks in flight, and
+nothing is ever copied a second time (with spectrograms a store is gigabytes: writing it twice
+made extraction disk-bound). :meth:`FeatureStore.array` presents the chunks of one representation
+as a single ``(n_rows, rows, columns)`` array, each chunk memory-mapped on first use.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,16 +32,19 @@ import pandas as pd
 
 from .. import __version__
 from ..config import FrontendConfig
-from ..datasets.base import TrackIndex
-from ..errors import MetadataError
+from ..datasets.base import TrackIndex, labels_to_matrix
+from ..errors import ConfigError, MetadataError
 from ..utils import atomic_path, config_hash, safe_name, write_csv_atomic, write_json_atomic
 from .handcrafted import DESCRIPTOR_NAMES
 
 MANIFEST = "manifest.json"
+EXTRACTING = "extracting.json"
 INDEX = "index.csv"
 HANDCRAFTED = "handcrafted.csv"
 FAILURES = "failures.csv"
-FORMAT_VERSION = 1
+CHUNKS = "chunks"
+META = "meta"
+FORMAT_VERSION = 2
 
 
 def tracks_fingerprint(index: TrackIndex) -> str:
@@ -47,142 +53,84 @@ def tracks_fingerprint(index: TrackIndex) -> str:
     return config_hash([t["track_id"].tolist(), t["path"].tolist(), t["label"].tolist()])
 
 
-def parts_dir(out: Path, config: FrontendConfig) -> Path:
-    return Path(out) / f"parts-{config.hash()}"
+def chunk_path(store: Path, representation: str, track_id: str) -> Path:
+    return Path(store) / CHUNKS / representation / f"{safe_name(track_id)}.npy"
 
 
-def part_path(parts: Path, track_id: str) -> Path:
-    return parts / f"{safe_name(track_id)}.part"
+def meta_path(store: Path, track_id: str) -> Path:
+    return chunk_path(store, META, track_id)
 
 
-# A part file is a plain sequence of .npy records (``np.save`` called repeatedly on one file):
-# starts, fill, handcrafted (empty when off), then one record per representation. No zip, no
-# pickle; each record's data sits at a known offset, so finalising can copy raw bytes.
-_PART_FIXED = ("starts", "fill", "handcrafted")
+def is_done(store: Path, track_id: str) -> bool:
+    """A track is done when its meta chunk exists (it is written after its representations)."""
+    return meta_path(store, track_id).is_file()
 
 
-def save_part(path: Path, arrays: dict[str, np.ndarray], starts: np.ndarray, fill: np.ndarray,
-              handcrafted: np.ndarray | None, dtype: str) -> None:
-    """Write one track's frames atomically."""
-    records = [np.asarray(starts, dtype=np.float64), np.asarray(fill, dtype=np.float64),
-               np.asarray(handcrafted if handcrafted is not None else [], dtype=np.float64)]
-    records += [np.ascontiguousarray(v, dtype=dtype) for v in arrays.values()]
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+def save_track(store: Path, track_id: str, arrays: dict[str, np.ndarray], starts: np.ndarray,
+               fill: np.ndarray, handcrafted: np.ndarray | None, dtype: str) -> None:
+    """Write one track's chunks, each atomically; the meta chunk last."""
+    for rep, a in arrays.items():
+        with atomic_path(chunk_path(store, rep, track_id)) as tmp:
+            np.save(tmp, np.ascontiguousarray(a, dtype=dtype), allow_pickle=False)
+    records = (np.asarray(starts, dtype=np.float64), np.asarray(fill, dtype=np.float64),
+               np.asarray(handcrafted if handcrafted is not None else [], dtype=np.float64))
+    with atomic_path(meta_path(store, track_id)) as tmp, open(tmp, "wb") as f:
         for r in records:
             np.save(f, r, allow_pickle=False)
 
 
-def part_layout(path: Path, representations) -> dict[str, tuple[int, tuple, np.dtype]]:
-    """``name -> (data offset, shape, dtype)`` of every record of a part file, reading headers only."""
-    names = list(_PART_FIXED) + list(representations)
-    layout = {}
-    with open(path, "rb") as f:
-        for name in names:
-            version = np.lib.format.read_magic(f)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
-            shape, fortran, dtype = read_header(f)
-            if fortran:
-                raise MetadataError(path, "part file holds a Fortran-ordered array")
-            offset = f.tell()
-            layout[name] = (offset, shape, dtype)
-            f.seek(offset + int(np.prod(shape)) * dtype.itemsize)
-    return layout
+def load_meta(store: Path, track_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, fill, handcrafted)`` of a finished track."""
+    with open(meta_path(store, track_id), "rb") as f:
+        return tuple(np.load(f, allow_pickle=False) for _ in range(3))  # type: ignore[return-value]
 
 
-def load_part(path: Path, representations) -> dict[str, np.ndarray]:
-    """Every record of a part file as arrays."""
-    with open(path, "rb") as f:
-        return {name: np.load(f, allow_pickle=False) for name in list(_PART_FIXED) + list(representations)}
-
-
-def _copy_bytes(src, dst, offset: int, count: int) -> None:
-    """Append ``count`` bytes of ``src`` from ``offset`` to ``dst``; kernel-side where possible."""
-    dst.flush()
-    if hasattr(os, "copy_file_range"):
+def begin(out: Path, config: FrontendConfig, force: bool) -> None:
+    """Claim ``out`` for ``config``: resume a run of the same config, refuse another unless ``force``."""
+    out = Path(out)
+    claim = out / EXTRACTING
+    if claim.is_file():
         try:
-            done = 0
-            while done < count:
-                n = os.copy_file_range(src.fileno(), dst.fileno(), count - done, offset + done)
-                if n == 0:
-                    break
-                done += n
-            if done == count:
-                return
-            count, offset = count - done, offset + done
-        except OSError:  # e.g. across file systems on old kernels: copy in user space
-            pass
-    src.seek(offset)
-    while count:
-        chunk = src.read(min(count, 1 << 24))
-        if not chunk:
-            raise MetadataError(src.name, "part file is truncated")
-        dst.write(chunk)
-        count -= len(chunk)
+            previous = json.loads(claim.read_text(encoding="utf-8")).get("config_hash")
+        except json.JSONDecodeError:
+            previous = None
+        if previous != config.hash():
+            if not force:
+                raise ConfigError(
+                    f"{out} holds an unfinished extraction with another config ({previous} vs {config.hash()}); "
+                    "pass --force to discard it, or choose another output folder")
+            shutil.rmtree(out / CHUNKS, ignore_errors=True)
+    elif (out / CHUNKS).exists() and force:
+        shutil.rmtree(out / CHUNKS, ignore_errors=True)
+    write_json_atomic(claim, {"config_hash": config.hash(), "config": config.to_dict()})
 
 
 def finalize(out: Path, index: TrackIndex, config: FrontendConfig, done: list[str],
-             failures: pd.DataFrame, keep_parts: bool = False) -> "FeatureStore":
-    """Assemble the parts of the tracks in ``done`` (in index order) into the store at ``out``."""
+             failures: pd.DataFrame) -> "FeatureStore":
+    """Write the tables and the manifest for the finished tracks (``done``, taken in index order)."""
     out = Path(out)
-    parts = parts_dir(out, config)
     done_set = set(done)
     order = [t for t in index.tracks["track_id"] if t in done_set]
     labels = dict(zip(index.tracks["track_id"], index.tracks["label"]))
     reps = list(config.representations)
-    dtype = np.dtype(config.dtype)
 
-    layouts = [part_layout(part_path(parts, t), reps) for t in order]
-    counts = [lay["starts"][1][0] for lay in layouts]
-    n_rows = int(sum(counts))
-    shapes = {r: (n_rows, *config.shape(r)) for r in reps}
-    for t, lay in zip(order, layouts):
-        for r in reps:
-            if lay[r][1][1:] != shapes[r][1:] or lay[r][2] != dtype:
-                raise MetadataError(part_path(parts, t), f"{r} has shape {lay[r][1]} {lay[r][2]}, expected "
-                                                         f"(n, {shapes[r][1]}, {shapes[r][2]}) {dtype}")
-
-    # one .npy per representation, written sequentially: header, then each part's raw bytes
-    starts: list[np.ndarray] = []
-    fills: list[np.ndarray] = []
-    handcrafted_rows: list[np.ndarray] = []
-    with contextlib.ExitStack() as stack:
-        files = {}
-        for r in reps:
-            tmp = stack.enter_context(atomic_path(out / f"{r}.npy"))
-            files[r] = stack.enter_context(open(tmp, "wb"))
-            np.lib.format.write_array_header_1_0(files[r], {
-                "descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shapes[r]})
-        for t, lay in zip(order, layouts):
-            path = part_path(parts, t)
-            fixed = {}
-            with open(path, "rb") as src:
-                for name in _PART_FIXED:
-                    fixed[name] = np.load(src, allow_pickle=False)
-                for r in reps:
-                    offset, shape, _ = lay[r]
-                    _copy_bytes(src, files[r], offset, int(np.prod(shape)) * dtype.itemsize)
-            starts.append(fixed["starts"])
-            fills.append(fixed["fill"])
-            if config.handcrafted:
-                handcrafted_rows.append(fixed["handcrafted"])
-        for f in files.values():
-            f.close()  # before the atomic renames of the ExitStack
-
-    counts_arr = np.asarray(counts, dtype=np.int64)
+    metas = [load_meta(out, t) for t in order]
+    counts = np.array([len(m[0]) for m in metas], dtype=np.int64)
+    n_rows = int(counts.sum())
+    offsets = np.concatenate([[0], np.cumsum(counts)])
     frame_index = pd.DataFrame({
         "row": np.arange(n_rows),
-        "track_id": np.repeat(np.asarray(order, dtype=object), counts_arr),
-        "frame": np.arange(n_rows) - np.repeat(np.cumsum(counts_arr) - counts_arr, counts_arr),
-        "start": np.concatenate(starts).round(6) if starts else np.empty(0),
-        "fill": np.concatenate(fills).round(6) if fills else np.empty(0),
-        "label": np.repeat(np.asarray([labels[t] for t in order], dtype=object), counts_arr),
+        "track_id": np.repeat(np.asarray(order, dtype=object), counts),
+        "frame": np.arange(n_rows) - np.repeat(offsets[:-1], counts),
+        "start": np.concatenate([m[0] for m in metas]).round(6) if metas else np.empty(0),
+        "fill": np.concatenate([m[1] for m in metas]).round(6) if metas else np.empty(0),
+        "label": np.repeat(np.asarray([labels[t] for t in order], dtype=object), counts),
     })
     write_csv_atomic(frame_index, out / INDEX)
 
     if config.handcrafted:
-        table = pd.DataFrame(np.vstack(handcrafted_rows) if handcrafted_rows else
-                             np.empty((0, len(DESCRIPTOR_NAMES))), columns=list(DESCRIPTOR_NAMES))
+        values = np.vstack([m[2] for m in metas]) if metas else np.empty((0, len(DESCRIPTOR_NAMES)))
+        table = pd.DataFrame(values, columns=list(DESCRIPTOR_NAMES))
         table.insert(0, "label", [labels[t] for t in order])
         table.insert(0, "track_id", order)
         write_csv_atomic(table, out / HANDCRAFTED, float_format="%.9g")
@@ -190,6 +138,7 @@ def finalize(out: Path, index: TrackIndex, config: FrontendConfig, done: list[st
         (out / HANDCRAFTED).unlink(missing_ok=True)
     write_csv_atomic(failures, out / FAILURES)
     index.save(out)
+    _remove_orphans(out, set(order), reps)
 
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -203,19 +152,104 @@ def finalize(out: Path, index: TrackIndex, config: FrontendConfig, done: list[st
         "n_tracks": len(order),
         "n_failed": int(len(failures)),
         "n_rows": n_rows,
-        "representations": {r: {"file": f"{r}.npy", "shape": list(shapes[r]), "dtype": config.dtype}
-                            for r in reps},
+        "representations": {r: {"folder": f"{CHUNKS}/{r}", "shape": [n_rows, *config.shape(r)],
+                                "dtype": config.dtype} for r in reps},
+        "chunks": [{"track_id": t, "file": f"{safe_name(t)}.npy", "rows": int(c)} for t, c in zip(order, counts)],
         "handcrafted": HANDCRAFTED if config.handcrafted else None,
     }
     write_json_atomic(out / MANIFEST, manifest)
-    if not keep_parts:
-        shutil.rmtree(parts, ignore_errors=True)
+    (out / EXTRACTING).unlink(missing_ok=True)
     return FeatureStore(out)
+
+
+def _remove_orphans(out: Path, keep: set[str], reps: list[str]) -> None:
+    """Delete chunks of tracks that are not in the store (failed now, or dropped from the index)."""
+    wanted = {f"{safe_name(t)}.npy" for t in keep}
+    for folder in [out / CHUNKS / r for r in reps] + [out / CHUNKS / META]:
+        if folder.is_dir():
+            for p in folder.iterdir():
+                if p.name not in wanted:
+                    p.unlink()
+    for folder in (out / CHUNKS).iterdir() if (out / CHUNKS).is_dir() else ():
+        if folder.name not in reps and folder.name != META:
+            shutil.rmtree(folder)
+
+
+class ChunkedArray:
+    """The chunks of one representation, seen as one ``(n_rows, rows, columns)`` array.
+
+    Indexing with an integer, a slice or an array of row numbers returns a NumPy array (gathered
+    from the memory-mapped chunks, in the order asked); ``np.asarray(a)`` loads everything.
+    At most ``max_open`` chunks stay mapped at once.
+    """
+
+    def __init__(self, folder: Path, files: list[str], rows: list[int], shape: tuple[int, ...], dtype: str,
+                 max_open: int = 2048):
+        self.folder = Path(folder)
+        self.files = files
+        self.offsets = np.concatenate([[0], np.cumsum(np.asarray(rows, dtype=np.int64))])
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+        self.max_open = max_open
+        self._open: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    ndim = property(lambda self: len(self.shape))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"ChunkedArray(shape={self.shape}, dtype={self.dtype}, chunks={len(self.files)})"
+
+    def chunk(self, i: int) -> np.ndarray:
+        """Chunk ``i`` (one track's frames), memory-mapped."""
+        a = self._open.get(i)
+        if a is None:
+            path = self.folder / self.files[i]
+            try:
+                a = np.load(path, mmap_mode="r", allow_pickle=False)
+            except FileNotFoundError:
+                raise MetadataError(path, "chunk missing: the store is damaged; re-run `musiclass extract`") from None
+            expected = (int(self.offsets[i + 1] - self.offsets[i]), *self.shape[1:])
+            if a.shape != expected:
+                raise MetadataError(path, f"chunk has shape {a.shape}, the manifest says {expected}")
+            self._open[i] = a
+            if len(self._open) > self.max_open:
+                self._open.popitem(last=False)
+        else:
+            self._open.move_to_end(i)
+        return a
+
+    def rows(self, rows) -> np.ndarray:
+        """The given rows (any order, repeats allowed), as a new array."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < -len(self) or rows.max() >= len(self)):
+            raise IndexError(f"row index out of range for {len(self)} rows")
+        rows = np.where(rows < 0, rows + len(self), rows)
+        out = np.empty((rows.size, *self.shape[1:]), dtype=self.dtype)
+        which = np.searchsorted(self.offsets, rows, side="right") - 1
+        for c in np.unique(which):
+            sel = np.nonzero(which == c)[0]
+            out[sel] = self.chunk(int(c))[rows[sel] - self.offsets[c]]
+        return out
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            return self[key[0]][(slice(None), *key[1:])] if not np.isscalar(key[0]) else self[key[0]][key[1:]]
+        if isinstance(key, (int, np.integer)):
+            return self.rows([key])[0]
+        if isinstance(key, slice):
+            return self.rows(np.arange(len(self))[key])
+        return self.rows(key)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.rows(np.arange(len(self)))
+        return a if dtype is None else a.astype(dtype, copy=False)
 
 
 @dataclass
 class FeatureStore:
-    """Read access to a finished store. Arrays are memory-mapped: nothing is loaded until used."""
+    """Read access to a finished store."""
 
     path: Path
 
@@ -229,8 +263,12 @@ class FeatureStore:
             self.manifest = json.loads(mpath.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise MetadataError(mpath, f"not valid JSON ({exc})") from None
+        if self.manifest.get("format_version") != FORMAT_VERSION:
+            raise MetadataError(mpath, f"store format {self.manifest.get('format_version')} is not "
+                                       f"{FORMAT_VERSION}: re-run `musiclass extract --force`")
         self.config = FrontendConfig.from_dict(self.manifest["config"])
         self._index: pd.DataFrame | None = None
+        self._arrays: dict[str, ChunkedArray] = {}
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -252,12 +290,25 @@ class FeatureStore:
                                       keep_default_na=False)
         return self._index
 
-    def array(self, representation: str, mmap: bool = True) -> np.ndarray:
-        """The ``(n_rows, rows, columns)`` array of one representation (memory-mapped by default)."""
+    def array(self, representation: str) -> ChunkedArray:
+        """All frames of one representation, ``(n_rows, rows, columns)``, read on demand."""
         info = self.manifest["representations"].get(representation)
         if info is None:
             raise KeyError(f"{representation!r} not in this store; it has {self.representations}")
-        return np.load(self.path / info["file"], mmap_mode="r" if mmap else None, allow_pickle=False)
+        if representation not in self._arrays:
+            chunks = self.manifest["chunks"]
+            self._arrays[representation] = ChunkedArray(
+                self.path / info["folder"], [c["file"] for c in chunks], [c["rows"] for c in chunks],
+                tuple(info["shape"]), info["dtype"])
+        return self._arrays[representation]
+
+    def track_rows(self, track_id: str) -> slice:
+        """The rows of one track."""
+        for i, c in enumerate(self.manifest["chunks"]):
+            if c["track_id"] == track_id:
+                start = sum(x["rows"] for x in self.manifest["chunks"][:i])
+                return slice(start, start + c["rows"])
+        raise KeyError(f"track {track_id!r} is not in this store")
 
     def tracks(self) -> TrackIndex:
         return TrackIndex.load(self.path)
@@ -272,8 +323,6 @@ class FeatureStore:
 
     def label_matrix(self) -> np.ndarray:
         """Per frame row, the multi-hot (or one-hot) label vector, ``(n_rows, n_classes)`` uint8."""
-        from ..datasets.base import labels_to_matrix
-
         return labels_to_matrix(self.index["label"], self.classes)
 
     def summary(self) -> str:
