@@ -191,3 +191,24 @@ def test_unfinished_store_of_another_config_is_not_mixed(tones, tmp_path, monkey
 def test_incomplete_store_is_refused_by_the_reader(tmp_path):
     with pytest.raises(MusiclassError, match="not a complete feature store"):
         FeatureStore(tmp_path)
+
+
+def test_mood_store_at_12_khz_computes_descriptors_at_22_khz(tmp_path):
+    from musiclass.features.handcrafted import descriptors
+
+    path = write_tone(tmp_path / "a" / "1.wav", 75.0, sr=44100, seed=3)
+    tracks = pd.DataFrame({"track_id": ["t1"], "path": [str(path)], "label": ["calm|soft"], "duration": [75.0],
+                           "artist": [""]})
+    from musiclass.datasets.base import TrackIndex
+
+    index = TrackIndex(tracks, ("calm", "soft"), multilabel=True)
+    report = extract(index, frontend_preset("mood", "default"), tmp_path / "s", progress=False)
+    assert report.failed == 0, report.summary()
+    store = report.store
+    assert store.array("mel").shape == (1, 96, 341) and store.index["start"].iloc[0] == pytest.approx(20.0)
+    y22, sr = audio.load(path, sr=22050)
+    np.testing.assert_allclose(store.handcrafted().iloc[0, 2:].to_numpy(float), descriptors(y22, sr), rtol=1e-6)
+    y12, _ = audio.load(path, sr=12000)
+    np.testing.assert_array_equal(store.array("mel")[0], Frontend(store.config).compute(y12).arrays["mel"][0])
+    with pytest.raises(ValueError, match="12,800"):
+        descriptors(y12, 12000)

@@ -115,10 +115,8 @@ def load(
         raise AudioError(path, "contains NaN or infinite sample values")
     if mono:
         y = librosa.to_mono(y) if y.shape[0] > 1 else y[0]
-    if sr is not None and sr != native_sr:
-        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type=res_type)
+    y = resample(y, native_sr, sr, res_type=res_type)
     out_sr = native_sr if sr is None else int(sr)
-    y = np.ascontiguousarray(y, dtype=np.float32)
 
     seconds = y.shape[-1] / out_sr
     if seconds < min_duration:
@@ -126,6 +124,17 @@ def load(
     if check_silence and float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError(path, "silent (peak amplitude below -80 dBFS)")
     return y, out_sr
+
+
+def resample(y: np.ndarray, orig_sr: int, target_sr: int | None, res_type: str = "soxr_hq") -> np.ndarray:
+    """:func:`librosa.resample` as :func:`load` applies it (float32, C order); a no-op when the rates match.
+
+    ``resample(load(p, sr=None)[0], native, 12000)`` equals ``load(p, sr=12000)[0]``, so one decode
+    can feed several rates.
+    """
+    if target_sr is not None and int(target_sr) != int(orig_sr):
+        y = librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type)
+    return np.ascontiguousarray(y, dtype=np.float32)
 
 
 def _check_exists(path: Path) -> None:

@@ -25,6 +25,7 @@ from ..datasets.base import TrackIndex
 from ..errors import ConfigError, FileError, MusiclassError
 from . import store as store_mod
 from .frontend import Frontend
+from .handcrafted import SAMPLE_RATE as HANDCRAFTED_SR
 from .handcrafted import descriptors
 
 log = logging.getLogger(__name__)
@@ -83,9 +84,17 @@ def process_track(track_id: str, path: str, config: FrontendConfig, store: Path)
         fe = _FRONTENDS.get(key)
         if fe is None:
             fe = _FRONTENDS[key] = Frontend(config)
-        y, sr = audio.load(path, sr=config.sample_rate, min_duration=config.min_duration)
+        if config.handcrafted and config.sample_rate != HANDCRAFTED_SR:
+            # decode once at the native rate, resample for each consumer (same result as two loads)
+            native, native_sr = audio.load(path, sr=None, min_duration=config.min_duration)
+            y = audio.resample(native, native_sr, config.sample_rate)
+            hc_signal = audio.resample(native, native_sr, HANDCRAFTED_SR)
+            del native
+        else:
+            y, _ = audio.load(path, sr=config.sample_rate, min_duration=config.min_duration)
+            hc_signal = y
         frames = fe.compute(y)
-        hc = descriptors(y, sr) if config.handcrafted else None
+        hc = descriptors(hc_signal, HANDCRAFTED_SR) if config.handcrafted else None
         store_mod.save_track(store, track_id, frames.arrays, frames.starts, frames.fill, hc, config.dtype)
         return track_id, len(frames), None
     except FileError as exc:
@@ -208,9 +217,8 @@ def _run(tasks, jobs):
                              initializer=_init_worker) as pool:
         # keep a bounded number of tasks in flight so an interrupt cancels quickly
         pending = set()
-        it = iter(tasks)
         try:
-            for task in it:
+            for task in tasks:
                 pending.add(pool.submit(_process_task, task))
                 if len(pending) >= 4 * jobs:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -31,6 +31,9 @@ import scipy.stats
 
 N_FFT = 2048
 HOP_LENGTH = 512
+#: the table is always computed at the original's rate, whatever rate the frontend uses: its
+#: spectral contrast has 6 octave bands from 200 Hz, which need a rate above 12.8 kHz
+SAMPLE_RATE = 22050
 
 
 def _names() -> list[str]:
@@ -54,13 +57,16 @@ DESCRIPTOR_NAMES: tuple[str, ...] = tuple(_names())
 def descriptors(y: np.ndarray, sr: int) -> np.ndarray:
     """The 97 descriptors of a mono signal, in :data:`DESCRIPTOR_NAMES` order (float64).
 
-    ``y`` must hold at least ``N_FFT`` samples.
+    ``y`` must hold at least ``N_FFT`` samples; ``sr`` must exceed 12,800 Hz (the store computes
+    the table at :data:`SAMPLE_RATE`).
     """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
         raise ValueError(f"descriptors expect a mono signal, got shape {y.shape}")
     if y.size < N_FFT:
         raise ValueError(f"signal too short for descriptors: {y.size} samples < {N_FFT}")
+    if sr <= 12800:
+        raise ValueError(f"descriptors need a sample rate above 12,800 Hz (spectral contrast bands), got {sr}")
 
     # one STFT for every spectral descriptor
     S = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH))
