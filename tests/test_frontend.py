@@ -185,3 +185,14 @@ def test_config_is_validated_and_hashed():
     assert FrontendConfig.from_dict(a.to_dict()) == a
     with pytest.raises(ConfigError, match="mono"):
         Frontend(a).compute(np.zeros((2, 100), np.float32))
+
+
+def test_example_config_files_equal_their_presets():
+    from pathlib import Path
+
+    from musiclass.pipeline import frontend_config
+
+    configs = Path(__file__).resolve().parents[1] / "configs" / "frontend"
+    assert frontend_config("genre", config_file=configs / "genre-default.yaml") == frontend_preset("genre", "default")
+    assert frontend_config("genre", config_file=configs / "mood-seed.yaml") == frontend_preset("mood", "seed")
+    assert frontend_config("genre", "seed", overrides={"n_mels": 64}).n_mels == 64

@@ -1,0 +1,218 @@
+"""Whole stages in one call: what the command line and the notebooks run.
+
+:func:`run_demo` is the project's main job on the embedded default (synthetic) data::
+
+    synthesise -> index -> extract -> split        (genre and mood)
+
+Every stage writes named artefacts under one run folder and is skipped when its inputs and
+config are unchanged, so running it again is cheap and an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from . import splits
+from .config import FrontendConfig, frontend_preset
+from .datasets import gtzan, jamendo
+from .datasets.base import TrackIndex
+from .errors import ConfigError
+from .features.extract import ExtractReport, extract
+from .features.store import FeatureStore
+from .utils import write_json_atomic
+
+log = logging.getLogger(__name__)
+
+STAMP = "synth.json"
+
+
+def default_jobs() -> int:
+    """Worker processes to use when not told: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+# ------------------------------------------------------------------------------ synthesis
+def synthesize(out: str | Path, *, clips_per_genre: int = 20, mood_tracks: int | None = None,
+               seed: int = 0, jobs: int | None = None, progress: bool = True,
+               which: tuple[str, ...] = ("gtzan", "mtg-jamendo")) -> dict[str, Path]:
+    """Write the synthetic GTZAN-shaped and MTG-Jamendo-shaped sets under ``out``.
+
+    A set whose stamp file records the same parameters is not written again; a set without its
+    stamp (never written, or interrupted) is written from scratch.
+    """
+    from .datasets import synthetic
+
+    out = Path(out)
+    jobs = jobs or default_jobs()
+    n_tracks = synthetic.DEFAULT_N_TRACKS if mood_tracks is None else mood_tracks
+    params = {"gtzan": {"clips_per_genre": clips_per_genre, "seed": seed},
+              "mtg-jamendo": {"n_tracks": n_tracks, "seed": seed}}
+    for name in which:
+        if name not in params:
+            raise ConfigError(f"unknown synthetic set {name!r}; choose gtzan or mtg-jamendo")
+        params[name]["generator"] = synthetic.GENERATOR_VERSION
+
+    def stamped(name: str) -> bool:
+        stamp = out / name / STAMP
+        return stamp.is_file() and json.loads(stamp.read_text()) == params[name]
+
+    todo = [name for name in which if not stamped(name)]
+    for name in which:
+        if name not in todo:
+            log.info("%s: synthetic %s already written, skipping", out / name, name)
+    for name in todo:
+        (out / name / STAMP).unlink(missing_ok=True)
+    if set(todo) == {"gtzan", "mtg-jamendo"}:  # one worker pool for both
+        synthetic.make_all(out, clips_per_genre=clips_per_genre, n_tracks=n_tracks, seed=seed, jobs=jobs,
+                           progress=progress)
+    elif "gtzan" in todo:
+        synthetic.make_gtzan(out / "gtzan", clips_per_genre=clips_per_genre, seed=seed, jobs=jobs, progress=progress)
+    elif "mtg-jamendo" in todo:
+        synthetic.make_jamendo(out / "mtg-jamendo", n_tracks=n_tracks, seed=seed, jobs=jobs, progress=progress)
+    for name in todo:
+        write_json_atomic(out / name / STAMP, params[name])  # last: a set without its stamp is incomplete
+    return {name: out / name for name in which}
+
+
+# ------------------------------------------------------------------------------ indexing
+def index_gtzan(root: str | Path, out: str | Path | None = None, **kwargs) -> TrackIndex:
+    idx = gtzan.index(root, **kwargs)
+    if out is not None:
+        idx.save(out)
+    return idx
+
+
+def index_jamendo(root: str | Path, out: str | Path | None = None, *, metadata: str | Path | None = None,
+                  **kwargs) -> TrackIndex:
+    root = Path(root)
+    metadata = Path(metadata) if metadata else root / "autotagging_moodtheme.tsv"
+    idx = jamendo.index(metadata, root, **kwargs)
+    if out is not None:
+        idx.save(out)
+    return idx
+
+
+# ------------------------------------------------------------------------------ splitting
+def make_splits(store: FeatureStore, methods: tuple[str, ...], *, seed: int = 42,
+                fractions=(0.8, 0.1, 0.1), official: dict | None = None) -> dict[str, dict[str, Any]]:
+    """Compute, save (``<store>/splits/<method>.csv``) and summarise the given split methods."""
+    index = store.tracks()
+    frame_index = store.index
+    results: dict[str, dict[str, Any]] = {}
+    for method in methods:
+        if method == "frame":
+            row_parts = splits.frame_split(frame_index, fractions, seed=seed, multilabel=store.multilabel)
+            saved = row_parts
+        else:
+            if method == "song":
+                track_parts = splits.song_split(index, fractions, seed=seed)
+            elif method == "artist":
+                track_parts = splits.song_split(index, fractions, seed=seed, group="artist")
+            elif method in ("gtzan-filtered", "gtzan-stratified"):
+                track_parts = gtzan.split(index, kind=method.split("-", 1)[1])
+            elif method == "official":
+                official = official or {}
+                track_parts = jamendo.split_assignment(official["splits_dir"], official.get("split", 0))
+            else:
+                raise ConfigError(f"unknown split method {method!r}; choose from {splits.METHODS}")
+            saved = track_parts
+            row_parts = splits.rows_for(track_parts, frame_index)
+        path = splits.save(saved, store.path / "splits" / f"{method}.csv")
+        summary = splits.summarize(row_parts, frame_index)
+        results[method] = {
+            "file": str(path),
+            "tracks": summary["tracks"].to_dict(),
+            "frames": summary["frames"].to_dict(),
+            "tracks_in_several_parts": len(splits.tracks_in_several_parts(row_parts)),
+            "leak": splits.frame_leak(row_parts, frame_index, store.config.frame_seconds),
+        }
+    return results
+
+
+# ------------------------------------------------------------------------------ the main job
+def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: str = "default",
+             clips_per_genre: int = 20, mood_tracks: int | None = None, seed: int = 0,
+             progress: bool = True, echo=print) -> dict[str, Any]:
+    """The main job on the embedded synthetic default: synthesise, index, extract, split.
+
+    Writes under ``out``: ``data/`` (the synthetic audio), ``genre/`` and ``mood/`` (each with
+    ``index/``, ``store/`` and ``store/splits/``), and ``summary.json``.
+    """
+    out = Path(out)
+    jobs = jobs or default_jobs()
+    timings: dict[str, float] = {}
+    summary: dict[str, Any] = {"preset": preset, "jobs": jobs, "seed": seed}
+
+    def stage(name: str):
+        echo(f"\n== {name}")
+        return time.perf_counter()
+
+    t = stage(f"synthesise the default data ({clips_per_genre} clips per genre + mood set) -> {out / 'data'}")
+    data = synthesize(out / "data", clips_per_genre=clips_per_genre, mood_tracks=mood_tracks, seed=seed,
+                      jobs=jobs, progress=progress)
+    timings["synthesise"] = time.perf_counter() - t
+
+    t = stage("index the synthetic GTZAN and MTG-Jamendo trees")
+    genre_index = index_gtzan(data["gtzan"], out / "genre" / "index", check="header")
+    mood_index = index_jamendo(data["mtg-jamendo"], out / "mood" / "index", curation="official", split=0,
+                               check="header")
+    echo(f"genre: {len(genre_index)} tracks, {len(genre_index.classes)} classes, "
+         f"{len(genre_index.problems)} problem(s)")
+    echo(f"mood:  {len(mood_index)} tracks, {len(mood_index.classes)} tags, "
+         f"{len(mood_index.problems)} problem(s)")
+    timings["index"] = time.perf_counter() - t
+
+    reports: dict[str, ExtractReport] = {}
+    for task, idx in (("genre", genre_index), ("mood", mood_index)):
+        config = frontend_preset(task, preset)
+        t = stage(f"extract {task} features ({preset} preset, config {config.hash()}, {jobs} job(s))")
+        reports[task] = extract(idx, config, out / task / "store", jobs=jobs, progress=progress)
+        echo(reports[task].summary())
+        timings[f"extract_{task}"] = time.perf_counter() - t
+
+    t = stage("split tracks (song-level) and, for comparison, frames (the original's leak)")
+    genre_splits = make_splits(reports["genre"].store, ("song", "artist", "frame"), seed=42)
+    mood_splits = make_splits(reports["mood"].store, ("official", "frame"), seed=42,
+                              official={"splits_dir": data["mtg-jamendo"] / "splits", "split": 0})
+    timings["split"] = time.perf_counter() - t
+    for task, res in (("genre", genre_splits), ("mood", mood_splits)):
+        for method, r in res.items():
+            leak = r["leak"]
+            echo(f"{task:5s} {method:8s} tracks {r['tracks']}  frames {r['frames']}  "
+                 f"test frames whose song is in train: {leak['test_frames_with_song_in_train']:.0%}")
+
+    summary.update({
+        "genre": {"tracks": len(genre_index), "store": reports["genre"].store.manifest,
+                  "failed": reports["genre"].failed, "splits": genre_splits},
+        "mood": {"tracks": len(mood_index), "store": reports["mood"].store.manifest,
+                 "failed": reports["mood"].failed, "splits": mood_splits},
+        "seconds": {k: round(v, 2) for k, v in timings.items()},
+    })
+    write_json_atomic(out / "summary.json", summary)
+    echo(f"\ndone in {sum(timings.values()):.0f} s; summary in {out / 'summary.json'}")
+    return summary
+
+
+def frontend_config(task: str, preset: str = "default", config_file: str | Path | None = None,
+                    overrides: dict[str, Any] | None = None) -> FrontendConfig:
+    """A preset, then a YAML file's ``frontend:`` section, then ``key=value`` overrides."""
+    from .config import frontend_from_mapping, load_yaml
+
+    mapping: dict[str, Any] = {"preset": preset}
+    if config_file:
+        data = load_yaml(config_file)
+        section = data.get("frontend", data)
+        if not isinstance(section, dict):
+            raise ConfigError(f"{config_file}: 'frontend' must be a mapping")
+        task = data.get("task", task)
+        mapping.update(section)
+    mapping.update(overrides or {})
+    return frontend_from_mapping(mapping, task=task)
