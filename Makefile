@@ -1,0 +1,50 @@
+# The README's two commands:
+#     make run     set up .venv and run the main job on the embedded synthetic default data
+#     make test    set up .venv (with the test tools) and run the test suite
+# Both need only Python 3.10+ (3.11 tested) on the PATH; everything else is installed into .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3 || command -v python)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+JOBS   ?= auto
+RUN_ARGS ?=
+
+.PHONY: run test bench venv constraints clean help
+
+help:
+	@echo "make run    - set up $(VENV) and run the main job (synthesise, index, extract, split) into runs/demo"
+	@echo "make test   - set up $(VENV) with the test tools and run the test suite"
+	@echo "make bench  - run the extraction benchmark"
+	@echo "make clean  - remove $(VENV), runs/ and caches"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "error: no python3 found on PATH (Python 3.10+ needed)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10+ needed, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt constraints.txt pyproject.toml
+	$(PIP) install -q -r requirements.txt -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/musiclass demo $(RUN_ARGS)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -n $(JOBS) -q
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/extract_bench.py
+
+constraints: $(VENV)/.installed-dev
+	{ head -3 constraints.txt; $(PIP) freeze --exclude-editable | grep -v '^musiclass'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .hypothesis
