@@ -94,6 +94,8 @@ def cmd_split(args) -> int:
     print(f"tracks per part: {r['tracks']}; frames per part: {r['frames']}")
     print(f"tracks with frames in several parts: {r['tracks_in_several_parts']}")
     print("leak: " + ", ".join(f"{k} {v:.3g}" for k, v in r["leak"].items()))
+    for note in r["notes"]:
+        print(f"note: {note}")
     return EXIT_OK
 
 

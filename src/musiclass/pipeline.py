@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -108,33 +109,40 @@ def make_splits(store: FeatureStore, methods: tuple[str, ...], *, seed: int = 42
     frame_index = store.index
     results: dict[str, dict[str, Any]] = {}
     for method in methods:
-        if method == "frame":
-            row_parts = splits.frame_split(frame_index, fractions, seed=seed, multilabel=store.multilabel)
-            saved = row_parts
-        else:
-            if method == "song":
-                track_parts = splits.song_split(index, fractions, seed=seed)
-            elif method == "artist":
-                track_parts = splits.song_split(index, fractions, seed=seed, group="artist")
-            elif method in ("gtzan-filtered", "gtzan-stratified"):
-                track_parts = gtzan.split(index, kind=method.split("-", 1)[1])
-            elif method == "official":
-                official = official or {}
-                track_parts = jamendo.split_assignment(official["splits_dir"], official.get("split", 0))
-            else:
-                raise ConfigError(f"unknown split method {method!r}; choose from {splits.METHODS}")
-            saved = track_parts
-            row_parts = splits.rows_for(track_parts, frame_index)
-        path = splits.save(saved, store.path / "splits" / f"{method}.csv")
-        summary = splits.summarize(row_parts, frame_index)
-        results[method] = {
-            "file": str(path),
-            "tracks": summary["tracks"].to_dict(),
-            "frames": summary["frames"].to_dict(),
-            "tracks_in_several_parts": len(splits.tracks_in_several_parts(row_parts)),
-            "leak": splits.frame_leak(row_parts, frame_index, store.config.frame_seconds),
-        }
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results[method] = _one_split(store, method, index, frame_index, seed, fractions, official)
+        results[method]["notes"] = sorted({str(w.message) for w in caught})
     return results
+
+
+def _one_split(store: FeatureStore, method: str, index: TrackIndex, frame_index, seed: int, fractions,
+               official: dict | None) -> dict[str, Any]:
+    if method == "frame":
+        row_parts = splits.frame_split(frame_index, fractions, seed=seed, multilabel=store.multilabel)
+        saved = row_parts
+    else:
+        if method == "song":
+            saved = splits.song_split(index, fractions, seed=seed)
+        elif method == "artist":
+            saved = splits.song_split(index, fractions, seed=seed, group="artist")
+        elif method in ("gtzan-filtered", "gtzan-stratified"):
+            saved = gtzan.split(index, kind=method.split("-", 1)[1])
+        elif method == "official":
+            official = official or {}
+            saved = jamendo.split_assignment(official["splits_dir"], official.get("split", 0))
+        else:
+            raise ConfigError(f"unknown split method {method!r}; choose from {splits.METHODS}")
+        row_parts = splits.rows_for(saved, frame_index)
+    path = splits.save(saved, store.path / "splits" / f"{method}.csv")
+    summary = splits.summarize(row_parts, frame_index)
+    return {
+        "file": str(path),
+        "tracks": summary["tracks"].to_dict(),
+        "frames": summary["frames"].to_dict(),
+        "tracks_in_several_parts": len(splits.tracks_in_several_parts(row_parts)),
+        "leak": splits.frame_leak(row_parts, frame_index, store.config.frame_seconds),
+    }
 
 
 # ------------------------------------------------------------------------------ the main job
@@ -188,6 +196,8 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
             leak = r["leak"]
             echo(f"{task:5s} {method:8s} tracks {r['tracks']}  frames {r['frames']}  "
                  f"test frames whose song is in train: {leak['test_frames_with_song_in_train']:.0%}")
+            for note in r["notes"]:
+                echo(f"      note: {note}")
 
     summary.update({
         "genre": {"tracks": len(genre_index), "store": reports["genre"].store.manifest,

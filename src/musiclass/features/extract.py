@@ -112,8 +112,8 @@ def _process_task(task):
 #: imported once in the fork server, so every worker starts warm (librosa loads its submodules
 #: lazily: without this each worker spends about a second importing on its first track)
 _PRELOAD = ["musiclass.features.extract", "librosa.core.spectrum", "librosa.core.audio", "librosa.feature"]
-#: what the hand-crafted descriptors add (tempo estimation: ~1.4 s of imports)
-_PRELOAD_HANDCRAFTED = ["librosa.onset", "librosa.beat", "scipy.stats"]
+#: what the hand-crafted descriptors add (onset strength and tempo)
+_PRELOAD_HANDCRAFTED = ["librosa.onset", "scipy.stats"]
 
 
 def _mp_context(handcrafted: bool):
