@@ -80,3 +80,11 @@ def test_bad_inputs_each_get_a_clear_reason(tmp_path):
     _expect(tmp_path / "dir.wav", "not a regular file")
     with pytest.raises(AudioError, match="cannot read audio header"):
         audio.info(tmp_path / "junk.wav")
+
+
+def test_headerless_bytes_named_au_are_not_decoded_as_noise(tmp_path):
+    fake = tmp_path / "jazz.00054.au"
+    fake.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    _expect(fake, "no audio header")
+    with pytest.raises(AudioError, match="no audio header"):
+        audio.info(fake)

@@ -52,6 +52,7 @@ def info(path: str | os.PathLike) -> AudioInfo:
         i = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise AudioError(path, f"cannot read audio header ({_reason(exc)})") from None
+    _check_header(path, i.format)
     frames = int(i.frames) if 0 <= i.frames < 2**62 else 0  # some MP3 headers report junk
     return AudioInfo(str(path), int(i.samplerate), frames, int(i.channels), str(i.format))
 
@@ -94,6 +95,7 @@ def load(
         raise AudioError(path, f"invalid offset/duration ({offset}, {duration})")
     try:
         with sf.SoundFile(str(path)) as f:
+            _check_header(path, f.format)
             native_sr = int(f.samplerate)
             if offset:
                 start = int(round(offset * native_sr))
@@ -135,6 +137,13 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int | None, res_type: str =
     if target_sr is not None and int(target_sr) != int(orig_sr):
         y = librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type)
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def _check_header(path: Path, fmt: str) -> None:
+    """libsndfile opens any bytes named ``.au``/``.snd`` as header-less 8 kHz u-law ("RAW"):
+    that is never a real audio file here, so corrupt data must not decode as noise."""
+    if str(fmt).upper() == "RAW":
+        raise AudioError(path, "no audio header (the bytes would only read as header-less raw u-law)")
 
 
 def _check_exists(path: Path) -> None:

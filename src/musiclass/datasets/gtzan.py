@@ -288,24 +288,12 @@ def split(index: TrackIndex, kind: str = "filtered") -> pd.Series:
 # ---------------------------------------------------------------------------------- helpers
 def _duration(path: Path, check: str) -> float:
     """Seconds of audio in ``path``, from its header or by decoding it; raises AudioError."""
-    head = _header(path)
+    head = audio.info(path)  # rejects header-less data too
     if check == "header" and head.frames > 0:
         return head.duration
     # "decode", or a header that does not know the length (or has no samples): decode to find out
     y, sr = audio.load(path, sr=None, mono=True, check_silence=(check == "decode"))
     return y.shape[-1] / sr
-
-
-def _header(path: Path) -> audio.AudioInfo:
-    """:func:`musiclass.audio.info`, refusing files without a real header.
-
-    libsndfile opens a headerless ``.au``/``.snd`` file as raw 8 kHz u-law (the old Sun
-    convention), so random bytes named ``jazz.00054.au`` would otherwise pass the header check.
-    """
-    head = audio.info(path)
-    if head.format.upper() == "RAW":
-        raise AudioError(path, "no audio header (libsndfile would read the bytes as header-less 8 kHz u-law)")
-    return head
 
 
 def _sort_key(track_id: str) -> tuple[int, int]:

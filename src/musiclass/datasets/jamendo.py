@@ -415,10 +415,7 @@ def index(
                 ok = False
         elif check == "header":
             try:
-                head = audio.info(path)
-                if head.format.upper() == "RAW":  # libsndfile's fallback for header-less .au/.snd
-                    raise AudioError(path, "no audio header (header-less raw data)")
-                seconds = head.duration
+                seconds = audio.info(path).duration  # rejects header-less data too
             except AudioError as exc:
                 kind = "missing" if not path.exists() else "corrupt"
                 problems.append(_problem(track_id, path, kind, exc.reason))
