@@ -26,13 +26,13 @@ def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     mood = FeatureStore(out / "mood" / "store")
     assert mood.multilabel and mood.manifest["n_rows"] >= mood.manifest["n_tracks"] > 0
     assert mood.array("mel").shape[1:] == (96, 341)
-    for method in ("song", "artist", "frame"):
+    for method in ("song", "artist", "seed-frame"):
         assert (out / "genre" / "store" / "splits" / f"{method}.csv").is_file()
     official = pd.read_csv(out / "mood" / "store" / "splits" / "official.csv")
     assert set(official["part"]) <= {"train", "validation", "test"}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["genre"]["splits"]["song"]["tracks_in_several_parts"] == 0
-    assert summary["genre"]["splits"]["frame"]["leak"]["test_frames_with_song_in_train"] > 0.5
+    assert summary["genre"]["splits"]["seed-frame"]["leak"]["test_frames_with_song_in_train"] > 0.5
     assert "test frames whose song is in train" in text
 
     mtime = (out / "genre" / "store" / "manifest.json").stat().st_mtime_ns
@@ -52,7 +52,7 @@ def test_stage_commands_chain(tmp_path, capsys):
                  "--set", "representations=[mel]", "--set", "handcrafted=false"]) == 0
     fs = FeatureStore(store)
     assert fs.array("mel").shape == (190, 128, 130) and fs.config.stft == "frame"
-    assert main(["split", str(store), "--method", "frame"]) == 0
+    assert main(["split", str(store), "--method", "seed-frame"]) == 0
     assert "tracks with frames in several parts: 10" in capsys.readouterr().out
     assert main(["info", str(store), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_rows"] == 190

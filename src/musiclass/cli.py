@@ -186,8 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("split", help="assign tracks (or, under seed, frames) to train/validation/test")
     s.add_argument("store", help="a feature store folder")
-    s.add_argument("--method", choices=("song", "artist", "frame", "gtzan-filtered", "gtzan-stratified", "official"),
-                   default="song")
+    s.add_argument("--method", choices=("song", "artist", "seed-frame", "gtzan-filtered", "gtzan-stratified", "official"),
+                   default="song",
+                   help="song: stratified by label (default); artist: no artist in two parts; seed-frame: the "
+                        "original study's random split of frames, which leaks songs (to measure that leak); "
+                        "gtzan-*: the published GTZAN lists; official: the MTG-Jamendo split files")
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--fractions", type=float, nargs=3, default=(0.8, 0.1, 0.1), metavar=("TRAIN", "VAL", "TEST"))
     s.add_argument("--splits-dir", help="official: the MTG-Jamendo splits folder")

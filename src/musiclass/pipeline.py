@@ -118,7 +118,7 @@ def make_splits(store: FeatureStore, methods: tuple[str, ...], *, seed: int = 42
 
 def _one_split(store: FeatureStore, method: str, index: TrackIndex, frame_index, seed: int, fractions,
                official: dict | None) -> dict[str, Any]:
-    if method == "frame":
+    if method == "seed-frame":
         row_parts = splits.frame_split(frame_index, fractions, seed=seed, multilabel=store.multilabel)
         saved = row_parts
     else:
@@ -187,8 +187,8 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
         timings[f"extract_{task}"] = time.perf_counter() - t
 
     t = stage("split tracks (song-level) and, for comparison, frames (the original's leak)")
-    genre_splits = make_splits(reports["genre"].store, ("song", "artist", "frame"), seed=42)
-    mood_splits = make_splits(reports["mood"].store, ("official", "frame"), seed=42,
+    genre_splits = make_splits(reports["genre"].store, ("song", "artist", "seed-frame"), seed=42)
+    mood_splits = make_splits(reports["mood"].store, ("official", "seed-frame"), seed=42,
                               official={"splits_dir": data["mtg-jamendo"] / "splits", "split": 0})
     timings["split"] = time.perf_counter() - t
     for task, res in (("genre", genre_splits), ("mood", mood_splits)):

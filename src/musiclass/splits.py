@@ -4,7 +4,7 @@
 ``artist`` stratified and grouped: no artist in two parts (:func:`song_split` with ``group="artist"``)
 ``gtzan-filtered`` / ``gtzan-stratified``  the published GTZAN lists (:func:`musiclass.datasets.gtzan.split`)
 ``official``  the MTG-Jamendo split files (:func:`musiclass.datasets.jamendo.split_assignment`)
-``frame``  the original study's split of *frames* (``seed`` protocol only), which puts frames of
+``seed-frame``  the original study's split of *frames* (``seed`` protocol only), which puts frames of
            one song, often overlapping ones, on both sides: :func:`frame_leak` measures that leak.
 
 A split is saved as CSV: ``track_id,part`` for track splits, ``row,track_id,part`` for frame splits.
@@ -25,7 +25,7 @@ from .errors import ConfigError, MetadataError
 from .utils import write_csv_atomic
 
 PARTS = ("train", "validation", "test")
-METHODS = ("song", "artist", "frame", "gtzan-filtered", "gtzan-stratified", "official")
+METHODS = ("song", "artist", "seed-frame", "gtzan-filtered", "gtzan-stratified", "official")
 
 
 def _check_fractions(fractions) -> tuple[float, float, float]:
