@@ -53,7 +53,9 @@ def stratification_key(labels: list[str] | pd.Series, multilabel: bool) -> np.nd
 
 
 def _two_step(ids: np.ndarray, strata: np.ndarray | None, fractions, seed: int):
-    """Cut test off, then validation off the rest; stratified when ``strata`` is given."""
+    """Cut test off, then validation off the rest; stratified when ``strata`` is given.
+
+    Returns ``{id: part}``."""
     train_f, val_f, test_f = fractions
 
     def cut(pos: np.ndarray, size: float, rng_seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +72,8 @@ def _two_step(ids: np.ndarray, strata: np.ndarray | None, fractions, seed: int):
 
     rest, test = cut(np.arange(len(ids)), test_f, seed)
     train, val = cut(rest, val_f / (train_f + val_f), seed + 1)
-    return ids[train], ids[val], ids[test]
+    return {**{k: "train" for k in ids[train]}, **{k: "validation" for k in ids[val]},
+            **{k: "test" for k in ids[test]}}
 
 
 def song_split(index: TrackIndex, fractions=(0.8, 0.1, 0.1), seed: int = 42, stratify: bool = True,
@@ -95,8 +98,7 @@ def song_split(index: TrackIndex, fractions=(0.8, 0.1, 0.1), seed: int = 42, str
     ids = t["track_id"].to_numpy(dtype=object)
     strata = stratification_key(t["label"], index.multilabel) if stratify else None
     if group is None:
-        train, val, test = _two_step(ids, strata, fractions, seed)
-        part = {**{k: "train" for k in train}, **{k: "validation" for k in val}, **{k: "test" for k in test}}
+        part = _two_step(ids, strata, fractions, seed)
     else:
         if group not in t.columns:
             raise ConfigError(f"cannot group by {group!r}: the track table has no such column")
@@ -138,8 +140,7 @@ def frame_split(frame_index: pd.DataFrame, fractions=(0.8, 0.1, 0.1), seed: int 
     fractions = _check_fractions(fractions)
     rows = frame_index["row"].to_numpy(dtype=object)
     strata = stratification_key(frame_index["label"], multilabel) if stratify else None
-    train, val, test = _two_step(rows, strata, fractions, seed)
-    part = {**{k: "train" for k in train}, **{k: "validation" for k in val}, **{k: "test" for k in test}}
+    part = _two_step(rows, strata, fractions, seed)
     return pd.DataFrame({"row": frame_index["row"].to_numpy(), "track_id": frame_index["track_id"].to_numpy(),
                          "part": [part[r] for r in rows]})
 

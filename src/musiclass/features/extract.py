@@ -1,8 +1,8 @@
 """``musiclass extract``: decode each track once, compute its frames and descriptors, store them.
 
-Parallel over tracks (``jobs``), with a progress bar. Resumable: every finished track is saved as
-a part file at once, so a run that is killed and started again only computes what is missing,
-and yields the same arrays. A bad file is recorded with its reason and the run carries on.
+Parallel over tracks (``jobs``), with a progress bar. Resumable: every finished track's chunks are
+saved at once, so a run that is killed and started again only computes what is missing, and
+yields the same bytes. A bad file is recorded with its reason and the run carries on.
 """
 
 from __future__ import annotations

@@ -177,7 +177,7 @@ class Frontend:
         view = frame_view if frame_view is not None else (lambda a: a)
         owned = frame_view is None
         if self._need_mel:
-            mel_db = _log_power(self._mel(power), inplace=True)
+            mel_db = _log_power(self._mel(power))
             mel_rel, frame_max = _relative_db(view(mel_db), c.top_db, inplace=owned)
             if "mfcc" in reps:
                 # librosa.feature.mfcc(y=frame) takes the DCT of power_to_db(mel, ref=1.0, top_db):
@@ -187,18 +187,18 @@ class Frontend:
             if "mel" in reps:
                 out["mel"] = mel_rel
         if "spectrogram" in reps:  # last: the power array is turned into dB in place
-            spec_db = _log_power(power, inplace=True)
+            spec_db = _log_power(power)
             out["spectrogram"] = _relative_db(view(spec_db), c.top_db, inplace=owned)[0]
         return {k: out[k] for k in reps}
 
 
-def _log_power(power: np.ndarray, inplace: bool = False) -> np.ndarray:
+def _log_power(power: np.ndarray) -> np.ndarray:
     """``10 log10(max(amin, power))``, the formula of :func:`librosa.power_to_db` with ``ref=1``
-    and no floor, computed in place when allowed (these arrays are the frontend's largest)."""
-    out = np.maximum(power, AMIN_POWER, out=power if inplace else None)
-    np.log10(out, out=out)
-    out *= 10.0
-    return out
+    and no floor, computed in place (these arrays are the frontend's largest): returns ``power``."""
+    np.maximum(power, AMIN_POWER, out=power)
+    np.log10(power, out=power)
+    power *= 10.0
+    return power
 
 
 def _relative_db(db: np.ndarray, top_db: float | None, inplace: bool = False):

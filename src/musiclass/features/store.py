@@ -228,14 +228,17 @@ class ChunkedArray:
         rows = np.where(rows < 0, rows + len(self), rows)
         out = np.empty((rows.size, *self.shape[1:]), dtype=self.dtype)
         which = np.searchsorted(self.offsets, rows, side="right") - 1
-        for c in np.unique(which):
-            sel = np.nonzero(which == c)[0]
+        # group the requests by chunk with one sort: each chunk is then read once, in one slice
+        order = np.argsort(which, kind="stable")
+        chunks, starts = np.unique(which[order], return_index=True)
+        for c, sel in zip(chunks, np.split(order, starts[1:])):
             out[sel] = self.chunk(int(c))[rows[sel] - self.offsets[c]]
         return out
 
     def __getitem__(self, key):
-        if isinstance(key, tuple):
-            return self[key[0]][(slice(None), *key[1:])] if not np.isscalar(key[0]) else self[key[0]][key[1:]]
+        if isinstance(key, tuple):  # rows first, then the remaining axes on the gathered rows
+            rows, rest = key[0], key[1:]
+            return self[rows][rest] if np.isscalar(rows) else self[rows][(slice(None), *rest)]
         if isinstance(key, (int, np.integer)):
             return self.rows([key])[0]
         if isinstance(key, slice):
@@ -301,14 +304,6 @@ class FeatureStore:
                 self.path / info["folder"], [c["file"] for c in chunks], [c["rows"] for c in chunks],
                 tuple(info["shape"]), info["dtype"])
         return self._arrays[representation]
-
-    def track_rows(self, track_id: str) -> slice:
-        """The rows of one track."""
-        for i, c in enumerate(self.manifest["chunks"]):
-            if c["track_id"] == track_id:
-                start = sum(x["rows"] for x in self.manifest["chunks"][:i])
-                return slice(start, start + c["rows"])
-        raise KeyError(f"track {track_id!r} is not in this store")
 
     def tracks(self) -> TrackIndex:
         return TrackIndex.load(self.path)
