@@ -55,7 +55,9 @@ MOODTHEME_TAGS = (
 
 #: the 56 tags of the official splits (``tags/moodtheme_split.txt``): too rare for a split
 #: that has every tag in each part, ambiental, horror and mellow were dropped
-SPLIT_TAGS = tuple(t for t in MOODTHEME_TAGS if t not in ("ambiental", "horror", "mellow"))
+#: the tags of the full subset that the official split files drop
+SPLIT_DROPPED_TAGS = ("ambiental", "horror", "mellow")
+SPLIT_TAGS = tuple(t for t in MOODTHEME_TAGS if t not in SPLIT_DROPPED_TAGS)
 
 #: the 19 tags the original 2020 study judged to be themes rather than moods, and dropped
 THEME_TAGS = (

@@ -46,14 +46,15 @@ import soundfile as sf
 
 from ..errors import ConfigError
 from ..utils import atomic_path, write_text_atomic
+from .gtzan import GENRES
+from .jamendo import SPLIT_DROPPED_TAGS as _JAMENDO_SPLIT_DROPPED
 
 # =============================================================================================
 # Public constants
 # =============================================================================================
 
 #: the ten GTZAN genres, alphabetical (the label order of the original study)
-GTZAN_GENRES: tuple[str, ...] = ("blues", "classical", "country", "disco", "hiphop",
-                                 "jazz", "metal", "pop", "reggae", "rock")
+GTZAN_GENRES: tuple[str, ...] = GENRES
 
 #: tracks per tag in the real MTG-Jamendo mood/theme subset (18,486 tracks, 59 tags)
 MOODTHEME_TAG_COUNTS: dict[str, int] = {
@@ -71,7 +72,7 @@ MOODTHEME_TAG_COUNTS: dict[str, int] = {
 }
 
 #: tags of the full subset that the official split files drop (they keep 56 tags)
-SPLIT_DROPPED_TAGS: tuple[str, ...] = ("ambiental", "horror", "mellow")
+SPLIT_DROPPED_TAGS: tuple[str, ...] = _JAMENDO_SPLIT_DROPPED
 
 #: the real distribution of the number of tags per track (5 stands for "5 or more")
 TAGS_PER_TRACK_PROBS: dict[int, float] = {1: 0.54, 2: 0.28, 3: 0.11, 4: 0.05, 5: 0.02}
