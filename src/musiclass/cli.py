@@ -114,9 +114,141 @@ def cmd_demo(args) -> int:
     from .pipeline import run_demo
 
     summary = run_demo(args.out, jobs=args.jobs, preset=args.preset, clips_per_genre=args.clips_per_genre,
-                       mood_tracks=args.mood_tracks, seed=args.seed, progress=not args.quiet)
-    failed = summary["genre"]["failed"] + summary["mood"]["failed"]
+                       mood_tracks=args.mood_tracks, seed=args.seed, profile=args.profile,
+                       figures=args.figures, progress=not args.quiet)
+    failed = summary["mood"]["failed"]
     return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def cmd_train(args) -> int:
+    from .training import train, train_preset
+
+    values = {}
+    if args.config:
+        from .config import load_yaml
+
+        data = load_yaml(args.config)
+        values.update(data.get("train", data))
+    values.update({k: v for k, v in (("model", args.model), ("representation", args.representation),
+                                     ("epochs", args.epochs), ("batch_size", args.batch_size),
+                                     ("seed", args.seed)) if v is not None})
+    values.update(_overrides(args.set))
+    preset = values.pop("preset", args.preset)
+    config = train_preset(preset, **values)
+    result = train(args.store, args.split, config, args.out, progress=not args.quiet, n_boot=args.n_boot)
+    _print_evaluation(result.metrics["test"], f"{config.model} on {config.representation}, {args.split} split")
+    print(f"\nmodel directory: {result.model_dir} ({result.metrics['epochs_run']} epochs, "
+          f"{result.seconds:.0f} s; selected epoch {result.metrics['selected']['epoch']} on "
+          f"{result.metrics['selected']['monitor']})")
+    return EXIT_OK
+
+
+def _print_evaluation(ev: dict, title: str) -> None:
+    print(f"\n{title}: {ev['n_tracks']} test tracks, {ev['n_frames']} frames")
+    for level in ("track", "frame"):
+        m, ci = ev[level], ev[level]["intervals"]
+        print(f"  {level:5s}  accuracy {_ci(m['accuracy'], ci['accuracy'])}  macro F1 {_ci(m['f1_macro'], ci['f1_macro'])}"
+              f"  ROC-AUC {_ci(m['roc_auc_ovr_macro'], ci['roc_auc'])}")
+    per = ev["track"]["per_class"]
+    print("  per-class recall (tracks): " + ", ".join(f"{c} {v['recall']:.2f}" for c, v in per.items()))
+
+
+def _ci(value, interval) -> str:
+    if value is None:
+        return "n/a"
+    lo, hi = interval
+    return f"{value:.3f}" + (f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else "")
+
+
+def cmd_evaluate(args) -> int:
+    import pandas as pd
+
+    from . import evaluation
+    from .training import load_predictions
+
+    def load(model_dir):
+        path = Path(model_dir) / "predictions" / f"{args.part}.csv"
+        if not path.is_file():
+            raise ConfigError(f"{path}: no predictions (is {model_dir} a finished model directory?)")
+        rows, probs, classes = load_predictions(path)
+        lookup = {c: i for i, c in enumerate(classes)}
+        y = rows["label"].map(lookup)
+        if y.isna().any():
+            raise ConfigError(f"{path}: labels outside the model's classes")
+        return rows, probs, classes, y.to_numpy()
+
+    rows, probs, classes, y = load(args.model_dir)
+    ev = evaluation.evaluate(probs, y, rows["track_id"].to_numpy(), classes, n_boot=args.n_boot, seed=args.seed)
+    result = {"model_dir": str(args.model_dir), "part": args.part, **ev.to_dict()}
+    if args.compare:
+        rows_b, probs_b, classes_b, y_b = load(args.compare)
+        if classes_b != classes:
+            raise ConfigError(f"{args.compare}: different classes, cannot compare")
+        ev_b = evaluation.evaluate(probs_b, y_b, rows_b["track_id"].to_numpy(), classes, n_boot=0)
+        a = pd.DataFrame(ev.track_probs, index=ev.tracks)
+        b = pd.DataFrame(ev_b.track_probs, index=ev_b.tracks)
+        common = a.index.intersection(b.index)
+        if len(common) == 0:
+            raise ConfigError("the two models share no test track: they were tested on different splits")
+        labels = pd.Series(ev.track_labels, index=ev.tracks).loc[common].to_numpy()
+        result["comparison"] = evaluation.paired_comparison(labels, a.loc[common].to_numpy(), b.loc[common].to_numpy(),
+                                                            n_boot=args.n_boot, seed=args.seed,
+                                                            names=(str(args.model_dir), str(args.compare)))
+        result["comparison"]["shared_tracks"] = int(len(common))
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return EXIT_OK
+    _print_evaluation(result, f"{args.model_dir} ({args.part})")
+    print("\nconfusion matrix (tracks; rows true, columns predicted):")
+    print(ev.track["confusion"].to_string())
+    if args.compare:
+        c = result["comparison"]
+        print(f"\npaired comparison on {c['shared_tracks']} shared tracks: {c['verdict']}")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from .study import run_study, write_figures
+    from .plots import results_markdown
+    from .study import results_for_display
+
+    overrides = _overrides(args.set)
+    table = run_study(args.config, args.out, profile=args.profile, data_dir=args.data_dir, jobs=args.jobs,
+                      preset=args.preset, overrides=overrides, progress=not args.quiet)
+    print("\n" + results_markdown(results_for_display(table)))
+    if not args.no_figures:
+        write_figures(args.out, args.figures or Path(args.out) / "figures")
+    print(f"\nresults: {Path(args.out) / 'results.csv'}  (one JSON per result in {Path(args.out) / 'registry'})")
+    return EXIT_OK
+
+
+def cmd_classical(args) -> int:
+    from .models.classical import check_run_options, format_table, parse_models, read_features, run, save, summary
+
+    models = parse_models(args.models) if args.models else None  # bad usage first, before any file is read
+    check_run_options(n_repeats=args.repeats, n_boot=args.n_boot)
+    table = read_features(args.features)
+    protocols = ("seed", "default") if args.protocol == "both" else (args.protocol,)
+    results = {}
+    for protocol in protocols:
+        results[protocol] = run(table, protocol=protocol, models=models, seed=args.seed, n_repeats=args.repeats,
+                                n_boot=args.n_boot, progress=not args.quiet, groups=args.groups)
+    if args.out:
+        save(results, args.out, table)
+    if args.json:
+        print(json.dumps(summary(results, table), indent=2))
+        return EXIT_OK
+    print(f"{table.source}: {len(table)} rows, {table.X.shape[1]} features, {len(table.classes)} classes "
+          f"(labels from {table.label_column})")
+    for protocol, result in results.items():
+        print()
+        print(format_table(result))
+        for note in result.notes:
+            print(f"note: {note}")
+        print(f"({protocol} protocol took {result.elapsed_s:.1f} s)")
+    if args.out:
+        print(f"\nwrote {Path(args.out) / 'classical.json'}, classical.csv and classical_predictions.csv")
+    return EXIT_OK
 
 
 def _jobs() -> int:
@@ -140,12 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-j", "--jobs", type=int, default=None,
                         help="worker processes (default: every CPU this process may use)")
 
-    s = sub.add_parser("demo", help="synthesise, index, extract and split the embedded default data")
+    s = sub.add_parser("demo", help="the main job: the whole genre study on the embedded synthetic data "
+                                    "(and the mood set's features)")
     s.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
     s.add_argument("--preset", choices=("default", "seed"), default="default")
     s.add_argument("--clips-per-genre", type=int, default=20, help="synthetic GTZAN clips per genre (1-100)")
     s.add_argument("--mood-tracks", type=int, default=None, help="synthetic MTG-Jamendo tracks")
     s.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
+    s.add_argument("--profile", choices=("quick", "full", "tiny"), default="quick",
+                   help="quick (default, about 10 minutes on 2 cores), full (every epoch), tiny (a smoke test)")
+    s.add_argument("--figures", help="figure folder (default OUT/genre/figures)")
     common(s)
     s.set_defaults(func=cmd_demo)
 
@@ -196,6 +332,69 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--splits-dir", help="official: the MTG-Jamendo splits folder")
     s.add_argument("--official-split", type=int, default=0)
     s.set_defaults(func=cmd_split)
+
+    s = sub.add_parser("classical", help="the original's classifiers on a hand-crafted feature table, under the "
+                                        "seed protocol (its leaky split) and/or cross-validation")
+    s.add_argument("features", help="a feature CSV (label or file-name column + numeric features) or a feature store")
+    s.add_argument("--protocol", choices=("seed", "default", "both"), default="both",
+                   help="seed: the original's scaler-on-all-rows 70/30 split; default: scaler in the pipeline, "
+                        "repeated stratified 5-fold CV; both (default)")
+    s.add_argument("--models", default=None, metavar="LIST",
+                   help="comma-separated, from lr,rf,gb,svm,knn,svm-tuned (default: the first five under seed, "
+                        "all six under default)")
+    s.add_argument("--seed", type=int, default=42, help="split, fold and model seed (default 42, the original's)")
+    s.add_argument("--repeats", type=int, default=3, help="default protocol: CV repeats (default 3)")
+    s.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    s.add_argument("--groups", action="store_true",
+                   help="default protocol: keep each artist (the table's artist/group column) in one fold")
+    s.add_argument("--json", action="store_true", help="print only machine-readable results on stdout")
+    s.add_argument("--out", help="folder receiving classical.json, classical.csv and classical_predictions.csv")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=cmd_classical)
+
+    s = sub.add_parser("train", help="train one network on a feature store split (streamed, seeded, early stopping)")
+    s.add_argument("store", help="a feature store folder (musiclass extract)")
+    s.add_argument("--split", default="song", help="a split saved in the store (song, artist, seed-frame, ...) "
+                                                   "or a split CSV (default: song)")
+    s.add_argument("--out", required=True, help="the model directory to write (an unfinished one is resumed)")
+    s.add_argument("--model", help="cnn-3 .. cnn-7, mfcc-1d or fnn (default cnn-3)")
+    s.add_argument("--representation", choices=("mel", "spectrogram", "mfcc"), help="default mel")
+    s.add_argument("--preset", choices=("default", "seed"), default="default",
+                   help="seed: the original settings (20 epochs, LR on plateau, no early stopping)")
+    s.add_argument("--config", help="YAML with a `train:` section")
+    s.add_argument("--epochs", type=int)
+    s.add_argument("--batch-size", type=int)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="any training option, e.g. early_stopping_patience=3 or model_options={pool3: [4, 5]}")
+    s.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
+    s.add_argument("-q", "--quiet", action="store_true")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("evaluate", help="score a trained model's test predictions (intervals, confusion, "
+                                        "paired comparison)")
+    s.add_argument("model_dir")
+    s.add_argument("--part", choices=("test", "validation"), default="test")
+    s.add_argument("--compare", metavar="MODEL_DIR", help="a second model tested on the same tracks: paired "
+                                                          "bootstrap of the difference and McNemar's test")
+    s.add_argument("--n-boot", type=int, default=1000)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("run", help="run a study config end to end (configs/genre/*.yaml)")
+    s.add_argument("config", help="e.g. configs/genre/exp1.yaml or configs/genre/study.yaml")
+    s.add_argument("--out", default="runs/genre", help="study folder (default runs/genre)")
+    s.add_argument("--profile", choices=("full", "quick", "tiny"), default="full",
+                   help="quick: fewer epochs and training frames (the demo); tiny: for tests")
+    s.add_argument("--preset", choices=("default", "seed"), help="override the frontend and training presets")
+    s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                   help="e.g. data.dataset=gtzan data.root=/data/gtzan train.epochs=5 splits=[song]")
+    s.add_argument("--data-dir", help="where synthetic data is written (default: OUT/../data)")
+    s.add_argument("--figures", help="figure folder (default OUT/figures)")
+    s.add_argument("--no-figures", action="store_true")
+    common(s)
+    s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("info", help="describe a feature store")
     s.add_argument("store")
