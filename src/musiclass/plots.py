@@ -1,0 +1,761 @@
+"""Figures for reports and the README: inputs, confusion matrices, ROC curves, training curves, results.
+
+Every function takes plain arrays / DataFrames, builds a :class:`matplotlib.figure.Figure` and
+returns it; with ``out=`` it also saves it atomically (PNG by default, ``dpi`` 120, tight bounding
+box; the format follows ``out``'s suffix). Figures are made with ``Figure(...)`` directly, never
+through :mod:`matplotlib.pyplot`: nothing is registered with pyplot, no backend is switched (a
+notebook keeps its inline backend and still displays the returned figure), there is nothing to
+close, and saving works headless (Agg renders PNGs). Styling is applied through a local
+``rc_context``, so the caller's rcParams are untouched.
+
+Needs the ``plots`` extra (matplotlib, seaborn); librosa, already a dependency, draws spectrograms.
+
+=================================  ========================================================
+:func:`representation_grid`         the study's Figure 1: one row per genre, one column per input
+:func:`examples_from_store`         picks one frame per class from a feature store for it
+:func:`confusion_matrix`            heatmap, true rows x predicted columns, recall or counts
+:func:`roc_curves`                  one-vs-rest ROC per class, AUC in the legend, macro AUC in the title
+:func:`training_curves`             loss and accuracy, train vs validation, best epoch, learning rate
+:func:`training_curves_grid`        one small validation panel per run
+:func:`results_table`               the results as a figure in the study's Table 4 layout
+:func:`format_results`              the same cells as a wide DataFrame ("0.866 [0.820, 0.900]")
+:func:`results_markdown`            the same cells as a GitHub markdown table
+:func:`interval_plot`               forest plot of one metric, point + interval per split
+:func:`per_class_bars`              grouped bars of a per-class metric
+=================================  ========================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
+
+from .utils import atomic_path
+
+__all__ = [
+    "representation_grid", "examples_from_store", "confusion_matrix", "roc_curves", "training_curves",
+    "training_curves_grid", "results_table", "format_results", "results_markdown", "interval_plot",
+    "per_class_bars", "save_figure", "METRIC_LABELS", "INTERVAL_COLUMNS",
+]
+
+DPI = 120
+#: fonts sized for a figure shown about 1000 px wide on GitHub
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 8.5,
+    "legend.title_fontsize": 9,
+    "figure.titlesize": 13,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "savefig.dpi": DPI,
+}
+DASH = "\u2013"  # en dash: a missing value
+
+#: display names of metrics (tables, axis labels)
+METRIC_LABELS = {
+    "accuracy": "accuracy",
+    "f1_macro": "F1 (macro)",
+    "roc_auc": "ROC-AUC",
+    "balanced_accuracy": "balanced accuracy",
+    "pr_auc": "PR-AUC",
+    "recall": "recall",
+    "precision": "precision",
+    "f1": "F1",
+}
+#: interval columns of each metric in a results table; other metrics use ``<metric>_low/_high``
+INTERVAL_COLUMNS = {
+    "accuracy": ("accuracy_low", "accuracy_high"),
+    "f1_macro": ("f1_low", "f1_high"),
+    "roc_auc": ("roc_auc_low", "roc_auc_high"),
+}
+DEFAULT_METRICS = ("accuracy", "f1_macro", "roc_auc")
+#: column order of :func:`representation_grid` (the study's Figure 1)
+REPRESENTATION_ORDER = ("mel", "spectrogram", "mfcc")
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def _styled(func):
+    """Run ``func`` under the module's style, without touching the caller's rcParams."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with mpl.rc_context(STYLE):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def save_figure(fig: Figure, out: str | os.PathLike, dpi: int = DPI) -> Path:
+    """Save ``fig`` to ``out`` atomically (a reader never sees half a file); format from the suffix."""
+    out = Path(out)
+    fmt = out.suffix.lstrip(".").lower() or "png"
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", facecolor="white")
+    return out
+
+
+def _finish(fig: Figure, out, dpi: int) -> Figure:
+    # Tick labels are created lazily at draw time, possibly outside our rc_context (a notebook
+    # drawing the returned figure): fix their size now so every rendering looks the same.
+    for ax in fig.axes:
+        ax.tick_params(labelsize=STYLE["xtick.labelsize"])
+    if out is not None:
+        save_figure(fig, out, dpi)
+    return fig
+
+
+def _metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric)
+
+
+def _interval_columns(metric: str, columns: Iterable[str]) -> tuple[str | None, str | None]:
+    columns = set(columns)
+    candidates = [INTERVAL_COLUMNS.get(metric), (f"{metric}_low", f"{metric}_high")]
+    for pair in candidates:
+        if pair and pair[0] in columns and pair[1] in columns:
+            return pair
+    return None, None
+
+
+def _is_missing(x) -> bool:
+    return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x)) or x is pd.NA
+
+
+# ---------------------------------------------------------------------------------- 1. Figure 1
+def examples_from_store(store, representations: Sequence[str] = REPRESENTATION_ORDER, per_class: int = 1,
+                        seed: int = 0, *, return_index: bool = False):
+    """One frame of one track per class (``per_class`` tracks each), deterministic given ``seed``.
+
+    ``store`` is a :class:`~musiclass.features.store.FeatureStore` or its folder. Tracks are drawn
+    per class with ``numpy.random.default_rng([seed, class_number])``; of each drawn track the
+    middle complete frame (``fill == 1``, any frame if none is complete) is taken. Representations
+    the store lacks are skipped (``KeyError`` if it has none of them); classes without frames are
+    left out. Returns ``{class: {representation: (bins, columns) array}}`` (keys ``"class (2)"``...
+    when ``per_class > 1``), in class order; with ``return_index=True`` also the chosen rows of
+    ``store.index`` (plus a ``key`` column), to say which track and time each example shows.
+    """
+    from .features.store import FeatureStore
+
+    if not isinstance(store, FeatureStore):
+        store = FeatureStore(store)
+    if per_class < 1:
+        raise ValueError("per_class must be at least 1")
+    reps = [r for r in representations if r in store.representations]
+    if not reps:
+        raise KeyError(f"none of {tuple(representations)} in this store; it has {store.representations}")
+    index = store.index
+    labels = index["label"].astype(str)
+    examples: dict[str, dict[str, np.ndarray]] = {}
+    chosen = []
+    for ci, cls in enumerate(store.classes):
+        mask = labels.map(lambda v, c=cls: c in v.split("|")) if store.multilabel else labels == cls
+        rows = index[mask.to_numpy()]
+        if rows.empty:
+            continue
+        tracks = pd.unique(rows["track_id"])
+        rng = np.random.default_rng([seed, ci])
+        picks = rng.choice(len(tracks), size=min(per_class, len(tracks)), replace=False)
+        for k, track in enumerate(tracks[picks]):
+            frames = rows[rows["track_id"] == track]
+            full = frames[frames["fill"] >= 1.0]
+            frames = full if len(full) else frames
+            row = frames.iloc[len(frames) // 2]
+            key = cls if per_class == 1 else f"{cls} ({k + 1})"
+            examples[key] = {r: np.asarray(store.array(r)[int(row["row"])]) for r in reps}
+            chosen.append({"key": key, **row.to_dict()})
+    if return_index:
+        return examples, pd.DataFrame(chosen)
+    return examples
+
+
+_REP_TITLES = {
+    "mel": "mel spectrogram",
+    "spectrogram": "spectrogram (log frequency)",
+    "mfcc": "MFCC",
+}
+
+
+@_styled
+def representation_grid(examples: Mapping[str, Mapping[str, np.ndarray]], config=None, out=None, *,
+                        title: str | None = None, row_labels: Mapping[str, str] | None = None,
+                        dpi: int = DPI) -> Figure:
+    """The study's Figure 1: one row per genre (``examples``' order), one column per representation.
+
+    ``examples[genre][rep]`` is a 2-D ``(bins, columns)`` array: mel and spectrogram in dB (drawn
+    on a mel and a log-Hz axis), MFCC in its own units (coefficient index on the y axis). Columns
+    come in the order mel, spectrogram, mfcc (those present), then any other representation.
+    ``config`` (a :class:`~musiclass.config.FrontendConfig`, its dict, or None for the defaults)
+    gives sample rate, hop, n_fft, fmin and fmax for the axes. Each column shares one colour scale
+    and one colour bar. ``row_labels`` may replace a row's label (e.g. add the track id).
+    """
+    import librosa.display
+
+    from .config import FrontendConfig
+
+    if config is None:
+        config = FrontendConfig()
+    elif isinstance(config, Mapping):
+        config = FrontendConfig.from_dict(dict(config))
+    if not examples:
+        raise ValueError("representation_grid: no examples")
+    present = {r for reps in examples.values() for r in reps}
+    columns = [r for r in REPRESENTATION_ORDER if r in present] + sorted(present - set(REPRESENTATION_ORDER))
+    for genre, reps in examples.items():
+        for r, a in reps.items():
+            if np.ndim(a) != 2:
+                raise ValueError(f"examples[{genre!r}][{r!r}] has shape {np.shape(a)}; expected (bins, columns)")
+    sr, hop = config.sample_rate, config.hop_length
+    fmax = config.fmax if config.fmax is not None else sr / 2
+
+    # one colour scale per column, so that its colour bar is true for every row
+    scales = {}
+    for r in columns:
+        values = np.concatenate([np.asarray(reps[r], dtype=np.float64).ravel()
+                                 for reps in examples.values() if r in reps])
+        values = values[np.isfinite(values)]
+        if r == "mfcc":
+            # c0 (overall level) is far below the rest: scale on the other coefficients, symmetric
+            # about 0, and let c0 saturate; otherwise every other coefficient looks flat
+            rest = np.concatenate([np.asarray(reps[r], dtype=np.float64)[1:].ravel()
+                                   for reps in examples.values() if r in reps])
+            rest = rest[np.isfinite(rest)]
+            base = rest if rest.size else values
+            v = float(np.percentile(np.abs(base), 99)) if base.size else 1.0
+            scales[r] = (-v, v, "coolwarm")
+        else:
+            scales[r] = (float(values.min()) if values.size else -80.0,
+                         float(values.max()) if values.size else 0.0, "magma")
+
+    nrows, ncols = len(examples), len(columns)
+    fig = Figure(figsize=(3.4 * ncols + 1.0, 1.45 * nrows + 1.6), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    meshes: dict[str, Any] = {}
+    last_row = {r: max(i for i, reps in enumerate(examples.values()) if r in reps) for r in columns}
+    n_cols_frame = 0
+    for i, (genre, reps) in enumerate(examples.items()):
+        for j, r in enumerate(columns):
+            ax = axes[i, j]
+            if r not in reps:
+                ax.set_axis_off()
+                ax.text(0.5, 0.5, "n/a", ha="center", va="center", transform=ax.transAxes, color="grey")
+                continue
+            data = np.asarray(reps[r])
+            n_cols_frame = max(n_cols_frame, data.shape[1])
+            vmin, vmax, cmap = scales[r]
+            common = dict(x_axis="time", sr=sr, hop_length=hop, ax=ax, vmin=vmin, vmax=vmax, cmap=cmap)
+            if r == "mel":
+                mesh = librosa.display.specshow(data, y_axis="mel", fmin=config.fmin, fmax=fmax, **common)
+                ax.set_ylabel("Hz")
+            elif r == "spectrogram":
+                mesh = librosa.display.specshow(data, y_axis="log", n_fft=config.n_fft, **common)
+                ax.set_ylabel("Hz")
+            else:
+                mesh = librosa.display.specshow(data, **common)
+                n = data.shape[0]
+                step = 5 if n > 10 else 1
+                ticks = np.arange(0, n, step)
+                ax.set_yticks(ticks + 0.5, [str(t) for t in ticks])  # bin i spans [i, i + 1)
+                ax.set_ylabel("coefficient" if r == "mfcc" else "bin")
+            meshes.setdefault(r, mesh)
+            if i == 0:
+                ax.set_title(_REP_TITLES.get(r, r), fontweight="bold")
+            if i == last_row[r]:  # the lowest panel of the column carries the time axis
+                ax.set_xlabel("time (s)")
+            else:
+                ax.set_xlabel("")
+                ax.tick_params(labelbottom=False)
+        label = (row_labels or {}).get(genre, genre)
+        axes[i, 0].annotate(label, xy=(0, 0.5), xycoords=axes[i, 0].yaxis.label, xytext=(-6, 0),
+                            textcoords="offset points", ha="right", va="center", fontsize=11,
+                            fontweight="bold")
+    for j, r in enumerate(columns):
+        if r in meshes:
+            unit = "dB (re frame max)" if r in ("mel", "spectrogram") else (
+                "MFCC value (DCT of dB; c0 saturates)" if r == "mfcc" else "value")
+            cb = fig.colorbar(meshes[r], ax=axes[:, j].tolist(), location="bottom", shrink=0.85,
+                              aspect=25, pad=0.01, format="%+.0f" if r != "mfcc" else None)
+            cb.set_label(unit)
+    if title is None:
+        seconds = (n_cols_frame - 1) * hop / sr if n_cols_frame else 0.0
+        title = f"Input representations: one {seconds:.1f} s frame per genre"
+    fig.suptitle(title, fontweight="bold")
+    return _finish(fig, out, dpi)
+
+
+# ------------------------------------------------------------------------- 2. confusion matrix
+@_styled
+def confusion_matrix(confusion, *, normalize: bool = True, title: str | None = None, out=None,
+                     noun: str = "genre", cmap: str = "Blues", dpi: int = DPI) -> Figure:
+    """Heatmap of a confusion matrix: true classes as rows, predicted as columns.
+
+    ``confusion`` is a DataFrame of counts (index = true class, columns = predicted class, in the
+    order to show; a square array is accepted too). With ``normalize`` each row is divided by its
+    sum (the diagonal is then each class's recall) and cells are annotated with 2 decimals;
+    otherwise the counts are shown. Axis labels read "true <noun>" / "predicted <noun>". The default
+    title gives the accuracy when the input holds counts.
+    """
+    import seaborn as sns
+
+    cm = confusion if isinstance(confusion, pd.DataFrame) else pd.DataFrame(np.asarray(confusion))
+    values = cm.to_numpy(dtype=np.float64)
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"confusion matrix must be square, got shape {values.shape}")
+    counts = np.all(np.isfinite(values)) and np.allclose(values, np.round(values))
+    if normalize:
+        sums = values.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shown = np.where(sums > 0, values / np.where(sums > 0, sums, 1), np.nan)
+        fmt, cbar_label, vmin, vmax = ".2f", "recall (fraction of the true row)", 0.0, 1.0
+    else:
+        shown = values
+        fmt = "d" if counts else ".3g"
+        cbar_label, vmin, vmax = ("count" if counts else "value"), 0.0, None
+        if counts:
+            shown = values.astype(np.int64)
+    data = pd.DataFrame(shown, index=[str(i) for i in cm.index], columns=[str(c) for c in cm.columns])
+    n = len(data)
+    side = max(4.5, 0.62 * n + 2.6)
+    fig = Figure(figsize=(side + 1.2, side), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(data, ax=ax, annot=n <= 25, fmt=fmt, cmap=cmap, vmin=vmin, vmax=vmax, square=True,
+                linewidths=0.5, linecolor="white", cbar_kws={"label": cbar_label, "shrink": 0.8},
+                annot_kws={"fontsize": 9 if n <= 12 else 7})
+    ax.set_xlabel(f"predicted {noun}")
+    ax.set_ylabel(f"true {noun}")
+    ax.tick_params(axis="x", labelrotation=45)
+    for t in ax.get_xticklabels():
+        t.set_ha("right")
+        t.set_rotation_mode("anchor")
+    ax.tick_params(axis="y", labelrotation=0)
+    if title is None:
+        title = "Confusion matrix" + (" (row-normalised: recall)" if normalize else " (counts)")
+        total = values.sum()
+        if counts and total > 0:
+            title += f"\naccuracy {np.trace(values) / total:.3f} on {int(total)} examples"
+    ax.set_title(title)
+    return _finish(fig, out, dpi)
+
+
+# ------------------------------------------------------------------------------ 3. ROC curves
+@_styled
+def roc_curves(y_true, probs, classes: Sequence[str], *, title: str | None = None, out=None,
+               dpi: int = DPI) -> Figure:
+    """One-vs-rest ROC curve per class (:func:`sklearn.metrics.roc_curve`), AUC in the legend.
+
+    ``y_true`` holds class numbers (or class names from ``classes``), shape ``(n,)``, or is a
+    ``(n, k)`` indicator matrix (multi-label); ``probs`` is ``(n, k)``. A class whose column has no
+    positive or no negative example has no curve (marked "undefined" in the legend) and is left
+    out of the macro average, which is given in the title.
+    """
+    from sklearn.metrics import auc, roc_curve
+
+    probs = np.asarray(probs, dtype=np.float64)
+    classes = [str(c) for c in classes]
+    k = len(classes)
+    if probs.ndim != 2 or probs.shape[1] != k:
+        raise ValueError(f"probs must be (n, {k}), got {probs.shape}")
+    y = np.asarray(y_true)
+    if y.ndim == 2:
+        if y.shape != probs.shape:
+            raise ValueError(f"indicator y_true has shape {y.shape}, probs {probs.shape}")
+        indicator = y.astype(bool)
+    else:
+        if len(y) != len(probs):
+            raise ValueError(f"{len(y)} labels for {len(probs)} probability rows")
+        if y.dtype.kind not in "iu":
+            lookup = {c: i for i, c in enumerate(classes)}
+            try:
+                y = np.array([lookup[str(v)] for v in y], dtype=np.int64)
+            except KeyError as exc:
+                raise ValueError(f"label {exc.args[0]!r} not in classes") from None
+        indicator = y[:, None] == np.arange(k)[None, :]
+
+    fig = Figure(figsize=(7.8, 6.4), layout="constrained")
+    ax = fig.subplots()
+    colors = mpl.colormaps["tab10" if k <= 10 else "tab20"]
+    aucs = []
+    for i, cls in enumerate(classes):
+        pos = indicator[:, i]
+        if pos.all() or not pos.any():
+            ax.plot([], [], color=colors(i % colors.N), label=f"{cls} (AUC undefined)")
+            continue
+        fpr, tpr, _ = roc_curve(pos, probs[:, i])
+        a = float(auc(fpr, tpr))
+        aucs.append(a)
+        ax.plot(fpr, tpr, color=colors(i % colors.N), lw=1.6, label=f"{cls} (AUC {a:.3f})")
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="chance (AUC 0.5)")
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel("false positive rate (1 \u2212 specificity)")
+    ax.set_ylabel("true positive rate (recall)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, title="one vs rest")
+    macro = float(np.mean(aucs)) if aucs else float("nan")
+    ax.set_title(f"{title or 'ROC curves, one vs rest'}\nmacro-average AUC {macro:.3f}")
+    return _finish(fig, out, dpi)
+
+
+# ------------------------------------------------------------------------- 4. training curves
+def _epochs(history: pd.DataFrame) -> np.ndarray:
+    return (history["epoch"].to_numpy() if "epoch" in history.columns
+            else np.arange(1, len(history) + 1))
+
+
+def _best_position(history: pd.DataFrame) -> int | None:
+    """Position (not label) of the best epoch: min val_loss (min loss without validation)."""
+    for col in ("val_loss", "loss"):
+        if col in history.columns and history[col].notna().any():
+            return int(np.nanargmin(history[col].to_numpy(dtype=np.float64)))
+    return None
+
+
+@_styled
+def training_curves(history: pd.DataFrame, *, title: str | None = None, out=None, dpi: int = DPI) -> Figure:
+    """Loss and accuracy per epoch, train vs validation, best epoch (min ``val_loss``) marked.
+
+    ``history`` has columns ``epoch, loss, val_loss, accuracy, val_accuracy`` (any of the validation
+    or accuracy columns may be missing) and optionally ``learning_rate``, drawn as a step line on
+    a secondary log axis of the loss panel. Two panels (one without accuracy columns).
+    """
+    history = history.reset_index(drop=True)
+    epochs = _epochs(history)
+    best = _best_position(history)
+    has_acc = any(c in history.columns for c in ("accuracy", "val_accuracy"))
+    panels = [("loss", "loss")] + ([("accuracy", "accuracy (fraction)")] if has_acc else [])
+    fig = Figure(figsize=(5.3 * len(panels) + 0.8, 4.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (metric, ylabel) in zip(axes, panels):
+        handles = []
+        for col, name, style in ((metric, "train", "-"), (f"val_{metric}", "validation", "-")):
+            if col in history.columns:
+                color = "C0" if name == "train" else "C1"
+                handles += ax.plot(epochs, history[col], style, color=color, marker="o", ms=3.5, lw=1.6,
+                                   label=name)
+        if best is not None:
+            e = epochs[best]
+            ax.axvline(e, color="grey", ls=":", lw=1)
+            col = f"val_{metric}" if f"val_{metric}" in history.columns else metric
+            if col in history.columns:
+                v = history[col].iloc[best]
+                handles += ax.plot([e], [v], ls="none", marker="*", ms=15, color="C3", zorder=5,
+                                   markeredgecolor="black", markeredgewidth=0.6,
+                                   label=f"best epoch {e} (min val_loss): {v:.3f}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.set_title(metric)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        if metric == "loss" and "learning_rate" in history.columns and history["learning_rate"].notna().any():
+            ax.spines["right"].set_visible(True)
+            lr_ax = ax.twinx()
+            handles += lr_ax.step(epochs, history["learning_rate"], where="post", color="C2", ls="--", lw=1.2,
+                                  label="learning rate")
+            lr_ax.set_yscale("log")
+            lr_ax.set_ylabel("learning rate (log scale)", color="C2")
+            lr_ax.tick_params(axis="y", colors="C2", which="both")
+        ax.legend(handles=handles, labels=[h.get_label() for h in handles], loc="best", framealpha=0.85)
+    fig.suptitle(title or "Training curves", fontweight="bold")
+    return _finish(fig, out, dpi)
+
+
+@_styled
+def training_curves_grid(histories: Mapping[str, pd.DataFrame], out=None, *, ncols: int | None = None,
+                         title: str | None = None, dpi: int = DPI) -> Figure:
+    """One small panel per run: validation accuracy (left axis) and validation loss (right axis).
+
+    The best epoch (min ``val_loss``) is a dotted vertical line; the panel title gives it and its
+    validation accuracy. Runs without validation columns fall back to the training ones.
+    """
+    if not histories:
+        raise ValueError("training_curves_grid: no histories")
+    n = len(histories)
+    ncols = ncols or min(n, 3)
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(4.0 * ncols + 0.6, 3.0 * nrows + 0.9), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    handles = {}
+    for ax, (name, h) in zip(axes, histories.items()):
+        h = h.reset_index(drop=True)
+        epochs = _epochs(h)
+        best = _best_position(h)
+        acc_col = next((c for c in ("val_accuracy", "accuracy") if c in h.columns), None)
+        loss_col = next((c for c in ("val_loss", "loss") if c in h.columns), None)
+        subtitle = name
+        if acc_col:
+            (line,) = ax.plot(epochs, h[acc_col], color="C0", marker="o", ms=2.5, lw=1.5,
+                              label="validation accuracy" if acc_col == "val_accuracy" else "accuracy")
+            handles.setdefault(line.get_label(), line)
+            ax.set_ylabel("accuracy", color="C0")
+            ax.tick_params(axis="y", colors="C0")
+        if loss_col:
+            lax = ax.twinx()
+            (line,) = lax.plot(epochs, h[loss_col], color="C1", marker="s", ms=2.5, lw=1.2, ls="--",
+                               label="validation loss" if loss_col == "val_loss" else "loss")
+            handles.setdefault(line.get_label(), line)
+            lax.set_ylabel("loss", color="C1")
+            lax.tick_params(axis="y", colors="C1")
+            lax.spines["right"].set_visible(True)
+        if best is not None:
+            e = epochs[best]
+            line = ax.axvline(e, color="grey", ls=":", lw=1.2, label="best epoch (min val_loss)")
+            handles.setdefault(line.get_label(), line)
+            subtitle += f"\nbest epoch {e}" + (f", val acc {h[acc_col].iloc[best]:.3f}" if acc_col else "")
+        ax.set_title(subtitle, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncols=len(handles),
+               frameon=False)
+    fig.suptitle(title or "Validation curves per run", fontweight="bold")
+    return _finish(fig, out, dpi)
+
+
+# --------------------------------------------------------------------------- 5. results tables
+def _format_cell(value, low, high, digits: int) -> str:
+    if _is_missing(value):
+        return DASH
+    text = f"{float(value):.{digits}f}"
+    if not _is_missing(low) and not _is_missing(high):
+        text += f" [{float(low):.{digits}f}, {float(high):.{digits}f}]"
+    return text
+
+
+def _results_layout(df: pd.DataFrame, metrics):
+    if "model" not in df.columns:
+        raise ValueError("results table needs a 'model' column")
+    df = df.copy()
+    if "split" not in df.columns:
+        df["split"] = ""
+    df["model"] = df["model"].astype(str)
+    df["split"] = df["split"].fillna("").astype(str)
+    dup = df.duplicated(["model", "split"])
+    if dup.any():
+        first = df.loc[dup, ["model", "split"]].iloc[0].tolist()
+        raise ValueError(f"more than one row for model/split {first}")
+    if metrics is None:
+        metrics = [m for m in DEFAULT_METRICS if m in df.columns]
+    else:
+        metrics = list(metrics)
+        missing = [m for m in metrics if m not in df.columns]
+        if missing:
+            raise ValueError(f"results table lacks metric column(s) {missing}")
+    if not metrics:
+        raise ValueError(f"results table has none of the metric columns {DEFAULT_METRICS}")
+    return df, list(pd.unique(df["model"])), list(pd.unique(df["split"])), metrics
+
+
+def format_results(df: pd.DataFrame, *, metrics: Sequence[str] | None = None, digits: int = 3) -> pd.DataFrame:
+    """The results as strings, one row per model (``df`` order), columns ``(split, metric)``.
+
+    ``df`` has one row per model and split (protocol label; the column may be absent), metric
+    columns (default: those of accuracy, f1_macro, roc_auc present) and optionally their interval
+    columns (``accuracy_low/high``, ``f1_low/high``, ``roc_auc_low/high``, else ``<metric>_low/high``).
+    A cell reads ``"0.866 [0.820, 0.900]"``, ``"0.866"`` without an interval, ``"–"`` when the value is
+    NaN or the model was not run on that split.
+    """
+    df, models, splits, metrics = _results_layout(df, metrics)
+    bounds = {m: _interval_columns(m, df.columns) for m in metrics}
+    cols = pd.MultiIndex.from_product([splits, metrics], names=["split", "metric"])
+    table = pd.DataFrame(DASH, index=pd.Index(models, name="model"), columns=cols, dtype=object)
+    for _, row in df.iterrows():
+        for m in metrics:
+            lo, hi = bounds[m]
+            table.loc[row["model"], (row["split"], m)] = _format_cell(
+                row[m], row[lo] if lo else None, row[hi] if hi else None, digits)
+    return table
+
+
+def _flat_headers(table: pd.DataFrame) -> list[str]:
+    out = []
+    for split, metric in table.columns:
+        label = _metric_label(metric)
+        out.append(f"{split}: {label}" if split else label)
+    return out
+
+
+def results_markdown(df: pd.DataFrame, *, metrics: Sequence[str] | None = None, digits: int = 3) -> str:
+    """The :func:`format_results` table as GitHub markdown: 2 header lines, then one line per model."""
+    table = format_results(df, metrics=metrics, digits=digits)
+
+    def esc(s) -> str:
+        return str(s).replace("|", "\\|")
+
+    header = ["model", *_flat_headers(table)]
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |",
+             "| " + " | ".join([":---"] + ["---:"] * (len(header) - 1)) + " |"]
+    for model, row in table.iterrows():
+        lines.append("| " + " | ".join([esc(model), *(esc(v) for v in row.tolist())]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+@_styled
+def results_table(df: pd.DataFrame, *, title: str | None = None, out=None, metrics: Sequence[str] | None = None,
+                  digits: int = 3, highlight_best: bool = True, dpi: int = DPI) -> Figure:
+    """The results drawn as a table in the study's Table 4 layout.
+
+    Rows are models (``df`` order); a column group per split (protocol) holds one column per
+    metric; each cell shows the point estimate and, below it, its interval. With
+    ``highlight_best`` the highest value of each column is bold. Input as for :func:`format_results`.
+    """
+    df_, models, splits, metrics_ = _results_layout(df, metrics)
+    table = format_results(df, metrics=metrics_, digits=digits)
+    values = {}
+    for _, row in df_.iterrows():
+        for m in metrics_:
+            values[(row["model"], row["split"], m)] = row[m]
+    grouped = len(splits) > 1 or splits[0] != ""
+
+    # geometry in inches; the axes spans the figure with data units = inches, y downwards
+    w_model = max(1.4, 0.085 * max(len(m) for m in models) + 0.35)
+    w_cell = max(1.45, 0.085 * (2 * digits + 6) + 0.35)
+    any_interval = any(" [" in v for v in table.to_numpy().ravel())
+    h_row = 0.52 if any_interval else 0.34
+    h_group, h_head, h_title = (0.34 if grouped else 0.0), 0.36, (0.45 if title else 0.1)
+    h_note = 0.3 if any_interval else 0.1
+    n_cols = len(splits) * len(metrics_)
+    width = w_model + n_cols * w_cell + 0.2
+    height = h_title + h_group + h_head + len(models) * h_row + h_note
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+
+    x0 = 0.1
+    xs = [x0 + w_model + k * w_cell for k in range(n_cols)]  # left edge of each metric column
+    right = x0 + w_model + n_cols * w_cell
+    y = h_title
+    if title:
+        ax.text(width / 2, h_title * 0.45, title, ha="center", va="center", fontsize=12, fontweight="bold")
+    ax.plot([x0, right], [y, y], color="black", lw=1.4)  # top rule
+    if grouped:
+        for g, split in enumerate(splits):
+            left = xs[g * len(metrics_)]
+            ax.text(left + len(metrics_) * w_cell / 2, y + h_group / 2, split, ha="center", va="center",
+                    fontweight="bold")
+            ax.plot([left + 0.08, left + len(metrics_) * w_cell - 0.08], [y + h_group - 0.03] * 2,
+                    color="black", lw=0.8)
+        y += h_group
+    ax.text(x0 + 0.05, y + h_head / 2, "model", ha="left", va="center", fontweight="bold")
+    for k, (split, metric) in enumerate(table.columns):
+        ax.text(xs[k] + w_cell / 2, y + h_head / 2, _metric_label(metric), ha="center", va="center",
+                fontweight="bold")
+    y += h_head
+    ax.plot([x0, right], [y, y], color="black", lw=0.8)
+
+    best = {}
+    if highlight_best and len(models) > 1:
+        for split, metric in table.columns:
+            col = [values.get((m, split, metric)) for m in models]
+            col = [np.nan if _is_missing(v) else float(v) for v in col]
+            if np.isfinite(col).any():
+                best[(split, metric)] = models[int(np.nanargmax(col))]
+    for r, model in enumerate(models):
+        if r % 2 == 1:
+            ax.add_patch(Rectangle((x0, y), right - x0, h_row, color="#f2f2f2", zorder=0, lw=0))
+        ax.text(x0 + 0.05, y + h_row / 2, model, ha="left", va="center")
+        for k, (split, metric) in enumerate(table.columns):
+            text = table.loc[model, (split, metric)].replace(" [", "\n[")
+            weight = "bold" if best.get((split, metric)) == model else "normal"
+            ax.text(xs[k] + w_cell / 2, y + h_row / 2, text, ha="center", va="center", fontweight=weight,
+                    linespacing=1.15, fontsize=9.5)
+        y += h_row
+    ax.plot([x0, right], [y, y], color="black", lw=1.4)  # bottom rule
+    if any_interval:
+        ax.text(x0, y + 0.18, "point estimate, below it the interval [low, high]"
+                + ("; best of each column in bold" if best else ""),
+                ha="left", va="center", fontsize=8, color="dimgray", style="italic")
+    return _finish(fig, out, dpi)
+
+
+# ------------------------------------------------------------------------------ 6. forest plot
+@_styled
+def interval_plot(df: pd.DataFrame, metric: str = "accuracy", *, chance: float | None = None,
+                  title: str | None = None, out=None, dpi: int = DPI) -> Figure:
+    """Forest plot of ``metric``: one row per model (``df`` order, top down), a point and its
+    interval per split, one colour per split. ``chance`` draws a vertical reference line (e.g. 1/k).
+    Same input as :func:`format_results`.
+    """
+    df, models, splits, _ = _results_layout(df, [metric])
+    lo_col, hi_col = _interval_columns(metric, df.columns)
+    n_s = len(splits)
+    dodge = min(0.22, 0.7 / max(n_s, 1))
+    fig = Figure(figsize=(8.0, 0.5 * len(models) + 1.9), layout="constrained")
+    ax = fig.subplots()
+    ypos = {m: i for i, m in enumerate(models)}
+    markers = "osD^vP"
+    for j, split in enumerate(splits):
+        sub = df[df["split"] == split]
+        sub = sub[sub[metric].notna()]
+        if sub.empty:
+            continue
+        y = np.array([ypos[m] for m in sub["model"]]) + (j - (n_s - 1) / 2) * dodge
+        x = sub[metric].to_numpy(dtype=np.float64)
+        if lo_col:
+            lo = sub[lo_col].to_numpy(dtype=np.float64)
+            hi = sub[hi_col].to_numpy(dtype=np.float64)
+            err = np.vstack([np.where(np.isfinite(lo), x - lo, 0), np.where(np.isfinite(hi), hi - x, 0)])
+        else:
+            err = None
+        ax.errorbar(x, y, xerr=err, fmt=markers[j % len(markers)], color=f"C{j}", ms=6, capsize=3, lw=1.5,
+                    label=split or metric)
+    if chance is not None:
+        ax.axvline(chance, color="grey", ls="--", lw=1.2, label=f"chance ({chance:.2f})")
+    ax.set_yticks(range(len(models)), models)
+    ax.set_ylim(len(models) - 0.5, -0.5)  # first model on top
+    ax.set_xlabel(_metric_label(metric) + (" (point and interval)" if lo_col else ""))
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(title="split" if n_s > 1 or splits[0] else None, loc="best", framealpha=0.9)
+    ax.set_title(title or f"{_metric_label(metric)} per model and split")
+    return _finish(fig, out, dpi)
+
+
+# ------------------------------------------------------------------------------ 7. bar chart
+@_styled
+def per_class_bars(per_class, metric: str = "recall", out=None, *, title: str | None = None,
+                   dpi: int = DPI) -> Figure:
+    """Grouped bars of a per-class metric: ``per_class`` has the classes as index and one column
+    per model (or is a Series / a single column). Values in [0, 1] get a 0-1 axis."""
+    data = per_class.to_frame(per_class.name or metric) if isinstance(per_class, pd.Series) else per_class
+    classes = [str(c) for c in data.index]
+    n_c, n_m = len(classes), data.shape[1]
+    fig = Figure(figsize=(min(11.0, max(6.5, 0.42 * n_c * max(n_m, 1.5) + 2.0)), 4.6), layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / n_m
+    x = np.arange(n_c)
+    for j, col in enumerate(data.columns):
+        vals = data[col].to_numpy(dtype=np.float64)
+        bars = ax.bar(x + (j - (n_m - 1) / 2) * width, np.nan_to_num(vals), width=width * 0.95,
+                      color=f"C{j % 10}", label=str(col))
+        if n_m * n_c <= 40:
+            ax.bar_label(bars, labels=[DASH if np.isnan(v) else f"{v:.2f}" for v in vals], fontsize=7,
+                         padding=1.5)
+    ax.set_xticks(x, classes, rotation=30 if n_c > 6 else 0, ha="right" if n_c > 6 else "center")
+    ax.set_xlabel("class")
+    ax.set_ylabel(_metric_label(metric))
+    finite = data.to_numpy(dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size and finite.min() >= 0 and finite.max() <= 1:
+        ax.set_ylim(0, 1.08)
+    ax.grid(axis="y", alpha=0.3)
+    if n_m > 1:
+        ax.legend(title="model", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.set_title(title or f"Per-class {_metric_label(metric)}")
+    return _finish(fig, out, dpi)
