@@ -1,0 +1,417 @@
+"""Training networks from a feature store: streamed batches, seeded, automatic model selection.
+
+:func:`train` fits one model on one split of one store and leaves a **model directory**::
+
+    model.keras      the selected (best-on-validation) model, loadable with keras safe mode
+    train.json       the training config (with its hash)       labels.json    classes, multilabel
+    frontend.json    the frontend config the features came from (``predict`` recomputes with it)
+    history.csv      per-epoch loss, accuracy, learning rate (Keras CSVLogger)
+    tensorboard/     TensorBoard logs                          backup/        resume state (while running)
+    predictions/     per split part: one row per frame, probabilities per class (CSV)
+    metrics.json     evaluation of the selected model on validation and test
+    done.json        written last: the run is complete
+
+Batches are gathered from the memory-mapped store (:class:`FrameBatches`, a ``keras.utils.PyDataset``):
+the data set is never loaded whole, and the training order is a new seeded permutation every epoch.
+A killed run restarts from its last finished epoch (``keras.callbacks.BackupAndRestore``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .config import REPRESENTATIONS
+from .errors import ConfigError, MetadataError
+from .features.store import FeatureStore
+from .splits import PARTS
+from .utils import atomic_path, config_hash, write_csv_atomic, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one network is trained. ``preset`` picks the defaults (see :func:`train_preset`)."""
+
+    model: str = "cnn-3"
+    #: builder options (``pool3`` for CNN-N, ``axis`` for ``mfcc-1d``, ``normalize`` for ``fnn``)
+    model_options: dict = field(default_factory=dict)
+    representation: str = "mel"
+    preset: str = "default"
+    batch_size: int = 128
+    epochs: int = 40
+    #: Adam learning rate; None: 1e-3 (CNNs), 1e-4 (FNN), the original's
+    learning_rate: float | None = None
+    #: ReduceLROnPlateau on val_loss (factor, patience); patience None disables it
+    reduce_lr_factor: float = 0.1
+    reduce_lr_patience: int | None = 2
+    #: EarlyStopping patience on the selection metric; None: train every epoch
+    early_stopping_patience: int | None = 6
+    #: the validation quantity the kept model is chosen on (and early stopping watches)
+    monitor: str = "val_loss"
+    #: use only the first K frames of every track (the original's experiment 1 used 10)
+    first_frames: int | None = None
+    #: train on at most K evenly spaced frames per track (quick profiles); validation and test keep all
+    train_frames_per_track: int | None = None
+    seed: int = 42
+    #: TF op determinism: identical weights run to run on CPU, somewhat slower
+    deterministic: bool = False
+    tensorboard: bool = True
+
+    def __post_init__(self) -> None:
+        if self.representation not in REPRESENTATIONS:
+            raise ConfigError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
+        if self.monitor not in ("val_loss", "val_accuracy"):
+            raise ConfigError(f"monitor must be val_loss or val_accuracy, got {self.monitor!r}")
+        for name in ("batch_size", "epochs"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+
+    @property
+    def lr(self) -> float:
+        if self.learning_rate is not None:
+            return float(self.learning_rate)
+        return 1e-4 if self.model == "fnn" else 1e-3
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def hash(self) -> str:
+        return config_hash(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown training option(s) {unknown}; known: {sorted(known)}")
+        d = dict(d)
+        if "model_options" in d:
+            d["model_options"] = {k: (tuple(v) if isinstance(v, list) else v)
+                                  for k, v in (d["model_options"] or {}).items()}
+        return cls(**d)
+
+
+#: the original study's settings: batch 128, 20 epochs, ReduceLROnPlateau(val_loss, 0.1, patience 1),
+#: no early stopping, best epoch on validation accuracy (picked by hand then, automatically here),
+#: raw inputs for the FNN, MFCC convolution across the coefficients
+SEED_TRAINING = dict(batch_size=128, epochs=20, reduce_lr_factor=0.1, reduce_lr_patience=1,
+                     early_stopping_patience=None, monitor="val_accuracy")
+
+
+def train_preset(preset: str = "default", **overrides: Any) -> TrainConfig:
+    """``default`` (early stopping on val_loss) or ``seed`` (the original's settings), then overrides."""
+    if preset not in ("default", "seed"):
+        raise ConfigError(f"training preset must be 'default' or 'seed', got {preset!r}")
+    values: dict[str, Any] = dict(SEED_TRAINING) if preset == "seed" else {}
+    values.update(overrides)
+    values["preset"] = preset
+    options = dict(values.get("model_options") or {})
+    model = values.get("model", "cnn-3")
+    if model != "fnn":
+        options.setdefault("bn_momentum", 0.99 if preset == "seed" else 0.9)
+    if preset == "seed":
+        if model == "fnn":
+            options.setdefault("normalize", False)
+        if model == "mfcc-1d":
+            options.setdefault("axis", "coefficients")
+    values["model_options"] = options
+    return TrainConfig.from_dict(values)
+
+
+# ------------------------------------------------------------------------------ data
+def load_split(store: FeatureStore, split: str | Path) -> pd.DataFrame:
+    """Frame rows with their part: ``row, track_id, frame, label, part``.
+
+    ``split`` is a method name saved in the store (``song``, ``seed-frame``, ...) or a CSV path
+    (``track_id,part`` for track splits, ``row,part`` for frame splits).
+    """
+    from . import splits as splits_mod
+
+    path = Path(split)
+    if not path.suffix:
+        path = store.path / "splits" / f"{split}.csv"
+    table = splits_mod.load(path)
+    frames = store.index
+    if "row" in table.columns:
+        merged = frames.merge(table[["row", "part"]], on="row", how="left")
+    else:
+        merged = frames.merge(table[["track_id", "part"]].astype({"track_id": str}), on="track_id", how="left")
+    merged = merged[merged["part"].isin(PARTS)]
+    if merged.empty:
+        raise MetadataError(path, "no frame of this store is in the split (was it made for another store?)")
+    return merged.reset_index(drop=True)
+
+
+def select_frames(rows: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
+    """Apply ``first_frames`` to every part and ``train_frames_per_track`` to the training part."""
+    if config.first_frames is not None:
+        rows = rows[rows["frame"] < int(config.first_frames)]
+    k = config.train_frames_per_track
+    if k is not None:
+        train = rows["part"] == "train"
+        t = rows[train]
+        n = t.groupby("track_id")["frame"].transform("size").to_numpy()
+        pos = t.groupby("track_id").cumcount().to_numpy()
+        # evenly spaced: keep position p when floor(p * k / n) changes, i.e. k picks spread over n frames
+        keep = (n <= k) | (np.floor(pos * k / n) != np.floor((pos - 1) * k / n))
+        rows = pd.concat([t[keep], rows[~train]]).sort_values("row")
+    return rows.reset_index(drop=True)
+
+
+def targets(labels: pd.Series, classes: tuple[str, ...], multilabel: bool) -> np.ndarray:
+    """Integer classes (single-label) or a float multi-hot matrix (multi-label)."""
+    from .datasets.base import labels_to_matrix
+
+    if multilabel:
+        return labels_to_matrix(labels, classes).astype(np.float32)
+    lookup = {c: i for i, c in enumerate(classes)}
+    try:
+        return np.fromiter((lookup[v] for v in labels), dtype=np.int32, count=len(labels))
+    except KeyError as exc:
+        raise MetadataError("index.csv", f"label {exc.args[0]!r} is not one of the store's classes") from None
+
+
+def _keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def frame_batches(array, rows: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffle: bool,
+                  seed: int = 0, **kwargs):
+    """A :class:`FrameBatches` (created lazily so importing this module does not import Keras)."""
+    keras = _keras()
+
+    class FrameBatches(keras.utils.PyDataset):
+        """Batches of stored frames ``(batch, bins, columns)`` (and targets), gathered on demand.
+
+        With ``shuffle`` the order is a fresh permutation each epoch, drawn from ``seed`` and the
+        epoch number only: the same config gives the same batches, whatever the worker count.
+        """
+
+        def __init__(self):
+            super().__init__(**kwargs)
+            self.array, self.rows, self.y = array, np.asarray(rows, dtype=np.int64), y
+            self.batch_size, self.shuffle, self.seed = int(batch_size), shuffle, seed
+            self.epoch = 0
+            self.order = self._order()
+
+        def _order(self) -> np.ndarray:
+            if not self.shuffle:
+                return np.arange(len(self.rows))
+            return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.rows))
+
+        def __len__(self) -> int:
+            return math.ceil(len(self.rows) / self.batch_size)
+
+        def __getitem__(self, i: int):
+            sel = self.order[i * self.batch_size:(i + 1) * self.batch_size]
+            x = self.array.rows(self.rows[sel])
+            if x.dtype != np.float32:
+                x = x.astype(np.float32)
+            return x if self.y is None else (x, self.y[sel])
+
+        def on_epoch_begin(self) -> None:
+            self.order = self._order()
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+
+    return FrameBatches()
+
+
+# ------------------------------------------------------------------------------ callbacks
+def _best_checkpoint(path: Path, monitor: str):
+    """Save the model whenever ``monitor`` improves; remembers the best value across resumes."""
+    keras = _keras()
+    state_path = path.with_suffix(".best.json")
+    mode = "min" if monitor.endswith("loss") else "max"
+
+    class BestCheckpoint(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best = None
+            if state_path.is_file() and path.is_file():
+                self.best = json.loads(state_path.read_text())["value"]
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get(monitor)
+            if value is None:
+                return
+            better = self.best is None or (value < self.best if mode == "min" else value > self.best)
+            if better:
+                self.best = float(value)
+                with atomic_path(path) as tmp:
+                    self.model.save(tmp)
+                write_json_atomic(state_path, {"monitor": monitor, "value": self.best, "epoch": epoch + 1})
+
+    return BestCheckpoint()
+
+
+# ------------------------------------------------------------------------------ training
+@dataclass
+class TrainResult:
+    model_dir: Path
+    metrics: dict[str, Any]
+    history: pd.DataFrame
+    seconds: float
+
+    @property
+    def test(self) -> dict[str, Any]:
+        return self.metrics["test"]
+
+
+def set_seed(seed: int, deterministic: bool = False) -> None:
+    keras = _keras()
+    keras.utils.set_random_seed(int(seed))
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def input_statistics(array, rows: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Per-bin mean and variance of the given frames, streamed ``chunk`` frames at a time (float64)."""
+    n, s, s2 = 0, 0.0, 0.0
+    for i in range(0, len(rows), chunk):
+        x = array.rows(np.sort(rows[i:i + chunk])).astype(np.float64)
+        n += x.shape[0] * x.shape[2]
+        s = s + x.sum(axis=(0, 2))
+        s2 = s2 + np.square(x).sum(axis=(0, 2))
+    mean = s / n
+    return mean, np.maximum(s2 / n - mean ** 2, 1e-12)
+
+
+def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConfig, out: str | Path, *,
+          progress: bool = True, n_boot: int = 1000) -> TrainResult:
+    """Train ``config`` on the store's ``split``, select on validation, evaluate on test; see module doc.
+
+    A finished model directory (``done.json`` with the same config hash) is returned as is.
+    """
+    keras = _keras()
+    from . import evaluation
+    from .models import build_model
+
+    store = store if isinstance(store, FeatureStore) else FeatureStore(store)
+    out = Path(out)
+    rows = select_frames(load_split(store, split), config)
+    key = {"train": config.hash(), "store": store.manifest["config_hash"], "split": str(split),
+           "tracks": store.manifest.get("tracks_fingerprint"),
+           "rows": config_hash(rows[["row", "part"]].to_numpy().tolist())}
+    done = out / "done.json"
+    if done.is_file() and json.loads(done.read_text()).get("key") == key:
+        return load_result(out)
+    if done.is_file():
+        done.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "train.json").is_file() and json.loads((out / "train.json").read_text()).get("key") != key:
+        # another config trained here before: start clean rather than resume someone else's weights
+        for name in ("backup", "model.keras", "model.best.json", "history.csv", "tensorboard"):
+            p = out / name
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+    if config.representation not in store.representations:
+        raise ConfigError(f"the store has no {config.representation!r} frames (it has {store.representations})")
+    parts = {p: rows[rows["part"] == p] for p in PARTS}
+    for p, r in parts.items():
+        if r.empty:
+            raise MetadataError(str(split), f"the {p} part is empty")
+    classes, multilabel = store.classes, store.multilabel
+    array = store.array(config.representation)
+    shape = tuple(array.shape[1:])
+    y = {p: targets(r["label"], classes, multilabel) for p, r in parts.items()}
+
+    write_json_atomic(out / "train.json", {"key": key, "config": config.to_dict(), "split": str(split),
+                                           "store": str(store.path), "musiclass": __version__})
+    write_json_atomic(out / "labels.json", {"classes": list(classes), "multilabel": multilabel})
+    write_json_atomic(out / "frontend.json", {"config": store.config.to_dict(), "hash": store.config.hash(),
+                                              "representation": config.representation, "input_shape": shape})
+
+    set_seed(config.seed, config.deterministic)
+    options = dict(config.model_options)
+    if config.model == "fnn" and options.get("normalize", True):
+        mean, var = input_statistics(array, parts["train"]["row"].to_numpy())
+        options.update(mean=mean, variance=var)
+    model = build_model(config.model, shape, len(classes), multilabel=multilabel, **options)
+    loss = "binary_crossentropy" if multilabel else "sparse_categorical_crossentropy"
+    metrics = ["binary_accuracy" if multilabel else "accuracy"]
+    model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=loss, metrics=metrics)
+
+    train_seq = frame_batches(array, parts["train"]["row"].to_numpy(), y["train"], config.batch_size,
+                              shuffle=True, seed=config.seed)
+    val_seq = frame_batches(array, parts["validation"]["row"].to_numpy(), y["validation"], config.batch_size,
+                            shuffle=False)
+    monitor = config.monitor
+    if multilabel and monitor == "val_accuracy":
+        monitor = "val_binary_accuracy"
+    callbacks = [keras.callbacks.BackupAndRestore(str(out / "backup")),
+                 _best_checkpoint(out / "model.keras", monitor),
+                 keras.callbacks.CSVLogger(str(out / "history.csv"), append=True)]
+    if config.reduce_lr_patience is not None:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.reduce_lr_factor,
+                                                           patience=config.reduce_lr_patience, verbose=0))
+    if config.early_stopping_patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.early_stopping_patience,
+                                                       mode="min" if monitor.endswith("loss") else "max"))
+    if config.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False,
+                                                     profile_batch=0))
+    t0 = time.perf_counter()
+    verbose = (1 if sys.stdout.isatty() else 2) if progress else 0   # bars on a terminal, a line per epoch in logs
+    model.fit(train_seq, validation_data=val_seq, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+    seconds = time.perf_counter() - t0
+
+    best = keras.saving.load_model(out / "model.keras", safe_mode=True)
+    results: dict[str, Any] = {"selected": json.loads((out / "model.best.json").read_text())}
+    for part in ("validation", "test"):
+        r = parts[part]
+        probs = best.predict(frame_batches(array, r["row"].to_numpy(), None, 256, shuffle=False), verbose=0)
+        save_predictions(out / "predictions" / f"{part}.csv", r, probs, classes)
+        ev = evaluation.evaluate(probs, y[part], r["track_id"].to_numpy(), classes,
+                                 n_boot=n_boot if part == "test" else 0, seed=config.seed)
+        results[part] = ev.to_dict()
+    history = pd.read_csv(out / "history.csv")
+    results.update(seconds=round(seconds, 2), epochs_run=int(len(history)),
+                   frames={p: int(len(r)) for p, r in parts.items()},
+                   tracks={p: int(r["track_id"].nunique()) for p, r in parts.items()},
+                   parameters=int(best.count_params()))
+    write_json_atomic(out / "metrics.json", results)
+    shutil.rmtree(out / "backup", ignore_errors=True)
+    write_json_atomic(done, {"key": key})
+    return TrainResult(out, results, history, seconds)
+
+
+def save_predictions(path: Path, rows: pd.DataFrame, probs: np.ndarray, classes) -> None:
+    table = rows[["row", "track_id", "frame", "label"]].reset_index(drop=True)
+    table = pd.concat([table, pd.DataFrame(probs, columns=[f"p:{c}" for c in classes])], axis=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_csv_atomic(table, path, index=False, float_format="%.6g")
+
+
+def load_predictions(path: str | Path) -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
+    """``(rows, probabilities, classes)`` from a ``predictions/<part>.csv``."""
+    table = pd.read_csv(path, dtype={"track_id": str, "label": str}, keep_default_na=False)
+    cols = [c for c in table.columns if c.startswith("p:")]
+    return table.drop(columns=cols), table[cols].to_numpy(np.float64), tuple(c[2:] for c in cols)
+
+
+def load_result(model_dir: str | Path) -> TrainResult:
+    model_dir = Path(model_dir)
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    return TrainResult(model_dir, metrics, pd.read_csv(model_dir / "history.csv"), metrics.get("seconds", 0.0))
