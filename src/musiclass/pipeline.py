@@ -23,7 +23,7 @@ from .config import FrontendConfig, frontend_preset
 from .datasets import gtzan, jamendo
 from .datasets.base import TrackIndex
 from .errors import ConfigError
-from .features.extract import ExtractReport, extract
+from .features.extract import extract
 from .features.store import FeatureStore
 from .utils import write_json_atomic
 
@@ -146,18 +146,35 @@ def _one_split(store: FeatureStore, method: str, index: TrackIndex, frame_index,
 
 
 # ------------------------------------------------------------------------------ the main job
-def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: str = "default",
-             clips_per_genre: int = 20, mood_tracks: int | None = None, seed: int = 0,
-             progress: bool = True, echo=print) -> dict[str, Any]:
-    """The main job on the embedded synthetic default: synthesise, index, extract, split.
+def study_config(name: str = "genre/study.yaml") -> Path:
+    """A study config shipped in the repository's ``configs/`` (found from the working directory or
+    from the package's checkout)."""
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        path = base / "configs" / name
+        if path.is_file():
+            return path
+    raise ConfigError(f"configs/{name} not found: run from a clone of the musiclass repository "
+                      f"(the study configs live in its configs/ folder)")
 
-    Writes under ``out``: ``data/`` (the synthetic audio), ``genre/`` and ``mood/`` (each with
-    ``index/``, ``store/`` and ``store/splits/``), and ``summary.json``.
+
+def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: str = "default",
+             clips_per_genre: int = 20, mood_tracks: int | None = None, seed: int = 0, profile: str = "quick",
+             figures: str | Path | None = None, progress: bool = True, echo=print) -> dict[str, Any]:
+    """The main job on the embedded synthetic default.
+
+    Synthesise both data sets; index, extract and split the mood set; then run the whole genre study
+    (``configs/genre/study.yaml``: experiments 1 and 2, the FNN and the classical baselines, each under
+    the original frame split and our song split) in the given ``profile``, draw its figures and print
+    its results table. Writes under ``out``: ``data/``, ``mood/`` (``index/``, ``store/``),
+    ``genre/`` (a study folder, see :func:`musiclass.study.run_study`) and ``summary.json``.
     """
+    from .plots import results_markdown
+    from .study import results_for_display, run_study, write_figures
+
     out = Path(out)
     jobs = jobs or default_jobs()
     timings: dict[str, float] = {}
-    summary: dict[str, Any] = {"preset": preset, "jobs": jobs, "seed": seed}
+    summary: dict[str, Any] = {"preset": preset, "jobs": jobs, "seed": seed, "profile": profile}
 
     def stage(name: str):
         echo(f"\n== {name}")
@@ -168,46 +185,44 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
                       jobs=jobs, progress=progress)
     timings["synthesise"] = time.perf_counter() - t
 
-    t = stage("index the synthetic GTZAN and MTG-Jamendo trees")
-    genre_index = index_gtzan(data["gtzan"], out / "genre" / "index", check="header")
+    t = stage("mood: index, extract and split the synthetic MTG-Jamendo set")
     mood_index = index_jamendo(data["mtg-jamendo"], out / "mood" / "index", curation="official", split=0,
                                check="header")
-    echo(f"genre: {len(genre_index)} tracks, {len(genre_index.classes)} classes, "
-         f"{len(genre_index.problems)} problem(s)")
-    echo(f"mood:  {len(mood_index)} tracks, {len(mood_index.classes)} tags, "
+    echo(f"mood: {len(mood_index)} tracks, {len(mood_index.classes)} tags, "
          f"{len(mood_index.problems)} problem(s)")
-    timings["index"] = time.perf_counter() - t
-
-    reports: dict[str, ExtractReport] = {}
-    for task, idx in (("genre", genre_index), ("mood", mood_index)):
-        config = frontend_preset(task, preset)
-        t = stage(f"extract {task} features ({preset} preset, config {config.hash()}, {jobs} job(s))")
-        reports[task] = extract(idx, config, out / task / "store", jobs=jobs, progress=progress)
-        echo(reports[task].summary())
-        timings[f"extract_{task}"] = time.perf_counter() - t
-
-    t = stage("split tracks (song-level) and, for comparison, frames (the original's leak)")
-    genre_splits = make_splits(reports["genre"].store, ("song", "artist", "seed-frame"), seed=42)
-    mood_splits = make_splits(reports["mood"].store, ("official", "seed-frame"), seed=42,
+    config = frontend_preset("mood", preset)
+    report = extract(mood_index, config, out / "mood" / "store", jobs=jobs, progress=progress)
+    echo(report.summary())
+    mood_splits = make_splits(report.store, ("official", "seed-frame"), seed=42,
                               official={"splits_dir": data["mtg-jamendo"] / "splits", "split": 0})
-    timings["split"] = time.perf_counter() - t
-    for task, res in (("genre", genre_splits), ("mood", mood_splits)):
-        for method, r in res.items():
-            leak = r["leak"]
-            echo(f"{task:5s} {method:8s} tracks {r['tracks']}  frames {r['frames']}  "
-                 f"test frames whose song is in train: {leak['test_frames_with_song_in_train']:.0%}")
-            for note in r["notes"]:
-                echo(f"      note: {note}")
+    for method, r in mood_splits.items():
+        echo(f"mood  {method:10s} tracks {r['tracks']}  test frames whose song is in train: "
+             f"{r['leak']['test_frames_with_song_in_train']:.0%}")
+    timings["mood"] = time.perf_counter() - t
+
+    t = stage(f"genre study ({profile} profile): experiments 1 and 2, FNN, classical ML; "
+              f"original frame split vs our song split")
+    table = run_study(study_config(), out / "genre", profile=profile, data_dir=out / "data", jobs=jobs,
+                      preset=preset if preset != "default" else None,
+                      overrides={"data.clips_per_genre": clips_per_genre, "data.seed": seed},
+                      progress=progress, echo=echo)
+    timings["genre_study"] = time.perf_counter() - t
+    t = stage("figures")
+    written = write_figures(out / "genre", figures or out / "genre" / "figures", echo=echo)
+    timings["figures"] = time.perf_counter() - t
 
     summary.update({
-        "genre": {"tracks": len(genre_index), "store": reports["genre"].store.manifest,
-                  "failed": reports["genre"].failed, "splits": genre_splits},
-        "mood": {"tracks": len(mood_index), "store": reports["mood"].store.manifest,
-                 "failed": reports["mood"].failed, "splits": mood_splits},
+        "genre": {"results": str(out / "genre" / "results.csv"), "figures": [str(p) for p in written],
+                  "rows": len(table)},
+        "mood": {"tracks": len(mood_index), "store": report.store.manifest, "failed": report.failed,
+                 "splits": mood_splits},
         "seconds": {k: round(v, 2) for k, v in timings.items()},
     })
     write_json_atomic(out / "summary.json", summary)
-    echo(f"\ndone in {sum(timings.values()):.0f} s; summary in {out / 'summary.json'}")
+    echo("\n== genre results (test tracks; 95 % bootstrap intervals over test tracks)\n")
+    echo(results_markdown(results_for_display(table)))
+    echo(f"\ndone in {sum(timings.values()):.0f} s; results in {out / 'genre' / 'results.csv'}, "
+         f"figures in {figures or out / 'genre' / 'figures'}")
     return summary
 
 

@@ -1,0 +1,384 @@
+"""A study from config files: data -> features -> splits -> every model under every split -> registry.
+
+A study config (YAML, see ``configs/genre/``) says::
+
+    experiment: exp1                    # a name for the rows it adds to the results table
+    task: genre
+    data: {dataset: synthetic}          # or {dataset: gtzan, root: /path/to/gtzan}
+    frontend: {preset: default}         # any FrontendConfig value may follow
+    splits: [song, seed-frame]          # every run is trained and tested under each
+    train: {preset: default}            # any TrainConfig value may follow
+    runs:                               # one network each
+      - {name: cnn-3-mel, model: cnn-3, representation: mel}
+    classical: {models: [lr, rf, gb, svm, knn]}   # optional: the scikit-learn baselines
+    include: [exp1.yaml, ...]           # optional: other configs run first
+
+:func:`run_study` writes under ``out``: ``index/``, ``stores/<frontend hash>/`` (with ``splits/``),
+``models/<split>/<run>-<hash>/`` (model directories, see :mod:`musiclass.training`),
+``registry/<experiment>__<run>__<split>.json`` (one record per result) and ``results.csv`` (all
+records, one row each). Every stage is skipped when its config is unchanged, so an interrupted
+study resumes where it stopped and a second experiment reuses the first one's models.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import frontend_from_mapping, load_yaml
+from .errors import ConfigError
+from .utils import config_hash, safe_name, write_csv_atomic, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+#: how each split is labelled in the results table: the original study's protocol or ours
+PROTOCOL_OF_SPLIT = {"seed-frame": "original (frame split)", "song": "ours (song split)",
+                     "artist": "ours (artist split)", "gtzan-filtered": "ours (fault-filtered split)",
+                     "gtzan-stratified": "ours (stratified list split)", "official": "ours (official split)"}
+CLASSICAL_PROTOCOL = {"seed": "original (frame split)", "default": "ours (song split)"}
+
+#: profile overrides: ``quick`` is the README demo (about 10 minutes on 2 cores), ``full`` the study
+PROFILES: dict[str, dict[str, Any]] = {
+    "full": {"train": {}, "n_boot": 1000, "repeats": 3},
+    "quick": {"train": {"epochs": 10, "early_stopping_patience": 3, "train_frames_per_track": 4},
+              "n_boot": 500, "repeats": 1, "skip_models": ["svm-tuned"]},
+    # for tests: a few steps per model, just enough to exercise every stage
+    "tiny": {"train": {"epochs": 2, "early_stopping_patience": None, "train_frames_per_track": 2,
+                       "batch_size": 32, "tensorboard": False},
+             "n_boot": 50, "repeats": 1, "skip_models": ["svm-tuned", "rf", "gb"]},
+}
+
+RESULT_COLUMNS = ["experiment", "model", "protocol", "split", "accuracy", "accuracy_low", "accuracy_high",
+                  "f1_macro", "f1_low", "f1_high", "roc_auc", "roc_auc_low", "roc_auc_high", "precision_macro",
+                  "recall_macro", "frame_accuracy", "test_tracks", "epochs", "seconds", "parameters", "source"]
+
+
+@dataclass
+class Study:
+    """One config file, resolved (includes first)."""
+
+    experiment: str
+    task: str = "genre"
+    data: dict = field(default_factory=lambda: {"dataset": "synthetic"})
+    frontend: dict = field(default_factory=lambda: {"preset": "default"})
+    splits: list = field(default_factory=lambda: ["song", "seed-frame"])
+    train: dict = field(default_factory=lambda: {"preset": "default"})
+    runs: list = field(default_factory=list)
+    classical: dict | None = None
+    source: str = ""
+
+
+KNOWN_KEYS = {"experiment", "task", "data", "frontend", "splits", "train", "runs", "classical", "include",
+              "description"}
+
+
+def load_study(path: str | Path) -> list[Study]:
+    """Read a study config and the configs it includes (depth first, each once)."""
+    out: list[Study] = []
+    seen: set[Path] = set()
+
+    def visit(p: Path) -> None:
+        p = p.resolve()
+        if p in seen:
+            return
+        seen.add(p)
+        d = load_yaml(p)
+        unknown = sorted(set(d) - KNOWN_KEYS)
+        if unknown:
+            raise ConfigError(f"{p}: unknown key(s) {unknown}; known: {sorted(KNOWN_KEYS)}")
+        for inc in d.get("include") or []:
+            visit(p.parent / inc)
+        if d.get("runs") or d.get("classical"):
+            runs = d.get("runs") or []
+            for r in runs:
+                if not isinstance(r, dict) or "model" not in r:
+                    raise ConfigError(f"{p}: every run needs at least `model:` (got {r!r})")
+            out.append(Study(experiment=str(d.get("experiment") or p.stem), task=d.get("task", "genre"),
+                             data=dict(d.get("data") or {"dataset": "synthetic"}),
+                             frontend=dict(d.get("frontend") or {"preset": "default"}),
+                             splits=list(d.get("splits") or ["song"]),
+                             train=dict(d.get("train") or {}), runs=runs,
+                             classical=d.get("classical"), source=str(p)))
+
+    visit(Path(path))
+    if not out:
+        raise ConfigError(f"{path}: no runs and no classical section (nothing to do)")
+    return out
+
+
+def _apply_overrides(study: Study, overrides: dict[str, Any]) -> Study:
+    """``train.epochs=5``, ``frontend.dtype=float16``, ``data.root=...``, ``splits=[song]``."""
+    for key, value in overrides.items():
+        section, _, name = key.partition(".")
+        if section in ("train", "frontend", "data") and name:
+            getattr(study, section)[name] = value
+        elif section == "splits" and not name:
+            study.splits = list(value) if isinstance(value, (list, tuple)) else [value]
+        else:
+            raise ConfigError(f"cannot override {key!r}: use train.KEY, frontend.KEY, data.KEY or splits")
+    return study
+
+
+def run_study(config: str | Path | list[Study], out: str | Path = "runs/genre", *, profile: str = "full",
+              data_dir: str | Path | None = None, jobs: int | None = None, preset: str | None = None,
+              overrides: dict[str, Any] | None = None, progress: bool = True, echo=print) -> pd.DataFrame:
+    """Run every experiment of a study config; return (and write) the results table."""
+    from . import pipeline
+    from .features.extract import extract
+    from .features.store import FeatureStore
+    from .training import train, train_preset
+
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; choose from {sorted(PROFILES)}")
+    prof = PROFILES[profile]
+    studies = load_study(config) if not isinstance(config, list) else config
+    out = Path(out)
+    jobs = jobs or pipeline.default_jobs()
+    data_dir = Path(data_dir) if data_dir else out.parent / "data"
+    stores: dict[str, FeatureStore] = {}
+    records: list[dict[str, Any]] = []
+    for study in studies:
+        study = _apply_overrides(study, dict(overrides or {}))
+        if preset:
+            study.frontend["preset"] = preset
+            study.train["preset"] = preset
+        if study.task != "genre":
+            raise ConfigError(f"{study.source}: task {study.task!r} is not handled by this study runner yet")
+        t0 = time.perf_counter()
+        echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
+        store = _store_for(study, out, data_dir, stores, jobs, progress, echo, pipeline, extract, FeatureStore)
+        _ensure_splits(store, study.splits, pipeline)
+        for split in study.splits:
+            for run in study.runs:
+                run = dict(run)
+                name = run.pop("name", None) or f"{run['model']}-{run.get('representation', 'mel')}"
+                values = {k: v for k, v in study.train.items() if k != "preset"}
+                values.update(prof["train"])
+                values.update(run)
+                cfg = train_preset(study.train.get("preset", "default"), **values)
+                model_dir = out / "models" / split / f"{safe_name(name)}-{cfg.hash()[:8]}"
+                echo(f"-- {name} on {split} split: {cfg.model} on {cfg.representation} -> {model_dir}")
+                res = train(store, split, cfg, model_dir, progress=progress, n_boot=prof["n_boot"])
+                rec = _network_record(study, name, split, res)
+                _register(out, rec)
+                records.append(rec)
+                echo(f"   test accuracy {rec['accuracy']:.3f} [{rec['accuracy_low']:.3f}, "
+                     f"{rec['accuracy_high']:.3f}] on {rec['test_tracks']} tracks; "
+                     f"{rec['epochs']} epochs, {rec['seconds']:.0f} s")
+        if study.classical:
+            for rec in _run_classical(study, store, out, prof, progress, echo):
+                _register(out, rec)
+                records.append(rec)
+        echo(f"   {study.experiment} done in {time.perf_counter() - t0:.0f} s")
+    table = collect(out)
+    return table
+
+
+def _store_for(study: Study, out: Path, data_dir: Path, stores: dict, jobs, progress, echo, pipeline, extract,
+               FeatureStore):
+    """Index the study's data and extract it with its frontend (each once per config)."""
+    data = study.data
+    dataset = data.get("dataset", "synthetic")
+    if dataset == "synthetic":
+        root = pipeline.synthesize(data_dir, clips_per_genre=int(data.get("clips_per_genre", 20)),
+                                   seed=int(data.get("seed", 0)), jobs=jobs, progress=progress,
+                                   which=("gtzan",))["gtzan"]
+    elif dataset == "gtzan":
+        if not data.get("root"):
+            raise ConfigError(f"{study.source}: data.root must give the GTZAN folder for dataset: gtzan")
+        root = Path(data["root"]).expanduser()
+    else:
+        raise ConfigError(f"{study.source}: data.dataset must be synthetic or gtzan, got {dataset!r}")
+    frontend = frontend_from_mapping(dict(study.frontend), task=study.task)
+    key = config_hash({"root": str(Path(root).resolve()), "frontend": frontend.hash()})
+    if key in stores:
+        return stores[key]
+    index = pipeline.index_gtzan(root, out / "index", check="header")
+    path = out / "stores" / f"{frontend.hash()[:12]}"
+    if (path / "manifest.json").is_file():
+        store = FeatureStore(path)
+        if store.manifest.get("tracks_fingerprint") == _fingerprint(index):
+            stores[key] = store
+            return store
+    echo(f"   extracting {len(index)} tracks with frontend {frontend.hash()} -> {path}")
+    report = extract(index, frontend, path, jobs=jobs, progress=progress)
+    echo("   " + report.summary())
+    stores[key] = report.store
+    return report.store
+
+
+def _fingerprint(index) -> str:
+    from .features.store import tracks_fingerprint
+
+    return tracks_fingerprint(index)
+
+
+def _ensure_splits(store, methods, pipeline) -> None:
+    missing = tuple(m for m in methods if not (store.path / "splits" / f"{m}.csv").is_file())
+    if missing:
+        pipeline.make_splits(store, missing, seed=42)
+
+
+def _network_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
+    test = res.metrics["test"]
+    track = test["track"]
+    ci = track["intervals"]
+    return {
+        "experiment": study.experiment, "model": name, "protocol": PROTOCOL_OF_SPLIT.get(split, split),
+        "split": split,
+        "accuracy": track["accuracy"], "accuracy_low": ci["accuracy"][0], "accuracy_high": ci["accuracy"][1],
+        "f1_macro": track["f1_macro"], "f1_low": ci["f1_macro"][0], "f1_high": ci["f1_macro"][1],
+        "roc_auc": track["roc_auc_ovr_macro"], "roc_auc_low": ci["roc_auc"][0], "roc_auc_high": ci["roc_auc"][1],
+        "precision_macro": track["precision_macro"], "recall_macro": track["recall_macro"],
+        "frame_accuracy": test["frame"]["accuracy"], "test_tracks": res.metrics["tracks"]["test"],
+        "epochs": res.metrics["epochs_run"], "seconds": res.metrics["seconds"],
+        "parameters": res.metrics["parameters"], "source": str(res.model_dir),
+    }
+
+
+def _run_classical(study: Study, store, out: Path, prof: dict, progress: bool, echo) -> list[dict[str, Any]]:
+    """The scikit-learn baselines on the store's descriptor table, under both protocols."""
+    from .models import classical
+
+    spec = dict(study.classical or {})
+    skip = set(prof.get("skip_models", []))
+    table = classical.read_features(store.path)
+    rows = []
+    for protocol in spec.get("protocols", ["seed", "default"]):
+        models = [m for m in classical.parse_models(spec.get("models", "lr,rf,gb,svm,knn"))
+                  if m not in skip and not (protocol == "seed" and m == "svm-tuned")]
+        key = config_hash({"store": store.manifest["config_hash"], "protocol": protocol, "models": models,
+                           "repeats": prof["repeats"], "n_boot": prof["n_boot"],
+                           "tracks": store.manifest.get("tracks_fingerprint")})
+        folder = out / "models" / "classical" / f"{protocol}-{key[:8]}"
+        if not (folder / "classical.json").is_file():
+            echo(f"-- classical ML ({', '.join(models)}), {protocol} protocol, on {len(table)} tracks")
+            result = classical.run(table, protocol=protocol, models=models, seed=42, n_repeats=prof["repeats"],
+                                   n_boot=prof["n_boot"], progress=progress)
+            classical.save({protocol: result}, folder, table)
+        for r in pd.read_csv(folder / "classical.csv").to_dict("records"):
+            rows.append({
+                "experiment": study.experiment, "model": r["model"], "protocol": CLASSICAL_PROTOCOL[protocol],
+                "split": "70/30 of tracks, scaler fitted on all" if protocol == "seed"
+                else f"{prof['repeats']}x 5-fold CV of tracks",
+                **{k: r.get(k) for k in RESULT_COLUMNS[4:15]},
+                "frame_accuracy": None, "test_tracks": r.get("n_eval"), "epochs": None,
+                "seconds": r.get("fit_s"), "parameters": None, "source": str(folder)})
+    return rows
+
+
+def _register(out: Path, record: dict[str, Any]) -> Path:
+    name = safe_name(f"{record['experiment']}__{record['model']}__{record['protocol']}")
+    path = out / "registry" / f"{name}.json"
+    write_json_atomic(path, record)
+    return path
+
+
+def collect(out: str | Path) -> pd.DataFrame:
+    """Every registry record under ``out`` as one table (also written to ``out/results.csv``)."""
+    out = Path(out)
+    files = sorted((out / "registry").glob("*.json"))
+    rows = [json.loads(f.read_text()) for f in files]
+    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    if not table.empty:
+        # networks first (exp1, exp2, fnn, ...), the classical baselines last
+        last = table["epochs"].isna().astype(int)
+        table = (table.assign(_last=last).sort_values(["_last", "experiment", "model", "protocol"], kind="stable")
+                 .drop(columns="_last").reset_index(drop=True))
+        write_csv_atomic(table, out / "results.csv", float_format="%.4f")
+    return table
+
+
+# ------------------------------------------------------------------------------ figures and tables
+def results_for_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The results table in the shape :mod:`musiclass.plots` draws: ``model`` is "experiment: model"
+    and ``split`` the protocol, networks first (in config order), then the classical baselines."""
+    t = table.copy()
+    t["model"] = t["experiment"] + ": " + t["model"]
+    t["split"] = t["protocol"]
+    return t
+
+
+def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[Path]:
+    """Draw the study's figures from ``out`` (its registry, stores and model folders) into ``figures``.
+
+    Figure 1 (one frame per genre in every representation), the results table (PNG, Markdown, CSV),
+    test accuracy with intervals under both protocols, and per network under our split: its
+    confusion matrix, ROC curves, training curves; per-genre recall of every network.
+    """
+    from . import plots
+    from .features.store import FeatureStore
+    from .training import load_predictions
+
+    out, figures = Path(out), Path(figures)
+    figures.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    table = collect(out)
+    if table.empty:
+        raise ConfigError(f"{out}: no results registered yet (run the study first)")
+    shown = results_for_display(table)
+
+    stores = sorted((out / "stores").glob("*/manifest.json"))
+    if stores:
+        store = FeatureStore(stores[0].parent)
+        examples = plots.examples_from_store(store)
+        written.append(figures / "figure1_representations.png")
+        plots.representation_grid(examples, store.config, out=written[-1],
+                                  title="One 3 s frame per genre: mel spectrogram, spectrogram, MFCC")
+        n_classes = len(store.classes)
+    else:
+        n_classes = None
+
+    written.append(figures / "results_table.png")
+    plots.results_table(shown, title="Genre classification: test-track accuracy, macro F1 and ROC-AUC "
+                                     "[95 % bootstrap interval]", out=written[-1])
+    md = plots.results_markdown(shown)
+    from .utils import write_text_atomic
+
+    write_text_atomic(figures / "results_table.md", md + "\n")
+    write_csv_atomic(table, figures / "results.csv", float_format="%.4f")
+    written += [figures / "results_table.md", figures / "results.csv"]
+    written.append(figures / "accuracy_intervals.png")
+    plots.interval_plot(shown.drop_duplicates(["model", "split"]), "accuracy",
+                        chance=1.0 / n_classes if n_classes else None,
+                        title="Test accuracy, original frame split vs ours", out=written[-1])
+
+    nets = table[table["epochs"].notna()].drop_duplicates("source")
+    recalls, histories = {}, {}
+    for rec in nets.to_dict("records"):
+        model_dir = Path(rec["source"])
+        if not (model_dir / "predictions" / "test.csv").is_file():
+            continue
+        histories[f"{rec['model']} ({rec['split']})"] = pd.read_csv(model_dir / "history.csv")
+        if rec["split"] == "seed-frame":
+            continue
+        metrics = json.loads((model_dir / "metrics.json").read_text())["test"]["track"]
+        conf = metrics["confusion"]
+        cm = pd.DataFrame(conf["matrix"], index=pd.Index(conf["classes"], name="true"),
+                          columns=pd.Index(conf["classes"], name="predicted"))
+        written.append(figures / f"confusion_{rec['model']}.png")
+        plots.confusion_matrix(cm, title=f"{rec['model']}, {rec['protocol']}: test tracks", out=written[-1])
+        rows, probs, classes = load_predictions(model_dir / "predictions" / "test.csv")
+        from .evaluation import track_probabilities
+
+        tracks, tp = track_probabilities(probs, rows["track_id"].to_numpy())
+        labels = rows.drop_duplicates("track_id").set_index("track_id").loc[tracks, "label"].to_numpy()
+        written.append(figures / f"roc_{rec['model']}.png")
+        plots.roc_curves(labels, tp, classes, title=f"{rec['model']}: one-vs-rest ROC, test tracks",
+                         out=written[-1])
+        recalls[rec["model"]] = {c: v["recall"] for c, v in metrics["per_class"].items()}
+    if histories:
+        written.append(figures / "training_curves.png")
+        plots.training_curves_grid(histories, out=written[-1], title="Validation accuracy and loss per epoch")
+    if recalls:
+        written.append(figures / "per_genre_recall.png")
+        plots.per_class_bars(pd.DataFrame(recalls), "recall", out=written[-1],
+                             title="Per-genre recall on test tracks (song split)")
+    echo(f"wrote {len(written)} figures and tables to {figures}")
+    return written
