@@ -1,0 +1,177 @@
+#!/usr/bin/env python
+"""Training benchmark: the input pipeline must never be what training waits for, and memory must
+not grow with the data set.
+
+Measured, each in its own process so peak memory is its own:
+
+1. **input pipeline alone**: shuffled batches of 128 mel frames (128x130) gathered from the
+   memory-mapped store by the same ``PyDataset`` training uses, in batches/s;
+2. **CNN-7 training steps** on CPU fed by that pipeline (``model.fit``), in batches/s;
+   ratio 1/2 must be at least 10;
+3. **peak RSS of one training epoch** on a store of N frames and of 8N frames (growth at most 15 %).
+
+The stores hold random frames (the content does not matter for speed) written with the store's
+own writer, so they have the real on-disk layout: one ``.npy`` chunk per track of 19 frames.
+On a GPU machine add ``--gpu``: CNN-7 samples/s with mixed precision and XLA, with the GPU's name.
+
+    python benchmarks/train_bench.py                      # 200 tracks (3,800 frames) and 8x that
+    python benchmarks/train_bench.py --tracks 50 --json b.json   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FRAMES_PER_TRACK = 19
+SHAPE = (128, 130)
+BATCH = 128
+
+
+def make_store(path: Path, n_tracks: int, seed: int = 0) -> Path:
+    """A mel-only store of ``n_tracks`` x 19 random frames in the real layout."""
+    import numpy as np
+    import pandas as pd
+
+    from musiclass.config import frontend_preset
+    from musiclass.datasets.base import TrackIndex
+    from musiclass.features import store as st
+
+    config = frontend_preset("genre", "default", representations=("mel",), handcrafted=False)
+    genres = [f"g{i}" for i in range(10)]
+    ids = [f"{genres[i % 10]}.{i:05d}" for i in range(n_tracks)]
+    tracks = pd.DataFrame({"track_id": ids, "path": [f"/none/{t}.wav" for t in ids],
+                           "label": [t.split(".")[0] for t in ids], "duration": 30.0, "artist": ""})
+    index = TrackIndex(tracks, tuple(genres), dataset="bench", root="/none")
+    rng = np.random.default_rng(seed)
+    st.begin(path, config, force=True)
+    starts = np.arange(FRAMES_PER_TRACK) * 1.486
+    for t in ids:
+        x = rng.uniform(-80, 0, size=(FRAMES_PER_TRACK, *SHAPE)).astype(np.float32)
+        st.save_track(path, t, {"mel": x}, starts, np.ones(FRAMES_PER_TRACK), None, "float32")
+    empty = pd.DataFrame(columns=["track_id", "path", "reason"])
+    st.finalize(path, index, config, ids, empty)
+    return path
+
+
+def _batches(store_path: str, seed: int = 0):
+    import numpy as np
+
+    from musiclass.features.store import FeatureStore
+    from musiclass.training import frame_batches
+
+    store = FeatureStore(store_path)
+    rows = np.arange(store.manifest["n_rows"])
+    y = np.arange(len(rows)) % 10
+    return frame_batches(store.array("mel"), rows, y, BATCH, shuffle=True, seed=seed)
+
+
+def child_pipeline(store_path: str, epochs: int) -> dict:
+    seq = _batches(store_path)
+    n = 0
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        seq.on_epoch_begin()
+        for i in range(len(seq)):
+            x, y = seq[i]
+            n += 1
+        seq.on_epoch_end()
+    dt = time.perf_counter() - t0
+    return {"batches_per_s": n / dt, "batches": n}
+
+
+def child_train(store_path: str, steps: int | None, gpu: bool = False) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from musiclass.models import build_model
+
+    if gpu:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    seq = _batches(store_path)
+    model = build_model("cnn-7", SHAPE, 10, bn_momentum=0.9)
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=True if gpu else "auto")
+    warm = min(5, len(seq))
+    model.fit(seq, epochs=1, steps_per_epoch=warm, verbose=0)       # compile, first batches
+    n = steps or len(seq)
+    t0 = time.perf_counter()
+    model.fit(seq, epochs=1, steps_per_epoch=n, verbose=0)
+    dt = time.perf_counter() - t0
+    out = {"batches_per_s": n / dt, "samples_per_s": n * BATCH / dt, "batches": n,
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if gpu:
+        import tensorflow as tf
+
+        out["gpu"] = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
+                      for d in tf.config.list_physical_devices("GPU")]
+    return out
+
+
+def run_child(*args: str) -> dict:
+    res = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
+    if res.returncode:
+        sys.exit(f"child {args} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tracks", type=int, default=200, help="tracks of the 1x store (19 frames each)")
+    p.add_argument("--scale", type=int, default=8, help="size of the large store, in multiples")
+    p.add_argument("--steps", type=int, default=15, help="training steps timed for the throughput ratio")
+    p.add_argument("--gpu", action="store_true", help="also time CNN-7 with mixed precision and XLA on the GPU")
+    p.add_argument("--json", help="write the figures to this file")
+    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        kind, store, extra = args.child[0], args.child[1], args.child[2:]
+        if kind == "pipeline":
+            print(json.dumps(child_pipeline(store, int(extra[0]))))
+        elif kind == "train":
+            steps = int(extra[0]) if extra and extra[0] != "epoch" else None
+            print(json.dumps(child_train(store, steps, gpu=len(extra) > 1 and extra[1] == "gpu")))
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="musiclass-train-bench-"))
+    try:
+        t = time.perf_counter()
+        small = make_store(tmp / "x1", args.tracks)
+        large = make_store(tmp / f"x{args.scale}", args.tracks * args.scale, seed=1)
+        print(f"stores: {args.tracks} and {args.tracks * args.scale} tracks ({args.tracks * 19} and "
+              f"{args.tracks * args.scale * 19} frames) written in {time.perf_counter() - t:.0f} s")
+        pipe = run_child("pipeline", str(small), "2")
+        step = run_child("train", str(small), str(args.steps))
+        ratio = pipe["batches_per_s"] / step["batches_per_s"]
+        print(f"input pipeline alone:     {pipe['batches_per_s']:8.1f} batches/s of {BATCH} frames")
+        print(f"CNN-7 training (CPU):     {step['batches_per_s']:8.2f} batches/s "
+              f"({step['samples_per_s']:.0f} samples/s)")
+        print(f"pipeline / training:      {ratio:8.1f}x   (target >= 10)")
+        e1 = run_child("train", str(small), "epoch")
+        e8 = run_child("train", str(large), "epoch")
+        growth = e8["peak_rss_mb"] / e1["peak_rss_mb"] - 1
+        print(f"peak RSS, one epoch, 1x:  {e1['peak_rss_mb']:8.0f} MB ({e1['batches']} batches)")
+        print(f"peak RSS, one epoch, {args.scale}x:  {e8['peak_rss_mb']:8.0f} MB ({e8['batches']} batches)")
+        print(f"growth:                   {growth:8.1%}   (target <= 15 %)")
+        result = {"pipeline": pipe, "train": step, "ratio": ratio, "epoch_1x": e1, f"epoch_{args.scale}x": e8,
+                  "rss_growth": growth}
+        if args.gpu:
+            g = run_child("train", str(small), "50", "gpu")
+            print(f"CNN-7, mixed precision + XLA on {', '.join(g.get('gpu', ['?']))}: {g['samples_per_s']:.0f} samples/s")
+            result["gpu"] = g
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=2))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
