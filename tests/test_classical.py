@@ -194,9 +194,19 @@ def test_pipelines_have_the_original_hyper_parameters():
     assert params["svm"]["estimator__kernel"] == "rbf" and params["svm"]["estimator__random_state"] == 7
     assert params["knn"]["n_neighbors"] == 7
     tuned = make_pipeline("svm-tuned", "default", 7)
-    assert tuned.param_grid["clf__estimator__C"] == [0.1, 1, 10, 100]
-    assert tuned.param_grid["clf__estimator__gamma"] == ["scale", 0.001, 0.01, 0.1]
-    assert tuned.cv.n_splits == 3 and tuned.n_jobs == 1
+    assert tuned.cv.n_splits == 3 and tuned.scale and tuned.seed == 7
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=90, n_features=6, n_informative=4, n_classes=3, random_state=0)
+    tuned.fit(X, y)
+    chosen = {k.rsplit("__", 1)[-1]: v for k, v in tuned.best_params_.items()}
+    assert chosen["C"] in [0.1, 1, 10, 100] and chosen["gamma"] in ["scale", 0.001, 0.01, 0.1]
+    final = tuned.model_
+    assert [name for name, _ in final.steps] == ["scale", "clf"]      # scaler inside, then the calibrated SVM
+    svc = final.named_steps["clf"].estimator
+    assert (svc.C, svc.gamma) == (chosen["C"], chosen["gamma"])
+    np.testing.assert_allclose(tuned.predict_proba(X).sum(axis=1), 1.0)
+    assert make_pipeline("svm-tuned", "seed", 7).scale is False
 
 
 def test_scaler_is_fitted_on_training_folds_only(synthetic):
