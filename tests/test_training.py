@@ -163,3 +163,36 @@ def test_evaluate_command_scores_and_compares_models(small, trained, tmp_path, c
     text = capsys.readouterr().out
     assert "confusion matrix" in text and "blues" in text
     assert main(["evaluate", str(tmp_path)]) == 1
+
+
+def test_a_killed_run_resumes_from_its_last_epoch(small, tmp_path):
+    import keras
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt("killed after epoch 3")
+
+    cfg = quick(epochs=6)
+    out = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        train(small, "song", cfg, out, progress=False, n_boot=50, callbacks=[Crash()])
+    assert not (out / "done.json").exists() and (out / "backup").is_dir()
+    assert len(pd.read_csv(out / "history.csv")) == 3
+    best_before = json.loads((out / "model.best.json").read_text())
+
+    seen = []
+
+    class Watch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(epoch)
+
+    res = train(small, "song", cfg, out, progress=False, n_boot=50, callbacks=[Watch()])
+    assert seen == [3, 4, 5]                                  # epochs 1-3 were not trained again
+    history = pd.read_csv(out / "history.csv")
+    assert history["epoch"].tolist() == list(range(6))
+    best = json.loads((out / "model.best.json").read_text())
+    assert best["value"] <= best_before["value"]              # the best-so-far survived the restart
+    assert best["epoch"] == int(history["val_loss"].idxmin()) + 1
+    assert (out / "done.json").is_file() and not (out / "backup").exists()
+    assert res.metrics["epochs_run"] == 6

@@ -299,10 +299,12 @@ def input_statistics(array, rows: np.ndarray, chunk: int = 512) -> tuple[np.ndar
 
 
 def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConfig, out: str | Path, *,
-          progress: bool = True, n_boot: int = 1000) -> TrainResult:
+          progress: bool = True, n_boot: int = 1000, callbacks: list | None = None) -> TrainResult:
     """Train ``config`` on the store's ``split``, select on validation, evaluate on test; see module doc.
 
-    A finished model directory (``done.json`` with the same config hash) is returned as is.
+    A finished model directory (``done.json`` with the same config hash) is returned as is; an
+    unfinished one of the same config resumes from its last finished epoch. ``callbacks`` are extra
+    Keras callbacks, run after ours.
     """
     keras = _keras()
     from . import evaluation
@@ -360,6 +362,7 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
     monitor = config.monitor
     if multilabel and monitor == "val_accuracy":
         monitor = "val_binary_accuracy"
+    extra = list(callbacks or [])
     callbacks = [keras.callbacks.BackupAndRestore(str(out / "backup")),
                  _best_checkpoint(out / "model.keras", monitor),
                  keras.callbacks.CSVLogger(str(out / "history.csv"), append=True)]
@@ -372,6 +375,7 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
     if config.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False,
                                                      profile_batch=0))
+    callbacks += extra
     t0 = time.perf_counter()
     verbose = (1 if sys.stdout.isatty() else 2) if progress else 0   # bars on a terminal, a line per epoch in logs
     model.fit(train_seq, validation_data=val_seq, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
