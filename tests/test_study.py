@@ -39,7 +39,7 @@ def test_run_writes_registry_results_and_figures(study_dir, capsys):
     table = pd.read_csv(out / "results.csv")
     # 2 networks x 2 splits + 2 classifiers x 2 protocols
     assert len(table) == 8 and len(list((out / "registry").glob("*.json"))) == 8
-    assert set(table["protocol"]) == {"original (frame split)", "ours (song split)"}
+    assert set(table["protocol"]) == {"original protocol", "our protocol"}
     assert list(table["experiment"])[-4:] == ["classical"] * 4            # networks first
     assert table[["accuracy", "accuracy_low", "accuracy_high"]].notna().all().all()
     assert ((table["accuracy_low"] <= table["accuracy"]) & (table["accuracy"] <= table["accuracy_high"])).all()
@@ -51,7 +51,7 @@ def test_run_writes_registry_results_and_figures(study_dir, capsys):
     for name in ("figure1_representations.png", "results_table.png", "results_table.md", "accuracy_intervals.png",
                  "confusion_cnn-3-mel.png", "roc_mfcc-1d.png", "training_curves.png", "per_genre_recall.png"):
         assert (figures / name).stat().st_size > 100, name
-    record = json.loads(next((out / "registry").glob("nets__cnn-3-mel__ours*.json")).read_text())
+    record = json.loads(next((out / "registry").glob("nets__cnn-3-mel__our-protocol.json")).read_text())
     assert record["split"] == "song" and record["parameters"] > 0
 
     # a second run trains nothing again and gives the same table

@@ -607,8 +607,9 @@ def results_markdown(df: pd.DataFrame, *, metrics: Sequence[str] | None = None, 
 
 @_styled
 def results_table(df: pd.DataFrame, *, title: str | None = None, out=None, metrics: Sequence[str] | None = None,
-                  digits: int = 3, highlight_best: bool = True, dpi: int = DPI) -> Figure:
-    """The results drawn as a table in the study's Table 4 layout.
+                  digits: int = 3, highlight_best: bool = True, note: str | None = None,
+                  dpi: int = DPI) -> Figure:
+    """The results drawn as a table in the study's Table 4 layout (``note``: a line under the key).
 
     Rows are models (``df`` order); a column group per split (protocol) holds one column per
     metric; each cell shows the point estimate and, below it, its interval. With
@@ -682,6 +683,9 @@ def results_table(df: pd.DataFrame, *, title: str | None = None, out=None, metri
         ax.text(x0, y + 0.18, "point estimate, below it the interval [low, high]"
                 + ("; best of each column in bold" if best else ""),
                 ha="left", va="center", fontsize=8, color="dimgray", style="italic")
+    if note:
+        ax.text(x0, y + 0.18 + (0.3 if any_interval else 0), note, ha="left", va="center", fontsize=8,
+                color="dimgray", style="italic")
     return _finish(fig, out, dpi)
 
 
