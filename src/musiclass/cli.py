@@ -210,12 +210,12 @@ def cmd_evaluate(args) -> int:
 def cmd_run(args) -> int:
     from .study import run_study, write_figures
     from .plots import results_markdown
-    from .study import results_for_display
+    from .study import TABLE_METRICS, results_for_display
 
     overrides = _overrides(args.set)
     table = run_study(args.config, args.out, profile=args.profile, data_dir=args.data_dir, jobs=args.jobs,
                       preset=args.preset, overrides=overrides, progress=not args.quiet)
-    print("\n" + results_markdown(results_for_display(table)))
+    print("\n" + results_markdown(results_for_display(table), metrics=TABLE_METRICS))
     if not args.no_figures:
         write_figures(args.out, args.figures or Path(args.out) / "figures")
     print(f"\nresults: {Path(args.out) / 'results.csv'}  (one JSON per result in {Path(args.out) / 'registry'})")

@@ -169,7 +169,7 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
     ``genre/`` (a study folder, see :func:`musiclass.study.run_study`) and ``summary.json``.
     """
     from .plots import results_markdown
-    from .study import results_for_display, run_study, write_figures
+    from .study import TABLE_METRICS, results_for_display, run_study, write_figures
 
     out = Path(out)
     jobs = jobs or default_jobs()
@@ -220,7 +220,7 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
     })
     write_json_atomic(out / "summary.json", summary)
     echo("\n== genre results (test tracks; 95 % bootstrap intervals over test tracks)\n")
-    echo(results_markdown(results_for_display(table)))
+    echo(results_markdown(results_for_display(table), metrics=TABLE_METRICS))
     echo(f"\ndone in {sum(timings.values()):.0f} s; results in {out / 'genre' / 'results.csv'}, "
          f"figures in {figures or out / 'genre' / 'figures'}")
     return summary

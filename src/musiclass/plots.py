@@ -68,6 +68,7 @@ DASH = "\u2013"  # en dash: a missing value
 #: display names of metrics (tables, axis labels)
 METRIC_LABELS = {
     "accuracy": "accuracy",
+    "frame_accuracy": "frame accuracy",
     "f1_macro": "F1 (macro)",
     "roc_auc": "ROC-AUC",
     "balanced_accuracy": "balanced accuracy",
