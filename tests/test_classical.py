@@ -319,3 +319,15 @@ def test_cli_errors(tmp_path, capsys):
     assert main(["classical", str(missing), "--models", "lr,cnn"]) == 1
     assert "unknown classifier(s) cnn" in capsys.readouterr().err
     assert set(MODELS) == {"lr", "rf", "gb", "svm", "knn", "svm-tuned"}
+
+
+def test_svm_calibrates_with_fewer_folds_when_a_class_is_small():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=12, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)   # 4 rows per class, fewer than 5 folds
+    model = make_pipeline("svm", "default", 0).fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    assert model.named_steps["clf"].cv == 5                      # the parameter itself is left alone
+    with pytest.raises(ConfigError, match="at least 2 training rows"):
+        make_pipeline("svm", "default", 0).fit(X[:7], np.r_[y[:6], 9])

@@ -303,6 +303,20 @@ class PlattSVC(CalibratedClassifierCV):
     the calibrated probabilities differs from it on a few rows).
     """
 
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit; with fewer training rows in some class than ``cv`` folds (small data sets), the
+        calibration uses as many folds as the smallest class has rows (at least 2)."""
+        n_min = int(np.unique(np.asarray(y), return_counts=True)[1].min())
+        if not isinstance(self.cv, int) or n_min >= self.cv:
+            return super().fit(X, y, sample_weight=sample_weight, **params)
+        if n_min < 2:
+            raise ConfigError("svm: Platt scaling needs at least 2 training rows of every class; one has 1")
+        folds, self.cv = self.cv, n_min
+        try:
+            return super().fit(X, y, sample_weight=sample_weight, **params)
+        finally:
+            self.cv = folds
+
     def predict(self, X):
         check_is_fitted(self)
         return self.calibrated_classifiers_[0].estimator.predict(X)
