@@ -17,28 +17,40 @@ from .conftest import tone_index
 @pytest.mark.slow
 def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "--clips-per-genre", "2", "--mood-tracks", "24", "--jobs", "2", "-q"]
+    args = ["demo", "--out", str(out), "--clips-per-genre", "5", "--mood-tracks", "24", "--jobs", "2", "-q",
+            "--profile", "tiny"]
     assert main(args) == 0
     text = capsys.readouterr().out
-    genre = FeatureStore(out / "genre" / "store")
-    assert genre.manifest["n_tracks"] == 20 and genre.manifest["n_rows"] == 20 * 19
+    (store_dir,) = (out / "genre" / "stores").iterdir()
+    genre = FeatureStore(store_dir)
+    assert genre.manifest["n_tracks"] == 50 and genre.manifest["n_rows"] == 50 * 19
     assert set(genre.representations) == {"spectrogram", "mel", "mfcc"}
+    for method in ("song", "seed-frame"):
+        assert (store_dir / "splits" / f"{method}.csv").is_file()
     mood = FeatureStore(out / "mood" / "store")
     assert mood.multilabel and mood.manifest["n_rows"] >= mood.manifest["n_tracks"] > 0
     assert mood.array("mel").shape[1:] == (96, 341)
-    for method in ("song", "artist", "seed-frame"):
-        assert (out / "genre" / "store" / "splits" / f"{method}.csv").is_file()
     official = pd.read_csv(out / "mood" / "store" / "splits" / "official.csv")
     assert set(official["part"]) <= {"train", "validation", "test"}
+    # the genre study: 9 network results (exp1 3, exp2 5, fnn 1) under 2 protocols + 3 classifiers under 2
+    results = pd.read_csv(out / "genre" / "results.csv")
+    assert len(results) == 9 * 2 + 3 * 2
+    assert set(results["protocol"]) == {"original protocol", "our protocol"}
+    assert results["accuracy"].between(0, 1).all()
+    assert (out / "genre" / "figures" / "results_table.png").is_file()
+    assert "| exp2: cnn-7-mel |" in text and "test frames whose song is in train" in text
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["genre"]["splits"]["song"]["tracks_in_several_parts"] == 0
-    assert summary["genre"]["splits"]["seed-frame"]["leak"]["test_frames_with_song_in_train"] > 0.5
-    assert "test frames whose song is in train" in text
+    assert summary["profile"] == "tiny" and summary["genre"]["rows"] == len(results)
+    (splits,) = summary["genre"]["splits"].values()
+    assert splits["song"]["tracks_in_several_parts"] == 0
+    assert splits["seed-frame"]["leak"]["test_frames_with_song_in_train"] > 0.5
 
-    mtime = (out / "genre" / "store" / "manifest.json").stat().st_mtime_ns
+    models = {p: p.stat().st_mtime_ns for p in (out / "genre" / "models").rglob("model.keras")}
+    mtime = (out / "mood" / "store" / "manifest.json").stat().st_mtime_ns
     assert main(args) == 0
     assert "up to date" in capsys.readouterr().out
-    assert (out / "genre" / "store" / "manifest.json").stat().st_mtime_ns == mtime
+    assert (out / "mood" / "store" / "manifest.json").stat().st_mtime_ns == mtime
+    assert {p: p.stat().st_mtime_ns for p in (out / "genre" / "models").rglob("model.keras")} == models
 
 
 def test_stage_commands_chain(tmp_path, capsys):

@@ -146,6 +146,12 @@ def _one_split(store: FeatureStore, method: str, index: TrackIndex, frame_index,
 
 
 # ------------------------------------------------------------------------------ the main job
+def _split_summaries(study_out: Path) -> dict[str, Any]:
+    """The split sizes and measured leaks of a study's stores (``stores/*/splits/summary.json``)."""
+    return {p.parent.parent.name: json.loads(p.read_text())
+            for p in sorted((study_out / "stores").glob("*/splits/summary.json"))}
+
+
 def study_config(name: str = "genre/study.yaml") -> Path:
     """A study config shipped in the repository's ``configs/`` (found from the working directory or
     from the package's checkout)."""
@@ -213,7 +219,7 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
 
     summary.update({
         "genre": {"results": str(out / "genre" / "results.csv"), "figures": [str(p) for p in written],
-                  "rows": len(table)},
+                  "rows": len(table), "splits": _split_summaries(out / "genre")},
         "mood": {"tracks": len(mood_index), "store": report.store.manifest, "failed": report.failed,
                  "splits": mood_splits},
         "seconds": {k: round(v, 2) for k, v in timings.items()},

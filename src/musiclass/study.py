@@ -161,7 +161,7 @@ def run_study(config: str | Path | list[Study], out: str | Path = "runs/genre", 
         t0 = time.perf_counter()
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
         store = _store_for(study, out, data_dir, stores, jobs, progress, echo, pipeline, extract, FeatureStore)
-        _ensure_splits(store, study.splits, pipeline)
+        _ensure_splits(store, study.splits, pipeline, echo)
         for split in study.splits:
             for run in study.runs:
                 run = dict(run)
@@ -174,14 +174,14 @@ def run_study(config: str | Path | list[Study], out: str | Path = "runs/genre", 
                 echo(f"-- {name} on {split} split: {cfg.model} on {cfg.representation} -> {model_dir}")
                 res = train(store, split, cfg, model_dir, progress=progress, n_boot=prof["n_boot"])
                 rec = _network_record(study, name, split, res)
-                _register(out, rec)
+                _register(out, rec, split)
                 records.append(rec)
                 echo(f"   test accuracy {rec['accuracy']:.3f} [{rec['accuracy_low']:.3f}, "
                      f"{rec['accuracy_high']:.3f}] on {rec['test_tracks']} tracks; "
                      f"{rec['epochs']} epochs, {rec['seconds']:.0f} s")
         if study.classical:
-            for rec in _run_classical(study, store, out, prof, progress, echo):
-                _register(out, rec)
+            for key, rec in _run_classical(study, store, out, prof, progress, echo):
+                _register(out, rec, key)
                 records.append(rec)
         echo(f"   {study.experiment} done in {time.perf_counter() - t0:.0f} s")
     table = collect(out)
@@ -227,10 +227,20 @@ def _fingerprint(index) -> str:
     return tracks_fingerprint(index)
 
 
-def _ensure_splits(store, methods, pipeline) -> None:
-    missing = tuple(m for m in methods if not (store.path / "splits" / f"{m}.csv").is_file())
+def _ensure_splits(store, methods, pipeline, echo=print) -> dict[str, Any]:
+    """Make the splits the store lacks; return (and keep in ``splits/summary.json``) their sizes and
+    the measured leak of each."""
+    path = store.path / "splits" / "summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {}
+    missing = tuple(m for m in methods if not (store.path / "splits" / f"{m}.csv").is_file() or m not in summary)
     if missing:
-        pipeline.make_splits(store, missing, seed=42)
+        summary.update(pipeline.make_splits(store, missing, seed=42))
+        write_json_atomic(path, summary)
+    for m in methods:
+        leak = summary[m]["leak"]
+        echo(f"   {m} split: tracks {summary[m]['tracks']}; test frames whose song is in train: "
+             f"{leak['test_frames_with_song_in_train']:.0%}")
+    return {m: summary[m] for m in methods}
 
 
 def _network_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
@@ -253,7 +263,7 @@ def _network_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
     }
 
 
-def _run_classical(study: Study, store, out: Path, prof: dict, progress: bool, echo) -> list[dict[str, Any]]:
+def _run_classical(study: Study, store, out: Path, prof: dict, progress: bool, echo) -> list[tuple[str, dict]]:
     """The scikit-learn baselines on the store's descriptor table, under both protocols."""
     from .models import classical
 
@@ -274,20 +284,21 @@ def _run_classical(study: Study, store, out: Path, prof: dict, progress: bool, e
                                    n_boot=prof["n_boot"], progress=progress)
             classical.save({protocol: result}, folder, table)
         for r in pd.read_csv(folder / "classical.csv").to_dict("records"):
-            rows.append({
+            rows.append((f"classical-{protocol}", {
                 "experiment": study.experiment, "model": r["model"], "protocol": CLASSICAL_PROTOCOL[protocol],
                 "split": "70/30 of tracks, scaler fitted on all" if protocol == "seed"
                 else f"{prof['repeats']}x 5-fold CV of tracks",
                 **{k: r.get(k) for k in RESULT_COLUMNS[4:15]},
                 "frame_accuracy": None, "frame_accuracy_low": None, "frame_accuracy_high": None,
                 "test_tracks": r.get("n_eval"), "epochs": None,
-                "seconds": r.get("fit_s"), "parameters": None, "source": str(folder)})
+                "seconds": r.get("fit_s"), "parameters": None, "source": str(folder)}))
     return rows
 
 
-def _register(out: Path, record: dict[str, Any]) -> Path:
-    protocol = re.sub(r"[^A-Za-z0-9._-]+", "-", record["protocol"]).strip("-")
-    name = safe_name(f"{record['experiment']}__{record['model']}__{protocol}")
+def _register(out: Path, record: dict[str, Any], key: str) -> Path:
+    """One JSON per result, named by what produced it (experiment, model, split or protocol key),
+    so a re-run replaces its record whatever the display labels."""
+    name = safe_name(re.sub(r"[^A-Za-z0-9._-]+", "-", f"{record['experiment']}__{record['model']}__{key}"))
     path = out / "registry" / f"{name}.json"
     write_json_atomic(path, record)
     return path
@@ -299,6 +310,7 @@ def collect(out: str | Path) -> pd.DataFrame:
     files = sorted((out / "registry").glob("*.json"))
     rows = [json.loads(f.read_text()) for f in files]
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    table = table.astype({"epochs": "Int64", "parameters": "Int64", "test_tracks": "Int64"})
     if not table.empty:
         # networks first (exp1, exp2, fnn, ...), the classical baselines last
         last = table["epochs"].isna().astype(int)
