@@ -51,7 +51,7 @@ def test_run_writes_registry_results_and_figures(study_dir, capsys):
     for name in ("figure1_representations.png", "results_table.png", "results_table.md", "accuracy_intervals.png",
                  "confusion_cnn-3-mel.png", "roc_mfcc-1d.png", "training_curves.png", "per_genre_recall.png"):
         assert (figures / name).stat().st_size > 100, name
-    record = json.loads(next((out / "registry").glob("nets__cnn-3-mel__our-protocol.json")).read_text())
+    record = json.loads(next((out / "registry").glob("nets__cnn-3-mel__song.json")).read_text())
     assert record["split"] == "song" and record["parameters"] > 0
 
     # a second run trains nothing again and gives the same table
