@@ -283,20 +283,25 @@ def _f1_macro(y: np.ndarray, pred: np.ndarray, k: int) -> float:
     return float(f1_score(y, pred, average="macro", zero_division=0))
 
 
+def _prepare(y_true: Any, probs: Any, classes: Sequence[str]):
+    """Validated ``(probs, labels, argmax predictions, class names)``."""
+    p = _check_probs(probs)
+    names = _check_classes(classes, p.shape[1])
+    y = _check_labels(y_true, len(p), p.shape[1])
+    return p, y, p.argmax(axis=1), names
+
+
 def classification_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> dict[str, Any]:
     """Single-label metrics of a probability matrix; the predicted class is the argmax of each row.
 
     Returns a dict with ``n``, ``accuracy``, ``precision_macro``, ``recall_macro``, ``f1_macro``
-    (macro over all ``k`` classes, ``zero_division=0``), ``roc_auc_ovr_macro`` (one-vs-rest from the
+    (macro over the classes that occur, ``zero_division=0``), ``roc_auc_ovr_macro`` (one-vs-rest from the
     probabilities; NaN, with an entry in ``notes``, when a class is absent from ``y_true``),
     ``per_class`` (``{class: {precision, recall, f1, support}}``), ``confusion`` (DataFrame, rows
     ``true`` class, columns ``predicted`` class) and ``notes`` (list of str).
     """
-    p = _check_probs(probs)
+    p, y, pred, names = _prepare(y_true, probs, classes)
     k = p.shape[1]
-    names = _check_classes(classes, k)
-    y = _check_labels(y_true, len(p), k)
-    pred = p.argmax(axis=1)
     labels = np.arange(k)
     notes: list[str] = []
 
@@ -556,11 +561,8 @@ def seed_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> dict[str, A
     probabilities (as for its CNNs) and ``hard_label_auc`` the one its ML classifiers reported.
     ``per_class`` holds the swapped per-class precision / recall of its per-genre table.
     """
-    p = _check_probs(probs)
+    p, y, pred, names = _prepare(y_true, probs, classes)
     k = p.shape[1]
-    names = _check_classes(classes, k)
-    y = _check_labels(y_true, len(p), k)
-    pred = p.argmax(axis=1)
     labels = np.arange(k)
     precision, recall = swapped_precision_recall(y, pred, k)
     sw_p, sw_r, sw_f, _ = precision_recall_fscore_support(pred, y, labels=labels, average=None, zero_division=0)
