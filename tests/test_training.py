@@ -159,6 +159,9 @@ def test_evaluate_command_scores_and_compares_models(small, trained, tmp_path, c
     assert cmp_["shared_tracks"] == trained.metrics["tracks"]["test"]
     assert 0.0 <= cmp_["p_value"] <= 1.0
     assert cmp_["accuracy_diff"] == pytest.approx(cmp_["accuracy_b"] - cmp_["accuracy_a"])
+    assert main(["evaluate", str(trained.model_dir), "--json", "--n-boot", "200"]) == 0
+    again = json.loads(capsys.readouterr().out)   # same resamples as training (its seed by default)
+    assert again["track"]["intervals"] == trained.metrics["test"]["track"]["intervals"]
     assert main(["evaluate", str(trained.model_dir)]) == 0
     text = capsys.readouterr().out
     assert "confusion matrix" in text and "blues" in text

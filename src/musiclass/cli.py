@@ -178,6 +178,9 @@ def cmd_evaluate(args) -> int:
         return rows, probs, classes, y.to_numpy()
 
     rows, probs, classes, y = load(args.model_dir)
+    if args.seed is None:  # the training seed, so the intervals are the ones training reported
+        train_json = Path(args.model_dir) / "train.json"
+        args.seed = json.loads(train_json.read_text())["config"]["seed"] if train_json.is_file() else 0
     ev = evaluation.evaluate(probs, y, rows["track_id"].to_numpy(), classes, n_boot=args.n_boot, seed=args.seed)
     result = {"model_dir": str(args.model_dir), "part": args.part, **ev.to_dict()}
     if args.compare:
@@ -378,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--compare", metavar="MODEL_DIR", help="a second model tested on the same tracks: paired "
                                                           "bootstrap of the difference and McNemar's test")
     s.add_argument("--n-boot", type=int, default=1000)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: the model's training seed)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_evaluate)
 
