@@ -237,8 +237,9 @@ def _ensure_splits(store, methods, pipeline, echo=print) -> dict[str, Any]:
         summary.update(pipeline.make_splits(store, missing, seed=42))
         write_json_atomic(path, summary)
     for m in methods:
-        leak = summary[m]["leak"]
-        echo(f"   {m} split: tracks {summary[m]['tracks']}; test frames whose song is in train: "
+        leak, tracks = summary[m]["leak"], summary[m]["tracks"]
+        sizes = ", ".join(f"{p} {tracks[p]}" for p in ("train", "validation", "test") if p in tracks)
+        echo(f"   {m} split: tracks {sizes}; test frames whose song is in train: "
              f"{leak['test_frames_with_song_in_train']:.0%}")
     return {m: summary[m] for m in methods}
 
