@@ -83,3 +83,13 @@ def test_training_config_rejects_unknown_or_bad_values():
         TrainConfig(epochs=0)
     with pytest.raises(ConfigError, match="preset"):
         train_preset("fast")
+
+
+def test_mood_cnn_has_the_original_parameter_count():
+    model = build_model("mood-cnn", (96, 341), 35, multilabel=True)
+    assert model.count_params() == 1_426_083
+    assert tuple(model.get_layer("pool5").output.shape) == (None, 1, 1, 512)
+    assert model.get_layer("conv4").kernel_size == (2, 2)
+    assert model.get_layer("output").activation.__name__ == "sigmoid"
+    # the official 56-tag set only changes the output layer: 512 x 21 more weights and 21 biases
+    assert build_model("mood-cnn", (96, 341), 56).count_params() == 1_426_083 + 21 * 513

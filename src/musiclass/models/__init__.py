@@ -9,7 +9,7 @@ from ..errors import ConfigError
 
 def build_model(name: str, input_shape: tuple[int, int], n_classes: int, *, multilabel: bool = False,
                 **options: Any):
-    """Build a network by name: ``cnn-3`` ... ``cnn-7``, ``mfcc-1d`` or ``fnn``.
+    """Build a network by name: ``cnn-3`` ... ``cnn-7``, ``mfcc-1d``, ``fnn`` or ``mood-cnn``.
 
     ``options`` go to the builder: ``pool3`` (CNN), ``axis`` (``mfcc-1d``), ``normalize``, ``mean``,
     ``variance`` (``fnn``). Keras is imported only here, so the classical-ML path never loads it.
@@ -24,8 +24,10 @@ def build_model(name: str, input_shape: tuple[int, int], n_classes: int, *, mult
             return cnn.mfcc_1d(input_shape, n_classes, multilabel=multilabel, **options)
         if name == "fnn":
             return fnn.fnn(input_shape, n_classes, multilabel=multilabel, **options)
+        if name == "mood-cnn":
+            return cnn.mood_cnn(input_shape, n_classes, multilabel=multilabel, **options)
     except TypeError as exc:
         raise ConfigError(f"model {name!r}: {exc}") from None
     except ValueError as exc:
         raise ConfigError(f"model {name!r} cannot take input {tuple(input_shape)}: {exc}") from None
-    raise ConfigError(f"unknown model {name!r}; choose from cnn-3 .. cnn-7, mfcc-1d, fnn")
+    raise ConfigError(f"unknown model {name!r}; choose from cnn-3 .. cnn-7, mfcc-1d, fnn, mood-cnn")

@@ -15,6 +15,12 @@ coefficients* with the 130 time steps as channels (``mfcc_axis="coefficients"``,
 ``seed`` preset); by default it convolves *along time* with the coefficients as channels.
 The original left no parameter count for it; we use the CNN-3 pattern in 1-D
 (Conv1D 3, 32 filters x 3 blocks, pool 2) with the same head.
+
+**Mood CNN** (``mood-cnn``): 5 blocks ``Conv2D (same) -> BatchNorm -> ReLU -> MaxPool (4, 4), same``
+with 32, 64, 128, 256, 512 filters and 3x3 kernels except one 2x2 (the fourth block), then
+``Dropout 0.5 -> Flatten -> Dense n_tags`` (sigmoid). The original described the layers but not the
+pool sizes; these are the ones that give its parameter count, 1,426,083 on its 96x341 input with
+35 tags (the 96x341 mel frame pools down to 1x1x512).
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from keras import layers
 from ..errors import ConfigError
 
 FILTERS = (32, 32, 32, 64, 64)
+MOOD_FILTERS = (32, 64, 128, 256, 512)
+MOOD_KERNELS = (3, 3, 3, 2, 3)
 POOLS = ((2, 4), (4, 4), (2, 5), (2, 4), (4, 4))
-MODEL_NAMES = ("cnn-3", "cnn-4", "cnn-5", "cnn-6", "cnn-7", "mfcc-1d", "fnn")
+MODEL_NAMES = ("cnn-3", "cnn-4", "cnn-5", "cnn-6", "cnn-7", "mfcc-1d", "fnn", "mood-cnn")
 
 
 def _head(x, n_classes: int, multilabel: bool, dropout: float = 0.3):
@@ -78,3 +86,20 @@ def mfcc_1d(input_shape: tuple[int, int], n_classes: int, *, axis: str = "time",
         x = layers.MaxPooling1D(2, strides=2, padding="same", name=f"pool{i + 1}")(x)
         x = layers.BatchNormalization(momentum=bn_momentum, name=f"bn{i + 1}")(x)
     return keras.Model(inputs, _head(x, n_classes, multilabel), name=name)
+
+
+def mood_cnn(input_shape: tuple[int, int], n_classes: int, *, multilabel: bool = True, bn_momentum: float = 0.99,
+             dropout: float = 0.5, name: str = "mood-cnn") -> keras.Model:
+    """The original mood tagger (see the module docstring); sigmoid outputs unless ``multilabel=False``."""
+    inputs = keras.Input(shape=tuple(input_shape), name="frame")
+    x = layers.Reshape((*input_shape, 1), name="channel")(inputs)
+    for i, (filters, kernel) in enumerate(zip(MOOD_FILTERS, MOOD_KERNELS)):
+        x = layers.Conv2D(filters, kernel, padding="same", name=f"conv{i + 1}")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, name=f"bn{i + 1}")(x)
+        x = layers.Activation("relu", name=f"relu{i + 1}")(x)
+        x = layers.MaxPooling2D((4, 4), padding="same", name=f"pool{i + 1}")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(n_classes, activation="sigmoid" if multilabel else "softmax", dtype="float32",
+                           name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
