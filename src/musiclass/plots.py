@@ -22,6 +22,10 @@ Needs the ``plots`` extra (matplotlib, seaborn); librosa, already a dependency, 
 :func:`results_markdown`            the same cells as a GitHub markdown table
 :func:`interval_plot`               forest plot of one metric, point + interval per split
 :func:`per_class_bars`              grouped bars of a per-class metric
+:func:`tag_frequencies`             tracks (or frames) per tag, one panel per group of tracks
+:func:`resampled_counts`            frames per tag of the up- and downsampled sets vs the base
+:func:`cooccurrence`                tag co-occurrence heatmap, counts or P(column | row)
+:func:`per_tag_auc`                 per-tag ROC-AUC / PR-AUC bars, chance level, support
 =================================  ========================================================
 """
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -45,7 +50,8 @@ from .utils import atomic_path
 __all__ = [
     "representation_grid", "examples_from_store", "confusion_matrix", "roc_curves", "training_curves",
     "training_curves_grid", "results_table", "format_results", "results_markdown", "interval_plot",
-    "per_class_bars", "save_figure", "METRIC_LABELS", "INTERVAL_COLUMNS",
+    "per_class_bars", "tag_frequencies", "resampled_counts", "cooccurrence", "per_tag_auc", "save_figure",
+    "METRIC_LABELS", "INTERVAL_COLUMNS",
 ]
 
 DPI = 120
@@ -763,4 +769,327 @@ def per_class_bars(per_class, metric: str = "recall", out=None, *, title: str | 
     if n_m > 1:
         ax.legend(title="model", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_title(title or f"Per-class {_metric_label(metric)}")
+    return _finish(fig, out, dpi)
+
+
+# =========================================================================== mood / tagging figures
+def _number_label(v: float) -> str:
+    if not np.isfinite(v):
+        return DASH
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.3g}"
+
+
+def _tag_order(values: pd.Series, sort: bool) -> list:
+    """Tags (the Series' index) by value, largest first, missing last, ties in input order."""
+    if not sort:
+        return list(values.index)
+    v = values.to_numpy(dtype=np.float64)
+    key = np.where(np.isfinite(v), -v, np.inf)
+    return [values.index[i] for i in np.argsort(key, kind="stable")]
+
+
+def _counts_frame(counts, what: str) -> pd.DataFrame:
+    """``counts`` as a float DataFrame, rows = groups, columns = tags (str)."""
+    if isinstance(counts, pd.Series):
+        data = counts.to_frame().T
+    elif isinstance(counts, pd.DataFrame):
+        data = counts.copy()
+    else:
+        raise TypeError(f"{what}: expected a pandas Series or DataFrame, got {type(counts).__name__}")
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise ValueError(f"{what}: no counts (shape {data.shape})")
+    try:
+        data = data.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what}: counts must be numbers ({exc})") from None
+    data.columns = [str(c) for c in data.columns]
+    if data.columns.duplicated().any():
+        raise ValueError(f"{what}: duplicate tag names {sorted(set(data.columns[data.columns.duplicated()]))}")
+    return data
+
+
+@_styled
+def tag_frequencies(counts, *, title: str | None = None, out=None, sort: bool = True, log: bool = False,
+                    unit: str = "tracks", dpi: int = DPI) -> Figure:
+    """Horizontal bars of the number of ``unit`` (tracks, frames) per tag, one tag per row.
+
+    ``counts`` is a Series (tag -> count) or a DataFrame with one row per group (e.g. "before
+    curation" / "after curation", or "train" / "validation" / "test") and one column per tag. Each
+    group gets its own panel (small multiples sharing the tag axis, each with its own count axis,
+    so groups of very different sizes stay readable); a missing count (NaN, e.g. a tag dropped by
+    curation) is an empty bar labelled "–". With ``sort`` the tags run from the first group's most
+    frequent down (missing last); otherwise in column order. Every bar is labelled with its count;
+    ``log`` puts the counts on a log axis. The figure grows with the number of tags (56 stay legible).
+    """
+    data = _counts_frame(counts, "tag_frequencies")
+    tags = _tag_order(data.iloc[0], sort)
+    data = data[tags]
+    n_groups, n_tags = data.shape
+    named = isinstance(counts, pd.DataFrame) or counts.name is not None
+    panel_w = 3.4 if n_groups <= 3 else max(2.4, 10.2 / n_groups)
+    label_w = 0.075 * max(len(t) for t in tags) + 0.6
+    fig = Figure(figsize=(max(6.0, label_w + panel_w * n_groups + 0.3), 0.2 * n_tags + 1.5), layout="constrained")
+    axes = fig.subplots(1, n_groups, sharey=True, squeeze=False)[0]
+    y = np.arange(n_tags)
+    for j, (ax, (group, row)) in enumerate(zip(axes, data.iterrows())):
+        vals = row.to_numpy(dtype=np.float64)
+        bars = ax.barh(y, np.nan_to_num(vals, nan=0.0), height=0.75, color=f"C{j % 10}")
+        ax.bar_label(bars, labels=[_number_label(v) for v in vals], fontsize=7, padding=2)
+        if log:
+            ax.set_xscale("log")
+        ax.margins(x=0.14)
+        ax.set_xlabel(unit + (" (log scale)" if log else ""))
+        ax.grid(axis="x", alpha=0.3)
+        if named:
+            present = int(np.sum(np.isfinite(vals) & (vals > 0)))
+            ax.set_title(f"{group}\n{present} tags, {_number_label(float(np.nansum(vals)))} tag assignments",
+                         fontsize=10)
+    axes[0].set_yticks(y, tags)
+    axes[0].set_ylim(n_tags - 0.5, -0.5)  # first tag on top
+    fig.suptitle(title or f"{unit.capitalize()} per tag", fontweight="bold")
+    return _finish(fig, out, dpi)
+
+
+def _resampled_groups(index) -> tuple[str, list[str], list[str]]:
+    """Split set names into base, upsampling and downsampling sets (each sorted by the size s)."""
+    base, up, down = None, [], []
+    for name in index:
+        low = str(name).strip().lower()
+        if low == "base":
+            base = name
+        elif low.startswith("up"):
+            up.append(name)
+        elif low.startswith("down"):
+            down.append(name)
+        else:
+            raise ValueError(f"resampled_counts: set {name!r} is neither 'base' nor 'up-<s>' / 'down-<s>'")
+    if base is None:
+        raise ValueError("resampled_counts: the table needs a 'base' row (the unmodified set)")
+
+    def by_size(names):
+        sizes = [re.search(r"(\d+(?:\.\d*)?|\.\d+)\s*$", str(n)) for n in names]
+        if all(sizes):
+            order = np.argsort([float(m.group(1)) for m in sizes], kind="stable")
+            return [names[i] for i in order]
+        return names
+
+    return base, by_size(up), by_size(down)
+
+
+@_styled
+def resampled_counts(table: pd.DataFrame, *, title: str | None = None, out=None, unit: str = "frames",
+                     dpi: int = DPI) -> Figure:
+    """The study's up- and down-sampling bar charts: frames per tag of each resampled set vs the base.
+
+    ``table`` has one row per set, named ``"base"``, ``"up-<s>"`` and ``"down-<s>"`` (as made by
+    :func:`musiclass.resampling.counts_table`), one column per tag and optionally ``frames``, the
+    set's size, which is not drawn as a tag (it is given in the legend). One panel for the upsampling
+    sets and one for the downsampling sets (only those present), each with the base set as the first,
+    grey, bar of every group; sets within a panel by increasing size s, darker = larger. Tags run
+    along the x axis in the base set's descending order.
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"resampled_counts: expected a DataFrame, got {type(table).__name__}")
+    frames = table["frames"] if "frames" in table.columns else None
+    data = _counts_frame(table.drop(columns=["frames"], errors="ignore"), "resampled_counts")
+    data.index = list(table.index)
+    base, up, down = _resampled_groups(data.index)
+    tags = _tag_order(data.loc[base], True)
+    data = data[tags]
+    groups = [(kind, names, cmap) for kind, names, cmap in
+              (("upsampling", up, "Blues"), ("downsampling", down, "Oranges")) if names]
+    if not groups:
+        raise ValueError("resampled_counts: no 'up-<s>' or 'down-<s>' rows to compare with the base")
+    n_tags = len(tags)
+    fig = Figure(figsize=(min(11.0, max(7.5, 0.26 * n_tags + 1.5)), 3.5 * len(groups) + 1.3),
+                 layout="constrained")
+    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
+    x = np.arange(n_tags)
+    for ax, (kind, names, cmap) in zip(axes, groups):
+        sets = [base, *names]
+        colours = ["0.45", *mpl.colormaps[cmap](np.linspace(0.45, 0.95, len(names)))]
+        width = 0.84 / len(sets)
+        for j, (name, colour) in enumerate(zip(sets, colours)):
+            label = str(name)
+            if frames is not None and np.isfinite(float(frames.loc[name])):
+                label += f" ({float(frames.loc[name]):,.0f} {unit})"
+            vals = data.loc[name].to_numpy(dtype=np.float64)
+            ax.bar(x + (j - (len(sets) - 1) / 2) * width, np.nan_to_num(vals, nan=0.0), width=width,
+                   color=colour, label=label, linewidth=0)
+        ax.set_ylabel(f"{unit} per tag")
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xlim(-0.6, n_tags - 0.4)
+        # above the panel, where no bar can hide behind it (every up-1 bar reaches the top)
+        legend = ax.legend(title=f"{kind} vs base", loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                           ncols=min(len(sets), 5), frameon=False, borderaxespad=0.2, alignment="left")
+        legend.get_title().set_fontweight("bold")
+    axes[-1].set_xticks(x, tags, rotation=60, ha="right", rotation_mode="anchor")
+    axes[-1].set_xlabel("tag (base set's order, most frequent first)")
+    fig.suptitle(title or f"Training {unit} per tag: resampled sets vs base", fontweight="bold")
+    return _finish(fig, out, dpi)
+
+
+@_styled
+def cooccurrence(Y, tags: Sequence[str] | None, *, normalize: bool = True, top: int | None = None,
+                 title: str | None = None, out=None, show_diagonal: bool | None = None, unit: str = "tracks",
+                 cmap: str = "Blues", dpi: int = DPI) -> Figure:
+    """Heatmap of tag co-occurrence from a multi-hot ``(n, k)`` matrix ``Y`` (non-zero = tagged).
+
+    Counts ``C = Y.T @ Y`` (``C[i, j]``: items with both tags; the diagonal: items per tag). With
+    ``normalize`` each row is divided by its diagonal: cell ``(i, j)`` is P(column tag j | row tag i),
+    the fraction of row tag i's items that also carry tag j (a row of a tag without items is empty).
+    The diagonal (1 when normalised) is masked unless ``show_diagonal`` (default: shown for counts,
+    masked when normalised). ``tags`` names the columns of ``Y`` (None when ``Y`` is a DataFrame: its
+    columns); ``top`` keeps the ``top`` most frequent tags, most frequent first, otherwise the given
+    order is kept. Cells are annotated up to 20 tags.
+    """
+    import seaborn as sns
+
+    if isinstance(Y, pd.DataFrame):
+        tags = list(Y.columns) if tags is None else tags
+        Y = Y.to_numpy()
+    Y = np.asarray(Y)
+    if Y.ndim != 2:
+        raise ValueError(f"cooccurrence: Y must be a 2-D (items, tags) matrix, got shape {Y.shape}")
+    if tags is None:
+        raise ValueError("cooccurrence: tags are needed when Y is not a DataFrame")
+    tags = [str(t) for t in tags]
+    if len(tags) != Y.shape[1]:
+        raise ValueError(f"cooccurrence: {len(tags)} tag names for a Y with {Y.shape[1]} columns")
+    B = (np.nan_to_num(Y.astype(np.float64)) != 0).astype(np.int64)
+    C = B.T @ B
+    order = np.arange(len(tags))
+    if top is not None:
+        if top < 1:
+            raise ValueError("cooccurrence: top must be at least 1")
+        order = np.argsort(-np.diag(C), kind="stable")[:top]
+    C = C[np.ix_(order, order)]
+    tags = [tags[i] for i in order]
+    k = len(tags)
+    diag = np.diag(C).astype(np.float64)
+    if normalize:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shown = np.where(diag[:, None] > 0, C / np.where(diag > 0, diag, 1)[:, None], np.nan)
+        fmt, vmin, vmax = ".2f", 0.0, 1.0
+        cbar_label = "P(column tag | row tag)"
+    else:
+        shown, fmt, vmin, vmax = C, "d", 0, None
+        cbar_label = f"{unit} with both tags"
+    if show_diagonal is None:
+        show_diagonal = not normalize
+    mask = None if show_diagonal else np.eye(k, dtype=bool)
+    data = pd.DataFrame(shown, index=tags, columns=tags)
+    side = max(5.0, 0.18 * k + 0.075 * max(len(t) for t in tags) + 1.8)
+    fig = Figure(figsize=(side + 1.2, side), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(data, ax=ax, mask=mask, annot=k <= 20, fmt=fmt, cmap=cmap, vmin=vmin, vmax=vmax, square=True,
+                linewidths=0.5 if k <= 40 else 0.2, linecolor="white", xticklabels=True, yticklabels=True,
+                cbar_kws={"label": cbar_label, "shrink": 0.8}, annot_kws={"fontsize": 8 if k <= 12 else 6.5})
+    ax.set_facecolor("white")
+    ax.set_xlabel("co-occurring tag (column)" if normalize else "tag")
+    ax.set_ylabel("given tag (row)" if normalize else "tag")
+    ax.tick_params(axis="x", labelrotation=60)
+    for t in ax.get_xticklabels():
+        t.set_ha("right")
+        t.set_rotation_mode("anchor")
+    ax.tick_params(axis="y", labelrotation=0)
+    if title is None:
+        title = ("Tag co-occurrence: P(column tag | row tag)" if normalize
+                 else f"Tag co-occurrence: {unit} with both tags")
+        title += f"\n{B.shape[0]:,} {unit}, {k} tags" + (f" (the {k} most frequent)" if top is not None else "")
+    ax.set_title(title)
+    return _finish(fig, out, dpi)
+
+
+@_styled
+def per_tag_auc(per_tag, *, metric: str = "roc_auc", title: str | None = None, out=None, chance=0.5,
+                dpi: int = DPI) -> Figure:
+    """Horizontal bars of a per-tag metric (ROC-AUC, PR-AUC...), one row per tag, best on top.
+
+    ``per_tag`` is indexed by tag and either has a ``metric`` column (plus e.g. ``pr_auc``,
+    ``support``: one model) or one column per model holding that metric (grouped bars, sorted by the
+    first model, the legend gives each model's macro mean); a Series is one model. A ``support``
+    column is written at the right of each row. ``chance``: a number draws a vertical line (0.5 for
+    ROC-AUC); a per-tag Series / mapping or the name of a ``per_tag`` column (e.g. ``"prevalence"``,
+    the chance level of PR-AUC) draws a mark on each row; None draws nothing.
+    """
+    if isinstance(per_tag, pd.Series):
+        frame = per_tag.to_frame(metric)
+    elif isinstance(per_tag, pd.DataFrame):
+        frame = per_tag.copy()
+    else:
+        raise TypeError(f"per_tag_auc: expected a Series or DataFrame, got {type(per_tag).__name__}")
+    frame.index = [str(t) for t in frame.index]
+    if frame.empty:
+        raise ValueError("per_tag_auc: no tags")
+    support = frame["support"] if "support" in frame.columns else None
+    per_tag_chance = None
+    if isinstance(chance, str):
+        if chance not in frame.columns:
+            raise ValueError(f"per_tag_auc: chance column {chance!r} not in {list(frame.columns)}")
+        per_tag_chance = frame[chance]
+    elif isinstance(chance, (pd.Series, Mapping)):
+        per_tag_chance = pd.Series(chance)
+        per_tag_chance.index = [str(t) for t in per_tag_chance.index]
+    if metric in frame.columns:
+        values = frame[[metric]]
+    else:
+        skip = {"support", "prevalence", "n", "positives"} | ({chance} if isinstance(chance, str) else set())
+        cols = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
+        if not cols:
+            raise ValueError(f"per_tag_auc: no {metric!r} column and no model columns in {list(frame.columns)}")
+        values = frame[cols]
+    values = values.astype(np.float64)
+    tags = _tag_order(values.iloc[:, 0], True)
+    values = values.loc[tags]
+    n_tags, n_models = values.shape
+    row_h = max(0.22, 0.14 * n_models + 0.08)
+    label_w = 0.075 * max(len(t) for t in tags) + 0.6
+    fig = Figure(figsize=(max(7.0, label_w + 6.0), row_h * n_tags + 1.6), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(n_tags)
+    height = 0.8 / n_models
+    single = n_models == 1
+    for j, col in enumerate(values.columns):
+        vals = values[col].to_numpy(dtype=np.float64)
+        mean = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
+        bars = ax.barh(y + (j - (n_models - 1) / 2) * height, np.nan_to_num(vals, nan=0.0), height=height * 0.92,
+                       color=f"C{j % 10}", label=f"{_metric_label(str(col)) if single else col} (macro {mean:.3f})")
+        if single or n_tags * n_models <= 60:
+            # a light box keeps a label readable over a per-tag chance mark
+            box = (dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75)
+                   if per_tag_chance is not None else None)
+            ax.bar_label(bars, labels=[DASH if np.isnan(v) else f"{v:.3f}" for v in vals],
+                         fontsize=7, padding=2, bbox=box, zorder=4)
+    label = _metric_label(metric)
+    if chance is not None and per_tag_chance is None:
+        ax.axvline(float(chance), color="grey", ls="--", lw=1.2, label=f"chance ({float(chance):.2f})")
+    elif per_tag_chance is not None:
+        c = per_tag_chance.reindex(tags).to_numpy(dtype=np.float64)
+        ax.plot(c, y, ls="none", marker="|", ms=max(6.0, 60 * row_h * 0.8), mew=2, color="crimson",
+                label="chance (per tag)", zorder=3)
+    finite = values.to_numpy(dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size or (finite.min() >= 0 and finite.max() <= 1):
+        ax.set_xlim(0, 1.09)
+    else:
+        ax.margins(x=0.1)
+    ax.set_yticks(y, tags)
+    ax.set_ylim(n_tags - 0.5, -0.5)  # best on top
+    ax.set_xlabel(label)
+    ax.grid(axis="x", alpha=0.3)
+    if support is not None:
+        sec = ax.secondary_yaxis("right")
+        sec.set_ticks(y, [_number_label(float(s)) for s in support.reindex(tags).to_numpy(dtype=np.float64)])
+        sec.tick_params(labelsize=7, length=0)
+        sec.set_ylabel("support (positives)", fontsize=9)
+    handles, labels = ax.get_legend_handles_labels()
+    if not single or len(handles) > 1:  # below the axis label, where it hides no bar
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
+    if title is None:
+        title = f"Per-tag {label}"
+        if single:
+            vals = values.iloc[:, 0]
+            title += f"\nmacro average {vals.mean():.3f} over {int(vals.notna().sum())} tags"
+    ax.set_title(title)
     return _finish(fig, out, dpi)
