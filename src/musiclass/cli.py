@@ -113,11 +113,10 @@ def cmd_info(args) -> int:
 def cmd_demo(args) -> int:
     from .pipeline import run_demo
 
-    summary = run_demo(args.out, jobs=args.jobs, preset=args.preset, clips_per_genre=args.clips_per_genre,
+    run_demo(args.out, jobs=args.jobs, preset=args.preset, clips_per_genre=args.clips_per_genre,
                        mood_tracks=args.mood_tracks, seed=args.seed, profile=args.profile,
-                       figures=args.figures, progress=not args.quiet)
-    failed = summary["mood"]["failed"]
-    return EXIT_PARTIAL if failed else EXIT_OK
+                       figures=args.figures, mood_figures=args.mood_figures, progress=not args.quiet)
+    return EXIT_OK
 
 
 def cmd_train(args) -> int:
@@ -160,11 +159,75 @@ def _ci(value, interval) -> str:
     return f"{value:.3f}" + (f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else "")
 
 
+def _evaluate_matrices(args) -> int:
+    """``musiclass evaluate --truth Y.npy --pred P.npy``: re-score a published run's matrices."""
+    from . import evaluation
+
+    if not (args.truth and args.pred):
+        raise ConfigError("give both --truth and --pred (.npy matrices: n x tags, truth 0/1)")
+    tags = args.tags.split(",") if args.tags else None
+    result = evaluation.tagging_metrics_to_json(
+        evaluation.score_matrices(args.truth, args.pred, tags, n_boot=args.n_boot, seed=args.seed or 0))
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return EXIT_OK
+    print(f"{args.pred} against {args.truth}: {result.get('n')} rows, {result.get('n_tags')} tags")
+    for m in ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro"):
+        print(f"  {m:14s} {_ci(result.get(m), (result.get('intervals') or {}).get(m, (None, None)))}")
+    for note in result.get("notes", []):
+        print(f"note: {note}")
+    return EXIT_OK
+
+
+def _evaluate_tagging_model(args) -> int:
+    """A multi-label model directory: MediaEval metrics with its validation thresholds."""
+    from . import evaluation
+    from .training import load_predictions
+
+    model_dir = Path(args.model_dir)
+    path = model_dir / "predictions" / f"{args.part}.csv"
+    rows, probs, tags = load_predictions(path)
+    from .datasets.base import labels_to_matrix
+
+    Y = labels_to_matrix(rows["label"], tags)
+    thr_path = model_dir / "thresholds.json"
+    thresholds = None
+    if thr_path.is_file():
+        chosen = json.loads(thr_path.read_text())["thresholds"]
+        thresholds = [chosen[t] for t in tags]
+    seed = args.seed if args.seed is not None else json.loads((model_dir / "train.json").read_text())["config"]["seed"]
+    ev = evaluation.evaluate_tags(probs, Y, rows["track_id"].to_numpy(), tags, thresholds=thresholds,
+                                  n_boot=args.n_boot, seed=seed)
+    result = {"model_dir": str(model_dir), "part": args.part, **ev.to_dict()}
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return EXIT_OK
+    print(f"{model_dir} ({args.part}): {ev.n_tracks} tracks, {ev.n_frames} frames, {len(tags)} tags")
+    for level in ("track", "frame"):
+        m = result[level]
+        ci = m.get("intervals", {})
+        print(f"  {level:5s}  ROC-AUC macro {_ci(m.get('roc_auc_macro'), ci.get('roc_auc_macro', (None, None)))}"
+              f"  PR-AUC macro {_ci(m.get('pr_auc_macro'), ci.get('pr_auc_macro', (None, None)))}"
+              f"  F1 macro {_ci(m.get('f1_macro'), ci.get('f1_macro', (None, None)))}")
+    print(ev.per_tag().to_string(float_format=lambda v: f"{v:.3f}"))
+    return EXIT_OK
+
+
 def cmd_evaluate(args) -> int:
     import pandas as pd
 
     from . import evaluation
     from .training import load_predictions
+
+    if args.truth or args.pred:
+        return _evaluate_matrices(args)
+    if not args.model_dir:
+        raise ConfigError("give a model directory, or --truth and --pred matrices")
+    labels_json = Path(args.model_dir) / "labels.json"
+    if labels_json.is_file() and json.loads(labels_json.read_text()).get("multilabel"):
+        if args.compare:
+            raise ConfigError("--compare is for single-label (genre) models")
+        return _evaluate_tagging_model(args)
 
     def load(model_dir):
         path = Path(model_dir) / "predictions" / f"{args.part}.csv"
@@ -213,12 +276,12 @@ def cmd_evaluate(args) -> int:
 def cmd_run(args) -> int:
     from .study import run_study, write_figures
     from .plots import results_markdown
-    from .study import TABLE_METRICS, results_for_display
+    from .study import results_for_display, table_metrics
 
     overrides = _overrides(args.set)
     table = run_study(args.config, args.out, profile=args.profile, data_dir=args.data_dir, jobs=args.jobs,
                       preset=args.preset, overrides=overrides, progress=not args.quiet)
-    print("\n" + results_markdown(results_for_display(table), metrics=TABLE_METRICS))
+    print("\n" + results_markdown(results_for_display(table), metrics=table_metrics(table)))
     if not args.no_figures:
         write_figures(args.out, args.figures or Path(args.out) / "figures")
     print(f"\nresults: {Path(args.out) / 'results.csv'}  (one JSON per result in {Path(args.out) / 'registry'})")
@@ -284,7 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     s.add_argument("--profile", choices=("quick", "full", "tiny"), default="quick",
                    help="quick (default, about 10 minutes on 2 cores), full (every epoch), tiny (a smoke test)")
-    s.add_argument("--figures", help="figure folder (default OUT/genre/figures)")
+    s.add_argument("--figures", help="genre figure folder (default OUT/genre/figures)")
+    s.add_argument("--mood-figures", help="mood figure folder (default OUT/mood/figures)")
     common(s)
     s.set_defaults(func=cmd_demo)
 
@@ -375,9 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("evaluate", help="score a trained model's test predictions (intervals, confusion, "
-                                        "paired comparison)")
-    s.add_argument("model_dir")
+                                        "paired comparison), or saved truth/prediction matrices")
+    s.add_argument("model_dir", nargs="?", help="a model directory (musiclass train / run)")
     s.add_argument("--part", choices=("test", "validation"), default="test")
+    s.add_argument("--truth", help="instead of a model: a ground-truth matrix (.npy, n x tags, 0/1) ...")
+    s.add_argument("--pred", help="... and a prediction matrix (.npy, n x tags), e.g. a published run's")
+    s.add_argument("--tags", help="comma-separated tag names of the matrices' columns")
     s.add_argument("--compare", metavar="MODEL_DIR", help="a second model tested on the same tracks: paired "
                                                           "bootstrap of the difference and McNemar's test")
     s.add_argument("--n-boot", type=int, default=1000)

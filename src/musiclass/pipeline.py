@@ -2,7 +2,7 @@
 
 :func:`run_demo` is the project's main job on the embedded default (synthetic) data::
 
-    synthesise -> index -> extract -> split        (genre and mood)
+    synthesise -> index -> extract -> split -> train and evaluate -> figures   (genre and mood)
 
 Every stage writes named artefacts under one run folder and is skipped when its inputs and
 config are unchanged, so running it again is cheap and an interrupted run resumes.
@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from . import splits
-from .config import FrontendConfig, frontend_preset
+from .config import FrontendConfig
 from .datasets import gtzan, jamendo
 from .datasets.base import TrackIndex
 from .errors import ConfigError
-from .features.extract import extract
 from .features.store import FeatureStore
 from .utils import write_json_atomic
 
@@ -165,17 +164,20 @@ def study_config(name: str = "genre/study.yaml") -> Path:
 
 def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: str = "default",
              clips_per_genre: int = 20, mood_tracks: int | None = None, seed: int = 0, profile: str = "quick",
-             figures: str | Path | None = None, progress: bool = True, echo=print) -> dict[str, Any]:
+             figures: str | Path | None = None, mood_figures: str | Path | None = None, progress: bool = True,
+             echo=print) -> dict[str, Any]:
     """The main job on the embedded synthetic default.
 
-    Synthesise both data sets; index, extract and split the mood set; then run the whole genre study
-    (``configs/genre/study.yaml``: experiments 1 and 2, the FNN and the classical baselines, each under
-    the original frame split and our song split) in the given ``profile``, draw its figures and print
-    its results table. Writes under ``out``: ``data/``, ``mood/`` (``index/``, ``store/``),
-    ``genre/`` (a study folder, see :func:`musiclass.study.run_study`) and ``summary.json``.
+    Synthesise both data sets; run the whole genre study (``configs/genre/study.yaml``: experiments 1
+    and 2, the FNN and the classical baselines, each under the original frame split and our song
+    split) and the mood study (``configs/mood/study.yaml``: the base set, the 8 resampled sets and a
+    tag-weighted loss under the original frame split and the official track split, and the MediaEval
+    run) in the given ``profile``; draw their figures and print their results tables. Writes under
+    ``out``: ``data/``, ``genre/`` and ``mood/`` (study folders, see
+    :func:`musiclass.study.run_study`) and ``summary.json``.
     """
     from .plots import results_markdown
-    from .study import TABLE_METRICS, results_for_display, run_study, write_figures
+    from .study import results_for_display, run_study, table_metrics, write_figures
 
     out = Path(out)
     jobs = jobs or default_jobs()
@@ -187,24 +189,9 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
         return time.perf_counter()
 
     t = stage(f"synthesise the default data ({clips_per_genre} clips per genre + mood set) -> {out / 'data'}")
-    data = synthesize(out / "data", clips_per_genre=clips_per_genre, mood_tracks=mood_tracks, seed=seed,
+    synthesize(out / "data", clips_per_genre=clips_per_genre, mood_tracks=mood_tracks, seed=seed,
                       jobs=jobs, progress=progress)
     timings["synthesise"] = time.perf_counter() - t
-
-    t = stage("mood: index, extract and split the synthetic MTG-Jamendo set")
-    mood_index = index_jamendo(data["mtg-jamendo"], out / "mood" / "index", curation="official", split=0,
-                               check="header")
-    echo(f"mood: {len(mood_index)} tracks, {len(mood_index.classes)} tags, "
-         f"{len(mood_index.problems)} problem(s)")
-    config = frontend_preset("mood", preset)
-    report = extract(mood_index, config, out / "mood" / "store", jobs=jobs, progress=progress)
-    echo(report.summary())
-    mood_splits = make_splits(report.store, ("official", "seed-frame"), seed=42,
-                              official={"splits_dir": data["mtg-jamendo"] / "splits", "split": 0})
-    for method, r in mood_splits.items():
-        echo(f"mood  {method:10s} tracks {r['tracks']}  test frames whose song is in train: "
-             f"{r['leak']['test_frames_with_song_in_train']:.0%}")
-    timings["mood"] = time.perf_counter() - t
 
     t = stage(f"genre study ({profile} profile): experiments 1 and 2, FNN, classical ML; "
               f"original frame split vs our song split")
@@ -213,22 +200,33 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
                       overrides={"data.clips_per_genre": clips_per_genre, "data.seed": seed},
                       progress=progress, echo=echo)
     timings["genre_study"] = time.perf_counter() - t
+    t = stage(f"mood study ({profile} profile): the base set, 8 resampled sets and a tag-weighted loss; "
+              f"original frame split vs the official track split")
+    mood_table = run_study(study_config("mood/study.yaml"), out / "mood", profile=profile, data_dir=out / "data",
+                           jobs=jobs, preset=preset if preset != "default" else None,
+                           overrides={"data.n_tracks": mood_tracks, "data.seed": seed},
+                           progress=progress, echo=echo)
+    timings["mood_study"] = time.perf_counter() - t
     t = stage("figures")
     written = write_figures(out / "genre", figures or out / "genre" / "figures", echo=echo)
+    mood_written = write_figures(out / "mood", mood_figures or out / "mood" / "figures", echo=echo)
     timings["figures"] = time.perf_counter() - t
 
     summary.update({
         "genre": {"results": str(out / "genre" / "results.csv"), "figures": [str(p) for p in written],
                   "rows": len(table), "splits": _split_summaries(out / "genre")},
-        "mood": {"tracks": len(mood_index), "store": report.store.manifest, "failed": report.failed,
-                 "splits": mood_splits},
+        "mood": {"results": str(out / "mood" / "results.csv"), "figures": [str(p) for p in mood_written],
+                 "rows": len(mood_table), "splits": _split_summaries(out / "mood")},
         "seconds": {k: round(v, 2) for k, v in timings.items()},
     })
     write_json_atomic(out / "summary.json", summary)
     echo("\n== genre results (test tracks; 95 % bootstrap intervals over test tracks)\n")
-    echo(results_markdown(results_for_display(table), metrics=TABLE_METRICS))
-    echo(f"\ndone in {sum(timings.values()):.0f} s; results in {out / 'genre' / 'results.csv'}, "
-         f"figures in {figures or out / 'genre' / 'figures'}")
+    echo(results_markdown(results_for_display(table), metrics=table_metrics(table)))
+    echo("\n== mood results (test tracks; MediaEval ROC-AUC and PR-AUC, macro; F1 at thresholds chosen on "
+         "validation)\n")
+    echo(results_markdown(results_for_display(mood_table), metrics=table_metrics(mood_table)))
+    echo(f"\ndone in {sum(timings.values()):.0f} s; results in {out / 'genre' / 'results.csv'} and "
+         f"{out / 'mood' / 'results.csv'}")
     return summary
 
 

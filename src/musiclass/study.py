@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .config import frontend_from_mapping, load_yaml
@@ -48,6 +49,14 @@ PROTOCOL_OF_SPLIT = {"seed-frame": "original protocol", "song": "our protocol",
 CLASSICAL_PROTOCOL = {"seed": "original protocol", "default": "our protocol"}
 #: the columns of the printed and Markdown tables: the original reported frame accuracy, we report tracks
 TABLE_METRICS = ("frame_accuracy", "accuracy", "f1_macro", "roc_auc")
+#: mood: the MediaEval task's figures (ROC-AUC and PR-AUC macro) and F1 at thresholds chosen on validation
+MOOD_TABLE_METRICS = ("roc_auc_macro", "pr_auc_macro", "f1_macro")
+MOOD_METRICS = ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro", "f1_macro")
+
+
+def table_metrics(table: pd.DataFrame) -> tuple[str, ...]:
+    """The metric columns to print for a results table (genre or mood)."""
+    return MOOD_TABLE_METRICS if "task" in table and (table["task"] == "mood").all() else TABLE_METRICS
 PROTOCOL_NOTE = ("networks: original = random split of frames, ours = split of songs; classical: original = "
                  "scaler fitted on all rows + one 70/30 split, ours = repeated 5-fold CV, scaler in the pipeline")
 
@@ -62,7 +71,7 @@ PROFILES: dict[str, dict[str, Any]] = {
              "n_boot": 50, "repeats": 1, "skip_models": ["svm-tuned", "rf", "gb"]},
 }
 
-RESULT_COLUMNS = ["experiment", "model", "protocol", "split", "accuracy", "accuracy_low", "accuracy_high",
+RESULT_COLUMNS = ["task", "experiment", "model", "protocol", "split", "accuracy", "accuracy_low", "accuracy_high",
                   "f1_macro", "f1_low", "f1_high", "roc_auc", "roc_auc_low", "roc_auc_high", "precision_macro",
                   "recall_macro", "frame_accuracy", "frame_accuracy_low", "frame_accuracy_high", "test_tracks", "epochs", "seconds", "parameters", "source"]
 
@@ -156,29 +165,32 @@ def run_study(config: str | Path | list[Study], out: str | Path = "runs/genre", 
         if preset:
             study.frontend["preset"] = preset
             study.train["preset"] = preset
-        if study.task != "genre":
-            raise ConfigError(f"{study.source}: task {study.task!r} is not handled by this study runner yet")
+        if study.task not in ("genre", "mood"):
+            raise ConfigError(f"{study.source}: task must be genre or mood, got {study.task!r}")
         t0 = time.perf_counter()
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
-        store = _store_for(study, out, data_dir, stores, jobs, progress, echo, pipeline, extract, FeatureStore)
-        _ensure_splits(store, study.splits, pipeline, echo)
+        store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo, pipeline, extract,
+                                     FeatureStore)
+        _ensure_splits(store, study.splits, pipeline, echo, official=official)
         for split in study.splits:
-            for run in study.runs:
-                run = dict(run)
+            for run_spec in study.runs:
+                run = dict(run_spec)
                 name = run.pop("name", None) or f"{run['model']}-{run.get('representation', 'mel')}"
                 values = {k: v for k, v in study.train.items() if k != "preset"}
                 values.update(prof["train"])
                 values.update(run)
                 cfg = train_preset(study.train.get("preset", "default"), **values)
-                model_dir = out / "models" / split / f"{safe_name(name)}-{cfg.hash()[:8]}"
+                # named by what is trained, so identical runs in two experiments share one model
+                model_dir = out / "models" / split / f"{cfg.model}-{cfg.representation}-{cfg.hash()[:8]}"
                 echo(f"-- {name} on {split} split: {cfg.model} on {cfg.representation} -> {model_dir}")
                 res = train(store, split, cfg, model_dir, progress=progress, n_boot=prof["n_boot"])
                 rec = _network_record(study, name, split, res)
+                rec["order"] = study.runs.index(run_spec)
                 _register(out, rec, split)
                 records.append(rec)
-                echo(f"   test accuracy {rec['accuracy']:.3f} [{rec['accuracy_low']:.3f}, "
-                     f"{rec['accuracy_high']:.3f}] on {rec['test_tracks']} tracks; "
-                     f"{rec['epochs']} epochs, {rec['seconds']:.0f} s")
+                head = "roc_auc_macro" if study.task == "mood" else "accuracy"
+                echo(f"   test {head} {rec[head]:.3f} [{rec[head + '_low']:.3f}, {rec[head + '_high']:.3f}] "
+                     f"on {rec['test_tracks']} tracks; {rec['epochs']} epochs, {rec['seconds']:.0f} s")
         if study.classical:
             for key, rec in _run_classical(study, store, out, prof, progress, echo):
                 _register(out, rec, key)
@@ -193,32 +205,69 @@ def _store_for(study: Study, out: Path, data_dir: Path, stores: dict, jobs, prog
     """Index the study's data and extract it with its frontend (each once per config)."""
     data = study.data
     dataset = data.get("dataset", "synthetic")
-    if dataset == "synthetic":
+    official = None
+    if study.task == "mood":
+        if dataset == "synthetic":
+            root = pipeline.synthesize(data_dir, mood_tracks=data.get("n_tracks"), seed=int(data.get("seed", 0)),
+                                       jobs=jobs, progress=progress, which=("mtg-jamendo",))["mtg-jamendo"]
+            metadata, splits_dir = root / "autotagging_moodtheme.tsv", root / "splits"
+        elif dataset == "jamendo":
+            for key in ("root", "metadata", "splits_dir"):
+                if not data.get(key):
+                    raise ConfigError(f"{study.source}: data.{key} is needed for dataset: jamendo "
+                                      f"(root: the audio folder with NN/ID.mp3; metadata: "
+                                      f"autotagging_moodtheme.tsv; splits_dir: the folder of split-0..4)")
+            root = Path(data["root"]).expanduser()
+            metadata, splits_dir = Path(data["metadata"]).expanduser(), Path(data["splits_dir"]).expanduser()
+        else:
+            raise ConfigError(f"{study.source}: data.dataset must be synthetic or jamendo, got {dataset!r}")
+        official = {"splits_dir": splits_dir, "split": int(data.get("split", 0))}
+        index_args = dict(metadata=metadata, curation=data.get("curation", "official"), split=official["split"],
+                          check="header")
+    elif dataset == "synthetic":
         root = pipeline.synthesize(data_dir, clips_per_genre=int(data.get("clips_per_genre", 20)),
                                    seed=int(data.get("seed", 0)), jobs=jobs, progress=progress,
                                    which=("gtzan",))["gtzan"]
+        index_args = dict(check="header")
     elif dataset == "gtzan":
         if not data.get("root"):
             raise ConfigError(f"{study.source}: data.root must give the GTZAN folder for dataset: gtzan")
         root = Path(data["root"]).expanduser()
+        index_args = dict(check="header")
     else:
         raise ConfigError(f"{study.source}: data.dataset must be synthetic or gtzan, got {dataset!r}")
     frontend = frontend_from_mapping(dict(study.frontend), task=study.task)
-    key = config_hash({"root": str(Path(root).resolve()), "frontend": frontend.hash()})
+    key = config_hash({"root": str(Path(root).resolve()), "frontend": frontend.hash(),
+                       "index": {k: str(v) for k, v in index_args.items()}})
     if key in stores:
-        return stores[key]
-    index = pipeline.index_gtzan(root, out / "index", check="header")
+        return stores[key], official
+    if study.task == "mood":
+        index = pipeline.index_jamendo(root, out / "index", **index_args)
+        _save_curation_counts(root, index_args, index, out)
+    else:
+        index = pipeline.index_gtzan(root, out / "index", **index_args)
     path = out / "stores" / f"{frontend.hash()[:12]}"
     if (path / "manifest.json").is_file():
         store = FeatureStore(path)
         if store.manifest.get("tracks_fingerprint") == _fingerprint(index):
             stores[key] = store
-            return store
+            return store, official
     echo(f"   extracting {len(index)} tracks with frontend {frontend.hash()} -> {path}")
     report = extract(index, frontend, path, jobs=jobs, progress=progress)
     echo("   " + report.summary())
     stores[key] = report.store
-    return report.store
+    return report.store, official
+
+
+def _save_curation_counts(root, index_args: dict, index, out: Path) -> None:
+    """Tracks per tag before curation (all tags of the TSV) and after, for the tag-frequency figure."""
+    from .datasets import jamendo
+
+    raw = jamendo.index(index_args["metadata"], root, curation="none", check="none", split=index_args.get("split"))
+    table = pd.DataFrame({"all tags (no curation)": pd.Series(raw.label_matrix().sum(axis=0), index=raw.classes),
+                          f"after curation ({index_args.get('curation')})":
+                              pd.Series(index.label_matrix().sum(axis=0), index=index.classes)}).fillna(0)
+    write_csv_atomic(table.astype(int).T.rename_axis("group").reset_index(), out / "tag_counts_curation.csv")
 
 
 def _fingerprint(index) -> str:
@@ -227,14 +276,14 @@ def _fingerprint(index) -> str:
     return tracks_fingerprint(index)
 
 
-def _ensure_splits(store, methods, pipeline, echo=print) -> dict[str, Any]:
+def _ensure_splits(store, methods, pipeline, echo=print, official: dict | None = None) -> dict[str, Any]:
     """Make the splits the store lacks; return (and keep in ``splits/summary.json``) their sizes and
     the measured leak of each."""
     path = store.path / "splits" / "summary.json"
     summary = json.loads(path.read_text()) if path.is_file() else {}
     missing = tuple(m for m in methods if not (store.path / "splits" / f"{m}.csv").is_file() or m not in summary)
     if missing:
-        summary.update(pipeline.make_splits(store, missing, seed=42))
+        summary.update(pipeline.make_splits(store, missing, seed=42, official=official))
         write_json_atomic(path, summary)
     for m in methods:
         leak, tracks = summary[m]["leak"], summary[m]["tracks"]
@@ -245,12 +294,14 @@ def _ensure_splits(store, methods, pipeline, echo=print) -> dict[str, Any]:
 
 
 def _network_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
+    if study.task == "mood":
+        return _tagging_record(study, name, split, res)
     test = res.metrics["test"]
     track = test["track"]
     ci = track["intervals"]
     return {
-        "experiment": study.experiment, "model": name, "protocol": PROTOCOL_OF_SPLIT.get(split, split),
-        "split": split,
+        "task": study.task, "experiment": study.experiment, "model": name,
+        "protocol": PROTOCOL_OF_SPLIT.get(split, split), "split": split,
         "accuracy": track["accuracy"], "accuracy_low": ci["accuracy"][0], "accuracy_high": ci["accuracy"][1],
         "f1_macro": track["f1_macro"], "f1_low": ci["f1_macro"][0], "f1_high": ci["f1_macro"][1],
         "roc_auc": track["roc_auc_ovr_macro"], "roc_auc_low": ci["roc_auc"][0], "roc_auc_high": ci["roc_auc"][1],
@@ -262,6 +313,23 @@ def _network_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
         "epochs": res.metrics["epochs_run"], "seconds": res.metrics["seconds"],
         "parameters": res.metrics["parameters"], "source": str(res.model_dir),
     }
+
+
+def _tagging_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
+    """A mood result: MediaEval metrics on test tracks with intervals, and the original's metrics."""
+    test = res.metrics["test"]
+    track, ci = test["track"], test["track"]["intervals"]
+    rec: dict[str, Any] = {"task": study.task, "experiment": study.experiment, "model": name,
+                           "protocol": PROTOCOL_OF_SPLIT.get(split, split), "split": split}
+    for m in MOOD_METRICS:
+        lo, hi = ci.get(m) or (None, None)
+        rec.update({m: track.get(m), f"{m}_low": lo, f"{m}_high": hi})
+    seed = test.get("seed_metrics", {})
+    rec.update({f"original_{k}": v for k, v in seed.items() if isinstance(v, (int, float)) or v is None})
+    rec.update({"test_tracks": res.metrics["tracks"]["test"], "train_frames": res.metrics.get("train_frames"),
+                "epochs": res.metrics["epochs_run"], "seconds": res.metrics["seconds"],
+                "parameters": res.metrics["parameters"], "source": str(res.model_dir)})
+    return rec
 
 
 def _run_classical(study: Study, store, out: Path, prof: dict, progress: bool, echo) -> list[tuple[str, dict]]:
@@ -286,7 +354,7 @@ def _run_classical(study: Study, store, out: Path, prof: dict, progress: bool, e
             classical.save({protocol: result}, folder, table)
         for r in pd.read_csv(folder / "classical.csv").to_dict("records"):
             rows.append((f"classical-{protocol}", {
-                "experiment": study.experiment, "model": r["model"], "protocol": CLASSICAL_PROTOCOL[protocol],
+                "task": study.task, "experiment": study.experiment, "model": r["model"], "protocol": CLASSICAL_PROTOCOL[protocol],
                 "split": "70/30 of tracks, scaler fitted on all" if protocol == "seed"
                 else f"{prof['repeats']}x 5-fold CV of tracks",
                 **{k: r.get(k) for k in RESULT_COLUMNS[4:15]},
@@ -310,13 +378,19 @@ def collect(out: str | Path) -> pd.DataFrame:
     out = Path(out)
     files = sorted((out / "registry").glob("*.json"))
     rows = [json.loads(f.read_text()) for f in files]
-    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    table = table.astype({"epochs": "Int64", "parameters": "Int64", "test_tracks": "Int64"})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    known = [c for c in RESULT_COLUMNS if c in table] + [c for c in table if c not in RESULT_COLUMNS]
+    table = table[known].astype({c: "Int64" for c in ("epochs", "parameters", "test_tracks", "train_frames")
+                                 if c in table})
     if not table.empty:
-        # networks first (exp1, exp2, fnn, ...), the classical baselines last
+        # networks first (exp1, exp2, fnn, ...) in config order, the classical baselines last
         last = table["epochs"].isna().astype(int)
-        table = (table.assign(_last=last).sort_values(["_last", "experiment", "model", "protocol"], kind="stable")
-                 .drop(columns="_last").reset_index(drop=True))
+        order = table["order"] if "order" in table else pd.Series(0, index=table.index)
+        table = (table.assign(_last=last, _order=order.fillna(0))
+                 .sort_values(["_last", "experiment", "_order", "model", "protocol"], kind="stable")
+                 .drop(columns=["_last", "_order"]).reset_index(drop=True))
         write_csv_atomic(table, out / "results.csv", float_format="%.4f")
     return table
 
@@ -348,6 +422,8 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
     table = collect(out)
     if table.empty:
         raise ConfigError(f"{out}: no results registered yet (run the study first)")
+    if table_metrics(table) == MOOD_TABLE_METRICS:
+        return _write_mood_figures(out, figures, table, echo)
     shown = results_for_display(table)
 
     stores = sorted((out / "stores").glob("*/manifest.json"))
@@ -407,5 +483,60 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
         written.append(figures / "per_genre_recall.png")
         plots.per_class_bars(pd.DataFrame(recalls), "recall", out=written[-1],
                              title="Per-genre recall on test tracks (song split)")
+    echo(f"wrote {len(written)} figures and tables to {figures}")
+    return written
+
+
+def _write_mood_figures(out: Path, figures: Path, table: pd.DataFrame, echo=print) -> list[Path]:
+    """Tag frequencies (before and after curation, per split part, per resampled set), tag
+    co-occurrence, the results table and per-tag ROC-AUC of the base model."""
+    from . import plots, resampling
+    from .features.store import FeatureStore
+    from .training import load_split, targets
+    from .utils import write_text_atomic
+
+    written: list[Path] = []
+
+    def add(name: str) -> Path:
+        written.append(figures / name)
+        return written[-1]
+
+    if (out / "tag_counts_curation.csv").is_file():
+        counts = pd.read_csv(out / "tag_counts_curation.csv").set_index("group")
+        plots.tag_frequencies(counts, title="Tracks per tag, before and after curation", out=add("tag_frequencies_curation.png"))
+    stores = sorted((out / "stores").glob("*/manifest.json"))
+    if stores:
+        store = FeatureStore(stores[0].parent)
+        tags = store.classes
+        tracks = store.tracks()
+        plots.cooccurrence(tracks.label_matrix(), tags, title="Tag co-occurrence: P(column tag | row tag), tracks",
+                           out=add("tag_cooccurrence.png"))
+        if (store.path / "splits" / "official.csv").is_file():
+            rows = load_split(store, "official")
+            per_part = pd.DataFrame({p: targets(r.drop_duplicates("track_id")["label"], tags, True).sum(axis=0)
+                                     for p, r in rows.groupby("part")}, index=list(tags)).T
+            plots.tag_frequencies(per_part.loc[[p for p in ("train", "validation", "test") if p in per_part.index]],
+                                  title="Tracks per tag in each part of the official split",
+                                  out=add("tag_frequencies_split.png"))
+            train = rows[rows["part"] == "train"]
+            Y = targets(train["label"], tags, True).astype(np.int8)
+            sets = resampling.resample_sets(Y, seed=42)
+            counts = resampling.counts_table(Y, sets, list(tags))
+            write_csv_atomic(counts.reset_index(), add("resampled_tag_counts.csv"))
+            plots.resampled_counts(counts, title="Training frames per tag in each resampled set (official split)",
+                                   out=add("resampled_tag_counts.png"))
+    shown = results_for_display(table)
+    plots.results_table(shown, metrics=MOOD_TABLE_METRICS, out=add("results_table.png"),
+                        title="Mood tagging: test-track ROC-AUC, PR-AUC (macro) and F1 [95 % bootstrap interval]",
+                        note="original protocol = random split of 29.1 s frames; ours = the official track split; "
+                             "F1 at per-tag thresholds chosen on validation")
+    write_text_atomic(add("results_table.md"), plots.results_markdown(shown, metrics=MOOD_TABLE_METRICS) + "\n")
+    write_csv_atomic(table, add("results.csv"), float_format="%.4f")
+    base = table[(table["split"] == "official") & (table["model"].isin(["base", "mood-cnn"]))]
+    if not base.empty:
+        metrics = json.loads((Path(base.iloc[0]["source"]) / "metrics.json").read_text())
+        per_tag = pd.DataFrame(metrics["test"]["track"]["per_tag"]).T
+        plots.per_tag_auc(per_tag.astype(float), metric="roc_auc", out=add("per_tag_roc_auc.png"),
+                          title=f"Per-tag ROC-AUC on test tracks: {base.iloc[0]['model']} (official split)")
     echo(f"wrote {len(written)} figures and tables to {figures}")
     return written

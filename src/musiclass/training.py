@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 
 
+#: the original mood study's training sets: the base set and 4 up- and 4 down-sampled ones
+RESAMPLED_SETS = ("base",) + tuple(f"{kind}-{size}" for kind in ("up", "down") for size in ("0.25", "0.5", "0.75", "1"))
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How one network is trained. ``preset`` picks the defaults (see :func:`train_preset`)."""
@@ -68,6 +72,17 @@ class TrainConfig:
     #: train on at most K evenly spaced frames per track (quick profiles); validation and test keep all
     train_frames_per_track: int | None = None
     seed: int = 42
+    #: "auto": binary cross-entropy for multi-label data, categorical for single-label;
+    #: "categorical": categorical cross-entropy even on multi-hot targets (the original mood study's)
+    loss: str = "auto"
+    #: train on a resampled training set: "base", "up-0.25" ... "up-1", "down-0.25" ... "down-1"
+    #: (see :mod:`musiclass.resampling`); None trains on the training part as it is
+    resample: str | None = None
+    #: which reading of the original's downsampling rule: "code" or "readme"
+    resample_reading: str = "code"
+    #: "balanced": weight each training frame by the inverse frequency of its tags (classes), the
+    #: modern alternative to resampling; "none": every frame counts the same
+    tag_weights: str = "none"
     #: TF op determinism: identical weights run to run on CPU, somewhat slower
     deterministic: bool = False
     tensorboard: bool = True
@@ -77,6 +92,14 @@ class TrainConfig:
             raise ConfigError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ConfigError(f"monitor must be val_loss or val_accuracy, got {self.monitor!r}")
+        if self.loss not in ("auto", "categorical"):
+            raise ConfigError(f"loss must be auto or categorical, got {self.loss!r}")
+        if self.tag_weights not in ("none", "balanced"):
+            raise ConfigError(f"tag_weights must be none or balanced, got {self.tag_weights!r}")
+        if self.resample is not None and self.resample not in RESAMPLED_SETS:
+            raise ConfigError(f"resample must be one of {RESAMPLED_SETS}, got {self.resample!r}")
+        if self.resample == "base":  # the base set is the training part itself: one config, one hash
+            object.__setattr__(self, "resample", None)
         for name in ("batch_size", "epochs"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be at least 1")
@@ -110,7 +133,7 @@ class TrainConfig:
 #: no early stopping, best epoch on validation accuracy (picked by hand then, automatically here),
 #: raw inputs for the FNN, MFCC convolution across the coefficients
 SEED_TRAINING = dict(batch_size=128, epochs=20, reduce_lr_factor=0.1, reduce_lr_patience=1,
-                     early_stopping_patience=None, monitor="val_accuracy")
+                     early_stopping_patience=None, monitor="val_accuracy", loss="categorical")
 
 
 def train_preset(preset: str = "default", **overrides: Any) -> TrainConfig:
@@ -186,6 +209,31 @@ def targets(labels: pd.Series, classes: tuple[str, ...], multilabel: bool) -> np
         raise MetadataError("index.csv", f"label {exc.args[0]!r} is not one of the store's classes") from None
 
 
+def training_rows(rows: np.ndarray, y: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """Positions (into the training part) to train on: all, or a resampled set (repeats allowed)."""
+    if config.resample is None:
+        return np.arange(len(rows))
+    from . import resampling
+
+    Y = y if y.ndim == 2 else np.eye(int(y.max()) + 1, dtype=np.int8)[y]
+    kind, size = config.resample.split("-")
+    if kind == "up":
+        return resampling.upsample(Y, float(size), seed=config.seed)
+    return resampling.downsample(Y, float(size), seed=config.seed, reading=config.resample_reading)
+
+
+def tag_weights(y: np.ndarray) -> np.ndarray:
+    """Per-frame weight for ``tag_weights="balanced"``: the mean, over the frame's tags, of
+    ``n / (k * count(tag))`` (scikit-learn's "balanced" class weight), scaled to mean 1."""
+    Y = y if y.ndim == 2 else np.eye(int(y.max()) + 1)[y]
+    Y = Y.astype(np.float64)
+    counts = Y.sum(axis=0)
+    per_tag = np.divide(len(Y), len(counts) * counts, out=np.zeros_like(counts), where=counts > 0)
+    n_tags = Y.sum(axis=1)
+    w = np.divide(Y @ per_tag, n_tags, out=np.ones(len(Y)), where=n_tags > 0)
+    return (w / w.mean()).astype(np.float32)
+
+
 def _keras():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -194,7 +242,7 @@ def _keras():
 
 
 def frame_batches(array, rows: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffle: bool,
-                  seed: int = 0, **kwargs):
+                  seed: int = 0, weights: np.ndarray | None = None, **kwargs):
     """A :class:`FrameBatches` (created lazily so importing this module does not import Keras)."""
     keras = _keras()
 
@@ -225,7 +273,9 @@ def frame_batches(array, rows: np.ndarray, y: np.ndarray | None, batch_size: int
             x = self.array.rows(self.rows[sel])
             if x.dtype != np.float32:
                 x = x.astype(np.float32)
-            return x if self.y is None else (x, self.y[sel])
+            if self.y is None:
+                return x
+            return (x, self.y[sel]) if weights is None else (x, self.y[sel], weights[sel])
 
         def on_epoch_begin(self) -> None:
             self.order = self._order()
@@ -351,12 +401,18 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
         mean, var = input_statistics(array, parts["train"]["row"].to_numpy())
         options.update(mean=mean, variance=var)
     model = build_model(config.model, shape, len(classes), multilabel=multilabel, **options)
-    loss = "binary_crossentropy" if multilabel else "sparse_categorical_crossentropy"
+    if not multilabel:
+        loss = "sparse_categorical_crossentropy"
+    else:  # the original mood study's categorical loss on multi-hot targets only when asked (seed)
+        loss = "categorical_crossentropy" if config.loss == "categorical" else "binary_crossentropy"
     metrics = ["binary_accuracy" if multilabel else "accuracy"]
     model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=loss, metrics=metrics)
 
-    train_seq = frame_batches(array, parts["train"]["row"].to_numpy(), y["train"], config.batch_size,
-                              shuffle=True, seed=config.seed)
+    pick = training_rows(parts["train"]["row"].to_numpy(), y["train"], config)
+    train_y = y["train"][pick]
+    weights = tag_weights(train_y) if config.tag_weights == "balanced" else None
+    train_seq = frame_batches(array, parts["train"]["row"].to_numpy()[pick], train_y, config.batch_size,
+                              shuffle=True, seed=config.seed, weights=weights)
     val_seq = frame_batches(array, parts["validation"]["row"].to_numpy(), y["validation"], config.batch_size,
                             shuffle=False)
     monitor = config.monitor
@@ -383,13 +439,21 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
 
     best = keras.saving.load_model(out / "model.keras", safe_mode=True)
     results: dict[str, Any] = {"selected": json.loads((out / "model.best.json").read_text())}
+    probs = {}
     for part in ("validation", "test"):
         r = parts[part]
-        probs = best.predict(frame_batches(array, r["row"].to_numpy(), None, 256, shuffle=False), verbose=0)
-        save_predictions(out / "predictions" / f"{part}.csv", r, probs, classes)
-        ev = evaluation.evaluate(probs, y[part], r["track_id"].to_numpy(), classes,
-                                 n_boot=n_boot if part == "test" else 0, seed=config.seed)
-        results[part] = ev.to_dict()
+        probs[part] = best.predict(frame_batches(array, r["row"].to_numpy(), None, 256, shuffle=False), verbose=0)
+        save_predictions(out / "predictions" / f"{part}.csv", r, probs[part], classes)
+    if multilabel:
+        results.update(_evaluate_tags(parts, probs, y, classes, config, n_boot, out))
+    else:
+        for part in ("validation", "test"):
+            ev = evaluation.evaluate(probs[part], y[part], parts[part]["track_id"].to_numpy(), classes,
+                                     n_boot=n_boot if part == "test" else 0, seed=config.seed)
+            results[part] = ev.to_dict()
+    results["train_frames"] = int(len(pick))
+    if multilabel:
+        results["train_tag_counts"] = dict(zip(classes, np.asarray(train_y).sum(axis=0).astype(int).tolist()))
     history = pd.read_csv(out / "history.csv")
     results.update(seconds=round(seconds, 2), epochs_run=int(len(history)),
                    frames={p: int(len(r)) for p, r in parts.items()},
@@ -399,6 +463,39 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
     shutil.rmtree(out / "backup", ignore_errors=True)
     write_json_atomic(done, {"key": key})
     return TrainResult(out, results, history, seconds)
+
+
+def track_truth(y: np.ndarray, track_ids: np.ndarray) -> np.ndarray:
+    """Per track, in order of first appearance (as :func:`evaluation.track_probabilities`), its labels."""
+    _, first = np.unique(np.asarray(track_ids), return_index=True)
+    return y[np.sort(first)]
+
+
+def _evaluate_tags(parts, probs, y, classes, config: TrainConfig, n_boot: int, out: Path) -> dict[str, Any]:
+    """Tagging metrics on validation and test; per-tag thresholds chosen on validation tracks
+    (kept in ``thresholds.json`` for ``predict``); the original's metrics beside them."""
+    from . import evaluation
+
+    ids = {p: parts[p]["track_id"].to_numpy() for p in ("validation", "test")}
+    _, val_probs = evaluation.track_probabilities(probs["validation"], ids["validation"])
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # tags absent from validation: kept as a note
+        warnings.simplefilter("always")
+        thresholds = evaluation.choose_thresholds(track_truth(y["validation"], ids["validation"]), val_probs,
+                                                  classes)
+    write_json_atomic(out / "thresholds.json", {"chosen_on": "validation tracks (max F1 per tag)",
+                                                "thresholds": dict(zip(classes, map(float, thresholds))),
+                                                "notes": [str(w.message) for w in caught]})
+    results: dict[str, Any] = {}
+    for part in ("validation", "test"):
+        ev = evaluation.evaluate_tags(probs[part], y[part], ids[part], classes, thresholds=thresholds,
+                                      n_boot=n_boot if part == "test" else 0, seed=config.seed)
+        results[part] = ev.to_dict()
+        # the original's evaluation (frames, probabilities above 0.9), to set its table beside ours
+        results[part]["seed_metrics"] = evaluation.tagging_metrics_to_json(
+            evaluation.seed_tagging_metrics(y[part], probs[part]), per_tag=False)
+    return results
 
 
 def save_predictions(path: Path, rows: pd.DataFrame, probs: np.ndarray, classes) -> None:
