@@ -75,6 +75,10 @@ DASH = "\u2013"  # en dash: a missing value
 METRIC_LABELS = {
     "accuracy": "accuracy",
     "frame_accuracy": "frame accuracy",
+    "roc_auc_macro": "ROC-AUC (macro)",
+    "pr_auc_macro": "PR-AUC (macro)",
+    "roc_auc_micro": "ROC-AUC (micro)",
+    "pr_auc_micro": "PR-AUC (micro)",
     "f1_macro": "F1 (macro)",
     "roc_auc": "ROC-AUC",
     "balanced_accuracy": "balanced accuracy",

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 PROTOCOL_OF_SPLIT = {"seed-frame": "original protocol", "song": "our protocol",
                      "artist": "our protocol, artist split", "gtzan-filtered": "our protocol, fault-filtered split",
                      "gtzan-stratified": "our protocol, published stratified split",
-                     "official": "our protocol, official split"}
+                     "official": "our protocol"}
 CLASSICAL_PROTOCOL = {"seed": "original protocol", "default": "our protocol"}
 #: the columns of the printed and Markdown tables: the original reported frame accuracy, we report tracks
 TABLE_METRICS = ("frame_accuracy", "accuracy", "f1_macro", "roc_auc")
