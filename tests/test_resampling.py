@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from musiclass import resampling
 from musiclass.errors import ConfigError
 from musiclass.resampling import (
     READINGS, SIZES, base_set, counts_table, downsample, downsample_targets, resample_sets, tag_counts,
@@ -309,3 +310,27 @@ def test_bad_Y(Y, match):
     for call in (tag_counts, lambda y: upsample(y, 0.5), lambda y: downsample(y, 0.5), resample_sets):
         with pytest.raises(ConfigError, match=match):
             call(Y)
+
+
+def test_real_split0_training_tags_meet_their_targets():
+    """On the real MTG-Jamendo split-0 training tags (one row per track), every upsampled set meets
+    its targets exactly and downsampling never goes below a target."""
+    from .conftest import SHARED
+
+    root = SHARED / "mtg-jamendo"
+    if not (root / "autotagging_moodtheme.tsv").is_file():
+        pytest.skip("../shared/data is absent (fresh clone)")
+    from musiclass.datasets import jamendo
+
+    index = jamendo.index(root / "autotagging_moodtheme.tsv", root / "audio-sample", curation="official",
+                          split=0, splits_dir=root / "splits", check="none")
+    parts = jamendo.split_assignment(root / "splits", 0)
+    train = index.tracks["track_id"][index.tracks["track_id"].map(parts).eq("train")]
+    Y = index.subset(train).label_matrix().astype(np.int8)
+    assert Y.shape == (9949, 56)
+    sets = resampling.resample_sets(Y, seed=42)
+    for size in resampling.SIZES:
+        up = resampling.tag_counts(Y[sets[resampling.set_name("up", size)]])
+        np.testing.assert_array_equal(up, resampling.upsample_targets(Y, size))
+        down = resampling.tag_counts(Y[sets[resampling.set_name("down", size)]])
+        assert (down >= resampling.downsample_targets(Y, size)).all()
