@@ -279,6 +279,10 @@ def cmd_run(args) -> int:
     from .study import results_for_display, table_metrics
 
     overrides = _overrides(args.set)
+    if args.out is None:  # runs/genre or runs/mood, after the config's task
+        from .study import load_study
+
+        args.out = str(Path("runs") / load_study(args.config)[0].task)
     table = run_study(args.config, args.out, profile=args.profile, data_dir=args.data_dir, jobs=args.jobs,
                       preset=args.preset, overrides=overrides, progress=not args.quiet)
     print("\n" + results_markdown(results_for_display(table), metrics=table_metrics(table)))
@@ -452,9 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("run", help="run a study config end to end (configs/genre/*.yaml)")
-    s.add_argument("config", help="e.g. configs/genre/exp1.yaml or configs/genre/study.yaml")
-    s.add_argument("--out", default="runs/genre", help="study folder (default runs/genre)")
+    s = sub.add_parser("run", help="run a study config end to end (configs/genre/*.yaml, configs/mood/*.yaml)")
+    s.add_argument("config", help="e.g. configs/genre/exp1.yaml, configs/genre/study.yaml, configs/mood/study.yaml")
+    s.add_argument("--out", help="study folder (default runs/genre or runs/mood, after the config's task)")
     s.add_argument("--profile", choices=("full", "quick", "tiny"), default="full",
                    help="quick: fewer epochs and training frames (the demo); tiny: for tests")
     s.add_argument("--preset", choices=("default", "seed"), help="override the frontend and training presets")
