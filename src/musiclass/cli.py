@@ -182,13 +182,12 @@ def _evaluate_matrices(args) -> int:
 def _evaluate_tagging_model(args) -> int:
     """A multi-label model directory: MediaEval metrics with its validation thresholds."""
     from . import evaluation
+    from .datasets.base import labels_to_matrix
     from .training import load_predictions
 
     model_dir = Path(args.model_dir)
     path = model_dir / "predictions" / f"{args.part}.csv"
     rows, probs, tags = load_predictions(path)
-    from .datasets.base import labels_to_matrix
-
     Y = labels_to_matrix(rows["label"], tags)
     thr_path = model_dir / "thresholds.json"
     thresholds = None

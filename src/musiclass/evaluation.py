@@ -388,8 +388,20 @@ def _metrics_to_json(m: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _Levels:
+    """Frame and track counts of an evaluation with ``frame`` and ``track`` metric dicts."""
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.frame["n"])
+
+    @property
+    def n_tracks(self) -> int:
+        return int(self.track["n"])
+
+
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(_Levels):
     """Frame- and track-level results of one model on one test set (see :func:`evaluate`).
 
     ``frame`` and ``track`` are :func:`classification_metrics` dicts; ``intervals[level][metric]`` is a
@@ -408,14 +420,6 @@ class Evaluation:
     n_boot: int = 1000
     seed: int = 0
     level: float = 0.95
-
-    @property
-    def n_frames(self) -> int:
-        return int(self.frame["n"])
-
-    @property
-    def n_tracks(self) -> int:
-        return int(self.track["n"])
 
     def to_dict(self, predictions: bool = False) -> dict[str, Any]:
         """JSON-safe dict (NaN -> None, confusion as nested lists with the class names).
@@ -978,7 +982,7 @@ def tagging_metrics_to_json(metrics: dict[str, Any], per_tag: bool = True) -> di
 
 
 @dataclass(frozen=True)
-class TagEvaluation:
+class TagEvaluation(_Levels):
     """Frame- and track-level tagging results of one model on one test set (see :func:`evaluate_tags`).
 
     ``frame`` and ``track`` are :func:`tagging_metrics` dicts; ``intervals[level][metric]`` is a
@@ -1000,14 +1004,6 @@ class TagEvaluation:
     seed: int = 0
     level: float = 0.95
     notes: tuple[str, ...] = ()
-
-    @property
-    def n_frames(self) -> int:
-        return int(self.frame["n"])
-
-    @property
-    def n_tracks(self) -> int:
-        return int(self.track["n"])
 
     def to_dict(self, predictions: bool = False) -> dict[str, Any]:
         """JSON-safe dict (NaN -> None): ``frame`` and ``track`` metrics each with their ``intervals``

@@ -142,6 +142,16 @@ def _interval_columns(metric: str, columns: Iterable[str]) -> tuple[str | None, 
     return None, None
 
 
+def _slant_xticks(ax, angle: float) -> None:
+    """Slanted x tick labels anchored at their right end (long names stay under their column);
+    upright y tick labels."""
+    ax.tick_params(axis="x", labelrotation=angle)
+    for t in ax.get_xticklabels():
+        t.set_ha("right")
+        t.set_rotation_mode("anchor")
+    ax.tick_params(axis="y", labelrotation=0)
+
+
 def _is_missing(x) -> bool:
     return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x)) or x is pd.NA
 
@@ -347,11 +357,7 @@ def confusion_matrix(confusion, *, normalize: bool = True, title: str | None = N
                 annot_kws={"fontsize": 9 if n <= 12 else 7})
     ax.set_xlabel(f"predicted {noun}")
     ax.set_ylabel(f"true {noun}")
-    ax.tick_params(axis="x", labelrotation=45)
-    for t in ax.get_xticklabels():
-        t.set_ha("right")
-        t.set_rotation_mode("anchor")
-    ax.tick_params(axis="y", labelrotation=0)
+    _slant_xticks(ax, 45)
     if title is None:
         title = "Confusion matrix" + (" (row-normalised: recall)" if normalize else " (counts)")
         total = values.sum()
@@ -992,11 +998,7 @@ def cooccurrence(Y, tags: Sequence[str] | None, *, normalize: bool = True, top: 
     ax.set_facecolor("white")
     ax.set_xlabel("co-occurring tag (column)" if normalize else "tag")
     ax.set_ylabel("given tag (row)" if normalize else "tag")
-    ax.tick_params(axis="x", labelrotation=60)
-    for t in ax.get_xticklabels():
-        t.set_ha("right")
-        t.set_rotation_mode("anchor")
-    ax.tick_params(axis="y", labelrotation=0)
+    _slant_xticks(ax, 60)
     if title is None:
         title = ("Tag co-occurrence: P(column tag | row tag)" if normalize
                  else f"Tag co-occurrence: {unit} with both tags")
