@@ -41,6 +41,8 @@ def test_run_writes_registry_results_and_figures(study_dir, capsys):
     assert len(table) == 8 and len(list((out / "registry").glob("*.json"))) == 8
     assert set(table["protocol"]) == {"original protocol", "our protocol"}
     assert list(table["experiment"])[-4:] == ["classical"] * 4            # networks first
+    classical = table[table["experiment"] == "classical"]
+    assert classical["split"].notna().all() and classical["recall_macro"].notna().all()
     assert table[["accuracy", "accuracy_low", "accuracy_high"]].notna().all().all()
     assert ((table["accuracy_low"] <= table["accuracy"]) & (table["accuracy"] <= table["accuracy_high"])).all()
     song = table[(table["split"] == "song") & (table["model"] == "cnn-3-mel")].iloc[0]

@@ -71,6 +71,9 @@ PROFILES: dict[str, dict[str, Any]] = {
              "n_boot": 50, "repeats": 1, "skip_models": ["svm-tuned", "rf", "gb"]},
 }
 
+#: the metric columns a classical result carries over from ``classical.csv``
+CLASSICAL_METRICS = ("accuracy", "accuracy_low", "accuracy_high", "f1_macro", "f1_low", "f1_high", "roc_auc",
+                     "roc_auc_low", "roc_auc_high", "precision_macro", "recall_macro")
 RESULT_COLUMNS = ["task", "experiment", "model", "protocol", "split", "accuracy", "accuracy_low", "accuracy_high",
                   "f1_macro", "f1_low", "f1_high", "roc_auc", "roc_auc_low", "roc_auc_high", "precision_macro",
                   "recall_macro", "frame_accuracy", "frame_accuracy_low", "frame_accuracy_high", "test_tracks", "epochs", "seconds", "parameters", "source"]
@@ -357,7 +360,7 @@ def _run_classical(study: Study, store, out: Path, prof: dict, progress: bool, e
                 "task": study.task, "experiment": study.experiment, "model": r["model"], "protocol": CLASSICAL_PROTOCOL[protocol],
                 "split": "70/30 of tracks, scaler fitted on all" if protocol == "seed"
                 else f"{prof['repeats']}x 5-fold CV of tracks",
-                **{k: r.get(k) for k in RESULT_COLUMNS[4:15]},
+                **{k: r.get(k) for k in CLASSICAL_METRICS},
                 "frame_accuracy": None, "frame_accuracy_low": None, "frame_accuracy_high": None,
                 "test_tracks": r.get("n_eval"), "epochs": None,
                 "seconds": r.get("fit_s"), "parameters": None, "source": str(folder)}))
