@@ -331,3 +331,24 @@ def test_svm_calibrates_with_fewer_folds_when_a_class_is_small():
     assert model.named_steps["clf"].cv == 5                      # the parameter itself is left alone
     with pytest.raises(ConfigError, match="at least 2 training rows"):
         make_pipeline("svm", "default", 0).fit(X[:7], np.r_[y[:6], 9])
+
+
+def test_roc_auc_of_a_resample_averages_the_classes_it_has():
+    from sklearn.metrics import roc_auc_score
+
+    from musiclass.models.classical import _intervals, roc_auc_ovr_macro
+
+    rng = np.random.default_rng(3)
+    proba = rng.dirichlet(np.ones(3), size=8)
+    y = np.array([0, 0, 1, 1, 0, 1, 0, 1])  # class 2 never occurs
+    with pytest.raises(ValueError):
+        roc_auc_ovr_macro(y, proba)
+    expected = np.mean([roc_auc_score(y == c, proba[:, c]) for c in (0, 1)])
+    assert roc_auc_ovr_macro(y, proba, defined_only=True) == pytest.approx(expected)
+    # 10 classes, 15 test rows: most resamples lack a class; the interval must still hold the point
+    y = np.repeat(np.arange(10), [2, 2, 2, 2, 2, 1, 1, 1, 1, 1])
+    proba = 0.8 * rng.dirichlet(np.ones(10), size=15) + 0.2 * np.eye(10)[y]
+    pred = proba.argmax(axis=1)
+    point, low, high = _intervals(y, pred, proba, 10, 500, 0)["roc_auc"]
+    assert point == pytest.approx(roc_auc_score(y, proba, multi_class="ovr"))
+    assert low <= point <= high and high - low > 0
