@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "quick": {"train": {"epochs": 10, "early_stopping_patience": 3, "train_frames_per_track": 4},
               "n_boot": 500, "repeats": 1, "skip_models": ["svm-tuned"]},
     # for tests: a few steps per model, just enough to exercise every stage
-    "tiny": {"train": {"epochs": 2, "early_stopping_patience": None, "train_frames_per_track": 2,
+    "tiny": {"train": {"epochs": 1, "early_stopping_patience": None, "train_frames_per_track": 2,
                        "batch_size": 32, "tensorboard": False},
              "n_boot": 50, "repeats": 1, "skip_models": ["svm-tuned", "rf", "gb"]},
 }
@@ -188,6 +189,7 @@ def run_study(config: str | Path | list[Study], out: str | Path = "runs/genre", 
                 echo(f"-- {name} on {split} split: {cfg.model} on {cfg.representation} -> {model_dir}")
                 res = train(store, split, cfg, model_dir, progress=progress, n_boot=prof["n_boot"])
                 rec = _network_record(study, name, split, res)
+                rec["source"] = relative_source(res.model_dir, out)
                 rec["order"] = study.runs.index(run_spec)
                 _register(out, rec, split)
                 records.append(rec)
@@ -196,11 +198,37 @@ def run_study(config: str | Path | list[Study], out: str | Path = "runs/genre", 
                      f"on {rec['test_tracks']} tracks; {rec['epochs']} epochs, {rec['seconds']:.0f} s")
         if study.classical:
             for key, rec in _run_classical(study, store, out, prof, progress, echo):
+                rec["source"] = relative_source(rec["source"], out)
                 _register(out, rec, key)
                 records.append(rec)
         echo(f"   {study.experiment} done in {time.perf_counter() - t0:.0f} s")
     table = collect(out)
     return table
+
+
+def prepare(config: str | Path, out: str | Path, *, data_dir: str | Path | None = None, jobs: int | None = None,
+            preset: str | None = None, overrides: dict[str, Any] | None = None, progress: bool = True,
+            echo=print):
+    """The data stages of a study config, without training: synthesise (or index the real data),
+    extract the feature store and make the splits of the config's first experiment.
+
+    Returns ``(store, splits)``: the :class:`~musiclass.features.store.FeatureStore` and, per split
+    method, its sizes and measured leak (as kept in ``splits/summary.json``). :func:`run_study` on the
+    same config and ``out`` finds both done and goes straight to training.
+    """
+    from . import pipeline
+    from .features.extract import extract
+    from .features.store import FeatureStore
+
+    study = _apply_overrides(load_study(config)[0], dict(overrides or {}))
+    if preset:
+        study.frontend["preset"] = preset
+        study.train["preset"] = preset
+    out = Path(out)
+    data_dir = Path(data_dir) if data_dir else out.parent / "data"
+    store, official = _store_for(study, out, data_dir, {}, jobs or pipeline.default_jobs(), progress, echo,
+                                 pipeline, extract, FeatureStore)
+    return store, _ensure_splits(store, study.splits, pipeline, echo, official=official)
 
 
 def _store_for(study: Study, out: Path, data_dir: Path, stores: dict, jobs, progress, echo, pipeline, extract,
@@ -367,6 +395,22 @@ def _run_classical(study: Study, store, out: Path, prof: dict, progress: bool, e
     return rows
 
 
+def relative_source(model_dir: str | Path, out: str | Path) -> str:
+    """A result's folder as recorded in the registry: relative to the study folder ``out``, so the
+    records stay valid when the run folder is moved or read from another working directory."""
+    return Path(os.path.relpath(Path(model_dir).resolve(), Path(out).resolve())).as_posix()
+
+
+def source_path(out: str | Path, source: str | Path) -> Path:
+    """The folder a registry record's ``source`` names (relative to ``out``; older records held a
+    path relative to the working directory, which is still accepted)."""
+    path = Path(source)
+    if path.is_absolute():
+        return path
+    inside = Path(out) / path
+    return inside if inside.exists() or not path.exists() else path
+
+
 def _register(out: Path, record: dict[str, Any], key: str) -> Path:
     """One JSON per result, named by what produced it (experiment, model, split or protocol key),
     so a re-run replaces its record whatever the display labels."""
@@ -458,7 +502,7 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
     nets = table[table["epochs"].notna()].drop_duplicates("source")
     recalls, histories = {}, {}
     for rec in nets.to_dict("records"):
-        model_dir = Path(rec["source"])
+        model_dir = source_path(out, rec["source"])
         if not (model_dir / "predictions" / "test.csv").is_file():
             continue
         histories[f"{rec['model']} ({rec['split']})"] = pd.read_csv(model_dir / "history.csv")
@@ -490,12 +534,34 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
     return written
 
 
+def tags_per_part(store, split: str = "official") -> pd.DataFrame:
+    """Tracks per tag in each part (train, validation, test) of a split: one row per part."""
+    from .training import load_split, targets
+
+    rows = load_split(store, split)
+    tags = list(store.classes)
+    per_part = pd.DataFrame({p: targets(r.drop_duplicates("track_id")["label"], tags, True).sum(axis=0)
+                             for p, r in rows.groupby("part")}, index=tags).T
+    return per_part.loc[[p for p in ("train", "validation", "test") if p in per_part.index]]
+
+
+def resampled_counts(store, split: str = "official", seed: int = 42) -> pd.DataFrame:
+    """Training frames per tag in the base set and each of the 8 resampled sets
+    (:func:`musiclass.resampling.counts_table`) of a split's training part."""
+    from . import resampling
+    from .training import load_split, targets
+
+    rows = load_split(store, split)
+    train = rows[rows["part"] == "train"]
+    Y = targets(train["label"], list(store.classes), True).astype(np.int8)
+    return resampling.counts_table(Y, resampling.resample_sets(Y, seed=seed), list(store.classes))
+
+
 def _write_mood_figures(out: Path, figures: Path, table: pd.DataFrame, echo=print) -> list[Path]:
     """Tag frequencies (before and after curation, per split part, per resampled set), tag
     co-occurrence, the results table and per-tag ROC-AUC of the base model."""
-    from . import plots, resampling
+    from . import plots
     from .features.store import FeatureStore
-    from .training import load_split, targets
     from .utils import write_text_atomic
 
     written: list[Path] = []
@@ -515,16 +581,9 @@ def _write_mood_figures(out: Path, figures: Path, table: pd.DataFrame, echo=prin
         plots.cooccurrence(tracks.label_matrix(), tags, title="Tag co-occurrence: P(column tag | row tag), tracks",
                            out=add("tag_cooccurrence.png"))
         if (store.path / "splits" / "official.csv").is_file():
-            rows = load_split(store, "official")
-            per_part = pd.DataFrame({p: targets(r.drop_duplicates("track_id")["label"], tags, True).sum(axis=0)
-                                     for p, r in rows.groupby("part")}, index=list(tags)).T
-            plots.tag_frequencies(per_part.loc[[p for p in ("train", "validation", "test") if p in per_part.index]],
-                                  title="Tracks per tag in each part of the official split",
+            plots.tag_frequencies(tags_per_part(store), title="Tracks per tag in each part of the official split",
                                   out=add("tag_frequencies_split.png"))
-            train = rows[rows["part"] == "train"]
-            Y = targets(train["label"], tags, True).astype(np.int8)
-            sets = resampling.resample_sets(Y, seed=42)
-            counts = resampling.counts_table(Y, sets, list(tags))
+            counts = resampled_counts(store)
             write_csv_atomic(counts.reset_index(), add("resampled_tag_counts.csv"))
             plots.resampled_counts(counts, title="Training frames per tag in each resampled set (official split)",
                                    out=add("resampled_tag_counts.png"))
@@ -537,7 +596,7 @@ def _write_mood_figures(out: Path, figures: Path, table: pd.DataFrame, echo=prin
     write_csv_atomic(table, add("results.csv"), float_format="%.4f")
     base = table[(table["split"] == "official") & (table["model"].isin(["base", "mood-cnn"]))]
     if not base.empty:
-        metrics = json.loads((Path(base.iloc[0]["source"]) / "metrics.json").read_text())
+        metrics = json.loads((source_path(out, base.iloc[0]["source"]) / "metrics.json").read_text())
         per_tag = pd.DataFrame(metrics["test"]["track"]["per_tag"]).T
         plots.per_tag_auc(per_tag.astype(float), metric="roc_auc", out=add("per_tag_roc_auc.png"),
                           title=f"Per-tag ROC-AUC on test tracks: {base.iloc[0]['model']} (official split)")
