@@ -1,5 +1,6 @@
 # The README's two commands:
 #     make run     set up .venv and run the main job on the embedded synthetic default data
+#                  (make run PROFILE=full: the full run the committed results come from)
 #     make test    set up .venv (with the test tools) and run the test suite
 # Both need only Python 3.10+ (3.11 tested) on the PATH; everything else is installed into .venv.
 
@@ -8,12 +9,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 JOBS   ?= auto
+# PROFILE=full: every frame, early stopping, into runs/full, and publish the run into the repository
+# (the committed notebooks' outputs, the results folders, images/ and report.pdf come from it)
+PROFILE ?= quick
 RUN_ARGS ?=
 
 .PHONY: run test bench venv constraints clean help
 
 help:
-	@echo "make run    - set up $(VENV) and run the main job (synthesise, index, extract, split) into runs/demo"
+	@echo "make run    - set up $(VENV) and run the main job (both studies, the notebooks, report.pdf) into runs/demo"
+	@echo "make run PROFILE=full - the full-profile run into runs/full, published into the repository"
 	@echo "make test   - set up $(VENV) with the test tools and run the test suite"
 	@echo "make bench  - run the extraction benchmark"
 	@echo "make clean  - remove $(VENV), runs/ and caches"
@@ -34,10 +39,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 venv: $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/musiclass demo $(RUN_ARGS)
+	$(BIN)/musiclass demo --profile $(PROFILE) $(if $(filter full,$(PROFILE)),--out runs/full --publish) $(RUN_ARGS)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(JOBS) -q
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/extract_bench.py

@@ -18,7 +18,7 @@ from .conftest import tone_index
 def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     out = tmp_path / "demo"
     args = ["demo", "--out", str(out), "--clips-per-genre", "5", "--mood-tracks", "40", "--jobs", "2", "-q",
-            "--profile", "tiny"]
+            "--profile", "tiny", "--no-notebooks"]
     assert main(args) == 0
     text = capsys.readouterr().out
     (store_dir,) = (out / "genre" / "stores").iterdir()

@@ -110,12 +110,21 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from .report import build_report
+
+    out = Path(args.out) if args.out else Path(args.run_dir) / "report.pdf"
+    build_report(args.run_dir, out)
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from .pipeline import run_demo
 
     run_demo(args.out, jobs=args.jobs, preset=args.preset, clips_per_genre=args.clips_per_genre,
-                       mood_tracks=args.mood_tracks, seed=args.seed, profile=args.profile,
-                       figures=args.figures, mood_figures=args.mood_figures, progress=not args.quiet)
+             mood_tracks=args.mood_tracks, seed=args.seed, profile=args.profile, figures=args.figures,
+             mood_figures=args.mood_figures, progress=not args.quiet, notebooks=args.notebooks,
+             report=args.report, publish=args.publish)
     return EXIT_OK
 
 
@@ -341,17 +350,24 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-j", "--jobs", type=int, default=None,
                         help="worker processes (default: every CPU this process may use)")
 
-    s = sub.add_parser("demo", help="the main job: the whole genre study on the embedded synthetic data "
-                                    "(and the mood set's features)")
+    s = sub.add_parser("demo", help="the main job: the genre and mood studies on the embedded synthetic data, "
+                                    "the numbered notebooks executed on them, report.pdf")
     s.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
     s.add_argument("--preset", choices=("default", "seed"), default="default")
     s.add_argument("--clips-per-genre", type=int, default=20, help="synthetic GTZAN clips per genre (1-100)")
     s.add_argument("--mood-tracks", type=int, default=None, help="synthetic MTG-Jamendo tracks")
     s.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     s.add_argument("--profile", choices=("quick", "full", "tiny"), default="quick",
-                   help="quick (default, about 10 minutes on 2 cores), full (every epoch), tiny (a smoke test)")
+                   help="quick (default, about 15 minutes on 2 cores), full (every frame, early stopping; "
+                        "about 1.5 hours on 2 cores), tiny (a smoke test)")
     s.add_argument("--figures", help="genre figure folder (default OUT/genre/figures)")
     s.add_argument("--mood-figures", help="mood figure folder (default OUT/mood/figures)")
+    s.add_argument("--no-notebooks", dest="notebooks", action="store_false",
+                   help="do not execute the numbered notebooks (draw the figures directly)")
+    s.add_argument("--no-report", dest="report", action="store_false", help="do not build OUT/report.pdf")
+    s.add_argument("--publish", action="store_true",
+                   help="from a clone: replace the committed notebooks' outputs, the results folders' figures, "
+                        "images/ and report.pdf with this run's (what `make run PROFILE=full` does)")
     common(s)
     s.set_defaults(func=cmd_demo)
 
@@ -473,6 +489,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("store")
     s.add_argument("--json", action="store_true", help="print the manifest")
     s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("report", help="write report.pdf from a run folder's results (musiclass demo / run)")
+    s.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (e.g. runs/demo, holding genre/ and/or mood/) "
+                                                      "or one study folder")
+    s.add_argument("--out", help="the PDF to write (default RUN_DIR/report.pdf)")
+    s.set_defaults(func=cmd_report)
     return p
 
 

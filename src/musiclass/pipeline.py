@@ -162,19 +162,36 @@ def study_config(name: str = "genre/study.yaml") -> Path:
                       f"(the study configs live in its configs/ folder)")
 
 
+#: the figures the README shows, copied into ``images/`` by a published run: (task, file in the
+#: task's results folder, name in images/)
+README_IMAGES = (("genre", "results_table.png", "genre_results_table.png"),
+                 ("genre", "accuracy_intervals.png", "genre_accuracy_intervals.png"),
+                 ("genre", "figure1_representations.png", "figure1_representations.png"),
+                 ("genre", "confusion_cnn-7-mel.png", "confusion_cnn-7-mel.png"),
+                 ("mood", "results_table.png", "mood_results_table.png"),
+                 ("mood", "per_tag_roc_auc.png", "mood_per_tag_roc_auc.png"),
+                 ("mood", "resampled_tag_counts.png", "mood_resampled_tag_counts.png"))
+
+
 def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: str = "default",
              clips_per_genre: int = 20, mood_tracks: int | None = None, seed: int = 0, profile: str = "quick",
              figures: str | Path | None = None, mood_figures: str | Path | None = None, progress: bool = True,
-             echo=print) -> dict[str, Any]:
+             notebooks: bool = True, report: bool = True, publish: bool = False, echo=print) -> dict[str, Any]:
     """The main job on the embedded synthetic default.
 
     Synthesise both data sets; run the whole genre study (``configs/genre/study.yaml``: experiments 1
     and 2, the FNN and the classical baselines, each under the original frame split and our song
     split) and the mood study (``configs/mood/study.yaml``: the base set, the 8 resampled sets and a
     tag-weighted loss under the original frame split and the official track split, and the MediaEval
-    run) in the given ``profile``; draw their figures and print their results tables. Writes under
-    ``out``: ``data/``, ``genre/`` and ``mood/`` (study folders, see
-    :func:`musiclass.study.run_study`) and ``summary.json``.
+    run) in the given ``profile``; then execute the numbered notebooks in order on the same run (every
+    model is already trained, so they only evaluate and draw), which writes the figures; build
+    ``report.pdf``; print both results tables.
+
+    Writes under ``out``: ``data/``, ``genre/`` and ``mood/`` (study folders, see
+    :func:`musiclass.study.run_study`), ``notebooks/`` (the executed notebooks), ``report.pdf`` and
+    ``summary.json``. With ``publish=True`` (from a clone) the executed notebooks, with machine paths
+    removed and labelled with the run, replace the committed ones; the figures go to the results
+    folders, the README's figures to ``images/`` and the report to ``report.pdf`` at the repository root.
     """
     from .plots import results_markdown
     from .study import results_for_display, run_study, table_metrics, write_figures
@@ -183,11 +200,20 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
     jobs = jobs or default_jobs()
     timings: dict[str, float] = {}
     summary: dict[str, Any] = {"preset": preset, "jobs": jobs, "seed": seed, "profile": profile}
+    root = None
+    if publish:
+        from .notebook import RESULT_FOLDERS, repo_root
+
+        root = repo_root()
+        if root is None:
+            raise ConfigError("--publish writes into a clone of the repository; none found from here")
+        figures, mood_figures = root / RESULT_FOLDERS["genre"], root / RESULT_FOLDERS["mood"]
 
     def stage(name: str):
         echo(f"\n== {name}")
         return time.perf_counter()
 
+    started = time.perf_counter()
     t = stage(f"synthesise the default data ({clips_per_genre} clips per genre + mood set) -> {out / 'data'}")
     synthesize(out / "data", clips_per_genre=clips_per_genre, mood_tracks=mood_tracks, seed=seed,
                       jobs=jobs, progress=progress)
@@ -207,27 +233,94 @@ def run_demo(out: str | Path = "runs/demo", *, jobs: int | None = None, preset: 
                            overrides={"data.n_tracks": mood_tracks, "data.seed": seed},
                            progress=progress, echo=echo)
     timings["mood_study"] = time.perf_counter() - t
-    t = stage("figures")
-    written = write_figures(out / "genre", figures or out / "genre" / "figures", echo=echo)
-    mood_written = write_figures(out / "mood", mood_figures or out / "mood" / "figures", echo=echo)
-    timings["figures"] = time.perf_counter() - t
+
+    executed: dict[str, list[str]] = {}
+    if notebooks:
+        from .notebook import run_notebooks
+
+        t = stage("the numbered notebooks, in order, on this run (models already trained: they evaluate and draw)")
+        base = root or Path.cwd()
+        rel = Path(os.path.relpath(out.resolve(), base.resolve())) if publish else out.resolve()
+        for task, fig in (("genre", figures), ("mood", mood_figures)):
+            params = {"dataset": "synthetic", "preset": preset, "profile": profile, "out": rel.as_posix(),
+                      "results": (Path(os.path.relpath(Path(fig).resolve(), base.resolve())).as_posix()
+                                  if publish else str(Path(fig).resolve())) if fig else None,
+                      "progress": False}
+            params.update({"clips_per_genre": clips_per_genre} if task == "genre" else {"mood_tracks": mood_tracks})
+            executed[task] = [str(p) for p in run_notebooks(task, params, out / "notebooks" / task, echo=echo)]
+        timings["notebooks"] = time.perf_counter() - t
+    else:
+        t = stage("figures")
+        write_figures(out / "genre", figures or out / "genre" / "figures", echo=echo)
+        write_figures(out / "mood", mood_figures or out / "mood" / "figures", echo=echo)
+        timings["figures"] = time.perf_counter() - t
+
+    report_path = None
+    if report:
+        from .report import build_report
+
+        write_json_atomic(out / "summary.json", {**summary, "seconds": dict(timings)})  # what the report reads
+
+        t = stage("report")
+        report_path = build_report(out, out / "report.pdf", echo=echo)
+        timings["report"] = time.perf_counter() - t
 
     summary.update({
-        "genre": {"results": str(out / "genre" / "results.csv"), "figures": [str(p) for p in written],
-                  "rows": len(table), "splits": _split_summaries(out / "genre")},
-        "mood": {"results": str(out / "mood" / "results.csv"), "figures": [str(p) for p in mood_written],
-                 "rows": len(mood_table), "splits": _split_summaries(out / "mood")},
+        "genre": {"results": str(out / "genre" / "results.csv"), "rows": len(table),
+                  "splits": _split_summaries(out / "genre")},
+        "mood": {"results": str(out / "mood" / "results.csv"), "rows": len(mood_table),
+                 "splits": _split_summaries(out / "mood")},
+        "notebooks": executed, "report": str(report_path) if report_path else None,
         "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "total_seconds": round(time.perf_counter() - started, 1),
     })
+    if publish:
+        summary["published"] = publish_run(out, root, summary, echo=echo)
     write_json_atomic(out / "summary.json", summary)
     echo("\n== genre results (test tracks; 95 % bootstrap intervals over test tracks)\n")
     echo(results_markdown(results_for_display(table), metrics=table_metrics(table)))
     echo("\n== mood results (test tracks; MediaEval ROC-AUC and PR-AUC, macro; F1 at thresholds chosen on "
          "validation)\n")
     echo(results_markdown(results_for_display(mood_table), metrics=table_metrics(mood_table)))
-    echo(f"\ndone in {sum(timings.values()):.0f} s; results in {out / 'genre' / 'results.csv'} and "
-         f"{out / 'mood' / 'results.csv'}")
+    echo(f"\ndone in {summary['total_seconds']:.0f} s; results in {out / 'genre' / 'results.csv'} and "
+         f"{out / 'mood' / 'results.csv'}" + (f"; report {report_path}" if report_path else ""))
     return summary
+
+
+def publish_run(out: str | Path, root: str | Path, summary: dict[str, Any], *, echo=print) -> list[str]:
+    """Copy a finished run into the repository: the executed notebooks (machine paths removed,
+    labelled with the run) over the committed ones, the README's figures into ``images/`` and the
+    report to ``report.pdf``. Returns the paths written, relative to ``root``."""
+    import shutil
+
+    from .notebook import RESULT_FOLDERS, TASK_FOLDERS, clean_outputs, label_run
+
+    out, root = Path(out), Path(root)
+    minutes = summary.get("total_seconds", 0) / 60
+    label = (f"**These outputs come from a `{summary.get('profile')}` profile run on the embedded SYNTHETIC data** "
+             f"(`make run PROFILE={summary.get('profile')}`, {time.strftime('%Y-%m-%d')}, {minutes:.0f} min on "
+             f"{summary.get('jobs')} CPU cores). Synthetic genres and tags test the pipeline end to end; they "
+             f"are not results on GTZAN or MTG-Jamendo. Set `dataset` to your copy of the real data for those.")
+    written = []
+    for task, paths in summary.get("notebooks", {}).items():
+        for p in paths:
+            target = root / TASK_FOLDERS[task] / "code" / Path(p).name
+            shutil.copyfile(p, target)
+            clean_outputs(target, root)
+            label_run(target, label)
+            written.append(target)
+    images = root / "images"
+    images.mkdir(exist_ok=True)
+    for task, name, image in README_IMAGES:
+        src = root / RESULT_FOLDERS[task] / name
+        if src.is_file():
+            shutil.copyfile(src, images / image)
+            written.append(images / image)
+    if summary.get("report"):
+        shutil.copyfile(summary["report"], root / "report.pdf")
+        written.append(root / "report.pdf")
+    echo(f"published {len(written)} files into {root}")
+    return [str(Path(w).relative_to(root)) for w in written]
 
 
 def frontend_config(task: str, preset: str = "default", config_file: str | Path | None = None,

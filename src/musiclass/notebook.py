@@ -1,0 +1,573 @@
+"""What the numbered notebooks call, so that each of their cells is a few lines.
+
+The notebooks in ``genre-classification/code/`` and ``mood-classification/code/`` run in order
+against one **run folder** (the layout :func:`musiclass.pipeline.run_demo` writes)::
+
+    runs/demo/data/            the synthetic sets (when the dataset is synthetic)
+    runs/demo/genre/           the genre study: index, feature store, splits, models, registry
+    runs/demo/genre/workspace.json   what 1_Data_Collection was run with; later notebooks check it
+    runs/demo/mood/            the mood study, laid out the same way
+
+Every notebook opens the same :class:`Workspace` from its ``parameters`` cell
+(:func:`open_workspace`); notebook 1 of each task prepares the data, the others require it and say
+which notebook to run first when it is missing. Training and evaluation go through
+:func:`musiclass.study.run_study`, so a model a notebook trained is never trained again, by another
+notebook or by ``musiclass demo``.
+
+:func:`execute` runs notebooks with papermill (the tests and ``musiclass demo`` use it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+
+#: the notebooks of each task, in the order they run
+NOTEBOOKS: dict[str, tuple[str, ...]] = {
+    "genre": ("1_Data_Collection", "2_Exploratory_Data_Analysis", "3_Feedforward_Baseline",
+              "4.1_Experiment_1_Different_Inputs", "4.2_Experiment_2_Number_Layers", "5_Handcrafted_Features",
+              "6_Machine_Learning_Classifiers"),
+    "mood": ("1_Data_Collection", "2_Exploratory_Data_Analysis", "3_CNN"),
+}
+#: where each task's notebooks and committed results live, relative to the repository root
+TASK_FOLDERS = {"genre": "genre-classification", "mood": "mood-classification"}
+RESULT_FOLDERS = {"genre": "genre-classification/genre-results", "mood": "mood-classification/mood-results"}
+#: the study config whose data section the data notebooks use
+DATA_CONFIG = {"genre": "exp1", "mood": "resampling"}
+#: the repository the Colab cell clones
+REPOSITORY = "https://github.com/musiclass/musiclass"
+STATE = "workspace.json"
+FEATURES_CSV = "features.csv"
+
+
+def repo_root(start: str | Path | None = None) -> Path | None:
+    """The musiclass checkout: the first of ``start`` (default: the working directory), its parents
+    and the package's own checkout that holds ``configs/genre/study.yaml``; None if none does."""
+    here = Path(start or Path.cwd()).resolve()
+    for base in (here, *here.parents, Path(__file__).resolve().parents[2]):
+        if (base / "configs" / "genre" / "study.yaml").is_file():
+            return base
+    return None
+
+
+@dataclass
+class Workspace:
+    """One task's notebooks' shared settings and paths (all relative to the repository root)."""
+
+    task: str
+    dataset: str = "synthetic"
+    out: str = "runs/demo"
+    preset: str = "default"
+    profile: str = "quick"
+    results: str | None = None
+    jobs: int | None = None
+    progress: bool = True
+    clips_per_genre: int = 20
+    mood_tracks: int | None = None
+    metadata: str | None = None
+    splits_dir: str | None = None
+    seed: int = 0
+    created: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M"))
+
+    # ---------------------------------------------------------------------------- paths
+    @property
+    def synthetic(self) -> bool:
+        return self.dataset == "synthetic"
+
+    @property
+    def study_dir(self) -> Path:
+        return Path(self.out) / self.task
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.out) / "data"
+
+    @property
+    def figures(self) -> Path:
+        """Where this run's figures go: ``results`` if given, else ``<out>/<task>/figures``."""
+        return Path(self.results) if self.results else self.study_dir / "figures"
+
+    def figure(self, name: str) -> Path:
+        self.figures.mkdir(parents=True, exist_ok=True)
+        return self.figures / name
+
+    def config(self, name: str) -> Path:
+        from .pipeline import study_config
+
+        return study_config(f"{self.task}/{name}.yaml")
+
+    # ------------------------------------------------------------------------- settings
+    def overrides(self) -> dict[str, Any]:
+        """The ``data.*`` settings every study config of this task runs with."""
+        if self.task == "genre":
+            if self.synthetic:
+                return {"data.clips_per_genre": self.clips_per_genre, "data.seed": self.seed}
+            return {"data.dataset": "gtzan", "data.root": self.dataset}
+        if self.synthetic:
+            return {"data.n_tracks": self.mood_tracks, "data.seed": self.seed}
+        root = Path(self.dataset)
+        return {"data.dataset": "jamendo", "data.root": self.dataset,
+                "data.metadata": self.metadata or str(root / "autotagging_moodtheme.tsv"),
+                "data.splits_dir": self.splits_dir or str(root / "splits")}
+
+    def _kwargs(self) -> dict[str, Any]:
+        return dict(data_dir=self.data_dir, jobs=self.jobs, preset=None if self.preset == "default" else self.preset,
+                    overrides=self.overrides(), progress=self.progress)
+
+    def save_state(self) -> Path:
+        from .utils import write_json_atomic
+
+        path = self.study_dir / STATE
+        write_json_atomic(path, asdict(self))
+        return path
+
+    def state(self) -> dict[str, Any] | None:
+        path = self.study_dir / STATE
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def describe(self) -> str:
+        data = "the embedded SYNTHETIC data (not GTZAN / MTG-Jamendo)" if self.synthetic else self.dataset
+        return (f"{self.task} study: data {data}; profile {self.profile}; preset {self.preset}; "
+                f"run folder {self.out}; figures -> {self.figures}")
+
+    # --------------------------------------------------------------------------- stages
+    def prepare(self):
+        """Notebook 1: synthesise or index the data, extract the feature store, make the splits.
+        Returns ``(store, splits)`` (see :func:`musiclass.study.prepare`)."""
+        from .study import prepare
+
+        store, splits = prepare(self.config(DATA_CONFIG[self.task]), self.study_dir, **self._kwargs())
+        self.save_state()
+        return store, splits
+
+    def require(self, what: str = "data", notebook: str | None = None) -> None:
+        """Raise a clear error when an earlier notebook has not written what this one reads.
+
+        ``what`` is ``"data"`` (notebook 1's feature store) or a file name inside the study folder.
+        """
+        first = notebook or f"1_Data_Collection ({TASK_FOLDERS[self.task]}/code)"
+        if what == "data":
+            state = self.state()
+            if state is None or not self.stores():
+                raise ConfigError(f"{self.study_dir}: no prepared {self.task} data here. Run {first} first, "
+                                  f"with the same `out` ({self.out!r}) and `dataset` parameters.")
+            if state.get("dataset") != self.dataset:
+                raise ConfigError(f"{self.study_dir} was prepared for dataset {state.get('dataset')!r}, not "
+                                  f"{self.dataset!r}: run {first} again with dataset={self.dataset!r}, or use "
+                                  f"another `out` folder.")
+            return
+        if not (self.study_dir / what).is_file():
+            raise ConfigError(f"{self.study_dir / what} is missing: run {notebook or first} first.")
+
+    def stores(self) -> list[Path]:
+        return sorted(p.parent for p in (self.study_dir / "stores").glob("*/manifest.json"))
+
+    def store(self):
+        """The feature store notebook 1 extracted (the one of the task's data config)."""
+        from .features.store import FeatureStore
+        from .study import frontend_from_mapping, load_study
+
+        self.require("data")
+        study = load_study(self.config(DATA_CONFIG[self.task]))[0]
+        frontend = dict(study.frontend)
+        if self.preset != "default":
+            frontend["preset"] = self.preset
+        path = self.study_dir / "stores" / frontend_from_mapping(frontend, task=self.task).hash()[:12]
+        return FeatureStore(path if (path / "manifest.json").is_file() else self.stores()[0])
+
+    def run(self, *configs: str) -> pd.DataFrame:
+        """Train and evaluate the runs of the task's study configs (``"exp1"``, ``"fnn"``, ...),
+        each under every split the config names; return those experiments' rows of the results table."""
+        from .study import load_study, run_study
+
+        self.require("data")
+        studies = [s for name in configs for s in load_study(self.config(name))]
+        table = run_study(studies, self.study_dir, profile=self.profile, **self._kwargs())
+        names = {s.experiment for s in studies}
+        return table[table["experiment"].isin(names)].reset_index(drop=True)
+
+    def table(self) -> pd.DataFrame:
+        """Every result of this task's study folder so far (all notebooks), as ``results.csv``."""
+        from .study import collect
+
+        return collect(self.study_dir)
+
+    def write_figures(self) -> list[Path]:
+        """The study's figures and tables (:func:`musiclass.study.write_figures`) into :attr:`figures`."""
+        from .study import write_figures
+
+        return write_figures(self.study_dir, self.figures)
+
+    def model_dirs(self, table: pd.DataFrame) -> dict[str, Path]:
+        """``"model (split)" -> model folder`` of the networks in ``table``."""
+        from .study import source_path
+
+        nets = table[table["epochs"].notna()]
+        return {f"{r['model']} ({r['split']})": source_path(self.study_dir, r["source"])
+                for r in nets.to_dict("records")}
+
+
+def open_workspace(task: str, *, dataset: str = "synthetic", out: str = "runs/demo", preset: str = "default",
+                   profile: str = "quick", results: str | None = None, jobs: int | None = None,
+                   progress: bool = True, clips_per_genre: int = 20, mood_tracks: int | None = None,
+                   metadata: str | None = None, splits_dir: str | None = None, seed: int = 0,
+                   quiet: bool = False) -> Workspace:
+    """Check a notebook's parameters, move to the repository root (every path is relative to it)
+    and set up inline figures. ``dataset`` is ``"synthetic"`` or the folder of a real GTZAN
+    (``genres/<genre>/<genre>.NNNNN.wav``) or MTG-Jamendo (``NN/ID.mp3``) tree."""
+    from .study import PROFILES
+
+    if task not in NOTEBOOKS:
+        raise ConfigError(f"task must be genre or mood, got {task!r}")
+    if profile not in PROFILES:
+        raise ConfigError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
+    if preset not in ("default", "seed"):
+        raise ConfigError(f"preset must be default (our protocol) or seed (the original's), got {preset!r}")
+    root = repo_root()
+    if root is not None:
+        os.chdir(root)
+    if dataset != "synthetic":
+        path = Path(dataset).expanduser()
+        if not path.is_dir():
+            raise ConfigError(f"dataset {dataset!r}: no such folder. Give 'synthetic' or the folder of a real "
+                              f"{'GTZAN' if task == 'genre' else 'MTG-Jamendo'} tree (see the README, 'Real data').")
+        dataset = str(path)
+    ws = Workspace(task=task, dataset=dataset, out=str(out), preset=preset, profile=profile,
+                   results=str(results) if results else None, jobs=jobs, progress=progress,
+                   clips_per_genre=int(clips_per_genre), mood_tracks=mood_tracks, metadata=metadata,
+                   splits_dir=splits_dir, seed=int(seed))
+    _inline_figures()
+    if not quiet:
+        print(ws.describe())
+    return ws
+
+
+#: resolution of the figures shown in notebooks (the saved PNGs use :data:`musiclass.plots.DPI`)
+NOTEBOOK_DPI = 80
+#: figures with more pixels than this (at :data:`NOTEBOOK_DPI`) are shown as JPEG: spectrogram
+#: grids compress badly as PNG and would make the committed notebooks too large for GitHub
+JPEG_ABOVE = 600_000
+
+
+def _pixels(fig) -> float:
+    w, h = fig.get_size_inches()
+    return w * h * NOTEBOOK_DPI ** 2
+
+
+def _figure_bytes(fig, fmt: str) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    kwargs = {"pil_kwargs": {"quality": 80}} if fmt == "jpeg" else {}
+    fig.savefig(buf, format=fmt, dpi=NOTEBOOK_DPI, bbox_inches="tight", facecolor="white", **kwargs)
+    return buf.getvalue()
+
+
+def _inline_figures() -> None:
+    """Show the ``Figure`` objects :mod:`musiclass.plots` returns (made without pyplot) in Jupyter:
+    PNG, or JPEG for large image-like figures, at a resolution that keeps notebooks small."""
+    import logging
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].for_type(Figure, lambda f: None if _pixels(f) > JPEG_ABOVE else _figure_bytes(f, "png"))
+    formatters["image/jpeg"].for_type(Figure, lambda f: _figure_bytes(f, "jpeg") if _pixels(f) > JPEG_ABOVE else None)
+
+
+# ------------------------------------------------------------------------------ tables
+def class_table(store) -> pd.DataFrame:
+    """Per class: tracks, minutes of audio and frames (for tags: tracks carrying the tag)."""
+    tracks = store.tracks()
+    Y = tracks.label_matrix().astype(bool)
+    frames = store.label_matrix().sum(axis=0)
+    minutes = [tracks.tracks.loc[Y[:, i], "duration"].sum() / 60 for i in range(len(store.classes))]
+    table = pd.DataFrame({"tracks": Y.sum(axis=0), "minutes": np.round(minutes, 1), "frames": frames},
+                         index=pd.Index(store.classes, name="tag" if store.multilabel else "genre"))
+    return table.sort_values("tracks", ascending=False) if store.multilabel else table
+
+
+def split_table(splits: dict[str, Any]) -> pd.DataFrame:
+    """The split sizes and the measured leak (share of test frames whose song is in training)."""
+    from .study import PROTOCOL_OF_SPLIT
+
+    rows = []
+    for method, s in splits.items():
+        row = {"split": method, "protocol": PROTOCOL_OF_SPLIT.get(method, method)}
+        for part in ("train", "validation", "test"):
+            row[f"{part} tracks"] = s["tracks"].get(part)
+            row[f"{part} frames"] = s["frames"].get(part)
+        row["test frames whose song is in train"] = f"{s['leak']['test_frames_with_song_in_train']:.0%}"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("split")
+
+
+def splits_of(store) -> dict[str, Any]:
+    path = Path(store.path) / "splits" / "summary.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def show_table(table: pd.DataFrame, digits: int = 3):
+    """A results table as the notebooks show it: ``value [low, high]`` cells, one column per
+    protocol (see :func:`musiclass.plots.format_results`)."""
+    from .plots import format_results
+    from .study import results_for_display, table_metrics
+
+    return format_results(results_for_display(table), metrics=table_metrics(table), digits=digits)
+
+
+def leak_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per network: test accuracy (tracks and frames) under the original frame split and our song
+    split, and the difference: the size of the leak."""
+    nets = table[table["epochs"].notna() & table["split"].isin(["seed-frame", "song"])]
+    rows = []
+    for (exp, model), g in nets.groupby(["experiment", "model"], sort=False):
+        by = g.set_index("split")
+        if not {"seed-frame", "song"} <= set(by.index):
+            continue
+        o, s = by.loc["seed-frame"], by.loc["song"]
+        rows.append({"experiment": exp, "model": model,
+                     "frame acc., original (frame split)": o["frame_accuracy"],
+                     "frame acc., ours (song split)": s["frame_accuracy"],
+                     "track acc., original": o["accuracy"], "track acc., ours": s["accuracy"],
+                     "leak (frame acc. difference)": o["frame_accuracy"] - s["frame_accuracy"]})
+    return pd.DataFrame(rows).round(3)
+
+
+def histories(ws: Workspace, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Training histories (``history.csv``) of the networks in ``table``."""
+    out = {}
+    for name, folder in ws.model_dirs(table).items():
+        if (folder / "history.csv").is_file():
+            out[name] = pd.read_csv(folder / "history.csv")
+    return out
+
+
+def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song") -> pd.DataFrame:
+    """The test-track confusion matrix of one network (rows true, columns predicted)."""
+    folder = ws.model_dirs(table).get(f"{model} ({split})")
+    if folder is None:
+        raise ConfigError(f"no {model!r} trained on the {split!r} split in this table")
+    conf = json.loads((folder / "metrics.json").read_text())["test"]["track"]["confusion"]
+    return pd.DataFrame(conf["matrix"], index=pd.Index(conf["classes"], name="true"),
+                        columns=pd.Index(conf["classes"], name="predicted"))
+
+
+def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str = "song") -> pd.DataFrame:
+    """Per-genre recall on test tracks, one column per network trained on ``split``."""
+    out = {}
+    for name, folder in ws.model_dirs(table).items():
+        if name.endswith(f"({split})"):
+            per_class = json.loads((folder / "metrics.json").read_text())["test"]["track"]["per_class"]
+            out[name.rsplit(" (", 1)[0]] = {c: v["recall"] for c, v in per_class.items()}
+    return pd.DataFrame(out)
+
+
+def interval_figure(table: pd.DataFrame, metric: str | None = None, *, title: str | None = None, out=None):
+    """Test figures with their 95 % intervals, original protocol beside ours
+    (:func:`musiclass.plots.interval_plot`); chance level marked for genres."""
+    from .plots import interval_plot
+    from .study import results_for_display
+
+    mood = "task" in table and (table["task"] == "mood").all()
+    metric = metric or ("roc_auc_macro" if mood else "accuracy")
+    shown = results_for_display(table).drop_duplicates(["model", "split"])
+    chance = 0.5 if metric.startswith("roc_auc") else (None if mood else 0.1)
+    return interval_plot(shown, metric, chance=chance, title=title, out=out)
+
+
+def mean_mel_figure(store, out=None, *, chunk: int = 512):
+    """The mean mel spectrum (dB, averaged over every frame and time step) of each class, one line
+    per class: where in frequency the classes differ on average."""
+    from matplotlib.figure import Figure
+
+    from .plots import save_figure
+
+    mel = store.array("mel")
+    Y = store.label_matrix().astype(np.float64)
+    sums = np.zeros((Y.shape[1], mel.shape[1]))
+    for start in range(0, len(mel), chunk):
+        rows = np.arange(start, min(start + chunk, len(mel)))
+        spectra = np.asarray(mel.rows(rows), dtype=np.float64).mean(axis=2)  # (rows, bands)
+        sums += Y[rows].T @ spectra
+    means = sums / np.maximum(Y.sum(axis=0), 1)[:, None]
+    fig = Figure(figsize=(8.0, 4.2), layout="constrained")
+    ax = fig.subplots()
+    for i, name in enumerate(store.classes):
+        if Y[:, i].any():
+            ax.plot(means[i], label=name, lw=1.2)
+    ax.set_xlabel("mel band")
+    ax.set_ylabel("mean level (dB re frame max)")
+    ax.set_title("Mean mel spectrum per class, over all frames")
+    ax.legend(fontsize=7, ncol=2 if len(store.classes) <= 12 else 4, loc="lower left")
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+def curation_counts(ws: Workspace) -> pd.DataFrame:
+    """Tracks per tag before curation (every tag of the metadata) and after, one row each."""
+    ws.require("tag_counts_curation.csv")
+    return pd.read_csv(ws.study_dir / "tag_counts_curation.csv").set_index("group")
+
+
+def export_features(ws: Workspace) -> tuple[pd.DataFrame, Path]:
+    """Notebook 5: the store's hand-crafted descriptors (one row per track, the original's 97
+    columns plus ``track_id`` and ``label``) as ``<study>/features.csv``; the table of the original
+    study, ``df_features.csv``, has the same columns."""
+    from .utils import write_csv_atomic
+
+    table = ws.store().handcrafted()
+    path = ws.study_dir / FEATURES_CSV
+    write_csv_atomic(table, path)
+    return table, path
+
+
+def descriptor_figure(table: pd.DataFrame, columns: Sequence[str], out=None):
+    """Box plots of a few descriptors per genre (one panel each)."""
+    from matplotlib.figure import Figure
+
+    from .plots import save_figure
+
+    columns = [c for c in columns if c in table]
+    fig = Figure(figsize=(3.6 * len(columns), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(columns), squeeze=False)[0]
+    labels = sorted(table["label"].unique())
+    for ax, col in zip(axes, columns):
+        ax.boxplot([table.loc[table["label"] == g, col].to_numpy() for g in labels], showfliers=False)
+        ax.set_xticks(range(1, len(labels) + 1), labels, rotation=60, ha="right", fontsize=8)
+        ax.set_title(col, fontsize=10)
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+def original_beside(table: pd.DataFrame) -> pd.DataFrame:
+    """The original study's reported accuracy beside ours (see :mod:`musiclass.reference`)."""
+    from .reference import beside
+
+    shown = beside(table)
+    keep = [c for c in shown if not c.endswith((" low", " high"))]
+    return shown[keep].round(3).dropna(axis=1, how="all")
+
+
+# ----------------------------------------------------------------------------- running
+def notebook_paths(task: str, root: str | Path | None = None) -> list[Path]:
+    root = Path(root) if root else (repo_root() or Path.cwd())
+    return [root / TASK_FOLDERS[task] / "code" / f"{name}.ipynb" for name in NOTEBOOKS[task]]
+
+
+def execute(path: str | Path, parameters: dict[str, Any], output: str | Path, *, root: str | Path | None = None,
+            timeout: int | None = None, log_output: bool = False) -> Path:
+    """Run one notebook with papermill (its ``parameters`` cell overridden by ``parameters``) into
+    ``output``; the kernel starts in the notebook's folder. Raises papermill's
+    ``PapermillExecutionError`` naming the failing cell on any error."""
+    import papermill as pm
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernels inherit it: no C++ log lines
+    path, output = Path(path), Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent), kernel_name="python3",
+                        progress_bar=False, log_output=log_output, execution_timeout=timeout,
+                        request_save_on_cell_execute=False)
+    return output
+
+
+#: absolute paths that must not end up in committed notebook outputs
+_ABSOLUTE = re.compile(r"(/(?:home|root|tmp|work|Users|usr|opt|content|private|var)/[^\s'\"]*)")
+
+
+def clean_outputs(path: str | Path, root: str | Path) -> int:
+    """Make an executed notebook fit to commit: machine paths replaced by repository-relative ones
+    (``<env>/...`` for installed packages), stderr warnings dropped, execution counts kept.
+    Returns the number of replacements."""
+    import nbformat
+
+    root = str(Path(root).resolve())
+    nb = nbformat.read(str(path), as_version=4)
+    count = 0
+
+    def fix(text: str) -> str:
+        nonlocal count
+        new = text.replace(root + "/", "").replace(root, ".")
+
+        def env(m: re.Match) -> str:
+            p = m.group(1)
+            i = p.find("site-packages/")
+            return "<env>/" + p[i + len("site-packages/"):] if i >= 0 else "<path>"
+
+        new = _ABSOLUTE.sub(env, new)
+        count += new != text
+        return new
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                continue  # progress bars and library warnings: not results
+            if "text" in output:
+                output["text"] = fix("".join(output["text"]) if isinstance(output["text"], list) else output["text"])
+            for key, value in list(output.get("data", {}).items()):
+                if key.startswith("text/"):
+                    output["data"][key] = fix("".join(value) if isinstance(value, list) else value)
+            if output.get("output_type") == "error":
+                output["traceback"] = [fix(t) for t in output.get("traceback", [])]
+            kept.append(output)
+        cell["outputs"] = kept
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+    nb.metadata.get("papermill", {}).pop("input_path", None)
+    nb.metadata.get("papermill", {}).pop("output_path", None)
+    nbformat.write(nb, str(path))
+    return count
+
+
+def label_run(path: str | Path, text: str) -> None:
+    """Write ``text`` into the notebook's first (markdown) cell between the run-label markers."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cell = nb.cells[0]
+    start, end = "<!-- run-label -->", "<!-- /run-label -->"
+    block = f"{start}\n{text}\n{end}"
+    if start in cell.source and end in cell.source:
+        cell.source = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda m: block, cell.source, flags=re.S)
+    else:
+        cell.source = cell.source.rstrip() + "\n\n" + block
+    nbformat.write(nb, str(path))
+
+
+def run_notebooks(task: str, parameters: dict[str, Any], out_dir: str | Path, *, root: str | Path | None = None,
+                  names: Sequence[str] | None = None, echo=print, log_output: bool = False) -> list[Path]:
+    """Execute a task's notebooks in order into ``out_dir`` (stop at the first failing cell)."""
+    written = []
+    for path in notebook_paths(task, root):
+        if names and path.stem not in names:
+            continue
+        t = time.perf_counter()
+        target = Path(out_dir) / path.name
+        execute(path, parameters, target, root=root, log_output=log_output)
+        echo(f"   {TASK_FOLDERS[task]}/code/{path.name}: {time.perf_counter() - t:.0f} s -> {target}")
+        written.append(target)
+    return written

@@ -1,0 +1,193 @@
+"""The numbered notebooks: executed in order on the tiny profile, and the committed ones checked.
+
+The two chains (genre: 7 notebooks, mood: 3) each start from an empty run folder, so every notebook
+does its own work (data, training, evaluation, figures) and a later one reads what an earlier wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from musiclass import notebook as nb
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"genre": {"clips_per_genre": 5}, "mood": {"mood_tracks": 40}}
+#: a committed notebook must render on GitHub: well under its few-MB limit
+MAX_BYTES = 1_500_000
+MACHINE_PATH = re.compile(r"(/home/|/root/|/tmp/|/work/|/Users/|site-packages|[A-Z]:\\\\)")
+
+
+def outputs(path: Path) -> list[dict]:
+    book = nbformat.read(str(path), as_version=4)
+    return [o for c in book.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def text_of(path: Path) -> str:
+    parts = []
+    for o in outputs(path):
+        parts.append(o.get("text", "") if isinstance(o.get("text", ""), str) else "".join(o["text"]))
+        for key, value in o.get("data", {}).items():
+            if key.startswith("text/"):
+                parts.append(value if isinstance(value, str) else "".join(value))
+    return "\n".join(parts)
+
+
+def params(task: str, out: Path) -> dict:
+    return {"profile": "tiny", "out": str(out), "progress": False, **TINY[task]}
+
+
+def run_chain(task: str, out: Path) -> list[Path]:
+    """Execute a task's notebooks in order into ``out``; print each one's time."""
+    done, seconds = [], {}
+    for path in nb.notebook_paths(task, ROOT):
+        t = time.perf_counter()
+        done.append(nb.execute(path, params(task, out), out / "notebooks" / task / path.name))
+        seconds[path.stem] = round(time.perf_counter() - t, 1)
+    print(f"{task} notebook seconds:", json.dumps(seconds))
+    return done
+
+
+# each chain runs once, on one xdist worker (make test uses --dist loadgroup); the two run side by side
+@pytest.fixture(scope="module")
+def genre_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("genre-nb")
+    return out, run_chain("genre", out)
+
+
+@pytest.fixture(scope="module")
+def mood_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mood-nb")
+    return out, run_chain("mood", out)
+
+
+def no_errors(paths: list[Path]) -> None:
+    for path in paths:
+        assert not [o for o in outputs(path) if o["output_type"] == "error"], path.name
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebooks-genre")
+def test_genre_notebooks_run_in_order_without_errors(genre_run):
+    out, done = genre_run
+    assert [p.stem for p in done] == list(nb.NOTEBOOKS["genre"])
+    no_errors(done)
+    # later notebooks read what earlier ones wrote, and the study's registry holds every result
+    assert (out / "genre" / nb.STATE).is_file() and (out / "genre" / nb.FEATURES_CSV).is_file()
+    genre = (out / "genre" / "results.csv").read_text()
+    for model in ("fnn-mel", "cnn-3-spectrogram", "mfcc-1d", "cnn-7-mel", "lr", "knn"):
+        assert model in genre
+    figures = {p.name for p in (out / "genre" / "figures").iterdir()}
+    assert {"figure1_representations.png", "exp1_accuracy.png", "results_table.png",
+            "descriptors_per_genre.png"} <= figures
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebooks-mood")
+def test_mood_notebooks_run_in_order_without_errors(mood_run):
+    out, done = mood_run
+    assert [p.stem for p in done] == list(nb.NOTEBOOKS["mood"])
+    no_errors(done)
+    mood = (out / "mood" / "results.csv").read_text()
+    assert "up-0.5" in mood and "balanced-loss" in mood
+    assert {"per_tag_roc_auc.png", "tag_cooccurrence.png"} <= {p.name for p in (out / "mood" / "figures").iterdir()}
+    assert "VGG-ish baseline" in text_of(done[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebooks-genre")
+def test_notebooks_show_their_tables_and_figures(genre_run):
+    _, done = genre_run
+    first = {p.stem: p for p in done}
+    text = text_of(first["1_Data_Collection"])
+    assert "SYNTHETIC" in text and "blues" in text and "test frames whose song is in train" in text
+    exp1 = first["4.1_Experiment_1_Different_Inputs"]
+    images = [o for o in outputs(exp1) if {"image/png", "image/jpeg"} & set(o.get("data", {}))]
+    assert len(images) >= 5  # interval plot, 3 confusion matrices, training curves
+    assert "original reported accuracy" in text_of(exp1) and "0.866" in text_of(exp1)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebooks-genre")
+def test_published_copy_has_no_machine_paths_and_says_synthetic(genre_run, tmp_path):
+    out, done = genre_run
+    for path in done[:3]:
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes())
+        assert MACHINE_PATH.search(text_of(copy))  # the tiny run printed its /tmp paths
+        nb.clean_outputs(copy, out)
+        nb.label_run(copy, "**synthetic** test run")
+        nb.label_run(copy, "**synthetic** test run, again")  # replaces, does not stack
+        assert not MACHINE_PATH.search(text_of(copy)), copy.name
+        book = nbformat.read(str(copy), as_version=4)
+        assert book.cells[0].source.count("<!-- run-label -->") == 1
+        assert "test run, again" in book.cells[0].source
+        assert not [o for o in outputs(copy) if o.get("name") == "stderr"]
+
+
+@pytest.mark.slow
+def test_a_notebook_run_out_of_order_says_what_to_run_first(tmp_path):
+    import papermill
+
+    path = nb.notebook_paths("genre", ROOT)[2]  # 3_Feedforward_Baseline on an empty run folder
+    with pytest.raises(papermill.PapermillExecutionError, match="Run 1_Data_Collection"):
+        nb.execute(path, params("genre", tmp_path / "empty"), tmp_path / "out.ipynb")
+
+
+@pytest.mark.parametrize("task", ["genre", "mood"])
+def test_committed_notebooks_are_thin_labelled_and_renderable(task):
+    paths = nb.notebook_paths(task, ROOT)
+    assert [p.is_file() for p in paths] == [True] * len(paths)
+    for path in paths:
+        book = nbformat.read(str(path), as_version=4)
+        nbformat.validate(book)
+        head = book.cells[0].source
+        assert head.startswith("# ") and "colab.research.google.com/github/" in head
+        assert f"{nb.TASK_FOLDERS[task]}/code/{path.name}" in head
+        assert "<!-- run-label -->" in head
+        colab, parameters = book.cells[1], book.cells[2]
+        assert "google.colab" in colab.source and "drive.mount" in colab.source
+        assert "parameters" in parameters.metadata.get("tags", [])
+        for name in ("dataset", "preset", "profile", "out"):
+            assert re.search(rf"^{name} = ", parameters.source, re.M), (path.name, name)
+        code = [c for c in book.cells[3:] if c.cell_type == "code"]
+        assert max(len(c.source.splitlines()) for c in code) <= 8, path.name  # thin: the work is in musiclass
+        assert sum(c.cell_type == "markdown" for c in book.cells) >= 3, path.name
+        assert path.stat().st_size < MAX_BYTES, path.name
+        assert not MACHINE_PATH.search(text_of(path)), path.name
+        assert not [o for o in outputs(path) if o["output_type"] == "error"], path.name
+        if outputs(path):  # committed with outputs: they must say which run made them
+            assert "SYNTHETIC" in head, path.name
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebooks-genre")
+def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
+    from musiclass.pipeline import README_IMAGES, publish_run
+
+    out, done = genre_run
+    root = tmp_path / "clone"
+    (root / nb.TASK_FOLDERS["genre"] / "code").mkdir(parents=True)
+    results = root / nb.RESULT_FOLDERS["genre"]
+    results.mkdir(parents=True)
+    for p in (out / "genre" / "figures").iterdir():
+        (results / p.name).write_bytes(p.read_bytes())
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4 test")
+    summary = {"profile": "tiny", "jobs": 2, "total_seconds": 600, "report": str(report),
+               "notebooks": {"genre": [str(p) for p in done]}}
+    written = publish_run(out, root, summary, echo=lambda *a: None)
+    for p in done:
+        target = root / nb.TASK_FOLDERS["genre"] / "code" / p.name
+        assert f"{nb.TASK_FOLDERS['genre']}/code/{p.name}" in written
+        head = nbformat.read(str(target), as_version=4).cells[0].source
+        assert "SYNTHETIC" in head and "make run PROFILE=tiny" in head and "10 min" in head
+        assert not MACHINE_PATH.search(text_of(target)), p.name
+    shown = {image for task, name, image in README_IMAGES if task == "genre" and (results / name).is_file()}
+    assert shown and {p.name for p in (root / "images").iterdir()} == shown
+    assert (root / "report.pdf").read_bytes() == report.read_bytes()
