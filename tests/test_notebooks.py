@@ -160,6 +160,7 @@ def test_committed_notebooks_are_thin_labelled_and_renderable(task):
         assert sum(c.cell_type == "markdown" for c in book.cells) >= 3, path.name
         assert path.stat().st_size < MAX_BYTES, path.name
         assert not MACHINE_PATH.search(text_of(path)), path.name
+        assert not re.search(r'"/(content/drive|home/|root/|tmp/|mnt/|Users/)', path.read_text()), path.name
         assert not [o for o in outputs(path) if o["output_type"] == "error"], path.name
         if outputs(path):  # committed with outputs: they must say which run made them
             assert "SYNTHETIC" in head, path.name
