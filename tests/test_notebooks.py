@@ -187,7 +187,7 @@ def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
         target = root / nb.TASK_FOLDERS["genre"] / "code" / p.name
         assert f"{nb.TASK_FOLDERS['genre']}/code/{p.name}" in written
         head = nbformat.read(str(target), as_version=4).cells[0].source
-        assert "SYNTHETIC" in head and "make run PROFILE=tiny" in head and "10 min" in head
+        assert "SYNTHETIC" in head and "make run PROFILE=tiny" in head and "on 2 CPU cores" in head
         assert not MACHINE_PATH.search(text_of(target)), p.name
     shown = {image for task, name, image in README_IMAGES if task == "genre" and (results / name).is_file()}
     assert shown and {p.name for p in (root / "images").iterdir()} == shown
