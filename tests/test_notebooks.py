@@ -192,3 +192,15 @@ def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
     shown = {image for task, name, image in README_IMAGES if task == "genre" and (results / name).is_file()}
     assert shown and {p.name for p in (root / "images").iterdir()} == shown
     assert (root / "report.pdf").read_bytes() == report.read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("notebooks-genre")
+def test_cleaning_the_same_run_twice_gives_the_same_file(genre_run, tmp_path):
+    out, done = genre_run
+    first, second = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
+    nb.execute(nb.notebook_paths("genre", ROOT)[4], params("genre", out), first)  # 4.2: cached models
+    nb.execute(nb.notebook_paths("genre", ROOT)[4], params("genre", out), second)
+    for path in (first, second):
+        nb.clean_outputs(path, out)
+    assert first.read_text() != "" and first.read_text() == second.read_text()

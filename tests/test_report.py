@@ -212,3 +212,14 @@ def test_long_and_wide_tables_stay_inside_their_pages():
     assert sum(s == "name" for s in shown) == len(flow.pages)  # the header repeats on every page
     assert any(s.endswith("\u2026") for s in shown)  # too wide even at the smallest font: cells are cut
     assert all(_inside(fig) for fig in flow.pages)
+
+
+def test_a_run_inside_the_working_folder_is_named_relative_to_it(run_dir, tmp_path, monkeypatch):
+    """A committed report must carry no machine path: the run folder is shown as it was given."""
+    monkeypatch.chdir(run_dir.parent)
+    out = build_report(run_dir.name, tmp_path / "r.pdf", echo=quiet)
+    reader = PdfReader(str(out))
+    first = reader.pages[0].extract_text()
+    assert f"Run folder {run_dir.name}" in first
+    text = "".join(p.extract_text() for p in reader.pages) + str(reader.metadata)
+    assert str(run_dir.parent) not in text

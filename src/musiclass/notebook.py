@@ -498,8 +498,9 @@ _ABSOLUTE = re.compile(r"(/(?:home|root|tmp|work|Users|usr|opt|content|private|v
 
 def clean_outputs(path: str | Path, root: str | Path) -> int:
     """Make an executed notebook fit to commit: machine paths replaced by repository-relative ones
-    (``<env>/...`` for installed packages), stderr warnings dropped, execution counts kept.
-    Returns the number of replacements."""
+    (``<env>/...`` for installed packages), stderr warnings dropped, execution counts kept, and the
+    per-run timings of papermill's metadata dropped, so publishing the same run twice gives the same
+    file. Returns the number of replacements."""
     import nbformat
 
     root = str(Path(root).resolve())
@@ -520,6 +521,11 @@ def clean_outputs(path: str | Path, root: str | Path) -> int:
         return new
 
     for cell in nb.cells:
+        # timings and paths that change on every run: a re-run of the same run gives the same file
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
         if cell.cell_type != "code":
             continue
         kept = []
@@ -535,10 +541,8 @@ def clean_outputs(path: str | Path, root: str | Path) -> int:
                 output["traceback"] = [fix(t) for t in output.get("traceback", [])]
             kept.append(output)
         cell["outputs"] = kept
-        cell.get("metadata", {}).pop("papermill", None)
-        cell.get("metadata", {}).pop("execution", None)
-    nb.metadata.get("papermill", {}).pop("input_path", None)
-    nb.metadata.get("papermill", {}).pop("output_path", None)
+    if "papermill" in nb.metadata:  # keep what it was run with, not when, where or for how long
+        nb.metadata["papermill"] = {"parameters": nb.metadata["papermill"].get("parameters", {})}
     nbformat.write(nb, str(path))
     return count
 

@@ -216,7 +216,7 @@ def _run_info(run_dir: Path, studies: dict[str, StudyFolder]) -> dict[str, Any]:
                 meta = store / "tracks.json"
                 root = Path(_read_json(meta).get("root", "")) if meta.is_file() else None
                 if root is not None and str(root) and (root / STAMP).is_file():
-                    dataset, source = "synthetic", f"the stamp {root / STAMP}"
+                    dataset, source = "synthetic", f"the stamp {_shown_path(root / STAMP)}"
                     break
         info["datasets"][task] = str(dataset) if dataset is not None else "unknown"
         info["sources"][task] = source if dataset is not None else "nothing in the run folder says"
@@ -472,7 +472,7 @@ def build_report(run_dir: str | Path, out: str | Path = "report.pdf", *, echo=pr
             section(report)
         title = _title_page(report, __version__)
         with atomic_path(out) as tmp:
-            with PdfPages(tmp, metadata={"Title": "musiclass report", "Subject": f"run folder {run.folder}",
+            with PdfPages(tmp, metadata={"Title": "musiclass report", "Subject": f"run folder {_shown_path(run.folder)}",
                                          "Creator": f"musiclass {__version__}"}) as pdf:
                 pdf.savefig(title)
                 for _, fig in report.pages:
@@ -483,6 +483,15 @@ def build_report(run_dir: str | Path, out: str | Path = "report.pdf", *, echo=pr
 
 
 # ------------------------------------------------------------------------------ 1. title page
+def _shown_path(path: Path) -> str:
+    """A path as the report prints it: relative to the working directory when inside it, so a
+    committed report carries no machine path."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _title_page(report: _Report, version: str) -> Figure:
     """Page 1: what the run is, a warning when its data is synthetic, and the contents."""
     run = report.run
@@ -501,7 +510,7 @@ def _title_page(report: _Report, version: str) -> Figure:
     studies = "; ".join(
         f"{task} ({len(s.table)} results: {len(s.networks)} network, {len(s.classical)} classical) in "
         f"{s.folder}" for task, s in run.studies.items())
-    lines = [("Run folder", str(run.folder.resolve())), ("Dataset", f"{dataset_text}   (read from {sources})"),
+    lines = [("Run folder", _shown_path(run.folder)), ("Dataset", f"{dataset_text}   (read from {sources})"),
              ("Profile", str(info["profile"])), ("Preset", str(info["preset"])), ("Data seed", str(info["seed"])),
              ("Studies", studies), ("Generated", _dt.datetime.now().strftime("%Y-%m-%d %H:%M")),
              ("musiclass version", version)]
