@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mood-tracks", type=int, default=None, help="synthetic MTG-Jamendo tracks")
     s.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     s.add_argument("--profile", choices=("quick", "full", "tiny"), default="quick",
-                   help="quick (default, about 15 minutes on 2 cores), full (every frame, early stopping; "
+                   help="quick (default, about 16 minutes on 2 cores), full (every frame, early stopping; "
                         "about 1.5 hours on 2 cores), tiny (a smoke test)")
     s.add_argument("--figures", help="genre figure folder (default OUT/genre/figures)")
     s.add_argument("--mood-figures", help="mood figure folder (default OUT/mood/figures)")
