@@ -364,22 +364,20 @@ def histories(ws: Workspace, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song") -> pd.DataFrame:
     """The test-track confusion matrix of one network (rows true, columns predicted)."""
+    from .study import track_confusion
+
     folder = ws.model_dirs(table).get(f"{model} ({split})")
     if folder is None:
         raise ConfigError(f"no {model!r} trained on the {split!r} split in this table")
-    conf = json.loads((folder / "metrics.json").read_text())["test"]["track"]["confusion"]
-    return pd.DataFrame(conf["matrix"], index=pd.Index(conf["classes"], name="true"),
-                        columns=pd.Index(conf["classes"], name="predicted"))
+    return track_confusion(folder)
 
 
 def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str = "song") -> pd.DataFrame:
     """Per-genre recall on test tracks, one column per network trained on ``split``."""
-    out = {}
-    for name, folder in ws.model_dirs(table).items():
-        if name.endswith(f"({split})"):
-            per_class = json.loads((folder / "metrics.json").read_text())["test"]["track"]["per_class"]
-            out[name.rsplit(" (", 1)[0]] = {c: v["recall"] for c, v in per_class.items()}
-    return pd.DataFrame(out)
+    from .study import track_recall
+
+    return pd.DataFrame({name.rsplit(" (", 1)[0]: track_recall(folder)
+                         for name, folder in ws.model_dirs(table).items() if name.endswith(f"({split})")})
 
 
 def interval_figure(table: pd.DataFrame, metric: str | None = None, *, title: str | None = None, out=None):

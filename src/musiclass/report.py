@@ -140,24 +140,17 @@ def _read_json(path: Path) -> dict:
 
 
 def _results(folder: Path) -> pd.DataFrame:
-    """Every registry record of a study folder as one table, in :func:`musiclass.study.collect`'s
-    order (networks in config order, classical baselines last), without rewriting ``results.csv``."""
-    from .study import RESULT_COLUMNS
+    """Every registry record of a study folder as one table (:func:`musiclass.study.read_registry`:
+    networks in config order, classical baselines last), without rewriting ``results.csv``."""
+    from .study import read_registry
 
-    rows = [_read_json(f) for f in sorted((folder / "registry").glob("*.json"))]
-    table = pd.DataFrame(rows)
+    table = read_registry(folder)  # a damaged record is a MetadataError naming its file
     if table.empty:
-        return table
+        return table.iloc[0:0]
     for col in ("epochs", "frame_accuracy", "frame_accuracy_low", "frame_accuracy_high"):
         if col not in table:
             table[col] = np.nan
-    known = [c for c in RESULT_COLUMNS if c in table] + [c for c in table if c not in RESULT_COLUMNS]
-    table = table[known]
-    last = table["epochs"].isna().astype(int)
-    order = table["order"] if "order" in table else pd.Series(0, index=table.index)
-    return (table.assign(_last=last, _order=order.fillna(0))
-            .sort_values(["_last", "experiment", "_order", "model", "protocol"], kind="stable")
-            .drop(columns=["_last", "_order"]).reset_index(drop=True))
+    return table
 
 
 def _no_results(run_dir: Path, why: str) -> FileError:

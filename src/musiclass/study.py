@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .config import frontend_from_mapping, load_yaml
-from .errors import ConfigError
+from .errors import ConfigError, MetadataError
 from .utils import config_hash, safe_name, write_csv_atomic, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -420,26 +420,51 @@ def _register(out: Path, record: dict[str, Any], key: str) -> Path:
     return path
 
 
-def collect(out: str | Path) -> pd.DataFrame:
-    """Every registry record under ``out`` as one table (also written to ``out/results.csv``)."""
+def read_registry(out: str | Path) -> pd.DataFrame:
+    """Every registry record under ``out`` as one table, networks first (in config order), the
+    classical baselines last; nothing is written (see :func:`collect`)."""
     out = Path(out)
-    files = sorted((out / "registry").glob("*.json"))
-    rows = [json.loads(f.read_text()) for f in files]
+    rows = []
+    for f in sorted((out / "registry").glob("*.json")):
+        try:
+            rows.append(json.loads(f.read_text(encoding="utf-8")))
+        except json.JSONDecodeError as exc:
+            raise MetadataError(f, f"not valid JSON ({exc})") from None
     table = pd.DataFrame(rows)
     if table.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     known = [c for c in RESULT_COLUMNS if c in table] + [c for c in table if c not in RESULT_COLUMNS]
     table = table[known].astype({c: "Int64" for c in ("epochs", "parameters", "test_tracks", "train_frames")
                                  if c in table})
+    # networks first (exp1, exp2, fnn, ...) in config order, the classical baselines last
+    last = table["epochs"].isna().astype(int)
+    order = table["order"] if "order" in table else pd.Series(0, index=table.index)
+    return (table.assign(_last=last, _order=order.fillna(0))
+            .sort_values(["_last", "experiment", "_order", "model", "protocol"], kind="stable")
+            .drop(columns=["_last", "_order"]).reset_index(drop=True))
+
+
+def collect(out: str | Path) -> pd.DataFrame:
+    """Every registry record under ``out`` as one table (:func:`read_registry`), also written to
+    ``out/results.csv``."""
+    table = read_registry(out)
     if not table.empty:
-        # networks first (exp1, exp2, fnn, ...) in config order, the classical baselines last
-        last = table["epochs"].isna().astype(int)
-        order = table["order"] if "order" in table else pd.Series(0, index=table.index)
-        table = (table.assign(_last=last, _order=order.fillna(0))
-                 .sort_values(["_last", "experiment", "_order", "model", "protocol"], kind="stable")
-                 .drop(columns=["_last", "_order"]).reset_index(drop=True))
-        write_csv_atomic(table, out / "results.csv", float_format="%.4f")
+        write_csv_atomic(table, Path(out) / "results.csv", float_format="%.4f")
     return table
+
+
+def track_confusion(model_dir: str | Path) -> pd.DataFrame:
+    """A network's confusion matrix on its test tracks, from its ``metrics.json`` (rows true,
+    columns predicted)."""
+    conf = json.loads((Path(model_dir) / "metrics.json").read_text())["test"]["track"]["confusion"]
+    return pd.DataFrame(conf["matrix"], index=pd.Index(conf["classes"], name="true"),
+                        columns=pd.Index(conf["classes"], name="predicted"))
+
+
+def track_recall(model_dir: str | Path) -> dict[str, float]:
+    """A network's recall per class on its test tracks, from its ``metrics.json``."""
+    per_class = json.loads((Path(model_dir) / "metrics.json").read_text())["test"]["track"]["per_class"]
+    return {c: v["recall"] for c, v in per_class.items()}
 
 
 # ------------------------------------------------------------------------------ figures and tables
@@ -508,12 +533,8 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
         histories[f"{rec['model']} ({rec['split']})"] = pd.read_csv(model_dir / "history.csv")
         if rec["split"] == "seed-frame":
             continue
-        metrics = json.loads((model_dir / "metrics.json").read_text())["test"]["track"]
-        conf = metrics["confusion"]
-        cm = pd.DataFrame(conf["matrix"], index=pd.Index(conf["classes"], name="true"),
-                          columns=pd.Index(conf["classes"], name="predicted"))
         written.append(figures / f"confusion_{rec['model']}.png")
-        plots.confusion_matrix(cm, title=f"{rec['model']}, {rec['protocol']}: test tracks", out=written[-1])
+        plots.confusion_matrix(track_confusion(model_dir), title=f"{rec['model']}, {rec['protocol']}: test tracks", out=written[-1])
         rows, probs, classes = load_predictions(model_dir / "predictions" / "test.csv")
         from .evaluation import track_probabilities
 
@@ -522,7 +543,7 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
         written.append(figures / f"roc_{rec['model']}.png")
         plots.roc_curves(labels, tp, classes, title=f"{rec['model']}: one-vs-rest ROC, test tracks",
                          out=written[-1])
-        recalls[rec["model"]] = {c: v["recall"] for c, v in metrics["per_class"].items()}
+        recalls[rec["model"]] = track_recall(model_dir)
     if histories:
         written.append(figures / "training_curves.png")
         plots.training_curves_grid(histories, out=written[-1], title="Validation accuracy and loss per epoch")
