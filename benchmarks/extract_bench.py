@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import resource
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "gtzan-sample"
+from clips import prepare_clips  # noqa: E402  (this folder)
 N_FRAMES, FRAME, HOP = 19, 66150, 33075
 SPECTRAL = dict(n_fft=1024, hop_length=512, pad_mode="reflect")
 
@@ -114,28 +113,6 @@ def run_variant(variant: str, clips: list[str], store: Path | None = None) -> di
 
 
 # --------------------------------------------------------------------------- driver
-def prepare_clips(n: int, tmp: Path) -> tuple[list[str], str]:
-    """``n`` distinct clip files: the real GTZAN samples copied round-robin, else synthetic clips."""
-    if SHARED_SAMPLE.is_dir():
-        sources = sorted(SHARED_SAMPLE.glob("genres/*/*.wav"))
-        kind = f"real GTZAN samples ({len(sources)} clips, copied)"
-    else:
-        from musiclass.datasets import synthetic
-
-        synthetic.make_gtzan(tmp / "synthetic", clips_per_genre=max(1, math.ceil(min(n, 100) / 10)), seed=0,
-                             jobs=2, progress=False)
-        sources = sorted((tmp / "synthetic").glob("genres/*/*.wav"))
-        kind = "synthetic GTZAN clips"
-    clips = []
-    for i in range(n):
-        src = sources[i % len(sources)]
-        dst = tmp / "clips" / src.parent.name / f"{src.stem}-{i:04d}.wav"
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
-        clips.append(str(dst))
-    return clips, kind
-
-
 def check_equal(clips: list[str], n: int = 3) -> float:
     import numpy as np
 

@@ -71,11 +71,15 @@ def cmd_extract(args) -> int:
     from .pipeline import frontend_config
 
     overrides = _overrides(args.set)  # bad usage first, before any file is read
+    dask = args.scheduler or args.cluster
+    if dask and args.jobs:
+        raise ConfigError("--jobs sets local worker processes; with --scheduler or --cluster the Dask workers "
+                          "do the work (--cluster local:N: N of them), so leave --jobs out")
     idx = TrackIndex.load(args.index)
     task = args.task or ("mood" if idx.multilabel else "genre")
     config = frontend_config(task, args.preset, args.config, overrides)
-    report = extract(idx, config, args.out, jobs=args.jobs or _jobs(), progress=not args.quiet,
-                     force=args.force)
+    report = extract(idx, config, args.out, jobs=1 if dask else (args.jobs or _jobs()), progress=not args.quiet,
+                     force=args.force, scheduler=args.scheduler, cluster=args.cluster)
     print(report.summary())
     return EXIT_PARTIAL if report.failed else EXIT_OK
 
@@ -403,6 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", help="YAML file with a `frontend:` section (overrides the preset)")
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one frontend value")
     s.add_argument("--force", action="store_true", help="rebuild a store made from another config")
+    dask = s.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", metavar="ADDRESS",
+                      help="send the tracks to the workers of an existing Dask cluster: its scheduler's address "
+                           "(tcp://HOST:8786) or scheduler file, e.g. a dask-jobqueue SLURMCluster's "
+                           "scheduler_address, or `dask scheduler` with `dask worker` jobs under SLURM. The workers "
+                           "write into --out directly: --out and the audio must be on a filesystem they share, "
+                           "at the same paths (checked before the work is sent)")
+    dask.add_argument("--cluster", metavar="local:N",
+                      help="start a local Dask cluster of N worker processes for this run (its dashboard shows "
+                           "progress, memory and failures), closed at the end")
     common(s)
     s.set_defaults(func=cmd_extract)
 

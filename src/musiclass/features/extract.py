@@ -1,12 +1,14 @@
 """``musiclass extract``: decode each track once, compute its frames and descriptors, store them.
 
-Parallel over tracks (``jobs``), with a progress bar. Resumable: every finished track's chunks are
-saved at once, so a run that is killed and started again only computes what is missing, and
-yields the same bytes. A bad file is recorded with its reason and the run carries on.
+Parallel over tracks (``jobs`` local processes, or the workers of a Dask cluster: ``scheduler`` /
+``cluster``), with a progress bar. Resumable: every finished track's chunks are saved at once, so a
+run that is killed and started again only computes what is missing, and yields the same bytes. A
+bad file is recorded with its reason and the run carries on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -44,6 +46,8 @@ class ExtractReport:
     failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(FAILURE_COLUMNS)))
     seconds: float = 0.0
     up_to_date: bool = False
+    #: of ``seconds``, the time spent starting (or connecting to) a Dask cluster and checking its workers
+    setup_seconds: float = 0.0
 
     @property
     def failed(self) -> int:
@@ -53,7 +57,9 @@ class ExtractReport:
         if self.up_to_date:
             return f"{self.store.path}: up to date ({self.store.manifest['n_rows']} frames); nothing to do"
         text = (f"extracted {self.computed} track(s), reused {self.reused} from an earlier run, "
-                f"{self.failed} failed, in {self.seconds:.1f} s -> {self.store.path} "
+                f"{self.failed} failed, in {self.seconds:.1f} s"
+                + (f" ({self.setup_seconds:.1f} s of it setting up Dask)" if self.setup_seconds else "")
+                + f" -> {self.store.path} "
                 f"({self.store.manifest['n_rows']} frames)")
         if self.failed:
             text += f"\n{self.failed} track(s) failed (listed in {self.store.path / store_mod.FAILURES}):"
@@ -129,16 +135,32 @@ def _mp_context(handcrafted: bool):
 
 # ---------------------------------------------------------------------- driver
 def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *, jobs: int = 1,
-            progress: bool = True, force: bool = False) -> ExtractReport:
+            progress: bool = True, force: bool = False, scheduler=None, cluster: str | None = None,
+            connect_timeout: float = 10.0) -> ExtractReport:
     """Extract ``config``'s representations for every track of ``index`` into the store ``out``.
 
     A store already built from the same config and tracks is left alone (``up_to_date``); one
     built from something else is an error unless ``force``. Interrupted runs resume: tracks whose
     chunks are complete are not computed again.
+
+    The tracks are processed by ``jobs`` local worker processes, or, with ``scheduler`` (an
+    existing Dask cluster: an address such as ``tcp://HOST:8786``, a scheduler file, a
+    ``distributed.Client`` or a cluster object such as dask-jobqueue's ``SLURMCluster``) or
+    ``cluster="local:N"`` (a ``LocalCluster`` of N single-threaded worker processes, started for
+    this call and closed after it), by Dask workers; ``jobs`` is then ignored. Dask workers write
+    the chunks straight into ``out``, so ``out`` and the audio files must be visible to every worker
+    at the same paths (a shared filesystem); this is checked before any work is sent. The store
+    has the same bytes whichever way it was computed. ``connect_timeout`` (seconds) bounds the
+    wait for an unreachable scheduler.
     """
     config.validate()
     if jobs < 1:
         raise ConfigError("jobs must be at least 1")
+    local_workers = None
+    if scheduler is not None or cluster is not None:
+        from .dask_run import dask_options
+
+        local_workers = dask_options(scheduler, cluster)  # bad options first, before any file is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / store_mod.MANIFEST
@@ -170,16 +192,27 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
     failures: list[tuple[str, str, str]] = []
     paths = dict(rows)
 
+    timing: dict[str, float] = {}
+    if scheduler is None and local_workers is None:
+        runner = _run(todo, jobs)
+    else:
+        from .dask_run import run_dask
+
+        runner = run_dask(todo, scheduler=scheduler, local_workers=local_workers, timeout=connect_timeout,
+                           progress=progress, timing=timing)
     bar = _progress(total=len(rows), initial=reused, enabled=progress)
     try:
-        for track_id, n, error in _run(todo, jobs):
-            if error is None:
-                done.append(track_id)
-            else:
-                failures.append((track_id, paths[track_id], error))
-                log.warning("%s: %s", paths[track_id], error)
-                bar.set_postfix(failed=len(failures))
-            bar.update(1)
+        # closing: whatever stops the loop, the runner cancels its pending work and shuts its
+        # workers down before the error below is raised
+        with contextlib.closing(runner) as results:
+            for track_id, n, error in results:
+                if error is None:
+                    done.append(track_id)
+                else:
+                    failures.append((track_id, paths[track_id], error))
+                    log.warning("%s: %s", paths[track_id], error)
+                    bar.set_postfix(failed=len(failures))
+                bar.update(1)
     except KeyboardInterrupt:
         bar.close()
         raise MusiclassError(
@@ -191,12 +224,19 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
             f"a worker process died: out of memory, or it could not start (a script that calls "
             f"extract with jobs > 1 needs an `if __name__ == '__main__':` guard); {len(done)} finished "
             f"tracks are saved in {out}; run again (with fewer --jobs) to resume") from None
+    except ClusterLost as exc:
+        bar.close()
+        raise MusiclassError(f"{exc}; {len(done)} of {len(rows)} tracks are saved in {out}; "
+                             "run the same command again to resume") from None
     bar.close()
 
+    # failures in index order, so failures.csv does not depend on the order tracks finished in
+    position = {t: i for i, (t, _) in enumerate(rows)}
+    failures.sort(key=lambda f: position[f[0]])
     fail_df = pd.DataFrame(failures, columns=list(FAILURE_COLUMNS))
     fs = store_mod.finalize(out, index, config, done, fail_df)
     return ExtractReport(fs, len(rows), computed=len(done) - reused, reused=reused, failures=fail_df,
-                         seconds=time.perf_counter() - t0)
+                         seconds=time.perf_counter() - t0, setup_seconds=timing.get("setup", 0.0))
 
 
 def _run(tasks, jobs):
@@ -237,6 +277,10 @@ def _as_done(futures):
     while pending:
         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
         yield from finished
+
+
+class ClusterLost(MusiclassError):
+    """The Dask scheduler went away, or dropped this run's tasks, in the middle of a run."""
 
 
 def _progress(total: int, initial: int, enabled: bool):
