@@ -144,15 +144,44 @@ def cmd_train(args) -> int:
     values.update({k: v for k, v in (("model", args.model), ("representation", args.representation),
                                      ("epochs", args.epochs), ("batch_size", args.batch_size),
                                      ("seed", args.seed)) if v is not None})
+    values.update(_execution_options(args))
     values.update(_overrides(args.set))
     preset = values.pop("preset", args.preset)
     config = train_preset(preset, **values)
-    result = train(args.store, args.split, config, args.out, progress=not args.quiet, n_boot=args.n_boot)
+    if args.from_audio:
+        from .datasets.base import TrackIndex
+        from .pipeline import frontend_config
+        from .training import train_audio
+
+        idx = TrackIndex.load(args.store)
+        task = "mood" if idx.multilabel else "genre"
+        frontend = frontend_config(task, args.frontend_preset or preset, args.frontend_config)
+        result = train_audio(idx, args.split, frontend, config, args.out, workers=args.workers,
+                             progress=not args.quiet, n_boot=args.n_boot)
+    else:
+        result = train(args.store, args.split, config, args.out, progress=not args.quiet, n_boot=args.n_boot)
     _print_evaluation(result.metrics["test"], f"{config.model} on {config.representation}, {args.split} split")
     print(f"\nmodel directory: {result.model_dir} ({result.metrics['epochs_run']} epochs, "
           f"{result.seconds:.0f} s; selected epoch {result.metrics['selected']['epoch']} on "
           f"{result.metrics['selected']['monitor']})")
     return EXIT_OK
+
+
+def _execution_options(args) -> dict:
+    """``--strategy``, ``--precision`` and ``--xla``/``--no-xla`` as TrainConfig values (given ones only)."""
+    return {k: v for k, v in (("strategy", args.strategy), ("precision", args.precision), ("xla", args.xla))
+            if v is not None}
+
+
+def _add_execution_options(sp) -> None:
+    g = sp.add_argument_group("devices", "how training runs (also settable as train.strategy / precision / xla)")
+    g.add_argument("--strategy", choices=("default", "mirrored"),
+                   help="mirrored: tf.distribute.MirroredStrategy over every GPU (batch-size is the global batch, "
+                        "split across them)")
+    g.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                   help="mixed_float16 on GPUs with tensor cores (default float32)")
+    g.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None,
+                   help="XLA-compile the train step (default: Keras' choice, on for one GPU)")
 
 
 def _print_evaluation(ev: dict, title: str) -> None:
@@ -290,7 +319,8 @@ def cmd_run(args) -> int:
     from .plots import results_markdown
     from .study import results_for_display, table_metrics
 
-    overrides = _overrides(args.set)
+    overrides = {f"train.{k}": v for k, v in _execution_options(args).items()}
+    overrides.update(_overrides(args.set))
     if args.out is None:  # runs/genre or runs/mood, after the config's task
         from .study import load_study
 
@@ -452,10 +482,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_classical)
 
-    s = sub.add_parser("train", help="train one network on a feature store split (streamed, seeded, early stopping)")
-    s.add_argument("store", help="a feature store folder (musiclass extract)")
+    s = sub.add_parser("train", help="train one network on a feature store split (streamed, seeded, early stopping), "
+                                     "or straight from audio (--from-audio)")
+    s.add_argument("store", help="a feature store folder (musiclass extract); with --from-audio, an index folder "
+                                 "(musiclass index)")
     s.add_argument("--split", default="song", help="a split saved in the store (song, artist, seed-frame, ...) "
-                                                   "or a split CSV (default: song)")
+                                                   "or a split CSV (default: song; with --from-audio a seeded "
+                                                   "80/10/10 song split of the index)")
+    s.add_argument("--from-audio", action="store_true",
+                   help="no feature store: decode the audio batch by batch and compute the features inside the "
+                        "model (a tf.signal layer matching the stored frontend), e.g. on a GPU")
+    s.add_argument("--frontend-preset", choices=("default", "seed"),
+                   help="with --from-audio: the frontend preset (default: the training preset)")
+    s.add_argument("--frontend-config", help="with --from-audio: a YAML with a `frontend:` section")
+    s.add_argument("--workers", type=int, default=1,
+                   help="with --from-audio: processes decoding audio for the training batches")
     s.add_argument("--out", required=True, help="the model directory to write (an unfinished one is resumed)")
     s.add_argument("--model", help="cnn-3 .. cnn-7, mfcc-1d or fnn (default cnn-3)")
     s.add_argument("--representation", choices=("mel", "spectrogram", "mfcc"), help="default mel")
@@ -469,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="any training option, e.g. early_stopping_patience=3 or model_options={pool3: [4, 5]}")
     s.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
     s.add_argument("-q", "--quiet", action="store_true")
+    _add_execution_options(s)
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("evaluate", help="score a trained model's test predictions (intervals, confusion, "
@@ -497,6 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--figures", help="figure folder (default OUT/figures)")
     s.add_argument("--no-figures", action="store_true")
     common(s)
+    _add_execution_options(s)
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("info", help="describe a feature store")

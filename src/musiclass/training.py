@@ -22,9 +22,11 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ import pandas as pd
 
 from . import __version__
 from .config import REPRESENTATIONS
-from .errors import ConfigError, MetadataError
+from .errors import AudioError, ConfigError, MetadataError
 from .features.store import FeatureStore
 from .splits import PARTS
 from .utils import atomic_path, config_hash, write_csv_atomic, write_json_atomic
@@ -42,6 +44,11 @@ from .utils import atomic_path, config_hash, write_csv_atomic, write_json_atomic
 log = logging.getLogger(__name__)
 
 
+
+STRATEGIES = ("default", "mirrored")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+#: execution options and their defaults (left out of the config hash while at these values)
+EXECUTION_DEFAULTS = {"strategy": "default", "precision": "float32", "xla": "auto"}
 
 #: the original mood study's training sets: the base set and 4 up- and 4 down-sampled ones
 RESAMPLED_SETS = ("base",) + tuple(f"{kind}-{size}" for kind in ("up", "down") for size in ("0.25", "0.5", "0.75", "1"))
@@ -86,6 +93,14 @@ class TrainConfig:
     #: TF op determinism: identical weights run to run on CPU, somewhat slower
     deterministic: bool = False
     tensorboard: bool = True
+    #: "default": one device; "mirrored": ``tf.distribute.MirroredStrategy`` over every GPU (or,
+    #: without GPUs, every logical CPU device), each batch of ``batch_size`` split across them
+    strategy: str = "default"
+    #: "float32", "mixed_float16" (GPUs with tensor cores) or "mixed_bfloat16" (TPUs, recent CPUs)
+    precision: str = "float32"
+    #: XLA compilation of the train step: "auto" (Keras' choice: on for one GPU, off on CPU and
+    #: under a strategy), True or False
+    xla: bool | str = "auto"
 
     def __post_init__(self) -> None:
         if self.representation not in REPRESENTATIONS:
@@ -103,6 +118,15 @@ class TrainConfig:
         for name in ("batch_size", "epochs"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.xla not in (True, False, "auto"):
+            raise ConfigError(f"xla must be true, false or auto, got {self.xla!r}")
+        if self.xla is True and self.deterministic:
+            raise ConfigError("xla and deterministic exclude each other (XLA has no deterministic mode for "
+                              "every op; Keras would silently drop XLA): choose one")
 
     @property
     def lr(self) -> float:
@@ -114,7 +138,13 @@ class TrainConfig:
         return asdict(self)
 
     def hash(self) -> str:
-        return config_hash(self.to_dict())
+        """Hash of every value; the execution options (strategy, precision, XLA) count only when
+        changed, so models trained before they existed keep their identity."""
+        d = self.to_dict()
+        for name, default in EXECUTION_DEFAULTS.items():
+            if d.get(name) == default:
+                d.pop(name)
+        return config_hash(d)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
@@ -328,12 +358,60 @@ class TrainResult:
 
 
 def set_seed(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, NumPy and TensorFlow; switch TF op determinism on or off (it is process-wide:
+    left on by an earlier deterministic run, it would also slow down and disable XLA for the next)."""
     keras = _keras()
     keras.utils.set_random_seed(int(seed))
-    if deterministic:
-        import tensorflow as tf
+    import tensorflow as tf
+    from tensorflow.python.framework import config as tf_config
 
+    if deterministic:
         tf.config.experimental.enable_op_determinism()
+    elif tf_config.is_op_determinism_enabled():
+        tf_config.disable_op_determinism()
+
+
+def distribute_strategy(name: str = "default"):
+    """The ``tf.distribute`` strategy for ``name``: ``None`` for one device, or a MirroredStrategy
+    over every GPU (without GPUs: every logical CPU device, which is how the test suite runs the
+    multi-device path on CPU, ``tf.config.set_logical_device_configuration``)."""
+    if name == "default":
+        return None
+    if name not in STRATEGIES:
+        raise ConfigError(f"strategy must be one of {STRATEGIES}, got {name!r}")
+    _keras()
+    import tensorflow as tf
+
+    devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
+        [d.name for d in tf.config.list_logical_devices("CPU")]
+    # on CPU-only machines the default cross-device op (NCCL) does not exist: reduce on the host
+    cross = None if tf.config.list_logical_devices("GPU") else tf.distribute.ReductionToOneDevice()
+    return tf.distribute.MirroredStrategy(devices=devices, cross_device_ops=cross)
+
+
+@contextmanager
+def execution(config: "TrainConfig"):
+    """Run the block under ``config``'s precision policy and inside its strategy's scope; yields
+    a description ``{"strategy", "replicas", "devices", "precision", "xla"}``. The global Keras
+    dtype policy is restored afterwards."""
+    keras = _keras()
+    previous = keras.mixed_precision.global_policy()
+    strategy = distribute_strategy(config.strategy)
+    keras.mixed_precision.set_global_policy(config.precision)
+    try:
+        if strategy is None:
+            import tensorflow as tf
+
+            devices = [d.name for d in tf.config.list_logical_devices("GPU")[:1]] or ["/device:CPU:0"]
+            yield {"strategy": "default", "replicas": 1, "devices": devices, "precision": config.precision,
+                   "xla": config.xla}
+        else:
+            with strategy.scope():
+                yield {"strategy": config.strategy, "replicas": int(strategy.num_replicas_in_sync),
+                       "devices": list(strategy.extended.worker_devices), "precision": config.precision,
+                       "xla": config.xla}
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def input_statistics(array, rows: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
@@ -356,10 +434,6 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
     unfinished one of the same config resumes from its last finished epoch. ``callbacks`` are extra
     Keras callbacks, run after ours.
     """
-    keras = _keras()
-    from . import evaluation
-    from .models import build_model
-
     store = store if isinstance(store, FeatureStore) else FeatureStore(store)
     out = Path(out)
     rows = select_frames(load_split(store, split), config)
@@ -369,14 +443,7 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
     done = out / "done.json"
     if done.is_file() and json.loads(done.read_text()).get("key") == key:
         return load_result(out)
-    if done.is_file():
-        done.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    if (out / "train.json").is_file() and json.loads((out / "train.json").read_text()).get("key") != key:
-        # another config trained here before: start clean rather than resume someone else's weights
-        for name in ("backup", "model.keras", "model.best.json", "history.csv", "tensorboard"):
-            p = out / name
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    _prepare_model_dir(out, key)
 
     if config.representation not in store.representations:
         raise ConfigError(f"the store has no {config.representation!r} frames (it has {store.representations})")
@@ -400,50 +467,248 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
     if config.model == "fnn" and options.get("normalize", True):
         mean, var = input_statistics(array, parts["train"]["row"].to_numpy())
         options.update(mean=mean, variance=var)
-    model = build_model(config.model, shape, len(classes), multilabel=multilabel, **options)
-    if not multilabel:
-        loss = "sparse_categorical_crossentropy"
-    else:  # the original mood study's categorical loss on multi-hot targets only when asked (seed)
-        loss = "categorical_crossentropy" if config.loss == "categorical" else "binary_crossentropy"
-    metrics = ["binary_accuracy" if multilabel else "accuracy"]
-    model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=loss, metrics=metrics)
 
     pick = training_rows(parts["train"]["row"].to_numpy(), y["train"], config)
     train_y = y["train"][pick]
     weights = tag_weights(train_y) if config.tag_weights == "balanced" else None
-    train_seq = frame_batches(array, parts["train"]["row"].to_numpy()[pick], train_y, config.batch_size,
-                              shuffle=True, seed=config.seed, weights=weights)
-    val_seq = frame_batches(array, parts["validation"]["row"].to_numpy(), y["validation"], config.batch_size,
-                            shuffle=False)
-    monitor = config.monitor
-    if multilabel and monitor == "val_accuracy":
-        monitor = "val_binary_accuracy"
-    extra = list(callbacks or [])
-    callbacks = [keras.callbacks.BackupAndRestore(str(out / "backup")),
-                 _best_checkpoint(out / "model.keras", monitor),
-                 keras.callbacks.CSVLogger(str(out / "history.csv"), append=True)]
-    if config.reduce_lr_patience is not None:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.reduce_lr_factor,
-                                                           patience=config.reduce_lr_patience, verbose=0))
-    if config.early_stopping_patience is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.early_stopping_patience,
-                                                       mode="min" if monitor.endswith("loss") else "max"))
-    if config.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False,
-                                                     profile_batch=0))
-    callbacks += extra
-    t0 = time.perf_counter()
-    verbose = (1 if sys.stdout.isatty() else 2) if progress else 0   # bars on a terminal, a line per epoch in logs
-    model.fit(train_seq, validation_data=val_seq, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
-    seconds = time.perf_counter() - t0
 
-    best = keras.saving.load_model(out / "model.keras", safe_mode=True)
-    results: dict[str, Any] = {"selected": json.loads((out / "model.best.json").read_text())}
-    probs = {}
-    for part in ("validation", "test"):
+    def predict(model, part: str):
         r = parts[part]
-        probs[part] = best.predict(frame_batches(array, r["row"].to_numpy(), None, 256, shuffle=False), verbose=0)
-        save_predictions(out / "predictions" / f"{part}.csv", r, probs[part], classes)
+        probs = model.predict(frame_batches(array, r["row"].to_numpy(), None, 256, shuffle=False), verbose=0)
+        return r, probs, y[part]
+
+    data = TrainingData(
+        input_shape=shape, classes=classes, multilabel=multilabel,
+        train=frame_batches(array, parts["train"]["row"].to_numpy()[pick], train_y, config.batch_size,
+                            shuffle=True, seed=config.seed, weights=weights),
+        validation=frame_batches(array, parts["validation"]["row"].to_numpy(), y["validation"], config.batch_size,
+                                 shuffle=False),
+        predict=predict, train_y=train_y,
+        frames={p: int(len(r)) for p, r in parts.items()},
+        tracks={p: int(r["track_id"].nunique()) for p, r in parts.items()})
+    return fit_and_evaluate(config, data, options, out, key, progress=progress, n_boot=n_boot, callbacks=callbacks)
+
+
+def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *, batch_tracks: int | None = None,
+                workers: int = 1, progress: bool = True, n_boot: int = 1000,
+                callbacks: list | None = None) -> TrainResult:
+    """Train ``config`` straight from audio files, the spectral features computed inside the model.
+
+    The network gets a :class:`~musiclass.models.frontend_layer.SpectralFrontend` in front, which
+    computes ``config.representation`` from raw audio frames with ``tf.signal`` exactly as the
+    stored ``frontend`` would (within 0.1 dB), so no feature store is written and a GPU does the
+    spectral work; the saved ``model.keras`` takes audio (``frontend.json``: ``"input": "audio"``).
+
+    ``index``: a :class:`TrackIndex` or an index folder (``musiclass index``); ``split``: a split
+    CSV (``track_id,part``), a ``track_id -> part`` Series, or ``"song"`` (a stratified 80/10/10
+    split drawn with ``config.seed``). Each training batch decodes ``batch_tracks`` tracks (default:
+    about ``batch_size`` frames' worth); ``workers`` > 1 decodes in parallel processes. Every
+    track must decode: a bad file stops training with an error naming it (extract or index with
+    ``--check decode`` first to list them). Not available from audio: ``first_frames``,
+    ``resample``, ``tag_weights`` and the normalised FNN (they need the stored frames).
+    """
+    from . import audio as audio_mod
+    from . import splits as splits_mod
+    from .datasets.base import TrackIndex
+    from .features.frontend import Frontend
+    from .features.store import tracks_fingerprint
+    from .models import frontend_layer as fl
+
+    index = index if isinstance(index, TrackIndex) else TrackIndex.load(index)
+    frontend = fl._as_config(frontend)
+    if config.representation not in frontend.representations:
+        raise ConfigError(f"the frontend config has no {config.representation!r} representation "
+                          f"(it has {frontend.representations})")
+    unsupported = [name for name, on in (("first_frames", config.first_frames is not None),
+                                         ("resample", config.resample is not None),
+                                         ("tag_weights", config.tag_weights != "none"),
+                                         ("fnn normalize", config.model == "fnn"
+                                          and config.model_options.get("normalize", True))) if on]
+    if unsupported:
+        raise ConfigError(f"training from audio does not support {', '.join(unsupported)}: extract a feature "
+                          "store and use train() (musiclass train STORE), or drop these options")
+    if isinstance(split, str) and split == "song":
+        table = splits_mod.song_split(index, seed=config.seed).reset_index()
+        split_name = f"song (seed {config.seed})"
+    elif isinstance(split, pd.Series):
+        table, split_name = split.rename("part").reset_index(), "given"
+    else:
+        table, split_name = splits_mod.load(split), str(split)
+    tracks = index.tracks.merge(table[["track_id", "part"]].astype({"track_id": str}), on="track_id", how="inner")
+    tracks = tracks[tracks["part"].isin(PARTS)].reset_index(drop=True)
+    parts = {p: tracks[tracks["part"] == p].reset_index(drop=True) for p in PARTS}
+    for p, r in parts.items():
+        if r.empty:
+            raise MetadataError(split_name, f"the {p} part is empty (is the split for this index?)")
+    classes, multilabel = index.classes, index.multilabel
+    y = {p: targets(r["label"], classes, multilabel) for p, r in parts.items()}
+
+    out = Path(out)
+    key = {"train": config.hash(), "frontend": frontend.hash(), "input": "audio", "split": split_name,
+           "tracks": tracks_fingerprint(index),
+           "parts": config_hash(tracks[["track_id", "part"]].to_numpy().tolist())}
+    done = out / "done.json"
+    if done.is_file() and json.loads(done.read_text()).get("key") == key:
+        return load_result(out)
+    _prepare_model_dir(out, key)
+
+    framer = Frontend(frontend)
+    shape = frontend.shape(config.representation)
+    n_in = fl.context_samples(frontend)
+    write_json_atomic(out / "train.json", {"key": key, "config": config.to_dict(), "split": split_name,
+                                           "index": index.root, "musiclass": __version__})
+    write_json_atomic(out / "labels.json", {"classes": list(classes), "multilabel": multilabel})
+    write_json_atomic(out / "frontend.json", {"config": frontend.to_dict(), "hash": frontend.hash(),
+                                              "representation": config.representation, "input_shape": [n_in],
+                                              "frame_shape": list(shape), "input": "audio",
+                                              "context_samples": n_in})
+
+    def header_frames(path: str) -> int:
+        """Frames of a track from its header (the audio is decoded batch by batch during training);
+        missing, unreadable and too-short files stop here, before any training."""
+        i = audio_mod.info(path)
+        if 0 < i.duration < frontend.min_duration:
+            raise AudioError(path, f"too short: {i.duration:.2f} s of audio, at least {frontend.min_duration:.2f} s "
+                                   "needed")
+        return _frames_in(framer, i.duration, frontend.sample_rate)
+
+    k = config.train_frames_per_track
+    train_counts = np.array([min(header_frames(p), k or 10**9) for p in parts["train"]["path"]])
+    if batch_tracks is None:
+        typical = max(1, int(np.median(train_counts)) if len(train_counts) else 1)
+        batch_tracks = max(1, int(round(config.batch_size / typical)))
+    kwargs = {"workers": workers, "use_multiprocessing": workers > 1} if workers > 1 else {}
+    train_seq = fl.audio_batches(list(zip(parts["train"]["path"], y["train"])), frontend, batch_tracks,
+                                 shuffle=True, seed=config.seed, frames_per_track=k, **kwargs)
+    val_seq = fl.audio_batches(list(zip(parts["validation"]["path"], y["validation"])), frontend, batch_tracks,
+                               shuffle=False, **kwargs)
+
+    def predict(model, part: str):
+        r = parts[part]
+        seq = fl.audio_batches([(p, None) for p in r["path"]], frontend, batch_tracks, shuffle=False)
+        rows, probs = [], []
+        for i, (track_id, label) in enumerate(zip(r["track_id"], r["label"])):
+            x = seq.track(i)
+            probs.append(np.asarray(model.predict(x, batch_size=64, verbose=0)))
+            rows += [(track_id, f, label) for f in range(len(x))]
+        table = pd.DataFrame(rows, columns=["track_id", "frame", "label"])
+        table.insert(0, "row", np.arange(len(table)))
+        return table, np.concatenate(probs), targets(table["label"], classes, multilabel)
+
+    set_seed(config.seed, config.deterministic)
+    data = TrainingData(
+        input_shape=shape, classes=classes, multilabel=multilabel, train=train_seq, validation=val_seq,
+        predict=predict, train_y=np.repeat(y["train"], train_counts, axis=0),
+        frames={"train": int(train_counts.sum())},   # validation and test: counted as they are predicted
+        tracks={p: int(len(r)) for p, r in parts.items()},
+        wrap=lambda model: fl.with_frontend(model, frontend, config.representation))
+    try:
+        return fit_and_evaluate(config, data, dict(config.model_options), out, key, progress=progress,
+                                n_boot=n_boot, callbacks=callbacks)
+    except Exception as exc:  # a file that decodes badly past its header surfaces inside tf.data
+        found = re.search(r"AudioError: (.+?): (.+)", str(exc))
+        if found and not isinstance(exc, AudioError):
+            raise AudioError(found.group(1), found.group(2) + " (while training; the finished epochs are "
+                                                               "kept: fix or drop the file and run again)") from None
+        raise
+
+
+def _frames_in(framer, duration: float, sample_rate: int) -> int:
+    """Frames the frontend cuts from a track of ``duration`` seconds (after its trimming rule)."""
+    n = int(round(duration * sample_rate))
+    lo, hi = framer.trim_bounds(n)
+    return framer.n_frames(hi - lo)
+
+
+def _prepare_model_dir(out: Path, key: dict) -> None:
+    """Make ``out`` ready for a run of ``key``: an unfinished run of the same key is resumed; files
+    of another config are removed rather than resumed from."""
+    done = out / "done.json"
+    if done.is_file():
+        done.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "train.json").is_file() and json.loads((out / "train.json").read_text()).get("key") != key:
+        # another config trained here before: start clean rather than resume someone else's weights
+        for name in ("backup", "model.keras", "model.best.json", "history.csv", "tensorboard"):
+            p = out / name
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
+@dataclass
+class TrainingData:
+    """What :func:`fit_and_evaluate` needs from a data source (a feature store, or audio files
+    through the on-the-fly frontend): the batches, and how to predict a part."""
+
+    input_shape: tuple
+    classes: tuple[str, ...]
+    multilabel: bool
+    #: PyDatasets of training (shuffled, seeded) and validation batches
+    train: Any
+    validation: Any
+    #: ``predict(model, part) -> (rows, probabilities, targets)`` for "validation" and "test";
+    #: rows has ``row, track_id, frame, label``
+    predict: Any
+    #: targets of the training frames (for counts; a frame per row)
+    train_y: np.ndarray
+    frames: dict
+    tracks: dict
+    #: ``wrap(model) -> model``: e.g. put the spectral frontend in front of the network
+    wrap: Any = None
+
+
+def fit_and_evaluate(config: TrainConfig, data: TrainingData, options: dict, out: Path, key: dict, *,
+                     progress: bool = True, n_boot: int = 1000, callbacks: list | None = None) -> TrainResult:
+    """Build, fit (resumable, best-on-validation checkpoint), evaluate and write the model directory
+    for one data source, under ``config``'s strategy, precision and XLA setting."""
+    keras = _keras()
+    from . import evaluation
+    from .models import build_model
+
+    classes, multilabel = data.classes, data.multilabel
+    with execution(config) as run_on:
+        model = build_model(config.model, data.input_shape, len(classes), multilabel=multilabel, **options)
+        if data.wrap is not None:
+            model = data.wrap(model)
+        if not multilabel:
+            loss = "sparse_categorical_crossentropy"
+        else:  # the original mood study's categorical loss on multi-hot targets only when asked (seed)
+            loss = "categorical_crossentropy" if config.loss == "categorical" else "binary_crossentropy"
+        metrics = ["binary_accuracy" if multilabel else "accuracy"]
+        # under mixed_float16 Keras wraps the optimizer in a LossScaleOptimizer itself
+        model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=loss, metrics=metrics,
+                      jit_compile=config.xla)
+        run_on["xla"] = bool(model.jit_compile)   # what Keras resolved "auto" (or a model it cannot compile) to
+        monitor = config.monitor
+        if multilabel and monitor == "val_accuracy":
+            monitor = "val_binary_accuracy"
+        extra = list(callbacks or [])
+        callbacks = [keras.callbacks.BackupAndRestore(str(out / "backup")),
+                     _best_checkpoint(out / "model.keras", monitor),
+                     keras.callbacks.CSVLogger(str(out / "history.csv"), append=True)]
+        if config.reduce_lr_patience is not None:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.reduce_lr_factor,
+                                                               patience=config.reduce_lr_patience, verbose=0))
+        if config.early_stopping_patience is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.early_stopping_patience,
+                                                           mode="min" if monitor.endswith("loss") else "max"))
+        if config.tensorboard:
+            callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False,
+                                                         profile_batch=0))
+        callbacks += extra
+        t0 = time.perf_counter()
+        verbose = (1 if sys.stdout.isatty() else 2) if progress else 0  # bars on a terminal, a line per epoch in logs
+        model.fit(data.train, validation_data=data.validation, epochs=config.epochs, callbacks=callbacks,
+                  verbose=verbose)
+        seconds = time.perf_counter() - t0
+
+        best = keras.saving.load_model(out / "model.keras", safe_mode=True)
+        predicted = {part: data.predict(best, part) for part in ("validation", "test")}
+    results: dict[str, Any] = {"selected": json.loads((out / "model.best.json").read_text())}
+    parts = {p: r for p, (r, _, _) in predicted.items()}
+    probs = {p: pr for p, (_, pr, _) in predicted.items()}
+    y = {p: t for p, (_, _, t) in predicted.items()}
+    for part in ("validation", "test"):
+        save_predictions(out / "predictions" / f"{part}.csv", parts[part], probs[part], classes)
     if multilabel:
         results.update(_evaluate_tags(parts, probs, y, classes, config, n_boot, out))
     else:
@@ -451,17 +716,16 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
             ev = evaluation.evaluate(probs[part], y[part], parts[part]["track_id"].to_numpy(), classes,
                                      n_boot=n_boot if part == "test" else 0, seed=config.seed)
             results[part] = ev.to_dict()
-    results["train_frames"] = int(len(pick))
+    results["train_frames"] = int(len(data.train_y))
     if multilabel:
-        results["train_tag_counts"] = dict(zip(classes, np.asarray(train_y).sum(axis=0).astype(int).tolist()))
+        results["train_tag_counts"] = dict(zip(classes, np.asarray(data.train_y).sum(axis=0).astype(int).tolist()))
     history = pd.read_csv(out / "history.csv")
-    results.update(seconds=round(seconds, 2), epochs_run=int(len(history)),
-                   frames={p: int(len(r)) for p, r in parts.items()},
-                   tracks={p: int(r["track_id"].nunique()) for p, r in parts.items()},
-                   parameters=int(best.count_params()))
+    frames = {**data.frames, **{p: int(len(r)) for p, r in parts.items()}}
+    results.update(seconds=round(seconds, 2), epochs_run=int(len(history)), frames=frames, tracks=data.tracks,
+                   parameters=int(best.count_params()), execution=run_on)
     write_json_atomic(out / "metrics.json", results)
     shutil.rmtree(out / "backup", ignore_errors=True)
-    write_json_atomic(done, {"key": key})
+    write_json_atomic(out / "done.json", {"key": key})
     return TrainResult(out, results, history, seconds)
 
 
