@@ -20,7 +20,7 @@ help:
 	@echo "make run    - set up $(VENV) and run the main job (both studies, the notebooks, report.pdf) into runs/demo"
 	@echo "make run PROFILE=full - the full-profile run into runs/full, published into the repository"
 	@echo "make test   - set up $(VENV) with the test tools and run the test suite"
-	@echo "make bench  - run the extraction benchmark"
+	@echo "make bench  - run the CPU benchmarks (extraction, floor, Dask, scaling, frontend layer, training)"
 	@echo "make clean  - remove $(VENV), runs/ and caches"
 
 $(BIN)/python:
@@ -46,6 +46,11 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/extract_bench.py
+	$(BIN)/python benchmarks/floor_bench.py
+	$(BIN)/python benchmarks/dask_bench.py
+	$(BIN)/python benchmarks/scaling_bench.py
+	$(BIN)/python benchmarks/frontend_bench.py
+	$(BIN)/python benchmarks/train_bench.py
 
 constraints: $(VENV)/.installed-dev
 	{ head -3 constraints.txt; $(PIP) freeze --exclude-editable | grep -v '^musiclass'; } > constraints.txt.new

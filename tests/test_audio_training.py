@@ -134,3 +134,29 @@ def test_cli_trains_from_an_index_folder(tones, tmp_path, capsys):
                  "--epochs", "1", "--batch-size", "32", "-q", "--n-boot", "20", "--set", "tensorboard=false"]) == 0
     assert json.loads((out / "frontend.json").read_text())["input"] == "audio"
     assert "model directory" in capsys.readouterr().out
+
+
+def test_mood_tagger_from_audio_on_the_official_split(tmp_path, capsys):
+    """Multi-label, MP3 input, the official split read from MTG-Jamendo's splits folder."""
+    from musiclass.datasets import jamendo, synthetic
+
+    data = synthetic.make_jamendo(tmp_path / "mtg-jamendo", n_tracks=24, seed=0, jobs=1, progress=False,
+                                  min_duration=30.0, max_duration=40.0)
+    index = jamendo.index(data / "autotagging_moodtheme.tsv", data, curation="official", split=0, check="exists")
+    index.save(tmp_path / "index")
+    out = tmp_path / "tagger"
+    assert main(["train", str(tmp_path / "index"), "--from-audio", "--split", "official", "--splits-dir",
+                 str(data / "splits"), "--model", "mood-cnn", "--out", str(out), "--epochs", "1",
+                 "--batch-size", "8", "-q", "--n-boot", "20", "--set", "tensorboard=false"]) == 0
+    official = jamendo.split_assignment(data / "splits", 0)
+    metrics = json.loads((out / "metrics.json").read_text())
+    kept = official[official.index.isin(index.tracks["track_id"])]
+    assert metrics["tracks"] == {p: int((kept == p).sum()) for p in ("train", "validation", "test")}
+    assert json.loads((out / "train.json").read_text())["split"] == "official split 0"
+    thresholds = json.loads((out / "thresholds.json").read_text())["thresholds"]
+    assert sorted(thresholds) == sorted(index.classes)
+    assert 0.0 <= metrics["test"]["track"]["roc_auc_macro"] <= 1.0
+    assert "roc_auc_macro" in capsys.readouterr().out        # a tagger's summary, not a genre table
+    assert main(["train", str(tmp_path / "index"), "--from-audio", "--split", "official",
+                 "--out", str(tmp_path / "x")]) == 1
+    assert "--splits-dir" in capsys.readouterr().err

@@ -156,8 +156,16 @@ def cmd_train(args) -> int:
         idx = TrackIndex.load(args.store)
         task = "mood" if idx.multilabel else "genre"
         frontend = frontend_config(task, args.frontend_preset or preset, args.frontend_config)
-        result = train_audio(idx, args.split, frontend, config, args.out, workers=args.workers,
-                             progress=not args.quiet, n_boot=args.n_boot)
+        split = args.split
+        if split == "official":
+            from .datasets import jamendo
+
+            if not args.splits_dir:
+                raise ConfigError("--split official needs --splits-dir (the folder holding split-0 ... split-4)")
+            split = jamendo.split_assignment(args.splits_dir, args.official_split)
+        result = train_audio(idx, split, frontend, config, args.out, workers=args.workers,
+                             progress=not args.quiet, n_boot=args.n_boot,
+                             split_name=f"official split {args.official_split}" if args.split == "official" else None)
     else:
         result = train(args.store, args.split, config, args.out, progress=not args.quiet, n_boot=args.n_boot)
     _print_evaluation(result.metrics["test"], f"{config.model} on {config.representation}, {args.split} split")
@@ -185,6 +193,13 @@ def _add_execution_options(sp) -> None:
 
 
 def _print_evaluation(ev: dict, title: str) -> None:
+    if "accuracy" not in ev.get("track", {}):  # a tagging model: the MediaEval metrics
+        m, ci = ev["track"], ev["track"].get("intervals", {})
+        print(f"\n{title}: {ev.get('n_tracks', '?')} test tracks")
+        for name in ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro"):
+            if name in m:
+                print(f"  track  {name:14s} {_ci(m[name], ci.get(name, (None, None)))}")
+        return
     print(f"\n{title}: {ev['n_tracks']} test tracks, {ev['n_frames']} frames")
     for level in ("track", "frame"):
         m, ci = ev[level], ev[level]["intervals"]
@@ -497,6 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--frontend-config", help="with --from-audio: a YAML with a `frontend:` section")
     s.add_argument("--workers", type=int, default=1,
                    help="with --from-audio: processes decoding audio for the training batches")
+    s.add_argument("--splits-dir", help="with --from-audio --split official: MTG-Jamendo's splits folder")
+    s.add_argument("--official-split", type=int, default=0, help="with --split official: which of the 5 (default 0)")
     s.add_argument("--out", required=True, help="the model directory to write (an unfinished one is resumed)")
     s.add_argument("--model", help="cnn-3 .. cnn-7, mfcc-1d or fnn (default cnn-3)")
     s.add_argument("--representation", choices=("mel", "spectrogram", "mfcc"), help="default mel")

@@ -490,8 +490,8 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
 
 
 def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *, batch_tracks: int | None = None,
-                workers: int = 1, progress: bool = True, n_boot: int = 1000,
-                callbacks: list | None = None) -> TrainResult:
+                workers: int = 1, progress: bool = True, n_boot: int = 1000, callbacks: list | None = None,
+                split_name: str | None = None) -> TrainResult:
     """Train ``config`` straight from audio files, the spectral features computed inside the model.
 
     The network gets a :class:`~musiclass.models.frontend_layer.SpectralFrontend` in front, which
@@ -500,8 +500,9 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
     spectral work; the saved ``model.keras`` takes audio (``frontend.json``: ``"input": "audio"``).
 
     ``index``: a :class:`TrackIndex` or an index folder (``musiclass index``); ``split``: a split
-    CSV (``track_id,part``), a ``track_id -> part`` Series, or ``"song"`` (a stratified 80/10/10
-    split drawn with ``config.seed``). Each training batch decodes ``batch_tracks`` tracks (default:
+    CSV (``track_id,part``), a ``track_id -> part`` Series (named ``split_name`` in the model
+    directory; e.g. ``jamendo.split_assignment``'s official split), or ``"song"`` (a stratified
+    80/10/10 split drawn with ``config.seed``). Each training batch decodes ``batch_tracks`` tracks (default:
     about ``batch_size`` frames' worth); ``workers`` > 1 decodes in parallel processes. Every
     track must decode: a bad file stops training with an error naming it (extract or index with
     ``--check decode`` first to list them). Not available from audio: ``first_frames``,
@@ -531,10 +532,11 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
         table = splits_mod.song_split(index, seed=config.seed).reset_index()
         split_name = f"song (seed {config.seed})"
     elif isinstance(split, pd.Series):
-        table, split_name = split.rename("part").reset_index(), "given"
+        table, split_name = split.rename("part").reset_index(), split_name or "given"
     else:
         table, split_name = splits_mod.load(split), str(split)
-    tracks = index.tracks.merge(table[["track_id", "part"]].astype({"track_id": str}), on="track_id", how="inner")
+    tracks = index.tracks.drop(columns=["part"], errors="ignore").merge(   # the split decides, not the index
+        table[["track_id", "part"]].astype({"track_id": str}), on="track_id", how="inner")
     tracks = tracks[tracks["part"].isin(PARTS)].reset_index(drop=True)
     parts = {p: tracks[tracks["part"] == p].reset_index(drop=True) for p in PARTS}
     for p, r in parts.items():
