@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .config import REPRESENTATIONS
+from .config import REPRESENTATIONS, FrontendConfig
 from .errors import AudioError, ConfigError, MetadataError
 from .features.store import FeatureStore
 from .splits import PARTS
@@ -516,7 +516,7 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
     from .models import frontend_layer as fl
 
     index = index if isinstance(index, TrackIndex) else TrackIndex.load(index)
-    frontend = fl._as_config(frontend)
+    frontend = frontend if isinstance(frontend, FrontendConfig) else FrontendConfig.from_dict(frontend)
     if config.representation not in frontend.representations:
         raise ConfigError(f"the frontend config has no {config.representation!r} representation "
                           f"(it has {frontend.representations})")
@@ -574,8 +574,12 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
                                    "needed")
         return _frames_in(framer, i.duration, frontend.sample_rate)
 
+    from tqdm.auto import tqdm
+
     k = config.train_frames_per_track
-    train_counts = np.array([min(header_frames(p), k or 10**9) for p in parts["train"]["path"]])
+    train_counts = np.array([min(header_frames(p), k or 10**9) for p in tqdm(
+        parts["train"]["path"], desc="check headers", unit="track", disable=not progress or len(parts["train"]) < 500,
+        leave=False)])
     if batch_tracks is None:
         typical = max(1, int(np.median(train_counts)) if len(train_counts) else 1)
         batch_tracks = max(1, int(round(config.batch_size / typical)))
