@@ -220,10 +220,29 @@ def select_frames(rows: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
         t = rows[train]
         n = t.groupby("track_id")["frame"].transform("size").to_numpy()
         pos = t.groupby("track_id").cumcount().to_numpy()
-        # evenly spaced: keep position p when floor(p * k / n) changes, i.e. k picks spread over n frames
-        keep = (n <= k) | (np.floor(pos * k / n) != np.floor((pos - 1) * k / n))
-        rows = pd.concat([t[keep], rows[~train]]).sort_values("row")
+        rows = pd.concat([t[evenly_spaced_mask(pos, n, int(k))], rows[~train]]).sort_values("row")
     return rows.reset_index(drop=True)
+
+
+def evenly_spaced_mask(pos: np.ndarray, n: np.ndarray | int, k: int) -> np.ndarray:
+    """Which frame positions ``pos`` (of tracks of ``n`` frames) are among ``k`` evenly spaced ones:
+    position p is kept when ``floor(p * k / n)`` changes, i.e. k picks spread over n frames (all when
+    ``n <= k``). The rule of ``train_frames_per_track``, for stored and for audio batches alike."""
+    return (n <= k) | (np.floor(pos * k / n) != np.floor((pos - 1) * k / n))
+
+
+def evenly_spaced(n: int, k: int | None) -> np.ndarray:
+    """The positions of ``k`` evenly spaced frames among ``n`` (all when ``k`` is None or ``n <= k``)."""
+    pos = np.arange(n)
+    return pos if k is None else pos[evenly_spaced_mask(pos, n, int(k))]
+
+
+def epoch_order(n: int, shuffle: bool, seed: int, epoch: int) -> np.ndarray:
+    """The order of ``n`` items in an epoch: as they are, or a permutation drawn from the seed and
+    the epoch number only (the same config gives the same batches, whatever the worker count)."""
+    if not shuffle:
+        return np.arange(n)
+    return np.random.default_rng([seed, epoch]).permutation(n)
 
 
 def targets(labels: pd.Series, classes: tuple[str, ...], multilabel: bool) -> np.ndarray:
@@ -291,9 +310,7 @@ def frame_batches(array, rows: np.ndarray, y: np.ndarray | None, batch_size: int
             self.order = self._order()
 
         def _order(self) -> np.ndarray:
-            if not self.shuffle:
-                return np.arange(len(self.rows))
-            return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.rows))
+            return epoch_order(len(self.rows), self.shuffle, self.seed, self.epoch)
 
         def __len__(self) -> int:
             return math.ceil(len(self.rows) / self.batch_size)

@@ -60,6 +60,7 @@ import scipy.fft  # noqa: E402
 from ..config import REPRESENTATIONS, FrontendConfig  # noqa: E402
 from ..errors import AudioError, ConfigError, FileError, MetadataError  # noqa: E402
 from ..features.frontend import AMIN_POWER, Frontend  # noqa: E402
+from ..training import epoch_order, evenly_spaced  # noqa: E402  (re-exported: the same frame rule)
 from ..utils import atomic_path, write_json_atomic  # noqa: E402
 
 __all__ = [
@@ -154,15 +155,6 @@ def audio_frames(y: np.ndarray, config: FrontendConfig | dict[str, Any]) -> tupl
             sig = np.pad(sig, (0, total - len(sig)))
     frames = np.lib.stride_tricks.sliding_window_view(sig, width)[starts]  # fancy indexing copies
     return ((starts + lo) / c.sample_rate).astype(np.float64), np.ascontiguousarray(frames, dtype=np.float32)
-
-
-def evenly_spaced(n: int, k: int | None) -> np.ndarray:
-    """Positions of ``k`` evenly spaced frames among ``n`` (all when ``k`` is None or ``n <= k``):
-    the rule of ``training.select_frames``' ``train_frames_per_track``."""
-    pos = np.arange(n)
-    if k is None or n <= k:
-        return pos
-    return pos[np.floor(pos * k / n) != np.floor((pos - 1) * k / n)]
 
 
 # ------------------------------------------------------------------------------ the layer
@@ -405,9 +397,7 @@ def audio_batches(tracks: Sequence[tuple[str | os.PathLike, Any]], config: Front
             self.order = self._order()
 
         def _order(self) -> np.ndarray:
-            if not self.shuffle:
-                return np.arange(len(self.paths))
-            return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.paths))
+            return epoch_order(len(self.paths), self.shuffle, self.seed, self.epoch)
 
         def __len__(self) -> int:
             return math.ceil(len(self.paths) / self.batch_tracks)
