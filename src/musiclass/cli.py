@@ -329,6 +329,34 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def cmd_predict(args) -> int:
+    """``musiclass predict MODEL_DIR PATH...``: the readable table (or CSV / JSON) of each file's prediction."""
+    from .predict import predict
+
+    if args.top_k < 1:  # bad usage first, before the model is loaded
+        raise ConfigError("--top-k must be at least 1")
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
+        raise ConfigError(f"--out {args.out}: the file must end in .csv or .json")
+    jobs = args.jobs or min(_jobs(), 4)
+    report = predict(args.model_dir, args.paths, top_k=args.top_k, progress=not args.quiet, jobs=jobs)
+    if args.out:
+        report.save(args.out)
+    if args.format == "csv":
+        sys.stdout.write(report.table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+    elif args.format == "json":
+        print(json.dumps(report.records(), indent=2, ensure_ascii=False))
+    else:
+        print(report.summary())
+    if args.format != "table":  # stdout holds the data: notes and failures go to stderr
+        for note in report.notes:
+            print(f"note: {note}", file=sys.stderr)
+        for row in report.failures.itertuples():
+            print(f"failed: {row.path}: {row.reason}", file=sys.stderr)
+    if args.out:
+        print(f"wrote {args.out} ({len(report)} track(s))", file=sys.stderr)
+    return EXIT_PARTIAL if len(report.failures) else EXIT_OK
+
+
 def cmd_run(args) -> int:
     from .study import run_study, write_figures
     from .plots import results_markdown
@@ -543,6 +571,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: the model's training seed)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("predict", help="predict the genre (or mood tags) of your own audio files with a trained "
+                                       "model directory")
+    s.add_argument("model_dir", metavar="MODEL_DIR", help="a model directory (musiclass train, or an audio-input "
+                                                          "export)")
+    s.add_argument("paths", metavar="PATH", nargs="+",
+                   help="audio files (any format soundfile reads: WAV, FLAC, OGG, MP3, ...; any rate and channel "
+                        "count), folders (searched recursively) or glob patterns (quote them; ** spans folders)")
+    s.add_argument("--top-k", type=int, default=3, help="genre models: how many classes to list (default 3)")
+    s.add_argument("--out", metavar="FILE", help="also write the results to FILE.csv (one row per track, p:<class> "
+                                                 "columns) or FILE.json (one record per track)")
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="what to print on stdout (default: a readable table; with csv/json the failures go to "
+                        "stderr)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.add_argument("-j", "--jobs", type=int, default=None,
+                   help="threads decoding files ahead of the network (default: the CPUs, at most 4)")
+    s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("run", help="run a study config end to end (configs/genre/*.yaml, configs/mood/*.yaml)")
     s.add_argument("config", help="e.g. configs/genre/exp1.yaml, configs/genre/study.yaml, configs/mood/study.yaml")
