@@ -6,12 +6,14 @@ Every format libsndfile reads (WAV, AU, FLAC, OGG/Vorbis, MP3, ...) is decoded t
 so :func:`load` returns exactly what ``librosa.load(path, sr=sr)`` returns for the same file.
 
 Anything unusable raises :class:`~musiclass.errors.AudioError` naming the file and the reason:
-missing, undecodable, empty, non-finite samples, silent, or shorter than asked.
+missing, not a regular file, undecodable, an implausible header (no header, a sample rate below
+:data:`MIN_SAMPLE_RATE`), empty, non-finite samples, silent, or shorter than asked.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,10 @@ from .errors import AudioError
 
 #: a signal whose peak stays below this amplitude (-80 dBFS) counts as silent
 SILENCE_PEAK = 1e-4
+
+#: a header rate below this is corrupt, not audio: decoding it at 22,050 Hz would blow each stored
+#: sample up into thousands (a 1 Hz header turns 22,050 frames into 486 million samples)
+MIN_SAMPLE_RATE = 1000
 
 #: extensions the dataset indexers treat as audio
 AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".snd")
@@ -51,8 +57,8 @@ def info(path: str | os.PathLike) -> AudioInfo:
     try:
         i = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioError(path, f"cannot read audio header ({_reason(exc)})") from None
-    _check_header(path, i.format)
+        raise AudioError(path, f"cannot read audio header ({_reason(exc, path)})") from None
+    _check_header(path, i.format, i.samplerate)
     frames = int(i.frames) if 0 <= i.frames < 2**62 else 0  # some MP3 headers report junk
     return AudioInfo(str(path), int(i.samplerate), frames, int(i.channels), str(i.format))
 
@@ -95,7 +101,7 @@ def load(
         raise AudioError(path, f"invalid offset/duration ({offset}, {duration})")
     try:
         with sf.SoundFile(str(path)) as f:
-            _check_header(path, f.format)
+            _check_header(path, f.format, f.samplerate)
             native_sr = int(f.samplerate)
             if offset:
                 start = int(round(offset * native_sr))
@@ -106,13 +112,13 @@ def load(
             frames = -1 if duration is None else int(round(duration * native_sr))
             data = f.read(frames=frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioError(path, f"cannot decode audio ({_reason(exc)})") from None
+        raise AudioError(path, f"cannot decode audio ({_reason(exc, path)})") from None
     except MemoryError:
         raise AudioError(path, "file too large to decode in memory") from None
 
     y = data.T  # (channels, samples)
     if y.shape[1] == 0:
-        raise AudioError(path, "no audio samples (empty file or offset past the end)")
+        raise AudioError(path, "no audio samples (empty or truncated audio data, or offset past the end)")
     if not np.all(np.isfinite(y)):
         raise AudioError(path, "contains NaN or infinite sample values")
     if mono:
@@ -122,7 +128,8 @@ def load(
 
     seconds = y.shape[-1] / out_sr
     if seconds < min_duration:
-        raise AudioError(path, f"too short: {seconds:.2f} s of audio, at least {min_duration:.2f} s needed")
+        have, need = seconds_apart(seconds, min_duration)
+        raise AudioError(path, f"too short: {have} s of audio, at least {need} s needed{_truncation_note(path)}")
     if check_silence and float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError(path, "silent (peak amplitude below -80 dBFS)")
     return y, out_sr
@@ -139,11 +146,52 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int | None, res_type: str =
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def _check_header(path: Path, fmt: str) -> None:
-    """libsndfile opens any bytes named ``.au``/``.snd`` as header-less 8 kHz u-law ("RAW"):
-    that is never a real audio file here, so corrupt data must not decode as noise."""
+def _check_header(path: Path, fmt: str, samplerate: int | None = None) -> None:
+    """Reject headers that only look like audio.
+
+    libsndfile opens any bytes named ``.au``/``.snd`` as header-less 8 kHz u-law ("RAW"): that is
+    never a real audio file here, so corrupt data must not decode as noise. A sample rate below
+    :data:`MIN_SAMPLE_RATE` is a damaged header: resampling it would allocate gigabytes.
+    """
     if str(fmt).upper() == "RAW":
         raise AudioError(path, "no audio header (the bytes would only read as header-less raw u-law)")
+    if samplerate is not None and int(samplerate) < MIN_SAMPLE_RATE:
+        raise AudioError(path, f"implausible sample rate {int(samplerate)} Hz in the header "
+                               f"(at least {MIN_SAMPLE_RATE} Hz expected): a damaged header")
+
+
+def seconds_apart(have: float, need: float) -> tuple[str, str]:
+    """``have`` and ``need`` in seconds, with 2 decimals, or more when 2 would print them equal
+    (0.9993 s is "0.9993 s", never "1.00 s of audio, at least 1.00 s needed")."""
+    for digits in range(2, 7):
+        a, b = f"{have:.{digits}f}", f"{need:.{digits}f}"
+        if a != b:
+            return a, b
+    return f"{have:.6f}", f"{need:.6f}"
+
+
+_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+_BLOCK_ALIGN = re.compile(r"Block Align\s*:\s*(\d+)")
+
+
+def _truncation_note(path: Path) -> str:
+    """``"; the file is truncated: ..."`` when a WAV header announces more audio data than the file
+    holds (a cut-off download), else ``""``. Only asked on the error path, so good files cost nothing."""
+    try:
+        with sf.SoundFile(str(path)) as f:
+            log, sr = f.extra_info, int(f.samplerate)
+    except Exception:  # noqa: BLE001 - a note for an error message must never raise
+        return ""
+    size, align = _DATA_SIZE.search(log), _BLOCK_ALIGN.search(log)
+    if size is None:
+        return ""
+    announced, present = int(size[1]), int(size[2])
+    if announced <= present or announced >= 0xFFFFFF00:  # 0xFFFFFFFF-style sizes of streamed WAVs
+        return ""
+    if align is not None and int(align[1]) > 0 and sr > 0:
+        return (f"; the file is truncated: its header announces {announced / int(align[1]) / sr:.2f} s "
+                f"({announced} bytes of audio data), only {present} bytes are present")
+    return f"; the file is truncated: its header announces {announced} bytes of audio data, only {present} are present"
 
 
 def _check_exists(path: Path) -> None:
@@ -155,9 +203,22 @@ def _check_exists(path: Path) -> None:
         raise AudioError(path, "empty file (0 bytes)")
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, path: Path | None = None) -> str:
     text = str(exc).strip()
     # libsndfile messages repeat the path; keep only its explanation
     if "Error opening" in text and ":" in text:
         text = text.rsplit(":", 1)[-1].strip()
+    if path is not None and text.lower().startswith("system error"):
+        # libsndfile says only "System error." when open() fails: ask the OS why
+        try:
+            with open(path, "rb"):
+                pass
+        except PermissionError:
+            return "permission denied: this user may not read the file"
+        except OSError as err:
+            return f"system error: {err.strerror or err}"
+    if "possibly a pipe" in text:
+        # libsndfile's MPEG reader says "File does not exist or is not a regular file (possibly a
+        # pipe?)" for data it cannot sync on; _check_exists has already seen a regular file
+        text = "no decodable audio stream found: data corrupt or not audio"
     return text or type(exc).__name__

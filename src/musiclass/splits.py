@@ -122,9 +122,18 @@ def _grouped(ids, strata, groups, fractions, seed) -> dict[str, str]:
         if n_groups < n_splits:
             raise ConfigError(f"only {n_groups} groups left: too few to carve a {frac:.0%} {name} part")
         cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + offset)
+        held = None
         with warnings.catch_warnings():  # "least populated class has fewer members than n_splits"
             warnings.simplefilter("ignore", UserWarning)
-            _, held = next(cv.split(remaining, y[remaining], groups[remaining]))
+            try:
+                _, held = next(cv.split(remaining, y[remaining], groups[remaining]))
+            except ValueError:  # every class has fewer tracks than there are folds
+                pass
+        if held is None:  # group without stratifying, as _two_step does when it cannot stratify
+            warnings.warn("too few tracks per class to stratify this grouped split; grouping at random",
+                          stacklevel=3)
+            flat = np.zeros(len(remaining), dtype=np.int64)  # one class of len(remaining) >= n_splits tracks
+            _, held = next(cv.split(remaining, flat, groups[remaining]))
         for i in remaining[held]:
             part[ids[i]] = name
         remaining = np.setdiff1d(remaining, remaining[held])
@@ -206,14 +215,37 @@ def save(split: pd.Series | pd.DataFrame, path: str | Path) -> Path:
 
 
 def load(path: str | Path) -> pd.DataFrame:
-    """Read a saved split: returns its table (``track_id,part`` or ``row,track_id,part``)."""
+    """Read a saved split: returns its table (``track_id,part`` or ``row,track_id,part``).
+
+    Raises :class:`MetadataError` naming the file when it is missing, empty (or a header without
+    rows) or not a CSV table, lacks the ``track_id`` or ``part`` column, names a part other than
+    train / validation / test / excluded, or assigns one track (one ``row``, for a frame split)
+    twice: a track listed in two parts would leak it between them.
+    """
     path = Path(path)
     if not path.is_file():
         raise MetadataError(path, "split file not found: run `musiclass split` first")
-    df = pd.read_csv(path, dtype={"track_id": str, "part": str}, keep_default_na=False)
+    try:
+        df = pd.read_csv(path, dtype={"track_id": str, "part": str}, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise MetadataError(path, "empty file: expected a header 'track_id,part' (or 'row,track_id,part')") from None
+    except UnicodeDecodeError:
+        raise MetadataError(path, "not UTF-8 text: not a split CSV") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise MetadataError(path, f"cannot parse as CSV ({str(exc).strip()})") from None
     if "part" not in df.columns or "track_id" not in df.columns:
         raise MetadataError(path, "not a split file (needs columns track_id and part)")
+    if df.empty:
+        raise MetadataError(path, "the split lists no track (a header and no rows)")
     bad = sorted(set(df["part"]) - set(PARTS) - {"excluded"})
     if bad:
         raise MetadataError(path, f"unknown part name(s) {bad}; expected {PARTS}")
+    key = "row" if "row" in df.columns else "track_id"
+    dup = df[key][df[key].duplicated()]
+    if len(dup):
+        first = dup.iloc[0]
+        what, shown = ("row", str(first)) if key == "row" else ("track", repr(first))
+        parts = sorted(set(df.loc[df[key] == first, "part"]))
+        raise MetadataError(path, f"{what} {shown} is listed {int((df[key] == first).sum())} times "
+                                  f"(parts {parts}): each {what} must be in exactly one part")
     return df

@@ -107,6 +107,13 @@ class TrackIndex:
 
     @classmethod
     def load(cls, folder: str | Path) -> "TrackIndex":
+        """Read an index folder written by :meth:`save` (``musiclass index``).
+
+        Raises :class:`MetadataError` naming the file and the reason when a file is missing, cannot
+        be parsed, ``tracks.json`` lacks ``classes``/``multilabel``, or ``tracks.csv`` lacks a column,
+        repeats a ``track_id``, has an empty ``track_id``, a non-numeric ``duration`` or a label
+        outside ``classes`` (an empty label, for a single-label index).
+        """
         folder = Path(folder)
         meta_path, tracks_path = folder / "tracks.json", folder / "tracks.csv"
         for p in (meta_path, tracks_path):
@@ -116,13 +123,76 @@ class TrackIndex:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise MetadataError(meta_path, f"not valid JSON ({exc})") from None
-        tracks = pd.read_csv(tracks_path, dtype={"track_id": str, "label": str, "artist": str},
+        except UnicodeDecodeError as exc:
+            raise MetadataError(meta_path, f"not UTF-8 text (byte {exc.start})") from None
+        classes, multilabel = _check_meta(meta_path, meta)
+        tracks = _read_table(tracks_path, dtype={"track_id": str, "label": str, "artist": str},
                              keep_default_na=False, na_values={"duration": [""]})
+        _check_tracks(tracks_path, tracks, classes, multilabel)
         problems_path = folder / "problems.csv"
-        problems = (pd.read_csv(problems_path, dtype=str, keep_default_na=False)
+        problems = (_read_table(problems_path, dtype=str, keep_default_na=False)
                     if problems_path.is_file() else empty_problems())
-        return cls(tracks, tuple(meta["classes"]), bool(meta["multilabel"]), meta.get("dataset", "custom"),
-                   meta.get("root", ""), problems)
+        return cls(tracks, classes, multilabel, meta.get("dataset", "custom"), meta.get("root", ""), problems)
+
+
+def _read_table(path: Path, **kwargs) -> pd.DataFrame:
+    """``pd.read_csv`` that turns an unparsable file into a :class:`MetadataError` naming it."""
+    try:
+        return pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise MetadataError(path, "empty file: expected a CSV header line") from None
+    except UnicodeDecodeError:
+        raise MetadataError(path, "not UTF-8 text: not a CSV table") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise MetadataError(path, f"cannot parse as CSV ({str(exc).strip()})") from None
+
+
+def _check_meta(path: Path, meta) -> tuple[tuple[str, ...], bool]:
+    """``(classes, multilabel)`` from a parsed ``tracks.json``; MetadataError when malformed."""
+    if not isinstance(meta, dict):
+        raise MetadataError(path, f"expected a JSON object, found {type(meta).__name__}")
+    missing = [k for k in ("classes", "multilabel") if k not in meta]
+    if missing:
+        raise MetadataError(path, f"lacks key(s) {missing}: not written by `musiclass index`?")
+    classes = meta["classes"]
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
+        raise MetadataError(path, "'classes' must be a list of non-empty class names")
+    if len(set(classes)) != len(classes):
+        raise MetadataError(path, "'classes' lists a class twice")
+    if not isinstance(meta["multilabel"], bool):
+        raise MetadataError(path, f"'multilabel' must be true or false, not {meta['multilabel']!r}")
+    return tuple(classes), meta["multilabel"]
+
+
+def _check_tracks(path: Path, tracks: pd.DataFrame, classes: tuple[str, ...], multilabel: bool) -> None:
+    """What :class:`TrackIndex` would refuse, as a :class:`MetadataError` naming ``tracks.csv`` and the row."""
+    missing = [c for c in TRACK_COLUMNS if c not in tracks.columns]
+    if missing:
+        raise MetadataError(path, f"header lacks column(s) {missing}; expected at least {', '.join(TRACK_COLUMNS)}")
+    ids = tracks["track_id"]
+    empty = np.flatnonzero((ids == "").to_numpy())
+    if len(empty):
+        raise MetadataError(path, f"empty track_id on line {empty[0] + 2}")
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        first = dup.iloc[0]
+        lines = [i + 2 for i in np.flatnonzero((ids == first).to_numpy())[:2]]
+        raise MetadataError(path, f"duplicate track_id {first!r} (lines {lines[0]} and {lines[1]})")
+    if not pd.api.types.is_numeric_dtype(tracks["duration"]):
+        bad = np.flatnonzero((pd.to_numeric(tracks["duration"], errors="coerce").isna()
+                              & tracks["duration"].notna()).to_numpy())
+        if len(bad):
+            raise MetadataError(path, f"duration {tracks['duration'].iloc[bad[0]]!r} on line {bad[0] + 2} "
+                                      "is not a number")
+    known = set(classes)
+    for i, value in enumerate(tracks["label"]):
+        labels = split_labels(value)
+        if not labels and not multilabel:
+            raise MetadataError(path, f"empty label on line {i + 2} (track {ids.iloc[i]!r})")
+        unknown = [t for t in labels if t not in known]
+        if unknown:
+            raise MetadataError(path, f"label {unknown[0]!r} on line {i + 2} (track {ids.iloc[i]!r}) is not one "
+                                      f"of the {len(classes)} classes in tracks.json")
 
 
 def split_labels(value) -> list[str]:

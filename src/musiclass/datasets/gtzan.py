@@ -118,7 +118,8 @@ def index(
         ``duration`` (seconds, from the header or the decoded signal), ``artist``, and
         ``number`` (the clip number, int), sorted by (genre in :data:`GENRES` order, number).
         ``problems``: ``track_id, path, problem, reason`` with ``problem`` one of
-        ``corrupt`` (unreadable: left out of ``tracks``), ``short`` (kept in ``tracks``),
+        ``corrupt`` (unreadable, or named like audio but a folder, a broken link or a pipe:
+        left out of ``tracks``), ``short`` (kept in ``tracks``),
         ``unexpected`` (an audio file whose name is not ``<genre>.NNNNN`` or whose genre is not
         its folder's: left out), ``duplicate`` (the same clip in a second format: left out) and
         ``missing`` (only with ``expect_full``).
@@ -126,7 +127,7 @@ def index(
 
     Raises
     ------
-    DatasetError : no genre folder found under ``root``.
+    DatasetError : no genre folder found under ``root``, or a genre folder that cannot be listed.
     MetadataError : the artists file is missing (when named explicitly) or malformed.
     ConfigError : an unknown ``check``.
     """
@@ -146,13 +147,21 @@ def index(
         if not folder.is_dir():
             continue
         candidates: dict[str, list[Path]] = {}
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:  # a genre that cannot be listed must not silently vanish from the index
+            raise DatasetError(f"cannot list {folder}: {exc.strerror or exc}") from None
+        for entry in entries:
             name = entry.name
             path = folder / name
             suffix = Path(name).suffix.lower()
-            if name.startswith(".") or suffix not in EXTENSIONS or not entry.is_file():
+            if name.startswith(".") or suffix not in EXTENSIONS:
                 continue  # .DS_Store, AppleDouble ._ files, .mf lists, sub-folders, ...
             stem = name[: -len(suffix)]
+            if not entry.is_file():
+                # named like audio but a folder, a broken link, a pipe...: reported, never opened
+                problems.append(_problem(stem, path, "corrupt", _not_a_file(path)))
+                continue
             match = _NAME.match(stem)
             if match is None:
                 problems.append(_problem(stem, path, "unexpected",
@@ -183,8 +192,9 @@ def index(
                 problems.append(_problem(track_id, path, "corrupt", exc.reason))
                 continue
             if duration < min_duration:
+                have, _ = audio.seconds_apart(duration, min_duration)  # never "1.00 s, less than 1 s"
                 problems.append(_problem(track_id, path, "short",
-                                         f"{duration:.2f} s of audio, less than min_duration {min_duration:g} s"))
+                                         f"{have} s of audio, less than min_duration {min_duration:g} s"))
         genre, number = track_id.split(".")
         rows.append({"track_id": track_id, "path": str(path), "label": genre, "duration": duration,
                      "artist": artist_of.get(track_id, ""), "number": int(number)})
@@ -294,6 +304,15 @@ def _duration(path: Path, check: str) -> float:
     # "decode", or a header that does not know the length (or has no samples): decode to find out
     y, sr = audio.load(path, sr=None, mono=True, check_silence=(check == "decode"))
     return y.shape[-1] / sr
+
+
+def _not_a_file(path: Path) -> str:
+    """Why an entry named like an audio file is not one."""
+    if path.is_symlink() and not path.exists():
+        return "broken symbolic link (its target does not exist)"
+    if path.is_dir():
+        return "not a regular file (a folder named like an audio file)"
+    return "not a regular file (a pipe, socket or device named like an audio file)"
 
 
 def _sort_key(track_id: str) -> tuple[int, int]:

@@ -114,7 +114,7 @@ def read_tsv(
     """
     path = Path(path)
     if not path.is_file():
-        raise MetadataError(path, "metadata file not found")
+        raise MetadataError(path, "a folder, not a metadata file" if path.is_dir() else "metadata file not found")
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -409,8 +409,11 @@ def index(
             continue
         ok = True
         if check == "exists":
-            if not path.is_file():
+            if not path.exists():
                 problems.append(_problem(track_id, path, "missing", "file not found"))
+                ok = False
+            elif not path.is_file():
+                problems.append(_problem(track_id, path, "corrupt", "not a regular file (a folder, pipe or device)"))
                 ok = False
             elif path.stat().st_size == 0:
                 problems.append(_problem(track_id, path, "corrupt", "empty file (0 bytes)"))
