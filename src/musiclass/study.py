@@ -36,7 +36,7 @@ import pandas as pd
 
 from .config import frontend_from_mapping, load_yaml
 from .errors import ConfigError, MetadataError
-from .utils import config_hash, safe_name, write_csv_atomic, write_json_atomic
+from .utils import config_hash, is_temporary, safe_name, write_csv_atomic, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -426,6 +426,8 @@ def read_registry(out: str | Path) -> pd.DataFrame:
     out = Path(out)
     rows = []
     for f in sorted((out / "registry").glob("*.json")):
+        if is_temporary(f):   # a write killed mid-way left it (glob's * matches hidden names): not a record
+            continue
         try:
             rows.append(json.loads(f.read_text(encoding="utf-8")))
         except json.JSONDecodeError as exc:

@@ -13,7 +13,9 @@
 
 Batches are gathered from the memory-mapped store (:class:`FrameBatches`, a ``keras.utils.PyDataset``):
 the data set is never loaded whole, and the training order is a new seeded permutation every epoch.
-A killed run restarts from its last finished epoch (``keras.callbacks.BackupAndRestore``).
+A killed run restarts from its last finished epoch (:func:`_resume_callback`: weights, optimizer,
+random and callback state saved atomically after every epoch), and goes on as the uninterrupted
+run would have: with ``deterministic`` the two end with the same weights, bit for bit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import logging
 import math
 import os
+import random
 import re
 import shutil
 import sys
@@ -39,7 +42,7 @@ from .config import REPRESENTATIONS, FrontendConfig
 from .errors import AudioError, ConfigError, MetadataError
 from .features.store import FeatureStore
 from .splits import PARTS
-from .utils import atomic_path, config_hash, write_csv_atomic, write_json_atomic
+from .utils import atomic_path, config_hash, remove_temporaries, write_csv_atomic, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +364,141 @@ def _best_checkpoint(path: Path, monitor: str):
     return BestCheckpoint()
 
 
+def _history_logger(path: Path):
+    """Keras' CSVLogger (appending: a resumed run continues the file), opening the file at the
+    first epoch's end rather than at the start of training: a run killed in its first epoch
+    leaves no ``history.csv`` instead of an empty one that CSV readers reject."""
+    keras = _keras()
+
+    class HistoryLogger(keras.callbacks.CSVLogger):
+        def on_train_begin(self, logs=None):
+            self._opened = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not self._opened:
+                super().on_train_begin()
+                self._opened = True
+            super().on_epoch_end(epoch, logs)
+
+    return HistoryLogger(str(path), append=True)
+
+
+BACKUP = "backup"
+RESUME_STATE = "state.json"
+#: what is kept of Keras' EarlyStopping and ReduceLROnPlateau between sessions (their counters)
+_CALLBACK_STATE = ("wait", "best", "best_epoch", "cooldown_counter", "stopped_epoch")
+
+
+def _json_float(value) -> float | str:
+    v = float(value)
+    return v if math.isfinite(v) else repr(v)   # "inf", "-inf", "nan": strict JSON has no such numbers
+
+
+def read_resume_state(out: Path) -> dict | None:
+    """The resume state of an unfinished run in model directory ``out`` (see :func:`_resume_callback`),
+    or None: start at epoch 0. The state file is written atomically after the weights it names, so
+    it is either absent, or complete and pointing at a complete weights file."""
+    path = Path(out) / BACKUP / RESUME_STATE
+    if not path.is_file():
+        if (Path(out) / BACKUP / "training_metadata.json").is_file():
+            log.warning("%s: an unfinished run of an earlier musiclass version; starting it over", out)
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:   # not from our writer: refuse to guess
+        raise MetadataError(path, f"not valid JSON ({exc}); delete {path.parent} to train from the start") from None
+    if not (path.parent / str(state.get("weights", ""))).is_file():
+        raise MetadataError(path, f"names {state.get('weights')!r}, which is missing; delete {path.parent} "
+                                  "to train from the start")
+    return state
+
+
+def _truncate_history(path: Path, epochs: int) -> None:
+    """Keep the rows of ``history.csv`` for epochs ``0 .. epochs-1`` (and the header), byte for byte:
+    an epoch logged by a run killed before its backup was saved is trained, and logged, again."""
+    if not path.is_file():
+        return
+    if epochs == 0:
+        path.unlink()
+        return
+    lines = path.read_bytes().splitlines(keepends=True)
+    keep = lines[:1] + [ln for ln in lines[1:] if ln.endswith(b"\n") and ln.split(b",", 1)[0].strip().isdigit()
+                        and int(ln.split(b",", 1)[0]) < epochs]
+    if keep != lines:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"".join(keep))
+
+
+def _resume_callback(backup: Path, state: dict | None, train_seq, watched: list):
+    """Save, after every epoch, what a restarted run needs to go on exactly as this one will, and
+    restore it at the start of a restarted run.
+
+    Saved (each file atomically; the state file last, naming its weights file, so a kill at any
+    moment leaves the previous complete pair): the weights with the optimizer state
+    (``epoch-NNNN.weights.h5``), the dropout seed generators, Python's ``random`` state (Keras
+    shuffles the order of a PyDataset's batches with it), the epoch counter of the training
+    batches (their seeded order), the counters of EarlyStopping and ReduceLROnPlateau, and whether
+    training stopped early. ``keras.callbacks.BackupAndRestore``, used before, saved only the
+    weights and the epoch, neither file atomically: a restarted run drew other batch orders and
+    dropout masks, and a kill during its save could leave a weights file that no longer loads.
+    """
+    keras = _keras()
+
+    def seed_variables(model):   # in model order: their paths get numbered per process ("seed_generator_2")
+        return [v for v in model.variables if "seed_generator_state" in v.path]
+
+    class Resume(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self._pending = state is not None
+
+        def on_train_begin(self, logs=None):
+            if state is None:
+                return
+            optimizer = self.model.optimizer
+            if optimizer is not None and not optimizer.built:  # its variables must exist to be loaded
+                optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(backup / state["weights"])
+            seeds, saved = seed_variables(self.model), state.get("seed_generators", [])
+            if len(seeds) == len(saved):
+                for variable, value in zip(seeds, saved):
+                    variable.assign(np.asarray(value, dtype=variable.dtype))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            # here, not in on_train_begin: after every callback's own reset, just before the
+            # first batch order is drawn
+            if not self._pending:
+                return
+            self._pending = False
+            version, internal, gauss = state["python_random"]
+            random.setstate((version, tuple(internal), gauss))
+            if "order_epoch" in state and hasattr(train_seq, "epoch"):
+                train_seq.epoch = int(state["order_epoch"])
+            for cb, saved in zip(watched, state.get("callbacks", [])):
+                for name, value in saved.items():
+                    setattr(cb, name, float(value) if name == "best" else value)
+
+        def on_epoch_end(self, epoch, logs=None):
+            name = f"epoch-{epoch + 1:04d}.weights.h5"
+            with atomic_path(backup / name, suffix=".weights.h5") as tmp:
+                self.model.save_weights(tmp)
+            saved = [{k: _json_float(v) if k == "best" else int(v) for k in _CALLBACK_STATE
+                      if isinstance(v := getattr(cb, k, None), (int, float, np.number)) and not isinstance(v, bool)}
+                     for cb in watched]
+            version, internal, gauss = random.getstate()
+            write_json_atomic(backup / RESUME_STATE, {
+                "epoch": epoch + 1, "weights": name, "stopped": bool(self.model.stop_training),
+                "python_random": [version, list(internal), gauss],
+                "order_epoch": int(getattr(train_seq, "epoch", 0)),
+                "seed_generators": [np.asarray(v.numpy()).tolist() for v in seed_variables(self.model)],
+                "callbacks": saved})
+            for old in backup.glob("epoch-*.weights.h5"):
+                if old.name != name:
+                    old.unlink(missing_ok=True)
+
+    return Resume()
+
+
 # ------------------------------------------------------------------------------ training
 @dataclass
 class TrainResult:
@@ -650,9 +788,11 @@ def _prepare_model_dir(out: Path, key: dict) -> None:
     if done.is_file():
         done.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    for folder in (out, out / BACKUP, out / "predictions"):   # left by a run killed mid-write
+        remove_temporaries(folder)
     if (out / "train.json").is_file() and json.loads((out / "train.json").read_text()).get("key") != key:
         # another config trained here before: start clean rather than resume someone else's weights
-        for name in ("backup", "model.keras", "model.best.json", "history.csv", "tensorboard"):
+        for name in (BACKUP, "model.keras", "model.best.json", "history.csv", "tensorboard"):
             p = out / name
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
@@ -705,23 +845,30 @@ def fit_and_evaluate(config: TrainConfig, data: TrainingData, options: dict, out
         if multilabel and monitor == "val_accuracy":
             monitor = "val_binary_accuracy"
         extra = list(callbacks or [])
-        callbacks = [keras.callbacks.BackupAndRestore(str(out / "backup")),
-                     _best_checkpoint(out / "model.keras", monitor),
-                     keras.callbacks.CSVLogger(str(out / "history.csv"), append=True)]
+        state = read_resume_state(out)
+        initial_epoch = int(state["epoch"]) if state else 0
+        _truncate_history(out / "history.csv", initial_epoch)
+        callbacks = [_best_checkpoint(out / "model.keras", monitor), _history_logger(out / "history.csv")]
+        watched = []
         if config.reduce_lr_patience is not None:
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.reduce_lr_factor,
-                                                               patience=config.reduce_lr_patience, verbose=0))
+            watched.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.reduce_lr_factor,
+                                                             patience=config.reduce_lr_patience, verbose=0))
         if config.early_stopping_patience is not None:
-            callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.early_stopping_patience,
-                                                           mode="min" if monitor.endswith("loss") else "max"))
+            watched.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.early_stopping_patience,
+                                                         mode="min" if monitor.endswith("loss") else "max"))
+        callbacks += watched
         if config.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False,
                                                          profile_batch=0))
+        # saved last of ours: whatever an epoch's end wrote before a kill is written again when the
+        # epoch is redone (history rows beyond the saved epoch are dropped above)
+        callbacks.append(_resume_callback(out / BACKUP, state, data.train, watched))
         callbacks += extra
         t0 = time.perf_counter()
         verbose = (1 if sys.stdout.isatty() else 2) if progress else 0  # bars on a terminal, a line per epoch in logs
-        model.fit(data.train, validation_data=data.validation, epochs=config.epochs, callbacks=callbacks,
-                  verbose=verbose)
+        if not (state and state.get("stopped")):     # stopped early before the kill: nothing left to train
+            model.fit(data.train, validation_data=data.validation, epochs=config.epochs, callbacks=callbacks,
+                      verbose=verbose, initial_epoch=initial_epoch)
         seconds = time.perf_counter() - t0
 
         best = keras.saving.load_model(out / "model.keras", safe_mode=True)
@@ -747,8 +894,8 @@ def fit_and_evaluate(config: TrainConfig, data: TrainingData, options: dict, out
     results.update(seconds=round(seconds, 2), epochs_run=int(len(history)), frames=frames, tracks=data.tracks,
                    parameters=int(best.count_params()), execution=run_on)
     write_json_atomic(out / "metrics.json", results)
-    shutil.rmtree(out / "backup", ignore_errors=True)
     write_json_atomic(out / "done.json", {"key": key})
+    shutil.rmtree(out / BACKUP, ignore_errors=True)   # after done.json: a kill in between retrains nothing
     return TrainResult(out, results, history, seconds)
 
 

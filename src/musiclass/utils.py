@@ -66,6 +66,27 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise
 
 
+def is_temporary(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is one of :func:`atomic_path`'s temporary files (``.NAME.XXXX.tmp[.ext]``)."""
+    name = Path(path).name
+    return name.startswith(".") and ".tmp" in name
+
+
+def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that writes killed mid-way (SIGKILL, power loss: no ``except``
+    runs) left in ``folder`` (not recursive); returns them. Call it only while no other process
+    writes into ``folder``: before a stage starts or resumes there."""
+    folder = Path(folder)
+    removed = []
+    if folder.is_dir():
+        for p in folder.iterdir():
+            if p.is_file() and is_temporary(p):
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+                removed.append(p)
+    return removed
+
+
 def write_text_atomic(path: str | os.PathLike, text: str, newline: str | None = None) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline=newline) as f:

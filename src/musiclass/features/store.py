@@ -34,7 +34,7 @@ from .. import __version__
 from ..config import FrontendConfig
 from ..datasets.base import TrackIndex, labels_to_matrix
 from ..errors import ConfigError, MetadataError
-from ..utils import atomic_path, config_hash, safe_name, write_csv_atomic, write_json_atomic
+from ..utils import atomic_path, config_hash, remove_temporaries, safe_name, write_csv_atomic, write_json_atomic
 from .handcrafted import DESCRIPTOR_NAMES
 
 MANIFEST = "manifest.json"
@@ -88,6 +88,7 @@ def load_meta(store: Path, track_id: str) -> tuple[np.ndarray, np.ndarray, np.nd
 def begin(out: Path, config: FrontendConfig, force: bool) -> None:
     """Claim ``out`` for ``config``: resume a run of the same config, refuse another unless ``force``."""
     out = Path(out)
+    remove_temporaries(out)   # a run killed while finalizing left them (chunk folders: see _remove_orphans)
     claim = out / EXTRACTING
     if claim.is_file():
         try:
@@ -212,6 +213,9 @@ class ChunkedArray:
                 a = np.load(path, mmap_mode="r", allow_pickle=False)
             except FileNotFoundError:
                 raise MetadataError(path, "chunk missing: the store is damaged; re-run `musiclass extract`") from None
+            except ValueError as exc:  # object arrays (pickles), or not a .npy file at all: never unpickled
+                raise MetadataError(path, f"not a plain numeric .npy chunk ({exc}); the store is damaged or was "
+                                          "not written by `musiclass extract`") from None
             expected = (int(self.offsets[i + 1] - self.offsets[i]), *self.shape[1:])
             if a.shape != expected:
                 raise MetadataError(path, f"chunk has shape {a.shape}, the manifest says {expected}")
@@ -250,6 +254,12 @@ class ChunkedArray:
     def __array__(self, dtype=None, copy=None):
         a = self.rows(np.arange(len(self)))
         return a if dtype is None else a.astype(dtype, copy=False)
+
+
+def _plain_chunk_name(name: str) -> bool:
+    """``NAME.npy`` with no folder part, not hidden (what :func:`chunk_path` writes, via ``safe_name``)."""
+    return (name == Path(name).name and "/" not in name and "\\" not in name and not name.startswith(".")
+            and name.endswith(".npy"))
 
 
 @dataclass
@@ -302,9 +312,17 @@ class FeatureStore:
             raise KeyError(f"{representation!r} not in this store; it has {self.representations}")
         if representation not in self._arrays:
             chunks = self.manifest["chunks"]
+            folder, files = str(info["folder"]), [str(c["file"]) for c in chunks]
+            # every file read is inside the store: the manifest names chunks, it does not point elsewhere
+            if Path(folder).is_absolute() or ".." in Path(folder).parts or not folder.startswith(f"{CHUNKS}/"):
+                raise MetadataError(self.path / MANIFEST, f"representation folder {folder!r} is not inside "
+                                                          f"{CHUNKS}/ of the store")
+            bad = [f for f in files if not _plain_chunk_name(f)]
+            if bad:
+                raise MetadataError(self.path / MANIFEST, f"chunk file name {bad[0]!r} is not a plain .npy file "
+                                                          "name inside the store")
             self._arrays[representation] = ChunkedArray(
-                self.path / info["folder"], [c["file"] for c in chunks], [c["rows"] for c in chunks],
-                tuple(info["shape"]), info["dtype"])
+                self.path / folder, files, [c["rows"] for c in chunks], tuple(info["shape"]), info["dtype"])
         return self._arrays[representation]
 
     def tracks(self) -> TrackIndex:
