@@ -81,7 +81,8 @@ def test_stage_commands_chain(tmp_path, capsys):
 
 
 def test_failed_tracks_give_exit_status_3(tmp_path, capsys):
-    bad = tmp_path / "bad.wav"
+    bad = tmp_path / "audio" / "bad.wav"          # inside the index's root, as `musiclass index` writes them
+    bad.parent.mkdir(parents=True)
     bad.write_bytes(os.urandom(2000))
     index = tone_index(tmp_path / "audio", genres=("blues",), per_genre=1, extra={"bad": bad})
     index.save(tmp_path / "index")

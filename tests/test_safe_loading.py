@@ -11,7 +11,7 @@ no file outside the data is read because a table said so.
   the predictor.
 * Split CSVs and a store's ``index.csv`` only name tracks: no file is opened from them; the
   manifest may only name chunk files inside the store; a chunk holding objects is refused.
-* ``TrackIndex.load`` of a ``tracks.csv`` pointing outside its recorded root: see the xfail test.
+* ``TrackIndex.load`` of a ``tracks.csv`` pointing outside its recorded root is refused.
 """
 
 from __future__ import annotations
@@ -325,9 +325,6 @@ def test_an_index_without_a_root_may_point_anywhere(tmp_path):
     assert TrackIndex.load(tmp_path / "index").tracks["path"].tolist() == tracks["path"].tolist()
 
 
-@pytest.mark.xfail(reason="datasets/base.py: TrackIndex.load does not check that tracks.csv paths stay inside the "
-                          "recorded root (an index written by `musiclass index` never has such a row; refusing "
-                          "lexical escapes is proposed, symlinks excepted)", strict=False)
 @pytest.mark.parametrize("escape", ["relative", "absolute"])
 def test_an_index_whose_tracks_leave_its_root_is_refused(tmp_path, escape):
     """A GTZAN-like index folder (made from a root) whose ``tracks.csv`` was edited to point at a

@@ -53,7 +53,7 @@ import pandas as pd
 from . import audio
 from .config import FrontendConfig
 from .errors import ConfigError, FileError, MetadataError
-from .utils import write_csv_atomic, write_text_atomic
+from .utils import read_json_object, write_csv_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -244,15 +244,7 @@ def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 # ------------------------------------------------------------------------------ the model directory
 def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise FileError(path, "file not found (is this a model directory written by `musiclass train`?)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MetadataError(path, f"not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise MetadataError(path, "expected a JSON object")
-    return data
+    return read_json_object(path)
 
 
 def _need_keys(path: Path, data: dict[str, Any], keys: Sequence[str]) -> None:

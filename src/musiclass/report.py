@@ -35,6 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .errors import FileError, MetadataError
+from .utils import is_temporary
 
 __all__ = ["build_report", "load_run", "Run", "StudyFolder", "SECTIONS"]
 
@@ -173,7 +174,7 @@ def load_run(run_dir: str | Path) -> Run:
     candidates += [p for p in sorted(run_dir.iterdir()) if p.is_dir() and p not in candidates]
     studies: dict[str, StudyFolder] = {}
     for folder in candidates:
-        if not any((folder / "registry").glob("*.json")):
+        if not any(not is_temporary(p) for p in (folder / "registry").glob("*.json")):
             continue
         table = _results(folder)
         if table.empty:

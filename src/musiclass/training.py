@@ -194,7 +194,7 @@ def load_split(store: FeatureStore, split: str | Path) -> pd.DataFrame:
     """Frame rows with their part: ``row, track_id, frame, label, part``.
 
     ``split`` is a method name saved in the store (``song``, ``seed-frame``, ...) or a CSV path
-    (``track_id,part`` for track splits, ``row,part`` for frame splits).
+    (``track_id,part`` for track splits, ``row,track_id,part`` for frame splits).
     """
     from . import splits as splits_mod
 
@@ -725,8 +725,8 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
         missing, unreadable and too-short files stop here, before any training."""
         i = audio_mod.info(path)
         if 0 < i.duration < frontend.min_duration:
-            raise AudioError(path, f"too short: {i.duration:.2f} s of audio, at least {frontend.min_duration:.2f} s "
-                                   "needed")
+            have, need = audio_mod.seconds_apart(i.duration, frontend.min_duration)
+            raise AudioError(path, f"too short: {have} s of audio, at least {need} s needed")
         return _frames_in(framer, i.duration, frontend.sample_rate)
 
     from tqdm.auto import tqdm

@@ -111,3 +111,21 @@ def safe_name(text: str) -> str:
     if keep != text or keep.startswith("."):
         keep = f"{keep.lstrip('.')}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
     return keep
+
+
+def read_json_object(path: str | os.PathLike,
+                     missing: str = "file not found (is this a model directory written by `musiclass train`?)") -> dict:
+    """A JSON object from ``path``; :class:`~musiclass.errors.FileError` (``missing``) when the file
+    is absent, :class:`~musiclass.errors.MetadataError` naming it when it is not a JSON object."""
+    from .errors import FileError, MetadataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileError(path, missing)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MetadataError(path, f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise MetadataError(path, "expected a JSON object")
+    return data

@@ -22,6 +22,7 @@ Nothing downstream (extraction, splits, training) knows which dataset it reads; 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,7 @@ class TrackIndex:
         tracks = _read_table(tracks_path, dtype={"track_id": str, "label": str, "artist": str},
                              keep_default_na=False, na_values={"duration": [""]})
         _check_tracks(tracks_path, tracks, classes, multilabel)
+        _check_inside_root(tracks_path, tracks, meta.get("root", ""))
         problems_path = folder / "problems.csv"
         problems = (_read_table(problems_path, dtype=str, keep_default_na=False)
                     if problems_path.is_file() else empty_problems())
@@ -145,6 +147,26 @@ def _read_table(path: Path, **kwargs) -> pd.DataFrame:
         raise MetadataError(path, "not UTF-8 text: not a CSV table") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise MetadataError(path, f"cannot parse as CSV ({str(exc).strip()})") from None
+
+
+def _check_inside_root(path: Path, tracks: pd.DataFrame, root: str) -> None:
+    """Every audio path of an index made from a dataset root stays inside that root.
+
+    ``musiclass index`` only writes paths under the root, so a ``tracks.csv`` naming a file
+    elsewhere was edited (or is hostile): extraction would decode whatever it names. The check is
+    lexical (``..`` and absolute paths elsewhere are refused; symlinks inside the root are allowed,
+    as annexed or cached datasets are made of them). Indexes built in code without a root are not
+    checked.
+    """
+    if not root:
+        return
+    base = os.path.abspath(root)
+    for row, value in enumerate(tracks["path"].astype(str), start=2):
+        # a relative path may be relative to the root or, like a relative root, to the working folder
+        seen_as = [value] if os.path.isabs(value) else [os.path.join(base, value), value]
+        if not any(os.path.commonpath([base, os.path.abspath(p)]) == base for p in seen_as):
+            raise MetadataError(path, f"line {row}: path {value!r} is outside the dataset root {root!r} "
+                                      "(an index written by `musiclass index` never leaves its root)")
 
 
 def _check_meta(path: Path, meta) -> tuple[tuple[str, ...], bool]:

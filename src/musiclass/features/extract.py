@@ -173,6 +173,8 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
         except MusiclassError:  # an older or damaged store: rebuild only when asked
             existing, same = None, False
         if same and not force:
+            # a kill between the manifest and the end of finalize leaves the claim: the store is complete
+            (out / store_mod.EXTRACTING).unlink(missing_ok=True)
             return ExtractReport(existing, len(index), up_to_date=True)
         if not force and (existing is None or existing.manifest.get("config_hash") != config.hash()):
             raise ConfigError(

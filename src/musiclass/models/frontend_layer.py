@@ -41,7 +41,6 @@ it loads with ``keras.saving.load_model(path, safe_mode=True)`` once this module
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -61,7 +60,7 @@ from ..config import REPRESENTATIONS, FrontendConfig  # noqa: E402
 from ..errors import AudioError, ConfigError, FileError, MetadataError  # noqa: E402
 from ..features.frontend import AMIN_POWER, Frontend  # noqa: E402
 from ..training import epoch_order, evenly_spaced  # noqa: E402  (re-exported: the same frame rule)
-from ..utils import atomic_path, write_json_atomic  # noqa: E402
+from ..utils import atomic_path, read_json_object, write_json_atomic  # noqa: E402
 
 __all__ = [
     "SpectralFrontend", "context_samples", "audio_frames", "with_frontend", "export_with_frontend",
@@ -291,15 +290,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise FileError(path, "file not found (is this a model directory written by `musiclass train`?)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MetadataError(path, f"not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise MetadataError(path, "expected a JSON object")
-    return data
+    return read_json_object(path)
 
 
 def export_with_frontend(model_dir: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
