@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from .datasets.base import TrackIndex, split_labels
 from .errors import ConfigError, MetadataError
-from .utils import write_csv_atomic
+from .utils import read_csv_table, write_csv_atomic
 
 PARTS = ("train", "validation", "test")
 METHODS = ("song", "artist", "seed-frame", "gtzan-filtered", "gtzan-stratified", "official")
@@ -225,14 +225,8 @@ def load(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise MetadataError(path, "split file not found: run `musiclass split` first")
-    try:
-        df = pd.read_csv(path, dtype={"track_id": str, "part": str}, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise MetadataError(path, "empty file: expected a header 'track_id,part' (or 'row,track_id,part')") from None
-    except UnicodeDecodeError:
-        raise MetadataError(path, "not UTF-8 text: not a split CSV") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise MetadataError(path, f"cannot parse as CSV ({str(exc).strip()})") from None
+    df = read_csv_table(path, header="a header 'track_id,part' (or 'row,track_id,part')", kind="a split CSV",
+                        dtype={"track_id": str, "part": str}, keep_default_na=False)
     if "part" not in df.columns or "track_id" not in df.columns:
         raise MetadataError(path, "not a split file (needs columns track_id and part)")
     if df.empty:

@@ -129,3 +129,22 @@ def read_json_object(path: str | os.PathLike,
     if not isinstance(data, dict):
         raise MetadataError(path, "expected a JSON object")
     return data
+
+
+def read_csv_table(path: str | os.PathLike, *, header: str = "a CSV header line", kind: str = "a CSV table",
+                   **kwargs):
+    """``pd.read_csv(path, **kwargs)``, an unparsable file becoming a
+    :class:`~musiclass.errors.MetadataError` naming it: empty (``header`` was expected), not UTF-8
+    (so not ``kind``), or not CSV."""
+    import pandas as pd
+
+    from .errors import MetadataError
+
+    try:
+        return pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise MetadataError(path, f"empty file: expected {header}") from None
+    except UnicodeDecodeError:
+        raise MetadataError(path, f"not UTF-8 text: not {kind}") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise MetadataError(path, f"cannot parse as CSV ({str(exc).strip()})") from None

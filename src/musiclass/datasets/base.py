@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MetadataError
-from ..utils import atomic_path, write_csv_atomic
+from ..utils import atomic_path, read_csv_table, write_csv_atomic
 
 TRACK_COLUMNS = ("track_id", "path", "label", "duration", "artist")
 PROBLEM_COLUMNS = ("track_id", "path", "problem", "reason")
@@ -139,14 +139,7 @@ class TrackIndex:
 
 def _read_table(path: Path, **kwargs) -> pd.DataFrame:
     """``pd.read_csv`` that turns an unparsable file into a :class:`MetadataError` naming it."""
-    try:
-        return pd.read_csv(path, **kwargs)
-    except pd.errors.EmptyDataError:
-        raise MetadataError(path, "empty file: expected a CSV header line") from None
-    except UnicodeDecodeError:
-        raise MetadataError(path, "not UTF-8 text: not a CSV table") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise MetadataError(path, f"cannot parse as CSV ({str(exc).strip()})") from None
+    return read_csv_table(path, **kwargs)
 
 
 def _check_inside_root(path: Path, tracks: pd.DataFrame, root: str) -> None:
