@@ -496,9 +496,9 @@ _ABSOLUTE = re.compile(r"(/(?:home|root|tmp|work|Users|usr|opt|content|private|v
 
 def clean_outputs(path: str | Path, root: str | Path) -> int:
     """Make an executed notebook fit to commit: machine paths replaced by repository-relative ones
-    (``<env>/...`` for installed packages), stderr warnings dropped, execution counts kept, and the
-    per-run timings of papermill's metadata dropped, so publishing the same run twice gives the same
-    file. Returns the number of replacements."""
+    (``<env>/...`` for installed packages), stderr warnings dropped, consecutive stdout outputs
+    merged, execution counts kept, and the per-run timings of papermill's metadata dropped, so
+    publishing the same run twice gives the same file. Returns the number of replacements."""
     import nbformat
 
     root = str(Path(root).resolve())
@@ -539,6 +539,11 @@ def clean_outputs(path: str | Path, root: str | Path) -> int:
                 output["traceback"] = [fix(t) for t in output.get("traceback", [])]
             kept.append(output)
         cell["outputs"] = kept
+    # one stdout output per run of prints: how a kernel splits a cell's prints into stream outputs
+    # depends on flush timing, so the same run would otherwise give different files
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
     if "papermill" in nb.metadata:  # keep what it was run with, not when, where or for how long
         nb.metadata["papermill"] = {"parameters": nb.metadata["papermill"].get("parameters", {})}
     nbformat.write(nb, str(path))
