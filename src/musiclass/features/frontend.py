@@ -137,16 +137,24 @@ class Frontend:
         P = self._stft_power(frames)  # a strided view: librosa pads (copies) it anyway
         return P if P.shape[-1] == c.n_columns else np.ascontiguousarray(P[..., : c.n_columns])
 
+    def track_stft_input(self, y: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+        """``(signal, cols)``: what the one STFT of a (trimmed) track of ``n`` frames is taken of
+        under ``stft="track"``, and how many of its columns the frames use. The track is cut up to
+        ``n_fft / 2`` samples after the last needed column's centre, or zero-padded up to that
+        centre. (The frontend layer cuts its input rows from the same signal.)"""
+        c = self.config
+        cols = (n - 1) * (c.frame_hop // c.hop_length) + c.n_columns  # STFT columns the frames need
+        need = (cols - 1) * c.hop_length  # a centred STFT of this many samples has `cols` columns
+        y = y[: need + c.n_fft // 2]
+        if len(y) < need:
+            y = np.pad(y, (0, need - len(y)))
+        return y, cols
+
     def _track_power(self, y: np.ndarray, n: int):
         """One STFT of the whole track, and a function slicing ``(bins, T)`` arrays into frames."""
         c = self.config
         hop_cols = c.frame_hop // c.hop_length
-        cols = (n - 1) * hop_cols + c.n_columns  # STFT columns the frames need
-        need = (cols - 1) * c.hop_length  # a centred STFT of this many samples has `cols` columns
-        # keep up to n_fft/2 samples of real audio after the last needed column's centre
-        y = y[: need + c.n_fft // 2]
-        if len(y) < need:
-            y = np.pad(y, (0, need - len(y)))
+        y, cols = self.track_stft_input(y, n)
         P = self._stft_power(y)[:, :cols]
 
         def frame_view(a: np.ndarray) -> np.ndarray:

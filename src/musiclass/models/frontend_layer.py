@@ -139,14 +139,8 @@ def audio_frames(y: np.ndarray, config: FrontendConfig | dict[str, Any]) -> tupl
         sig = np.zeros(total, np.float32)
         sig[: min(total, len(y))] = y[:total]
     else:
-        # what Frontend._track_power feeds librosa.stft: the track cut after the last needed column's
-        # window (or zero-padded up to its centre), then librosa's centre padding with pad_mode
-        hop_cols = H // c.hop_length
-        cols = (n - 1) * hop_cols + c.n_columns
-        need = (cols - 1) * c.hop_length
-        sig = y[: need + c.n_fft // 2]
-        if len(sig) < need:
-            sig = np.pad(sig, (0, need - len(sig)))
+        # what the numpy frontend takes its one STFT of, then librosa's centre padding with pad_mode
+        sig, _ = fe.track_stft_input(y, n)
         if c.center:
             sig = np.pad(sig, c.n_fft // 2, mode=c.pad_mode)
         total = (n - 1) * H + width
