@@ -14,12 +14,14 @@ JOBS   ?= auto
 PROFILE ?= quick
 RUN_ARGS ?=
 
-.PHONY: run test bench venv constraints clean help
+.PHONY: run test lint format docs bench venv constraints clean help
 
 help:
 	@echo "make run    - set up $(VENV) and run the main job (both studies, the notebooks, report.pdf) into runs/demo"
 	@echo "make run PROFILE=full - the full-profile run into runs/full, published into the repository"
-	@echo "make test   - set up $(VENV) with the test tools and run the test suite"
+	@echo "make test   - set up $(VENV) with the test tools, check lint and format (ruff), build the docs, run the tests"
+	@echo "make lint   - ruff check and ruff format --check only; make format rewrites the files"
+	@echo "make docs   - build the documentation site into docs/_build/html (Sphinx, warnings are errors)"
 	@echo "make bench  - run the CPU benchmarks (extraction, floor, Dask, scaling, frontend layer, training)"
 	@echo "make clean  - remove $(VENV), runs/ and caches"
 
@@ -41,8 +43,19 @@ venv: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/musiclass demo --profile $(PROFILE) $(if $(filter full,$(PROFILE)),--out runs/full --publish) $(RUN_ARGS)
 
-test: $(VENV)/.installed-dev
+test: lint docs
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix src tests benchmarks docs
+	$(BIN)/ruff format src tests benchmarks docs
+
+docs: $(VENV)/.installed-dev
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/extract_bench.py
@@ -51,10 +64,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/scaling_bench.py
 	$(BIN)/python benchmarks/frontend_bench.py
 	$(BIN)/python benchmarks/train_bench.py
+	$(BIN)/python benchmarks/bootstrap_bench.py
 
 constraints: $(VENV)/.installed-dev
 	{ head -3 constraints.txt; $(PIP) freeze --exclude-editable | grep -v '^musiclass'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .hypothesis
+	rm -rf $(VENV) runs .pytest_cache .hypothesis .ruff_cache docs/_build docs/api/generated

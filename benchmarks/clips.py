@@ -22,8 +22,13 @@ def prepare_clips(n: int, tmp: Path) -> tuple[list[str], str]:
     else:
         from musiclass.datasets import synthetic
 
-        synthetic.make_gtzan(tmp / "synthetic", clips_per_genre=max(1, math.ceil(min(n, 100) / 10)), seed=0,
-                             jobs=2, progress=False)
+        synthetic.make_gtzan(
+            tmp / "synthetic",
+            clips_per_genre=max(1, math.ceil(min(n, 100) / 10)),
+            seed=0,
+            jobs=2,
+            progress=False,
+        )
         sources = sorted((tmp / "synthetic").glob("genres/*/*.wav"))
         kind = "synthetic GTZAN clips"
     clips = []
@@ -42,6 +47,13 @@ def clip_index(clips: list[str]):
 
     from musiclass.datasets.base import TrackIndex
 
-    tracks = pd.DataFrame({"track_id": [Path(c).stem for c in clips], "path": clips,
-                           "label": [Path(c).parent.name for c in clips], "duration": 30.0, "artist": ""})
+    tracks = pd.DataFrame(
+        {
+            "track_id": [Path(c).stem for c in clips],
+            "path": clips,
+            "label": [Path(c).parent.name for c in clips],
+            "duration": 30.0,
+            "artist": "",
+        }
+    )
     return TrackIndex(tracks, tuple(sorted(set(tracks["label"]))))

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from clips import clip_index, prepare_clips  # noqa: E402  (this folder)
+
 VARIANTS = ("jobs=1", "local:2", "jobs=2")
 TARGET = 1.7
 
@@ -61,17 +62,28 @@ def worker(variant: str, clips: list[str], store: str) -> dict:
             importlib.import_module(name)
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     if variant.startswith("jobs="):
-        report = extract_mod.extract(index, config, store, jobs=int(variant[5:]), progress=False, force=True)
+        report = extract_mod.extract(
+            index, config, store, jobs=int(variant[5:]), progress=False, force=True
+        )
     else:
-        report = extract_mod.extract(index, config, store, cluster=variant, progress=False, force=True)
+        report = extract_mod.extract(
+            index, config, store, cluster=variant, progress=False, force=True
+        )
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     assert report.failed == 0 and report.computed == len(clips), report.summary()
     work = report.seconds - report.setup_seconds
     driver, largest_child = _peak_rss_mb()
-    return {"variant": variant, "clips": len(clips), "seconds": report.seconds,
-            "setup_seconds": report.setup_seconds, "work_seconds": work, "clips_per_s": len(clips) / work,
-            "driver_cpu_seconds": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
-            "peak_rss_driver_mb": driver, "peak_rss_worker_mb": largest_child}
+    return {
+        "variant": variant,
+        "clips": len(clips),
+        "seconds": report.seconds,
+        "setup_seconds": report.setup_seconds,
+        "work_seconds": work,
+        "clips_per_s": len(clips) / work,
+        "driver_cpu_seconds": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
+        "peak_rss_driver_mb": driver,
+        "peak_rss_worker_mb": largest_child,
+    }
 
 
 def run_variant(variant: str, clips: list[str], store: Path) -> dict:
@@ -81,12 +93,17 @@ def run_variant(variant: str, clips: list[str], store: Path) -> dict:
 
 
 def digests(store: Path) -> dict[str, str]:
-    return {str(p.relative_to(store)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(store.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(store)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(store.rglob("*"))
+        if p.is_file()
+    }
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--clips", type=int, default=200, help="clips per variant (default 200)")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -110,30 +127,56 @@ def main() -> int:
             shutil.rmtree(store)  # free the pages for the next variant
         identical = sums["jobs=1"] == sums["local:2"] == sums["jobs=2"]
         assert identical, "the stores of jobs=1 and local:2 differ: " + ", ".join(
-            sorted(k for k in set(sums["jobs=1"]) | set(sums["local:2"])
-                   if sums["jobs=1"].get(k) != sums["local:2"].get(k))[:5])
+            sorted(
+                k
+                for k in set(sums["jobs=1"]) | set(sums["local:2"])
+                if sums["jobs=1"].get(k) != sums["local:2"].get(k)
+            )[:5]
+        )
 
     ratio = res["local:2"]["clips_per_s"] / res["jobs=1"]["clips_per_s"]
     pool = res["jobs=2"]["clips_per_s"] / res["jobs=1"]["clips_per_s"]
-    print(f"\n{'variant':40s} {'clips':>5s} {'set-up':>7s} {'clips/s':>8s} {'driver CPU':>10s} "
-          f"{'driver RSS':>11s} {'worker RSS':>11s}")
-    labels = {"jobs=1": "extract(jobs=1), one process", "local:2": "extract(cluster='local:2'), 2 workers",
-              "jobs=2": "extract(jobs=2), process pool (info)"}
+    print(
+        f"\n{'variant':40s} {'clips':>5s} {'set-up':>7s} {'clips/s':>8s} {'driver CPU':>10s} "
+        f"{'driver RSS':>11s} {'worker RSS':>11s}"
+    )
+    labels = {
+        "jobs=1": "extract(jobs=1), one process",
+        "local:2": "extract(cluster='local:2'), 2 workers",
+        "jobs=2": "extract(jobs=2), process pool (info)",
+    }
     for v, r in res.items():
         # (the process pool's workers are children of its fork server, which outlives the run: not seen)
-        worker_rss = f"{r['peak_rss_worker_mb']:8.0f} MB" if r["peak_rss_worker_mb"] else f"{'-':>11s}"
-        print(f"{labels[v]:40s} {r['clips']:5d} {r['setup_seconds']:6.1f}s {r['clips_per_s']:8.2f} "
-              f"{r['driver_cpu_seconds']:9.1f}s {r['peak_rss_driver_mb']:8.0f} MB {worker_rss}")
+        worker_rss = (
+            f"{r['peak_rss_worker_mb']:8.0f} MB" if r["peak_rss_worker_mb"] else f"{'-':>11s}"
+        )
+        print(
+            f"{labels[v]:40s} {r['clips']:5d} {r['setup_seconds']:6.1f}s {r['clips_per_s']:8.2f} "
+            f"{r['driver_cpu_seconds']:9.1f}s {r['peak_rss_driver_mb']:8.0f} MB {worker_rss}"
+        )
     print(f"\nstores byte-identical: {identical} ({len(sums['jobs=1'])} files)")
-    print(f"cluster start-up (start, check and warm up the workers; not in clips/s): "
-          f"{res['local:2']['setup_seconds']:.1f} s")
+    print(
+        f"cluster start-up (start, check and warm up the workers; not in clips/s): "
+        f"{res['local:2']['setup_seconds']:.1f} s"
+    )
     print(f"local:2 vs jobs=1 throughput: {ratio:.2f}x (target >= {TARGET}x on 2 cores)")
     print(f"for information, the process pool: jobs=2 vs jobs=1 {pool:.2f}x")
     ok = ratio >= TARGET
     print("target met" if ok else "TARGET NOT MET")
     if args.json:
-        Path(args.json).write_text(json.dumps({"results": res, "ratio": ratio, "pool_ratio": pool, "target": TARGET,
-                                               "identical": identical, "clips_kind": kind}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "results": res,
+                    "ratio": ratio,
+                    "pool_ratio": pool,
+                    "target": TARGET,
+                    "identical": identical,
+                    "clips_kind": kind,
+                },
+                indent=2,
+            )
+        )
     return 0 if ok else 1
 
 

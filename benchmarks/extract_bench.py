@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from clips import prepare_clips  # noqa: E402  (this folder)
+
 N_FRAMES, FRAME, HOP = 19, 66150, 33075
 SPECTRAL = dict(n_fft=1024, hop_length=512, pad_mode="reflect")
 
@@ -43,11 +44,14 @@ def original_clip(path):
     y, sr = audio.load(path, sr=22050)
     mels, specs, mfccs = [], [], []
     for k in range(N_FRAMES):
-        seg = y[k * HOP: k * HOP + FRAME]
+        seg = y[k * HOP : k * HOP + FRAME]
         if len(seg) < FRAME:  # pad (the original's resize sheared instead)
             seg = np.pad(seg, (0, FRAME - len(seg)))
-        mels.append(librosa.power_to_db(librosa.feature.melspectrogram(y=seg, sr=sr, n_mels=128, **SPECTRAL),
-                                        ref=np.max))
+        mels.append(
+            librosa.power_to_db(
+                librosa.feature.melspectrogram(y=seg, sr=sr, n_mels=128, **SPECTRAL), ref=np.max
+            )
+        )
         specs.append(librosa.amplitude_to_db(np.abs(librosa.stft(seg, **SPECTRAL)), ref=np.max))
         mfccs.append(librosa.feature.mfcc(y=seg, sr=sr, n_mfcc=20, n_mels=128, **SPECTRAL))
     return {"spectrogram": np.stack(specs), "mel": np.stack(mels), "mfcc": np.stack(mfccs)}
@@ -94,20 +98,40 @@ def worker(variant: str, clips: list[str], store: str | None) -> dict:
         from musiclass.features.extract import extract
 
         jobs = int(variant.split("-")[1])
-        tracks = pd.DataFrame({"track_id": [Path(c).stem + f"-{i}" for i, c in enumerate(clips)], "path": clips,
-                               "label": [Path(c).parent.name for c in clips], "duration": 30.0, "artist": ""})
+        tracks = pd.DataFrame(
+            {
+                "track_id": [Path(c).stem + f"-{i}" for i, c in enumerate(clips)],
+                "path": clips,
+                "label": [Path(c).parent.name for c in clips],
+                "duration": 30.0,
+                "artist": "",
+            }
+        )
         index = TrackIndex(tracks, tuple(sorted(set(tracks["label"]))))
         config = frontend_preset("genre", "seed", handcrafted=False)
         t = time.perf_counter()
         report = extract(index, config, store, jobs=jobs, progress=False, force=True)
         seconds = time.perf_counter() - t
         assert report.failed == 0, report.summary()
-    return {"variant": variant, "clips": len(clips), "seconds": seconds,
-            "clips_per_s": len(clips) / seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "variant": variant,
+        "clips": len(clips),
+        "seconds": seconds,
+        "clips_per_s": len(clips) / seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
 
 
 def run_variant(variant: str, clips: list[str], store: Path | None = None) -> dict:
-    args = [sys.executable, __file__, "--worker", variant, "--store", str(store or ""), "--"] + clips
+    args = [
+        sys.executable,
+        __file__,
+        "--worker",
+        variant,
+        "--store",
+        str(store or ""),
+        "--",
+    ] + clips
     out = subprocess.run(args, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -127,11 +151,21 @@ def check_equal(clips: list[str], n: int = 3) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--clips", type=int, default=1000,
-                    help="clips per variant (default 1000, the size of GTZAN; small runs are dominated by start-up)")
-    ap.add_argument("--original-clips", type=int, default=None,
-                    help="clips for the (slow) original approach (default: a quarter, at least 10)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--clips",
+        type=int,
+        default=1000,
+        help="clips per variant (default 1000, the size of GTZAN; small runs are dominated by start-up)",
+    )
+    ap.add_argument(
+        "--original-clips",
+        type=int,
+        default=None,
+        help="clips for the (slow) original approach (default: a quarter, at least 10)",
+    )
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--store", help=argparse.SUPPRESS)
@@ -149,7 +183,10 @@ def main() -> int:
         worst = check_equal(clips)
         print(f"outputs equal: max |ours - original| = {worst:.2e} dB over spectrogram, mel, MFCC")
 
-        res = {"original": run_variant("original", clips[:n_orig]), "ours": run_variant("ours", clips)}
+        res = {
+            "original": run_variant("original", clips[:n_orig]),
+            "ours": run_variant("ours", clips),
+        }
         # Untimed warm-up: on a fresh (virtual) machine the first gigabyte of page cache costs
         # extra to touch; without this the first extract variant would pay it alone.
         run_variant("extract-2", clips, tmp / "warm-up")
@@ -157,16 +194,23 @@ def main() -> int:
         digests = {}
         for v in ("extract-1", "extract-2"):
             res[v] = run_variant(v, clips, tmp / v)
-            digests[v] = {str(p.relative_to(tmp / v)): hashlib.sha256(p.read_bytes()).hexdigest()
-                          for p in sorted((tmp / v).rglob("*")) if p.is_file()}
+            digests[v] = {
+                str(p.relative_to(tmp / v)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((tmp / v).rglob("*"))
+                if p.is_file()
+            }
             shutil.rmtree(tmp / v)  # free the pages for the next variant
         assert digests["extract-1"] == digests["extract-2"], "stores from 1 and 2 jobs differ"
 
     speedup = res["ours"]["clips_per_s"] / res["original"]["clips_per_s"]
     scaling = res["extract-2"]["clips_per_s"] / res["extract-1"]["clips_per_s"]
     print(f"\n{'variant':34s} {'clips':>5s} {'clips/s':>9s} {'peak RSS':>9s}")
-    labels = {"original": "original: 3 librosa calls x 19 frames", "ours": "ours: seed frontend, 1 core",
-              "extract-1": "musiclass extract --jobs 1", "extract-2": "musiclass extract --jobs 2"}
+    labels = {
+        "original": "original: 3 librosa calls x 19 frames",
+        "ours": "ours: seed frontend, 1 core",
+        "extract-1": "musiclass extract --jobs 1",
+        "extract-2": "musiclass extract --jobs 2",
+    }
     for v, r in res.items():
         print(f"{labels[v]:34s} {r['clips']:5d} {r['clips_per_s']:9.1f} {r['peak_rss_mb']:7.0f} MB")
     print(f"\nspeed-up over the original approach (1 core): {speedup:.1f}x (target >= 4x)")
@@ -174,8 +218,18 @@ def main() -> int:
     ok = speedup >= 4 and scaling >= 1.7
     print("targets met" if ok else "TARGETS NOT MET")
     if args.json:
-        Path(args.json).write_text(json.dumps({"results": res, "speedup": speedup, "jobs_scaling": scaling,
-                                               "clips_kind": kind, "max_abs_diff_db": worst}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "results": res,
+                    "speedup": speedup,
+                    "jobs_scaling": scaling,
+                    "clips_kind": kind,
+                    "max_abs_diff_db": worst,
+                },
+                indent=2,
+            )
+        )
     return 0 if ok else 1
 
 

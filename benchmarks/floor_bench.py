@@ -36,10 +36,14 @@ import time
 from pathlib import Path
 
 from clips import clip_index, prepare_clips  # noqa: E402  (this folder)
+
 SR, N_FFT, HOP, N_MELS, N_MFCC = 22050, 1024, 512, 128, 20
 TARGET = 1.3
 VARIANTS = {
-    "a": ("extract: mel + mfcc (the floor's outputs)", dict(representations=["mel", "mfcc"], handcrafted=False)),
+    "a": (
+        "extract: mel + mfcc (the floor's outputs)",
+        dict(representations=["mel", "mfcc"], handcrafted=False),
+    ),
     "b": ("extract: spectrogram + mel + mfcc", dict(handcrafted=False)),
     "c": ("extract: default preset, descriptors on", {}),
 }
@@ -78,7 +82,9 @@ def time_extract(clips: list[str], overrides: dict, tmp: Path, repeats: int) -> 
     from musiclass.features.extract import extract
 
     config = frontend_preset("genre", "default", **overrides)
-    extract(clip_index(clips[:1]), config, tmp / "warm-up", jobs=1, progress=False, force=True)  # warm-up
+    extract(
+        clip_index(clips[:1]), config, tmp / "warm-up", jobs=1, progress=False, force=True
+    )  # warm-up
     shutil.rmtree(tmp / "warm-up")
     index, best = clip_index(clips), math.inf
     for _ in range(repeats):
@@ -91,36 +97,63 @@ def time_extract(clips: list[str], overrides: dict, tmp: Path, repeats: int) -> 
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--clips", type=int, default=200, help="clips per variant (default 200)")
-    ap.add_argument("--repeats", type=int, default=1, help="passes per variant; the best is kept (default 1)")
+    ap.add_argument(
+        "--repeats", type=int, default=1, help="passes per variant; the best is kept (default 1)"
+    )
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     from threadpoolctl import threadpool_limits
 
-    with tempfile.TemporaryDirectory(prefix="musiclass-floor-bench-") as tmp_name, threadpool_limits(limits=1):
+    with (
+        tempfile.TemporaryDirectory(prefix="musiclass-floor-bench-") as tmp_name,
+        threadpool_limits(limits=1),
+    ):
         tmp = Path(tmp_name)
         clips, kind = prepare_clips(args.clips, tmp)
-        print(f"clips: {len(clips)} x 30 s, {kind}; one BLAS thread; best of {args.repeats} pass(es)")
+        print(
+            f"clips: {len(clips)} x 30 s, {kind}; one BLAS thread; best of {args.repeats} pass(es)"
+        )
         seconds = {"floor": time_floor(clips, args.repeats)}
         for key, (_, overrides) in VARIANTS.items():
             seconds[key] = time_extract(clips, overrides, tmp, args.repeats)
 
-    labels = {"floor": "floor: decode + STFT + mel + dB + DCT"} | {k: v[0] for k, v in VARIANTS.items()}
+    labels = {"floor": "floor: decode + STFT + mel + dB + DCT"} | {
+        k: v[0] for k, v in VARIANTS.items()
+    }
     ratios = {k: s / seconds["floor"] for k, s in seconds.items()}
     print(f"\n{'':4s}{'variant':42s} {'seconds':>8s} {'clips/s':>8s} {'x floor':>8s}")
     for key, s in seconds.items():
-        print(f"{'' if key == 'floor' else f'({key})':4s}{labels[key]:42s} {s:8.2f} {len(clips) / s:8.2f} "
-              f"{ratios[key]:7.2f}x")
-    print(f"\n(a) extract with the floor's outputs: {ratios['a']:.2f}x the floor's time (target <= {TARGET}x)")
-    print(f"(b) spectrogram too: {ratios['b']:.2f}x; (c) and the descriptors: {ratios['c']:.2f}x (information)")
+        print(
+            f"{'' if key == 'floor' else f'({key})':4s}{labels[key]:42s} {s:8.2f} {len(clips) / s:8.2f} "
+            f"{ratios[key]:7.2f}x"
+        )
+    print(
+        f"\n(a) extract with the floor's outputs: {ratios['a']:.2f}x the floor's time (target <= {TARGET}x)"
+    )
+    print(
+        f"(b) spectrogram too: {ratios['b']:.2f}x; (c) and the descriptors: {ratios['c']:.2f}x (information)"
+    )
     ok = ratios["a"] <= TARGET
     print("target met" if ok else "TARGET NOT MET")
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"clips": len(clips), "clips_kind": kind, "repeats": args.repeats, "seconds": seconds,
-             "clips_per_s": {k: len(clips) / s for k, s in seconds.items()}, "ratio_to_floor": ratios,
-             "target": TARGET}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "clips": len(clips),
+                    "clips_kind": kind,
+                    "repeats": args.repeats,
+                    "seconds": seconds,
+                    "clips_per_s": {k: len(clips) / s for k, s in seconds.items()},
+                    "ratio_to_floor": ratios,
+                    "target": TARGET,
+                },
+                indent=2,
+            )
+        )
     return 0 if ok else 1
 
 

@@ -31,7 +31,11 @@ def clips(n: int, seconds: float = 30.0):
 
     from musiclass import audio
 
-    files = sorted(p for p in SHARED_SAMPLE.rglob("*") if p.suffix in (".wav", ".au")) if SHARED_SAMPLE.is_dir() else []
+    files = (
+        sorted(p for p in SHARED_SAMPLE.rglob("*") if p.suffix in (".wav", ".au"))
+        if SHARED_SAMPLE.is_dir()
+        else []
+    )
     out, source = [], "GTZAN sample" if files else "synthetic tones"
     for i in range(n):
         if files:
@@ -40,7 +44,9 @@ def clips(n: int, seconds: float = 30.0):
         else:
             rng = np.random.default_rng(i)
             t = np.arange(int(seconds * 22050)) / 22050
-            y = (0.3 * np.sin(2 * np.pi * (110 + 20 * i) * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+            y = (
+                0.3 * np.sin(2 * np.pi * (110 + 20 * i) * t) + 0.05 * rng.standard_normal(t.size)
+            ).astype(np.float32)
         out.append(y)
     return out, source
 
@@ -58,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clips", type=int, default=32, help="number of 30 s clips (default 32)")
     ap.add_argument("--representation", default="mel", choices=("mel", "spectrogram", "mfcc"))
-    ap.add_argument("--repeats", type=int, default=3, help="timed calls per variant; the best counts")
+    ap.add_argument(
+        "--repeats", type=int, default=3, help="timed calls per variant; the best counts"
+    )
     ap.add_argument("--gpu", action="store_true", help="fail unless TensorFlow sees a GPU")
     args = ap.parse_args(argv)
 
@@ -71,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     from musiclass.models.frontend_layer import SpectralFrontend, audio_frames
 
     gpus = tf.config.list_physical_devices("GPU")
-    print("devices:", ", ".join(f"{d.device_type}:{d.name}" for d in tf.config.list_physical_devices()))
+    print(
+        "devices:",
+        ", ".join(f"{d.device_type}:{d.name}" for d in tf.config.list_physical_devices()),
+    )
     for g in gpus:
         print("  ", g.name, tf.config.experimental.get_device_details(g).get("device_name", ""))
     if args.gpu and not gpus:
@@ -93,19 +104,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(rows)} frames, input {rows.shape} float32 ({rows.nbytes / 2**20:.0f} MiB)")
 
     layer = SpectralFrontend(cfg, rep)
-    results = [("numpy Frontend.compute (1 thread)", t_np, None),
-               ("audio_frames slicing (numpy)", t_frames, None)]
+    results = [
+        ("numpy Frontend.compute (1 thread)", t_np, None),
+        ("audio_frames slicing (numpy)", t_frames, None),
+    ]
     x = tf.constant(rows)
     for jit in (False, True):
         fn = tf.function(layer.call, jit_compile=jit)
         out = fn(x).numpy()  # warm-up: tracing, compilation, transfers
-        t = best_of(lambda: fn(x).numpy(), args.repeats)
+        t = best_of(lambda fn=fn: fn(x).numpy(), args.repeats)
         results.append((f"SpectralFrontend jit_compile={jit}", t, float(np.abs(out - ref).max())))
 
     print(f"\n{'variant':<38}{'seconds':>9}{'clips/s':>10}{'x numpy':>9}{'max |diff|':>12}")
     for name, t, diff in results:
-        print(f"{name:<38}{t:>9.3f}{len(ys) / t:>10.1f}{t_np / t:>9.1f}"
-              f"{'' if diff is None else f'{diff:.2e}':>12}")
+        print(
+            f"{name:<38}{t:>9.3f}{len(ys) / t:>10.1f}{t_np / t:>9.1f}"
+            f"{'' if diff is None else f'{diff:.2e}':>12}"
+        )
     return 0
 
 

@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-JAMENDO_HOURS = 1100.0       # the mood/theme subset's full tracks (18,486 of them)
+JAMENDO_HOURS = 1100.0  # the mood/theme subset's full tracks (18,486 of them)
 JAMENDO_TRACKS = 18486
 
 
@@ -46,8 +46,14 @@ def write_tracks(folder: Path, n: int, minutes: float) -> list[str]:
     for i in range(n):
         f0 = 110.0 * 2 ** (rng.integers(0, 12) / 12)
         tone = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6.3)) / k for k in (1, 1.5, 2, 3))
-        beat = (np.sin(2 * np.pi * (1.5 + 0.5 * rng.random()) * t) > 0.95) * rng.standard_normal(t.size)
-        y = tone / 4 * (0.7 + 0.3 * np.sin(2 * np.pi * 0.2 * t)) + 0.3 * beat + 0.02 * rng.standard_normal(t.size)
+        beat = (np.sin(2 * np.pi * (1.5 + 0.5 * rng.random()) * t) > 0.95) * rng.standard_normal(
+            t.size
+        )
+        y = (
+            tone / 4 * (0.7 + 0.3 * np.sin(2 * np.pi * 0.2 * t))
+            + 0.3 * beat
+            + 0.02 * rng.standard_normal(t.size)
+        )
         y = (0.5 * y / np.max(np.abs(y))).astype(np.float32)
         stereo = np.stack([y, np.roll(y, 50)], axis=1)
         path = folder / f"{i:02d}" / f"{1000 + i}.mp3"
@@ -65,12 +71,20 @@ def _timed(fn, items) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--tracks", type=int, default=8)
     ap.add_argument("--minutes", type=float, default=4.0, help="length of each track (default 4)")
-    ap.add_argument("--workers", type=int, default=32, help="workers for the projection (default 32)")
-    ap.add_argument("--efficiency", type=float, default=1.0,
-                    help="per-worker efficiency for the projection (dask_bench: 2-worker ratio / 2)")
+    ap.add_argument(
+        "--workers", type=int, default=32, help="workers for the projection (default 32)"
+    )
+    ap.add_argument(
+        "--efficiency",
+        type=float,
+        default=1.0,
+        help="per-worker efficiency for the projection (dask_bench: 2-worker ratio / 2)",
+    )
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
@@ -87,19 +101,34 @@ def main() -> int:
         t0 = time.perf_counter()
         paths = write_tracks(tmp / "audio", args.tracks, args.minutes)
         hours = args.tracks * args.minutes / 60
-        print(f"{args.tracks} stereo 44.1 kHz MP3s of {args.minutes:g} min ({hours * 60:.0f} min of audio) written "
-              f"in {time.perf_counter() - t0:.0f} s; one core, one BLAS thread")
-        tracks = pd.DataFrame({"track_id": [Path(p).stem for p in paths], "path": paths,
-                               "label": "happy", "duration": args.minutes * 60, "artist": ""})
+        print(
+            f"{args.tracks} stereo 44.1 kHz MP3s of {args.minutes:g} min ({hours * 60:.0f} min of audio) written "
+            f"in {time.perf_counter() - t0:.0f} s; one core, one BLAS thread"
+        )
+        tracks = pd.DataFrame(
+            {
+                "track_id": [Path(p).stem for p in paths],
+                "path": paths,
+                "label": "happy",
+                "duration": args.minutes * 60,
+                "artist": "",
+            }
+        )
         index = TrackIndex(tracks, ("happy",), multilabel=True, dataset="bench")
         rows = {}
         with threadpool_limits(limits=1):
-            audio.load(paths[0], sr=12000)                                          # warm-up
-            rows["decode (MP3 -> 44.1 kHz stereo)"] = _timed(lambda p: audio.load(p, sr=None, mono=False), paths)
-            rows["decode + mono + resample to 12 kHz"] = _timed(lambda p: audio.load(p, sr=12000), paths)
+            audio.load(paths[0], sr=12000)  # warm-up
+            rows["decode (MP3 -> 44.1 kHz stereo)"] = _timed(
+                lambda p: audio.load(p, sr=None, mono=False), paths
+            )
+            rows["decode + mono + resample to 12 kHz"] = _timed(
+                lambda p: audio.load(p, sr=12000), paths
+            )
             sizes = {}
-            for label, handcrafted in (("extract, mood default, descriptors off", False),
-                                       ("extract, mood default, descriptors on", True)):
+            for label, handcrafted in (
+                ("extract, mood default, descriptors off", False),
+                ("extract, mood default, descriptors on", True),
+            ):
                 cfg = frontend_preset("mood", "default", handcrafted=handcrafted)
                 out = tmp / f"store-{handcrafted}"
                 rep = extract(index, cfg, out, jobs=1, progress=False)
@@ -114,15 +143,30 @@ def main() -> int:
         full = per_hour["extract, mood default, descriptors on"]
         store_gb_per_hour = sizes["extract, mood default, descriptors on"] / hours / 1e9
         w, eff = args.workers, args.efficiency
-        print(f"\nstore: {store_gb_per_hour * 1000:.1f} MB per audio hour "
-              f"({store_gb_per_hour * JAMENDO_HOURS:.1f} GB for the mood/theme subset's {JAMENDO_HOURS:.0f} h)")
-        print(f"projection, mood/theme subset ({JAMENDO_TRACKS:,} tracks, ~{JAMENDO_HOURS:.0f} h), descriptors on:")
+        print(
+            f"\nstore: {store_gb_per_hour * 1000:.1f} MB per audio hour "
+            f"({store_gb_per_hour * JAMENDO_HOURS:.1f} GB for the mood/theme subset's {JAMENDO_HOURS:.0f} h)"
+        )
+        print(
+            f"projection, mood/theme subset ({JAMENDO_TRACKS:,} tracks, ~{JAMENDO_HOURS:.0f} h), descriptors on:"
+        )
         print(f"  1 worker:  {full * JAMENDO_HOURS / 3600:6.1f} h")
         print(f"  2 workers: {full * JAMENDO_HOURS / 3600 / (2 * eff):6.1f} h")
-        print(f"  {w} workers: {full * JAMENDO_HOURS / 3600 / (w * eff):6.2f} h (per-worker efficiency {eff:g})")
+        print(
+            f"  {w} workers: {full * JAMENDO_HOURS / 3600 / (w * eff):6.2f} h (per-worker efficiency {eff:g})"
+        )
         if args.json:
-            Path(args.json).write_text(json.dumps({"seconds": rows, "per_audio_hour": per_hour, "hours": hours,
-                                                   "store_bytes": sizes}, indent=2))
+            Path(args.json).write_text(
+                json.dumps(
+                    {
+                        "seconds": rows,
+                        "per_audio_hour": per_hour,
+                        "hours": hours,
+                        "store_bytes": sizes,
+                    },
+                    indent=2,
+                )
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -49,8 +49,15 @@ def make_store(path: Path, n_tracks: int, seed: int = 0) -> Path:
     config = frontend_preset("genre", "default", representations=("mel",), handcrafted=False)
     genres = [f"g{i}" for i in range(10)]
     ids = [f"{genres[i % 10]}.{i:05d}" for i in range(n_tracks)]
-    tracks = pd.DataFrame({"track_id": ids, "path": [f"/none/{t}.wav" for t in ids],
-                           "label": [t.split(".")[0] for t in ids], "duration": 30.0, "artist": ""})
+    tracks = pd.DataFrame(
+        {
+            "track_id": ids,
+            "path": [f"/none/{t}.wav" for t in ids],
+            "label": [t.split(".")[0] for t in ids],
+            "duration": 30.0,
+            "artist": "",
+        }
+    )
     index = TrackIndex(tracks, tuple(genres), dataset="bench", root="/none")
     rng = np.random.default_rng(seed)
     st.begin(path, config, force=True)
@@ -89,7 +96,9 @@ def child_pipeline(store_path: str, epochs: int) -> dict:
     return {"batches_per_s": n / dt, "batches": n}
 
 
-def child_train(store_path: str, steps: int | None, gpu: bool = False, strategy: str = "default") -> dict:
+def child_train(
+    store_path: str, steps: int | None, gpu: bool = False, strategy: str = "default"
+) -> dict:
     """CNN-7 training throughput; ``gpu``: with mixed precision (float16) and XLA, through the same
     ``musiclass.training.execution`` that ``train`` uses (``strategy="mirrored"``: every GPU)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -103,45 +112,78 @@ def child_train(store_path: str, steps: int | None, gpu: bool = False, strategy:
 
         if not tf.config.list_physical_devices("GPU"):
             sys.exit("--gpu: TensorFlow sees no GPU on this machine")
-    cfg = train_preset("default", model="cnn-7", strategy=strategy,
-                       precision="mixed_float16" if gpu else "float32", xla=True if gpu else "auto")
+    cfg = train_preset(
+        "default",
+        model="cnn-7",
+        strategy=strategy,
+        precision="mixed_float16" if gpu else "float32",
+        xla=True if gpu else "auto",
+    )
     seq = _batches(store_path)
     with execution(cfg) as run_on:
         model = build_model("cnn-7", SHAPE, 10, bn_momentum=0.9)
-        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"],
-                      jit_compile=cfg.xla)
+        model.compile(
+            keras.optimizers.Adam(1e-3),
+            "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            jit_compile=cfg.xla,
+        )
         warm = min(5, len(seq))
-        model.fit(seq, epochs=1, steps_per_epoch=warm, verbose=0)       # compile, first batches
+        model.fit(seq, epochs=1, steps_per_epoch=warm, verbose=0)  # compile, first batches
         n = steps or len(seq)
         t0 = time.perf_counter()
         model.fit(seq, epochs=1, steps_per_epoch=n, verbose=0)
         dt = time.perf_counter() - t0
-    out = {"batches_per_s": n / dt, "samples_per_s": n * BATCH / dt, "batches": n, "seconds": dt,
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "execution": run_on}
+    out = {
+        "batches_per_s": n / dt,
+        "samples_per_s": n * BATCH / dt,
+        "batches": n,
+        "seconds": dt,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "execution": run_on,
+    }
     if gpu:
         import tensorflow as tf
 
-        out["gpu"] = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
-                      for d in tf.config.list_physical_devices("GPU")]
+        out["gpu"] = [
+            tf.config.experimental.get_device_details(d).get("device_name", d.name)
+            for d in tf.config.list_physical_devices("GPU")
+        ]
     return out
 
 
 def run_child(*args: str) -> dict:
-    res = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True
+    )
     if res.returncode:
         sys.exit(f"child {args} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--tracks", type=int, default=200, help="tracks of the 1x store (19 frames each)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--tracks", type=int, default=200, help="tracks of the 1x store (19 frames each)"
+    )
     p.add_argument("--scale", type=int, default=8, help="size of the large store, in multiples")
-    p.add_argument("--steps", type=int, default=15, help="training steps timed for the throughput ratio")
-    p.add_argument("--gpu", action="store_true", help="also time CNN-7 with mixed precision and XLA on the GPU: "
-                                                      "one epoch of experiment 2's 15,200 training frames")
-    p.add_argument("--strategy", choices=("default", "mirrored"), default="default",
-                   help="with --gpu: mirrored spreads each batch over every GPU")
+    p.add_argument(
+        "--steps", type=int, default=15, help="training steps timed for the throughput ratio"
+    )
+    p.add_argument(
+        "--gpu",
+        action="store_true",
+        help="also time CNN-7 with mixed precision and XLA on the GPU: "
+        "one epoch of experiment 2's 15,200 training frames",
+    )
+    p.add_argument(
+        "--strategy",
+        choices=("default", "mirrored"),
+        default="default",
+        help="with --gpu: mirrored spreads each batch over every GPU",
+    )
     p.add_argument("--json", help="write the figures to this file")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -151,8 +193,16 @@ def main() -> None:
             print(json.dumps(child_pipeline(store, int(extra[0]))))
         elif kind == "train":
             steps = int(extra[0]) if extra and extra[0] != "epoch" else None
-            print(json.dumps(child_train(store, steps, gpu="gpu" in extra[1:],
-                                         strategy="mirrored" if "mirrored" in extra[1:] else "default")))
+            print(
+                json.dumps(
+                    child_train(
+                        store,
+                        steps,
+                        gpu="gpu" in extra[1:],
+                        strategy="mirrored" if "mirrored" in extra[1:] else "default",
+                    )
+                )
+            )
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="musiclass-train-bench-"))
@@ -160,32 +210,46 @@ def main() -> None:
         t = time.perf_counter()
         small = make_store(tmp / "x1", args.tracks)
         large = make_store(tmp / f"x{args.scale}", args.tracks * args.scale, seed=1)
-        print(f"stores: {args.tracks} and {args.tracks * args.scale} tracks ({args.tracks * 19} and "
-              f"{args.tracks * args.scale * 19} frames) written in {time.perf_counter() - t:.0f} s")
+        print(
+            f"stores: {args.tracks} and {args.tracks * args.scale} tracks ({args.tracks * 19} and "
+            f"{args.tracks * args.scale * 19} frames) written in {time.perf_counter() - t:.0f} s"
+        )
         pipe = run_child("pipeline", str(small), "2")
         step = run_child("train", str(small), str(args.steps))
         ratio = pipe["batches_per_s"] / step["batches_per_s"]
         print(f"input pipeline alone:     {pipe['batches_per_s']:8.1f} batches/s of {BATCH} frames")
-        print(f"CNN-7 training (CPU):     {step['batches_per_s']:8.2f} batches/s "
-              f"({step['samples_per_s']:.0f} samples/s)")
+        print(
+            f"CNN-7 training (CPU):     {step['batches_per_s']:8.2f} batches/s "
+            f"({step['samples_per_s']:.0f} samples/s)"
+        )
         print(f"pipeline / training:      {ratio:8.1f}x   (target >= 10)")
         e1 = run_child("train", str(small), "epoch")
         e8 = run_child("train", str(large), "epoch")
         growth = e8["peak_rss_mb"] / e1["peak_rss_mb"] - 1
         print(f"peak RSS, one epoch, 1x:  {e1['peak_rss_mb']:8.0f} MB ({e1['batches']} batches)")
-        print(f"peak RSS, one epoch, {args.scale}x:  {e8['peak_rss_mb']:8.0f} MB ({e8['batches']} batches)")
+        print(
+            f"peak RSS, one epoch, {args.scale}x:  {e8['peak_rss_mb']:8.0f} MB ({e8['batches']} batches)"
+        )
         print(f"growth:                   {growth:8.1%}   (target <= 15 %)")
-        result = {"pipeline": pipe, "train": step, "ratio": ratio, "epoch_1x": e1, f"epoch_{args.scale}x": e8,
-                  "rss_growth": growth}
+        result = {
+            "pipeline": pipe,
+            "train": step,
+            "ratio": ratio,
+            "epoch_1x": e1,
+            f"epoch_{args.scale}x": e8,
+            "rss_growth": growth,
+        }
         if args.gpu:
             # experiment 2's training set: 800 tracks x 19 frames = 15,200 frames, one whole epoch
             exp2 = make_store(tmp / "exp2", 800, seed=2)
             extra = ["gpu"] + (["mirrored"] if args.strategy == "mirrored" else [])
             g = run_child("train", str(exp2), "epoch", *extra)
             names = ", ".join(g.get("gpu", ["?"]))
-            print(f"CNN-7, mixed precision + XLA, {g['execution']['replicas']} x {names}: "
-                  f"{g['samples_per_s']:.0f} samples/s; one epoch of 15,200 frames in {g['seconds']:.2f} s "
-                  f"(goal < 2 s on one H200-class GPU)")
+            print(
+                f"CNN-7, mixed precision + XLA, {g['execution']['replicas']} x {names}: "
+                f"{g['samples_per_s']:.0f} samples/s; one epoch of 15,200 frames in {g['seconds']:.2f} s "
+                f"(goal < 2 s on one H200-class GPU)"
+            )
             result["gpu"] = g
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2))

@@ -14,7 +14,18 @@ from musiclass.datasets.base import TrackIndex
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 GTZAN_SAMPLE = SHARED / "gtzan-sample"
-GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+GENRES = (
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+)
 
 
 @pytest.fixture
@@ -24,8 +35,14 @@ def shared_data() -> Path:
     return SHARED
 
 
-def tone(seconds: float, sr: int = 22050, freqs=(220.0, 330.0), seed: int = 0, noise: float = 0.05,
-         amp: float = 0.5) -> np.ndarray:
+def tone(
+    seconds: float,
+    sr: int = 22050,
+    freqs=(220.0, 330.0),
+    seed: int = 0,
+    noise: float = 0.05,
+    amp: float = 0.5,
+) -> np.ndarray:
     """A little chord with noise and an amplitude pulse: enough texture for every descriptor."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(round(seconds * sr))) / sr
@@ -40,14 +57,23 @@ def write_tone(path: Path, seconds: float, sr: int = 22050, seed: int = 0, **kwa
     return path
 
 
-def tone_index(root: Path, genres=GENRES[:3], per_genre: int = 2, seconds: float = 30.0,
-               extra: dict[str, Path] | None = None) -> TrackIndex:
+def tone_index(
+    root: Path,
+    genres=GENRES[:3],
+    per_genre: int = 2,
+    seconds: float = 30.0,
+    extra: dict[str, Path] | None = None,
+) -> TrackIndex:
     """A GTZAN-shaped tree of short tone clips and its TrackIndex (no loader involved)."""
     rows = []
     for gi, g in enumerate(genres):
         for i in range(per_genre):
-            p = write_tone(root / "genres" / g / f"{g}.{i:05d}.wav", seconds, seed=10 * gi + i,
-                           freqs=(110.0 * (gi + 1), 165.0 * (gi + 1) + 7 * i))
+            p = write_tone(
+                root / "genres" / g / f"{g}.{i:05d}.wav",
+                seconds,
+                seed=10 * gi + i,
+                freqs=(110.0 * (gi + 1), 165.0 * (gi + 1) + 7 * i),
+            )
             rows.append((f"{g}.{i:05d}", str(p), g, seconds, f"{g}_artist_{i % 2}"))
     for track_id, p in (extra or {}).items():
         rows.append((track_id, str(p), genres[0], np.nan, ""))

@@ -13,8 +13,16 @@ from musiclass.errors import AudioError
 from .conftest import GTZAN_SAMPLE, tone
 
 
-@pytest.mark.parametrize("fmt,ext,subtype", [("WAV", "wav", "PCM_16"), ("FLAC", "flac", "PCM_16"),
-                                             ("OGG", "ogg", "VORBIS"), ("MP3", "mp3", None), ("AU", "au", "PCM_16")])
+@pytest.mark.parametrize(
+    "fmt,ext,subtype",
+    [
+        ("WAV", "wav", "PCM_16"),
+        ("FLAC", "flac", "PCM_16"),
+        ("OGG", "ogg", "VORBIS"),
+        ("MP3", "mp3", None),
+        ("AU", "au", "PCM_16"),
+    ],
+)
 def test_every_format_decodes_like_librosa(tmp_path, fmt, ext, subtype):
     path = tmp_path / f"x.{ext}"
     stereo = np.stack([tone(3.0, 44100, seed=1), tone(3.0, 44100, seed=2)], axis=1)
@@ -35,12 +43,15 @@ def test_real_clip_equals_librosa_load(shared_data):
 
 def test_offset_duration_and_channels(tmp_path):
     sr = 8000
-    left, right = np.linspace(-0.5, 0.5, 4 * sr, dtype=np.float32), np.full(4 * sr, 0.25, np.float32)
+    left, right = (
+        np.linspace(-0.5, 0.5, 4 * sr, dtype=np.float32),
+        np.full(4 * sr, 0.25, np.float32),
+    )
     path = tmp_path / "st.wav"
     sf.write(path, np.stack([left, right], axis=1), sr, subtype="FLOAT")
     y, got_sr = audio.load(path, sr=None, offset=1.0, duration=2.0)
     assert got_sr == sr and y.shape == (2 * sr,)
-    np.testing.assert_allclose(y, (left[sr:3 * sr] + right[sr:3 * sr]) / 2, atol=1e-7)
+    np.testing.assert_allclose(y, (left[sr : 3 * sr] + right[sr : 3 * sr]) / 2, atol=1e-7)
     both, _ = audio.load(path, sr=None, mono=False)
     assert both.shape == (2, 4 * sr)
     assert audio.info(path).channels == 2 and audio.info(path).duration == pytest.approx(4.0)

@@ -26,9 +26,9 @@ import re
 import shutil
 import struct
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import librosa
 import numpy as np
@@ -49,7 +49,9 @@ SR = 22050
 MIN_DURATION = 1.0
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 #: what libsndfile says of bytes it cannot recognise (random bytes can look like an MPEG sync word)
-UNRECOGNISED = r"\((Format not recognised|no decodable audio stream found: data corrupt or not audio)"
+UNRECOGNISED = (
+    r"\((Format not recognised|no decodable audio stream found: data corrupt or not audio)"
+)
 
 
 # ------------------------------------------------------------------------------ the bad files
@@ -59,20 +61,26 @@ def _wav(path: Path, y: np.ndarray, sr: int = SR, **kwargs) -> None:
 
 def _truncated(keep_seconds: float) -> Callable[[Path], None]:
     """A 3 s 16-bit WAV cut off after ``keep_seconds``: its header still announces 3 s."""
+
     def make(path: Path) -> None:
         _wav(path, tone(3.0, SR, seed=4))
         data = path.read_bytes()
-        path.write_bytes(data[: 44 + 2 * int(round(keep_seconds * SR))])  # 44-byte header, 2 bytes a sample
+        path.write_bytes(
+            data[: 44 + 2 * int(round(keep_seconds * SR))]
+        )  # 44-byte header, 2 bytes a sample
+
     return make
 
 
 def _patched_header(offset: int, fmt: str, value: int) -> Callable[[Path], None]:
     """A valid 1.5 s WAV whose canonical 44-byte header has one field overwritten (a damaged header)."""
+
     def make(path: Path) -> None:
         _wav(path, tone(1.5, SR, seed=5))
         data = bytearray(path.read_bytes())
-        data[offset: offset + struct.calcsize(fmt)] = struct.pack(fmt, value)
+        data[offset : offset + struct.calcsize(fmt)] = struct.pack(fmt, value)
         path.write_bytes(bytes(data))
+
     return make
 
 
@@ -81,6 +89,7 @@ def _cut_in_half(fmt: str) -> Callable[[Path], None]:
         _wav(path, tone(2.0, SR, seed=6), format=fmt)
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 2])
+
     return make
 
 
@@ -138,52 +147,135 @@ class Case:
 
 
 CASES: tuple[Case, ...] = (
-    Case("corrupt-bytes", ".wav", lambda p: p.write_bytes(np.random.default_rng(1).bytes(4096)),
-         r"cannot decode audio " + UNRECOGNISED, index_reason=r"cannot read audio header " + UNRECOGNISED),
-    Case("riff-header-then-garbage", ".wav",
-         lambda p: p.write_bytes(b"RIFF\x24\x10\x00\x00WAVEfmt " + np.random.default_rng(2).bytes(4000)),
-         r"cannot decode audio \(.+\)", index_reason=r"cannot read audio header \(.+\)"),
-    Case("truncated-mid-data-too-short", ".wav", _truncated(0.5),
-         r"too short: 0\.50 s of audio, at least 1\.00 s needed; the file is truncated: "
-         r"its header announces 3\.00 s"),
+    Case(
+        "corrupt-bytes",
+        ".wav",
+        lambda p: p.write_bytes(np.random.default_rng(1).bytes(4096)),
+        r"cannot decode audio " + UNRECOGNISED,
+        index_reason=r"cannot read audio header " + UNRECOGNISED,
+    ),
+    Case(
+        "riff-header-then-garbage",
+        ".wav",
+        lambda p: p.write_bytes(
+            b"RIFF\x24\x10\x00\x00WAVEfmt " + np.random.default_rng(2).bytes(4000)
+        ),
+        r"cannot decode audio \(.+\)",
+        index_reason=r"cannot read audio header \(.+\)",
+    ),
+    Case(
+        "truncated-mid-data-too-short",
+        ".wav",
+        _truncated(0.5),
+        r"too short: 0\.50 s of audio, at least 1\.00 s needed; the file is truncated: "
+        r"its header announces 3\.00 s",
+    ),
     Case("truncated-mid-data-2s-left", ".wav", _truncated(2.0), None, seconds=2.0),
-    Case("header-only-no-samples", ".wav", lambda p: _wav(p, np.zeros(0, np.float32)), r"no audio samples"),
+    Case(
+        "header-only-no-samples",
+        ".wav",
+        lambda p: _wav(p, np.zeros(0, np.float32)),
+        r"no audio samples",
+    ),
     Case("zero-length", ".wav", lambda p: p.write_bytes(b""), r"empty file \(0 bytes\)"),
     Case("nan-filled-float", ".wav", _nan, r"contains NaN or infinite sample values"),
     Case("inf-filled-float", ".wav", _inf, r"contains NaN or infinite sample values"),
-    Case("one-minus-inf-sample-double", ".wav", _one_inf, r"contains NaN or infinite sample values"),
-    Case("silent", ".wav", lambda p: _wav(p, np.zeros(2 * SR, np.float32)),
-         r"silent \(peak amplitude below -80 dBFS\)"),
-    Case("below-minus-80-dBFS", ".wav", lambda p: _wav(p, 5e-5 * tone(2.0, SR, amp=1.0), subtype="FLOAT"),
-         r"silent \(peak amplitude below -80 dBFS\)"),
-    Case("too-short-0.1s", ".wav", lambda p: _wav(p, tone(0.1, SR)), r"too short: 0\.10 s of audio, at least 1\.00 s"),
+    Case(
+        "one-minus-inf-sample-double", ".wav", _one_inf, r"contains NaN or infinite sample values"
+    ),
+    Case(
+        "silent",
+        ".wav",
+        lambda p: _wav(p, np.zeros(2 * SR, np.float32)),
+        r"silent \(peak amplitude below -80 dBFS\)",
+    ),
+    Case(
+        "below-minus-80-dBFS",
+        ".wav",
+        lambda p: _wav(p, 5e-5 * tone(2.0, SR, amp=1.0), subtype="FLOAT"),
+        r"silent \(peak amplitude below -80 dBFS\)",
+    ),
+    Case(
+        "too-short-0.1s",
+        ".wav",
+        lambda p: _wav(p, tone(0.1, SR)),
+        r"too short: 0\.10 s of audio, at least 1\.00 s",
+    ),
     # 22,040 samples are 0.99955 s: two decimals would print "1.00 s of audio, at least 1.00 s needed"
-    Case("just-under-min-duration", ".wav", lambda p: _wav(p, tone(22040 / SR, SR)),
-         r"too short: 0\.9995 s of audio, at least 1\.0000 s needed"),
+    Case(
+        "just-under-min-duration",
+        ".wav",
+        lambda p: _wav(p, tone(22040 / SR, SR)),
+        r"too short: 0\.9995 s of audio, at least 1\.0000 s needed",
+    ),
     Case("mp3-bytes-named-wav", ".wav", _mp3_named_wav, None, seconds=2.0),
-    Case("8-channels", ".wav", lambda p: _wav(p, np.stack([tone(2.0, SR, seed=i) for i in range(8)], axis=1)),
-         None, seconds=2.0),
+    Case(
+        "8-channels",
+        ".wav",
+        lambda p: _wav(p, np.stack([tone(2.0, SR, seed=i) for i in range(8)], axis=1)),
+        None,
+        seconds=2.0,
+    ),
     Case("8-kHz", ".wav", lambda p: _wav(p, tone(2.0, 8000, seed=11), 8000), None, seconds=2.0),
-    Case("192-kHz", ".wav", lambda p: _wav(p, tone(2.0, 192000, seed=12), 192000), None, seconds=2.0),
-    Case("wav-bytes-named-flac", ".flac", lambda p: _wav(p, tone(2.0, SR, seed=13), format="WAV"), None, seconds=2.0),
+    Case(
+        "192-kHz", ".wav", lambda p: _wav(p, tone(2.0, 192000, seed=12), 192000), None, seconds=2.0
+    ),
+    Case(
+        "wav-bytes-named-flac",
+        ".flac",
+        lambda p: _wav(p, tone(2.0, SR, seed=13), format="WAV"),
+        None,
+        seconds=2.0,
+    ),
     Case("directory-named-wav", ".wav", lambda p: p.mkdir(), r"not a regular file"),
-    Case("fifo-named-wav", ".wav", _fifo, r"not a regular file", skip=None if hasattr(os, "mkfifo") else "no FIFOs"),
+    Case(
+        "fifo-named-wav",
+        ".wav",
+        _fifo,
+        r"not a regular file",
+        skip=None if hasattr(os, "mkfifo") else "no FIFOs",
+    ),
     Case("broken-symlink", ".wav", _broken_link, r"file not found|broken symbolic link"),
     # root reads a chmod 000 file anyway: as root, the load runs in a child that gave up root
-    Case("unreadable-chmod-000", ".wav", _unreadable,
-         r"cannot (decode audio|read audio header) \(permission denied: this user may not read the file\)"),
-    Case("text-named-flac", ".flac", lambda p: p.write_text("this is a text file, not audio\n" * 20),
-         r"cannot decode audio " + UNRECOGNISED, index_reason=r"cannot read audio header " + UNRECOGNISED),
-    Case("id3-tag-then-junk-mp3", ".mp3",
-         lambda p: p.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + np.random.default_rng(3).bytes(5000)),
-         r"cannot decode audio \(no decodable audio stream found: data corrupt or not audio\)",
-         index_reason=r"cannot read audio header \(no decodable audio stream"),
-    Case("flac-cut-in-half", ".flac", _cut_in_half("FLAC"), r"cannot decode audio \(.*flac decoder"),
+    Case(
+        "unreadable-chmod-000",
+        ".wav",
+        _unreadable,
+        r"cannot (decode audio|read audio header) \(permission denied: this user may not read the file\)",
+    ),
+    Case(
+        "text-named-flac",
+        ".flac",
+        lambda p: p.write_text("this is a text file, not audio\n" * 20),
+        r"cannot decode audio " + UNRECOGNISED,
+        index_reason=r"cannot read audio header " + UNRECOGNISED,
+    ),
+    Case(
+        "id3-tag-then-junk-mp3",
+        ".mp3",
+        lambda p: p.write_bytes(
+            b"ID3\x03\x00\x00\x00\x00\x00\x00" + np.random.default_rng(3).bytes(5000)
+        ),
+        r"cannot decode audio \(no decodable audio stream found: data corrupt or not audio\)",
+        index_reason=r"cannot read audio header \(no decodable audio stream",
+    ),
+    Case(
+        "flac-cut-in-half", ".flac", _cut_in_half("FLAC"), r"cannot decode audio \(.*flac decoder"
+    ),
     Case("ogg-cut-in-half", ".ogg", _cut_in_half("OGG"), r"no audio samples"),
-    Case("header-sample-rate-1-Hz", ".wav", _patched_header(24, "<I", 1),
-         r"implausible sample rate 1 Hz in the header"),
-    Case("header-channel-count-0", ".wav", _patched_header(22, "<H", 0),
-         r"cannot decode audio \(Channel count is zero", index_reason=r"cannot read audio header \(Channel count"),
+    Case(
+        "header-sample-rate-1-Hz",
+        ".wav",
+        _patched_header(24, "<I", 1),
+        r"implausible sample rate 1 Hz in the header",
+    ),
+    Case(
+        "header-channel-count-0",
+        ".wav",
+        _patched_header(22, "<H", 0),
+        r"cannot decode audio \(Channel count is zero",
+        index_reason=r"cannot read audio header \(Channel count",
+    ),
 )
 
 BAD = [c for c in CASES if c.reason is not None]
@@ -205,8 +297,22 @@ def test_the_generator_covers_every_kind_asked_for():
     """Bad inputs tried: every case has a distinct name, and each kind the brief lists is there."""
     names = [c.name for c in CASES]
     assert len(names) == len(set(names)) == 28
-    for kind in ("corrupt", "truncated", "zero-length", "nan", "inf", "silent", "too-short", "mp3-bytes-named-wav",
-                 "8-channels", "8-kHz", "192-kHz", "directory-named-wav", "unreadable", "text-named-flac"):
+    for kind in (
+        "corrupt",
+        "truncated",
+        "zero-length",
+        "nan",
+        "inf",
+        "silent",
+        "too-short",
+        "mp3-bytes-named-wav",
+        "8-channels",
+        "8-kHz",
+        "192-kHz",
+        "directory-named-wav",
+        "unreadable",
+        "text-named-flac",
+    ):
         assert any(kind in n for n in names), kind
 
 
@@ -216,6 +322,7 @@ def load_error(path: Path, *, unprivileged: bool = False) -> tuple[str, str, str
     ``unprivileged``: run it in a forked child that has given up root (uid and gid 65534), the
     only way a root test run can see what users get for a file they may not read.
     """
+
     def attempt() -> tuple[str, str, str]:
         try:
             audio.load(path, sr=SR, min_duration=MIN_DURATION)
@@ -294,7 +401,9 @@ def test_odd_but_valid_audio_decodes_correctly(tmp_path, case):
 def test_a_damaged_header_rate_is_refused_before_any_allocation(tmp_path):
     """A 1 Hz header would turn 33,075 frames into 729 million samples at 22,050 Hz (2.9 GB):
     info() refuses it too, so GTZAN indexing reports it rather than passing it to extraction."""
-    path = make_case(next(c for c in CASES if c.name == "header-sample-rate-1-Hz"), tmp_path / "x.wav")
+    path = make_case(
+        next(c for c in CASES if c.name == "header-sample-rate-1-Hz"), tmp_path / "x.wav"
+    )
     with pytest.raises(AudioError, match="implausible sample rate 1 Hz"):
         audio.info(path)
     with pytest.raises(AudioError, match="implausible sample rate 1 Hz"):
@@ -314,7 +423,9 @@ def build_batch(root: Path) -> tuple[dict[str, Case], set[str]]:
     good = set()
     for gi, genre in enumerate(GOOD):
         track_id = f"{genre}.00000"
-        write_tone(genres / genre / f"{track_id}.wav", 2.5, seed=gi, freqs=(220.0 * (gi + 1), 330.0))
+        write_tone(
+            genres / genre / f"{track_id}.wav", 2.5, seed=gi, freqs=(220.0 * (gi + 1), 330.0)
+        )
         good.add(track_id)
     written = {}
     for i, case in enumerate(CASES, 1):
@@ -334,8 +445,10 @@ def listed_reasons(index_dir: Path, store: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     problems = pd.read_csv(index_dir / "problems.csv", dtype=str, keep_default_na=False)
     failures = FeatureStore(store).failures()
-    for track_id, reason in [*zip(problems["track_id"], problems["reason"]),
-                             *zip(failures["track_id"], failures["reason"])]:
+    for track_id, reason in [
+        *zip(problems["track_id"], problems["reason"]),
+        *zip(failures["track_id"], failures["reason"]),
+    ]:
         out[track_id] = f"{out[track_id]} | {reason}" if track_id in out else reason
     return out
 
@@ -346,9 +459,31 @@ def test_batch_with_every_bad_case_finishes_and_lists_each(tmp_path, capsys, che
     no crash, every good file in the store, every bad file listed with its reason, exit status 3."""
     written, good = build_batch(tmp_path / "gtzan")
     idx, store = tmp_path / "index", tmp_path / "store"
-    commands = (["index", "gtzan", str(tmp_path / "gtzan"), "--out", str(idx), "--check", check,
-                 "--min-duration", "1", "-q"],
-                ["extract", str(idx), "--out", str(store), "--jobs", "2", "-q", "--set", "representations=[mel]"])
+    commands = (
+        [
+            "index",
+            "gtzan",
+            str(tmp_path / "gtzan"),
+            "--out",
+            str(idx),
+            "--check",
+            check,
+            "--min-duration",
+            "1",
+            "-q",
+        ],
+        [
+            "extract",
+            str(idx),
+            "--out",
+            str(store),
+            "--jobs",
+            "2",
+            "-q",
+            "--set",
+            "representations=[mel]",
+        ],
+    )
     codes, crashes = [], []
     for argv in commands:
         try:
@@ -370,7 +505,9 @@ def test_batch_with_every_bad_case_finishes_and_lists_each(tmp_path, capsys, che
         case, reason = written[track_id], reasons[track_id]
         pattern = case.reason if case.index_reason is None else f"{case.reason}|{case.index_reason}"
         assert re.search(pattern, reason), (case.name, reason)
-        assert not reason.startswith("unexpected"), f"{case.name}: an unhandled exception in a worker: {reason}"
+        assert not reason.startswith("unexpected"), (
+            f"{case.name}: an unhandled exception in a worker: {reason}"
+        )
     failures = fs.failures()
     for row in failures.itertuples():  # failures.csv names the file, and the summary prints it
         assert Path(row.path).name.startswith(row.track_id) and row.path in out.out
@@ -385,8 +522,37 @@ def test_batch_of_good_files_exits_0(tmp_path, capsys):
     for gi, genre in enumerate(GOOD[:2]):
         write_tone(tmp_path / "gtzan" / "genres" / genre / f"{genre}.00000.wav", 2.5, seed=gi)
     idx, store = tmp_path / "index", tmp_path / "store"
-    assert main(["index", "gtzan", str(tmp_path / "gtzan"), "--out", str(idx), "--min-duration", "1", "-q"]) == 0
-    assert main(["extract", str(idx), "--out", str(store), "--jobs", "1", "-q", "--set", "representations=[mel]"]) == 0
+    assert (
+        main(
+            [
+                "index",
+                "gtzan",
+                str(tmp_path / "gtzan"),
+                "--out",
+                str(idx),
+                "--min-duration",
+                "1",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "extract",
+                str(idx),
+                "--out",
+                str(store),
+                "--jobs",
+                "1",
+                "-q",
+                "--set",
+                "representations=[mel]",
+            ]
+        )
+        == 0
+    )
     assert "0 failed" in capsys.readouterr().out
     assert FeatureStore(store).failures().empty and FeatureStore(store).manifest["n_tracks"] == 2
 
@@ -428,7 +594,9 @@ def test_unlistable_genre_folder_is_a_dataset_error(tmp_path, monkeypatch):
         return real(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    with pytest.raises(DatasetError, match=rf"cannot list {re.escape(str(locked))}.*Permission denied"):
+    with pytest.raises(
+        DatasetError, match=rf"cannot list {re.escape(str(locked))}.*Permission denied"
+    ):
         gtzan.index(tmp_path)
 
 
@@ -437,33 +605,70 @@ HEADER = "\t".join(jamendo.HEADER)
 
 
 def tsv_row(n: int, *tags: str, path: str | None = None, duration: str = "200.5") -> str:
-    return "\t".join([f"track_{n:07d}", f"artist_{n:06d}", f"album_{n:06d}",
-                      path if path is not None else f"{n % 100:02d}/{n}.mp3", duration,
-                      *[t if "---" in t else f"mood/theme---{t}" for t in tags]])
+    return "\t".join(
+        [
+            f"track_{n:07d}",
+            f"artist_{n:06d}",
+            f"album_{n:06d}",
+            path if path is not None else f"{n % 100:02d}/{n}.mp3",
+            duration,
+            *[t if "---" in t else f"mood/theme---{t}" for t in tags],
+        ]
+    )
 
 
 #: TSV cases not in tests/test_jamendo.py's MALFORMED: name -> (file bytes, message fragments)
 TSV_CASES = {
     "binary garbage": (np.random.default_rng(4).bytes(3000), ["not UTF-8 text"]),
     "NUL-byte garbage (valid UTF-8)": (b"\x00\x01\x02\x03" * 500, ["wrong header on line 1"]),
-    "UTF-16 text": ((HEADER + "\n" + tsv_row(1, "happy") + "\n").encode("utf-16"), ["not UTF-8 text"]),
-    "space-separated header": ((HEADER.replace("\t", " ") + "\n" + tsv_row(1, "happy")).encode(),
-                               ["wrong header on line 1", "tab separated"]),
-    "extra header column": ((HEADER + "\tEXTRA\n" + tsv_row(1, "happy")).encode(), ["wrong header on line 1", "EXTRA"]),
-    "lower-case header": ((HEADER.lower() + "\n" + tsv_row(1, "happy")).encode(), ["wrong header on line 1"]),
-    "blank line between rows": ("\n".join([HEADER, tsv_row(1, "happy"), "", tsv_row(2, "sad")]).encode(),
-                                ["line 3 has 1 tab-separated field"]),
+    "UTF-16 text": (
+        (HEADER + "\n" + tsv_row(1, "happy") + "\n").encode("utf-16"),
+        ["not UTF-8 text"],
+    ),
+    "space-separated header": (
+        (HEADER.replace("\t", " ") + "\n" + tsv_row(1, "happy")).encode(),
+        ["wrong header on line 1", "tab separated"],
+    ),
+    "extra header column": (
+        (HEADER + "\tEXTRA\n" + tsv_row(1, "happy")).encode(),
+        ["wrong header on line 1", "EXTRA"],
+    ),
+    "lower-case header": (
+        (HEADER.lower() + "\n" + tsv_row(1, "happy")).encode(),
+        ["wrong header on line 1"],
+    ),
+    "blank line between rows": (
+        "\n".join([HEADER, tsv_row(1, "happy"), "", tsv_row(2, "sad")]).encode(),
+        ["line 3 has 1 tab-separated field"],
+    ),
     "row missing its PATH and DURATION": (
         (HEADER + "\ntrack_0000001\tartist_1\talbum_1\tmood/theme---happy\n").encode(),
-        ["line 2 has 4 tab-separated field(s), at least 6 expected"]),
-    "duplicate id differing by spaces": ("\n".join([HEADER, tsv_row(1, "happy"), " " + tsv_row(1, "sad")]).encode(),
-                                         ["duplicate TRACK_ID 'track_0000001' on line 3", "first on line 2"]),
-    "infinite duration": ((HEADER + "\n" + tsv_row(1, "happy", duration="inf")).encode(), ["DURATION 'inf'", "finite"]),
-    "empty duration": ((HEADER + "\n" + tsv_row(1, "happy", duration="")).encode(), ["DURATION ''", "not a number"]),
-    "backslash dotdot path": ((HEADER + "\n" + tsv_row(1, "happy", path="01\\..\\..\\x.mp3")).encode(), ["'..'"]),
-    "UNC absolute path": ((HEADER + "\n" + tsv_row(1, "happy", path="\\\\server\\share\\1.mp3")).encode(),
-                          ["absolute"]),
-    "NUL in path": ((HEADER + "\n" + tsv_row(1, "happy", path="01/1.mp3\x00.txt")).encode(), ["NUL character"]),
+        ["line 2 has 4 tab-separated field(s), at least 6 expected"],
+    ),
+    "duplicate id differing by spaces": (
+        "\n".join([HEADER, tsv_row(1, "happy"), " " + tsv_row(1, "sad")]).encode(),
+        ["duplicate TRACK_ID 'track_0000001' on line 3", "first on line 2"],
+    ),
+    "infinite duration": (
+        (HEADER + "\n" + tsv_row(1, "happy", duration="inf")).encode(),
+        ["DURATION 'inf'", "finite"],
+    ),
+    "empty duration": (
+        (HEADER + "\n" + tsv_row(1, "happy", duration="")).encode(),
+        ["DURATION ''", "not a number"],
+    ),
+    "backslash dotdot path": (
+        (HEADER + "\n" + tsv_row(1, "happy", path="01\\..\\..\\x.mp3")).encode(),
+        ["'..'"],
+    ),
+    "UNC absolute path": (
+        (HEADER + "\n" + tsv_row(1, "happy", path="\\\\server\\share\\1.mp3")).encode(),
+        ["absolute"],
+    ),
+    "NUL in path": (
+        (HEADER + "\n" + tsv_row(1, "happy", path="01/1.mp3\x00.txt")).encode(),
+        ["NUL character"],
+    ),
 }
 
 
@@ -488,7 +693,11 @@ def test_jamendo_unknown_tags(tmp_path):
     """An unknown tag is an error naming tag and line when a vocabulary is given; ``index`` keeps
     only the official tags (documented), so a track left with none is dropped, not kept untagged."""
     path = tmp_path / "meta.tsv"
-    path.write_text("\n".join([HEADER, tsv_row(1, "happy"), tsv_row(2, "hapy"), tsv_row(3, "sad", "not-a-mood")]))
+    path.write_text(
+        "\n".join(
+            [HEADER, tsv_row(1, "happy"), tsv_row(2, "hapy"), tsv_row(3, "sad", "not-a-mood")]
+        )
+    )
     with pytest.raises(MetadataError, match=r"meta\.tsv: unknown tag 'hapy' on line 3"):
         jamendo.read_tsv(path, vocabulary=jamendo.MOODTHEME_TAGS)
     ix = jamendo.index(path, tmp_path, check="none")
@@ -502,15 +711,26 @@ def test_jamendo_header_only_and_empty_metadata(tmp_path):
     ix = jamendo.index(tmp_path / "autotagging_moodtheme.tsv", tmp_path)
     assert len(ix) == 0 and ix.classes == () and ix.problems.empty
     (tmp_path / "autotagging_moodtheme.tsv").write_bytes(b"")
-    assert main(["index", "jamendo", str(tmp_path), "--out", str(tmp_path / "ix"), "-q"]) == EXIT_ERROR
+    assert (
+        main(["index", "jamendo", str(tmp_path), "--out", str(tmp_path / "ix"), "-q"]) == EXIT_ERROR
+    )
 
 
 def test_jamendo_index_reports_unsafe_missing_and_folder_paths(tmp_path):
     """At index time a symlinked folder that leads out of the root is ``unsafe``, a folder where a
     file should be is ``corrupt``, an absent file ``missing``; the good track is kept."""
     meta = tmp_path / "meta.tsv"
-    meta.write_text("\n".join([HEADER, tsv_row(1, "happy"), tsv_row(2, "sad"), tsv_row(3, "calm"),
-                               tsv_row(4, "happy", path="04/4.mp3")]))
+    meta.write_text(
+        "\n".join(
+            [
+                HEADER,
+                tsv_row(1, "happy"),
+                tsv_row(2, "sad"),
+                tsv_row(3, "calm"),
+                tsv_row(4, "happy", path="04/4.mp3"),
+            ]
+        )
+    )
     root = tmp_path / "audio"
     write_tone(root / "01" / "1.mp3", 1.0)  # content does not matter under check="exists"
     (root / "02" / "2.mp3").mkdir(parents=True)
@@ -533,16 +753,27 @@ def test_jamendo_bad_split_files(tmp_path):
     meta.write_text("\n".join([HEADER, tsv_row(1, "happy"), tsv_row(2, "sad")]))
     folder = tmp_path / "splits" / "split-0"
     folder.mkdir(parents=True)
-    with pytest.raises(MetadataError, match=r"autotagging_moodtheme-train\.tsv: metadata file not found"):
+    with pytest.raises(
+        MetadataError, match=r"autotagging_moodtheme-train\.tsv: metadata file not found"
+    ):
         jamendo.index(meta, tmp_path, split=0, check="none")
     (folder / "autotagging_moodtheme-train.tsv").write_text(HEADER + "\n" + tsv_row(1, "happy"))
-    (folder / "autotagging_moodtheme-validation.tsv").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (folder / "autotagging_moodtheme-validation.tsv").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    )
     (folder / "autotagging_moodtheme-test.tsv").write_text(HEADER + "\n" + tsv_row(2, "sad"))
     with pytest.raises(MetadataError) as err:
         jamendo.index(meta, tmp_path, split=0, check="none")
-    assert err.value.path.endswith("autotagging_moodtheme-validation.tsv") and "not UTF-8" in err.value.reason
-    (folder / "autotagging_moodtheme-validation.tsv").write_text(HEADER + "\n" + tsv_row(3, "calm", path="/abs.mp3"))
-    with pytest.raises(MetadataError, match=r"validation\.tsv: PATH '/abs\.mp3' on line 2 is absolute"):
+    assert (
+        err.value.path.endswith("autotagging_moodtheme-validation.tsv")
+        and "not UTF-8" in err.value.reason
+    )
+    (folder / "autotagging_moodtheme-validation.tsv").write_text(
+        HEADER + "\n" + tsv_row(3, "calm", path="/abs.mp3")
+    )
+    with pytest.raises(
+        MetadataError, match=r"validation\.tsv: PATH '/abs\.mp3' on line 2 is absolute"
+    ):
         jamendo.index(meta, tmp_path, split=0, check="none")
 
 
@@ -553,12 +784,20 @@ SPLIT_CASES = {
     "missing part column": (b"track_id,fold\na,train\n", "needs columns track_id and part"),
     "missing track_id column": (b"id,part\na,train\n", "needs columns track_id and part"),
     "header only": (b"track_id,part\n", "lists no track"),
-    "GTZAN list part name 'valid'": (b"track_id,part\na,train\nb,valid\n", "unknown part name(s) ['valid']"),
+    "GTZAN list part name 'valid'": (
+        b"track_id,part\na,train\nb,valid\n",
+        "unknown part name(s) ['valid']",
+    ),
     "capitalised part name": (b"track_id,part\na,Train\n", "unknown part name(s) ['Train']"),
     "empty part": (b"track_id,part\na,\n", "unknown part name(s) ['']"),
-    "track in two parts": (b"track_id,part\na,train\nb,test\na,test\n",
-                           "track 'a' is listed 2 times (parts ['test', 'train'])"),
-    "frame row twice": (b"row,track_id,part\n0,a,train\n1,a,train\n1,a,test\n", "row 1 is listed 2 times"),
+    "track in two parts": (
+        b"track_id,part\na,train\nb,test\na,test\n",
+        "track 'a' is listed 2 times (parts ['test', 'train'])",
+    ),
+    "frame row twice": (
+        b"row,track_id,part\n0,a,train\n1,a,train\n1,a,test\n",
+        "row 1 is listed 2 times",
+    ),
 }
 
 
@@ -580,32 +819,86 @@ def test_a_frame_split_may_repeat_tracks(tmp_path):
 
 
 GOOD_META = {"classes": ["blues", "jazz"], "multilabel": False, "dataset": "gtzan", "root": "/data"}
-GOOD_TRACKS = ("track_id,path,label,duration,artist\n"
-               "blues.00000,/data/b.wav,blues,30.0,\njazz.00000,/data/j.wav,jazz,30.0,\n")
+GOOD_TRACKS = (
+    "track_id,path,label,duration,artist\n"
+    "blues.00000,/data/b.wav,blues,30.0,\njazz.00000,/data/j.wav,jazz,30.0,\n"
+)
 
 #: index-folder cases: name -> (tracks.csv bytes, tracks.json text, problems.csv bytes or None, file, fragment)
 INDEX_CASES = {
-    "tracks.csv lacks columns": (b"track_id,path,label\nblues.00000,/b.wav,blues\n", None, None, "tracks.csv",
-                                 "header lacks column(s) ['duration', 'artist']"),
-    "duplicate track ids": (GOOD_TRACKS.encode() + b"blues.00000,/data/c.wav,blues,30.0,\n", None, None, "tracks.csv",
-                            "duplicate track_id 'blues.00000' (lines 2 and 4)"),
-    "empty track id": (GOOD_TRACKS.replace("jazz.00000", "").encode(), None, None, "tracks.csv",
-                       "empty track_id on line 3"),
-    "label not in classes": (GOOD_TRACKS.replace("jazz,30", "rock,30").encode(), None, None, "tracks.csv",
-                             "label 'rock' on line 3 (track 'jazz.00000') is not one of the 2 classes"),
-    "empty single label": (GOOD_TRACKS.replace("jazz,30", ",30").encode(), None, None, "tracks.csv",
-                           "empty label on line 3"),
-    "non-numeric duration": (GOOD_TRACKS.replace("30.0,\njazz", "half a minute,\njazz").encode(), None, None,
-                             "tracks.csv", "duration 'half a minute' on line 2 is not a number"),
+    "tracks.csv lacks columns": (
+        b"track_id,path,label\nblues.00000,/b.wav,blues\n",
+        None,
+        None,
+        "tracks.csv",
+        "header lacks column(s) ['duration', 'artist']",
+    ),
+    "duplicate track ids": (
+        GOOD_TRACKS.encode() + b"blues.00000,/data/c.wav,blues,30.0,\n",
+        None,
+        None,
+        "tracks.csv",
+        "duplicate track_id 'blues.00000' (lines 2 and 4)",
+    ),
+    "empty track id": (
+        GOOD_TRACKS.replace("jazz.00000", "").encode(),
+        None,
+        None,
+        "tracks.csv",
+        "empty track_id on line 3",
+    ),
+    "label not in classes": (
+        GOOD_TRACKS.replace("jazz,30", "rock,30").encode(),
+        None,
+        None,
+        "tracks.csv",
+        "label 'rock' on line 3 (track 'jazz.00000') is not one of the 2 classes",
+    ),
+    "empty single label": (
+        GOOD_TRACKS.replace("jazz,30", ",30").encode(),
+        None,
+        None,
+        "tracks.csv",
+        "empty label on line 3",
+    ),
+    "non-numeric duration": (
+        GOOD_TRACKS.replace("30.0,\njazz", "half a minute,\njazz").encode(),
+        None,
+        None,
+        "tracks.csv",
+        "duration 'half a minute' on line 2 is not a number",
+    ),
     "empty tracks.csv": (b"", None, None, "tracks.csv", "empty file"),
-    "binary tracks.csv": (np.random.default_rng(6).bytes(3000), None, None, "tracks.csv", "not UTF-8"),
+    "binary tracks.csv": (
+        np.random.default_rng(6).bytes(3000),
+        None,
+        None,
+        "tracks.csv",
+        "not UTF-8",
+    ),
     "tracks.json is a list": (None, "[1, 2]", None, "tracks.json", "expected a JSON object"),
-    "tracks.json lacks classes": (None, json.dumps({"multilabel": False}), None, "tracks.json",
-                                  "lacks key(s) ['classes']"),
-    "classes is a string": (None, json.dumps({**GOOD_META, "classes": "blues"}), None, "tracks.json",
-                            "'classes' must be a list"),
+    "tracks.json lacks classes": (
+        None,
+        json.dumps({"multilabel": False}),
+        None,
+        "tracks.json",
+        "lacks key(s) ['classes']",
+    ),
+    "classes is a string": (
+        None,
+        json.dumps({**GOOD_META, "classes": "blues"}),
+        None,
+        "tracks.json",
+        "'classes' must be a list",
+    ),
     "tracks.json not UTF-8": (None, b"\xff\xfe{".decode("latin-1"), None, "tracks.json", "not"),
-    "binary problems.csv": (None, None, np.random.default_rng(7).bytes(500), "problems.csv", "not UTF-8"),
+    "binary problems.csv": (
+        None,
+        None,
+        np.random.default_rng(7).bytes(500),
+        "problems.csv",
+        "not UTF-8",
+    ),
 }
 
 
@@ -638,15 +931,27 @@ def test_good_index_folder_still_loads(tmp_path):
     (folder / "tracks.csv").write_text(GOOD_TRACKS)
     (folder / "tracks.json").write_text(json.dumps(GOOD_META))
     ix = TrackIndex.load(folder)
-    assert list(ix.tracks["track_id"]) == ["blues.00000", "jazz.00000"] and ix.classes == ("blues", "jazz")
+    assert list(ix.tracks["track_id"]) == ["blues.00000", "jazz.00000"] and ix.classes == (
+        "blues",
+        "jazz",
+    )
     assert ix.tracks["duration"].dtype == float and ix.problems.empty and ix.dataset == "gtzan"
 
 
-@pytest.mark.parametrize("make,fragment", [
-    (lambda p: p / "does-not-exist", "does not exist or is not a folder"),
-    (lambda p: (p / "a-file.txt", (p / "a-file.txt").write_text("x"))[0], "does not exist or is not a folder"),
-    (lambda p: (p / "music", (p / "music" / "Blues").mkdir(parents=True))[0], "no GTZAN genre folder"),
-])
+@pytest.mark.parametrize(
+    "make,fragment",
+    [
+        (lambda p: p / "does-not-exist", "does not exist or is not a folder"),
+        (
+            lambda p: (p / "a-file.txt", (p / "a-file.txt").write_text("x"))[0],
+            "does not exist or is not a folder",
+        ),
+        (
+            lambda p: (p / "music", (p / "music" / "Blues").mkdir(parents=True))[0],
+            "no GTZAN genre folder",
+        ),
+    ],
+)
 def test_bad_gtzan_roots(tmp_path, capsys, make, fragment):
     """A missing root, a file, or a tree without genre folders (``Blues`` is not ``blues``):
     a DatasetError naming the root; on the command line one error line and exit status 1."""
@@ -659,9 +964,14 @@ def test_bad_gtzan_roots(tmp_path, capsys, make, fragment):
     assert not (tmp_path / "ix").exists(), "nothing is written for a root that cannot be indexed"
 
 
-@pytest.mark.parametrize("content,fragment", [(b"", "cannot parse as CSV"),
-                                              (b"\xff\xfe\x00\x01" * 64, "cannot parse as CSV"),
-                                              (b"id,who\nblues.00000,x\n", "lacks column(s)")])
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        (b"", "cannot parse as CSV"),
+        (b"\xff\xfe\x00\x01" * 64, "cannot parse as CSV"),
+        (b"id,who\nblues.00000,x\n", "lacks column(s)"),
+    ],
+)
 def test_bad_gtzan_artists_file(tmp_path, content, fragment):
     write_tone(tmp_path / "genres" / "blues" / "blues.00000.wav", 1.0)
     (tmp_path / "artists.csv").write_bytes(content)

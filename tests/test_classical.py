@@ -34,14 +34,20 @@ SEED_SCORES = SHARED / "seed-study" / "genre_all_models_scores.csv"
 CLASSES = ("blues", "jazz", "metal")
 
 
-def synthetic_frame(per_class: int = 20, n_features: int = 5, seed: int = 0, spread: float = 4.0) -> pd.DataFrame:
+def synthetic_frame(
+    per_class: int = 20, n_features: int = 5, seed: int = 0, spread: float = 4.0
+) -> pd.DataFrame:
     """A small separable table: 3 classes, class means ``spread`` apart on every feature."""
     rng = np.random.default_rng(seed)
     rows = []
     for ci, genre in enumerate(CLASSES):
-        values = rng.normal(ci * spread, 1.0, size=(per_class, n_features)) * np.arange(1, n_features + 1)
+        values = rng.normal(ci * spread, 1.0, size=(per_class, n_features)) * np.arange(
+            1, n_features + 1
+        )
         for i, v in enumerate(values):
-            rows.append({"file_name": f"{genre}.{i:05d}.wav", **{f"f{j}": x for j, x in enumerate(v)}})
+            rows.append(
+                {"file_name": f"{genre}.{i:05d}.wav", **{f"f{j}": x for j, x in enumerate(v)}}
+            )
     return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
@@ -74,15 +80,29 @@ def test_seed_protocol_reproduces_the_original_table(real_table):
     got = res.table.set_index("model")
     original = pd.read_csv(SEED_SCORES).set_index("model").rename(index={"xgb": "gb"})
     assert res.settings["n_test"] == 300
-    for model in ("lr", "svm", "knn"):  # deterministic models on the same split: the same predictions
-        assert got.loc[model, "accuracy"] == pytest.approx(original.loc[model, "accuracy"], abs=0.005)
-        assert got.loc[model, "f1_macro"] == pytest.approx(original.loc[model, "f1_score_macro"], abs=0.005)
-        assert got.loc[model, "precision_macro"] == pytest.approx(original.loc[model, "precision_macro"], abs=0.005)
+    for model in (
+        "lr",
+        "svm",
+        "knn",
+    ):  # deterministic models on the same split: the same predictions
+        assert got.loc[model, "accuracy"] == pytest.approx(
+            original.loc[model, "accuracy"], abs=0.005
+        )
+        assert got.loc[model, "f1_macro"] == pytest.approx(
+            original.loc[model, "f1_score_macro"], abs=0.005
+        )
+        assert got.loc[model, "precision_macro"] == pytest.approx(
+            original.loc[model, "precision_macro"], abs=0.005
+        )
         # the original's "AUC" from hard labels, reproduced; the real one, from probabilities, is far higher
-        assert got.loc[model, "roc_auc_hard_labels"] == pytest.approx(original.loc[model, "roc_auc_macro"], abs=0.005)
+        assert got.loc[model, "roc_auc_hard_labels"] == pytest.approx(
+            original.loc[model, "roc_auc_macro"], abs=0.005
+        )
         assert got.loc[model, "roc_auc"] > got.loc[model, "roc_auc_hard_labels"] + 0.05
     for model in ("rf", "gb"):  # seeded differently (xgboost -> HistGradientBoosting for gb)
-        assert got.loc[model, "accuracy"] == pytest.approx(original.loc[model, "accuracy"], abs=0.03)
+        assert got.loc[model, "accuracy"] == pytest.approx(
+            original.loc[model, "accuracy"], abs=0.03
+        )
     for model in ORIGINAL_MODELS:
         row = got.loc[model]
         assert row["accuracy_low"] < row["accuracy"] < row["accuracy_high"]
@@ -139,9 +159,12 @@ def test_read_store_layout_file_and_folder(tmp_path):
     store = tmp_path / "store"
     store.mkdir()
     _store_table().to_csv(store / "handcrafted.csv", index=False, float_format="%.9g")
-    pd.DataFrame({"track_id": [f"{g}.{i:05d}" for g in CLASSES for i in range(3)],
-                  "artist": [f"{g}_{i % 2}" for g in CLASSES for i in range(3)]}).to_csv(store / "tracks.csv",
-                                                                                        index=False)
+    pd.DataFrame(
+        {
+            "track_id": [f"{g}.{i:05d}" for g in CLASSES for i in range(3)],
+            "artist": [f"{g}_{i % 2}" for g in CLASSES for i in range(3)],
+        }
+    ).to_csv(store / "tracks.csv", index=False)
     for path in (store / "handcrafted.csv", store):
         t = read_features(path)
         assert t.feature_names == list(DESCRIPTOR_NAMES) and len(t) == 9
@@ -158,21 +181,40 @@ def _write(tmp_path, text: str, name="bad.csv"):
 GOOD_ROWS = "a.1.wav,1,2\na.2.wav,3,4\nb.1.wav,5,6\nb.2.wav,7,8\n"
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda d: d / "absent.csv", "no such file"),
-    (lambda d: _write(d, ""), "empty file"),
-    (lambda d: _write(d, "file_name,x,y\n"), "no data rows"),
-    (lambda d: _write(d, "name,x,y\n" + GOOD_ROWS), "no label column"),
-    (lambda d: _write(d, "file_name,x,y\n" + GOOD_ROWS.replace("7,8", "seven,8")), "'x' is not numeric"),
-    (lambda d: _write(d, "file_name,x,y\n" + GOOD_ROWS.replace("3,4", "3,").replace("7,8", "7,")),
-     "NaN or infinite values in column 'y' (2 rows)"),
-    (lambda d: _write(d, "file_name,x,y\n" + GOOD_ROWS.replace("5,6", "inf,6")), "column 'x' (1 row)"),
-    (lambda d: _write(d, "file_name,x,y\n" + GOOD_ROWS + "c.1.wav,1,1\n"), "fewer than 2 rows: 'c'"),
-    (lambda d: _write(d, "label,x,y\nrock|pop,1,2\nrock|pop,3,4\nrock,5,6\nrock,7,8\n"), "multi-label"),
-    (lambda d: _write(d, "file_name,x,y\nnodot,1,2\nnodot,3,4\n"), "cannot read a genre"),
-    (lambda d: _write(d, "file_name,x\n" + "a.1.wav,1\na.2.wav,2\n"), "only one class"),
-    (lambda d: d, "not a feature store"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda d: d / "absent.csv", "no such file"),
+        (lambda d: _write(d, ""), "empty file"),
+        (lambda d: _write(d, "file_name,x,y\n"), "no data rows"),
+        (lambda d: _write(d, "name,x,y\n" + GOOD_ROWS), "no label column"),
+        (
+            lambda d: _write(d, "file_name,x,y\n" + GOOD_ROWS.replace("7,8", "seven,8")),
+            "'x' is not numeric",
+        ),
+        (
+            lambda d: _write(
+                d, "file_name,x,y\n" + GOOD_ROWS.replace("3,4", "3,").replace("7,8", "7,")
+            ),
+            "NaN or infinite values in column 'y' (2 rows)",
+        ),
+        (
+            lambda d: _write(d, "file_name,x,y\n" + GOOD_ROWS.replace("5,6", "inf,6")),
+            "column 'x' (1 row)",
+        ),
+        (
+            lambda d: _write(d, "file_name,x,y\n" + GOOD_ROWS + "c.1.wav,1,1\n"),
+            "fewer than 2 rows: 'c'",
+        ),
+        (
+            lambda d: _write(d, "label,x,y\nrock|pop,1,2\nrock|pop,3,4\nrock,5,6\nrock,7,8\n"),
+            "multi-label",
+        ),
+        (lambda d: _write(d, "file_name,x,y\nnodot,1,2\nnodot,3,4\n"), "cannot read a genre"),
+        (lambda d: _write(d, "file_name,x\n" + "a.1.wav,1\na.2.wav,2\n"), "only one class"),
+        (lambda d: d, "not a feature store"),
+    ],
+)
 def test_read_errors_name_the_file_and_the_reason(tmp_path, make, reason):
     path = make(tmp_path)
     with pytest.raises(MetadataError) as info:
@@ -185,24 +227,40 @@ def test_pipelines_have_the_original_hyper_parameters():
     for name in ORIGINAL_MODELS:
         pipe = make_pipeline(name, "default", seed=7)
         assert isinstance(pipe, Pipeline) and isinstance(pipe.steps[0][1], StandardScaler)
-        assert [s for s, _ in make_pipeline(name, "seed", seed=7).steps] == ["clf"]  # scaled outside
-    params = {n: make_pipeline(n, "default", 7).named_steps["clf"].get_params() for n in ORIGINAL_MODELS}
+        assert [s for s, _ in make_pipeline(name, "seed", seed=7).steps] == [
+            "clf"
+        ]  # scaled outside
+    params = {
+        n: make_pipeline(n, "default", 7).named_steps["clf"].get_params() for n in ORIGINAL_MODELS
+    }
     assert params["rf"]["n_estimators"] == 500 and params["rf"]["min_samples_split"] == 5
     assert params["rf"]["random_state"] == 7 and params["rf"]["n_jobs"] == 1
-    assert (params["gb"]["max_depth"], params["gb"]["learning_rate"], params["gb"]["max_iter"]) == (5, 0.1, 500)
+    assert (params["gb"]["max_depth"], params["gb"]["learning_rate"], params["gb"]["max_iter"]) == (
+        5,
+        0.1,
+        500,
+    )
     assert params["gb"]["early_stopping"] is False
-    assert params["svm"]["estimator__kernel"] == "rbf" and params["svm"]["estimator__random_state"] == 7
+    assert (
+        params["svm"]["estimator__kernel"] == "rbf"
+        and params["svm"]["estimator__random_state"] == 7
+    )
     assert params["knn"]["n_neighbors"] == 7
     tuned = make_pipeline("svm-tuned", "default", 7)
     assert tuned.cv.n_splits == 3 and tuned.scale and tuned.seed == 7
     from sklearn.datasets import make_classification
 
-    X, y = make_classification(n_samples=90, n_features=6, n_informative=4, n_classes=3, random_state=0)
+    X, y = make_classification(
+        n_samples=90, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
     tuned.fit(X, y)
     chosen = {k.rsplit("__", 1)[-1]: v for k, v in tuned.best_params_.items()}
     assert chosen["C"] in [0.1, 1, 10, 100] and chosen["gamma"] in ["scale", 0.001, 0.01, 0.1]
     final = tuned.model_
-    assert [name for name, _ in final.steps] == ["scale", "clf"]      # scaler inside, then the calibrated SVM
+    assert [name for name, _ in final.steps] == [
+        "scale",
+        "clf",
+    ]  # scaler inside, then the calibrated SVM
     svc = final.named_steps["clf"].estimator
     assert (svc.C, svc.gamma) == (chosen["C"], chosen["gamma"])
     np.testing.assert_allclose(tuned.predict_proba(X).sum(axis=1), 1.0)
@@ -210,7 +268,15 @@ def test_pipelines_have_the_original_hyper_parameters():
 
 
 def test_scaler_is_fitted_on_training_folds_only(synthetic):
-    res = run(synthetic, "default", models=("lr",), n_repeats=1, n_boot=0, progress=False, keep_models=True)
+    res = run(
+        synthetic,
+        "default",
+        models=("lr",),
+        n_repeats=1,
+        n_boot=0,
+        progress=False,
+        keep_models=True,
+    )
     X = synthetic.X.to_numpy()
     folds = res.models["lr"]
     assert len(folds) == 5
@@ -228,11 +294,14 @@ def test_fast_metrics_equal_scikit_learn():
     y = rng.integers(0, 4, 200)
     proba = rng.dirichlet(np.ones(4), 200).round(2)  # rounding makes ties
     proba /= proba.sum(axis=1, keepdims=True)
-    assert roc_auc_ovr_macro(y, proba) == pytest.approx(roc_auc_score(y, proba, multi_class="ovr"), abs=1e-12)
+    assert roc_auc_ovr_macro(y, proba) == pytest.approx(
+        roc_auc_score(y, proba, multi_class="ovr"), abs=1e-12
+    )
     pred = rng.integers(0, 4, 200)
     pred[pred == 3] = 2  # a class never predicted
     assert f1_macro(y, pred, 4) == pytest.approx(
-        f1_score(y, pred, labels=range(4), average="macro", zero_division=0), abs=1e-12)
+        f1_score(y, pred, labels=range(4), average="macro", zero_division=0), abs=1e-12
+    )
     with pytest.raises(ValueError):
         roc_auc_ovr_macro(np.zeros(5, int), rng.dirichlet(np.ones(2), 5))
 
@@ -240,18 +309,27 @@ def test_fast_metrics_equal_scikit_learn():
 # ---------------------------------------------------------------------------- running
 def test_separable_data_under_both_protocols(synthetic):
     seed = run(synthetic, "seed", models=("lr", "svm", "knn"), n_boot=100, progress=False)
-    default = run(synthetic, "default", models=("lr", "gb", "svm-tuned"), n_repeats=1, n_boot=100, progress=False)
+    default = run(
+        synthetic,
+        "default",
+        models=("lr", "gb", "svm-tuned"),
+        n_repeats=1,
+        n_boot=100,
+        progress=False,
+    )
     for res in (seed, default):
         t = res.table.set_index("model")
         assert (t["accuracy"] > 0.9).all() and (t["roc_auc"] > 0.95).all(), t
-        for model, cm in res.confusion.items():
+        for cm in res.confusion.values():
             assert list(cm.index) == list(CLASSES) == list(cm.columns)
             assert cm.index.name == "true" and cm.columns.name == "predicted"
         json.dumps(res.to_dict(), allow_nan=False)
     t = default.table.set_index("model")
     for col in ("accuracy_std", "f1_macro_std", "roc_auc_std", "accuracy_pooled", "n_folds"):
         assert col in t.columns
-    assert (t["accuracy_low"] <= t["accuracy_pooled"]).all() and (t["accuracy_pooled"] <= t["accuracy_high"]).all()
+    assert (t["accuracy_low"] <= t["accuracy_pooled"]).all() and (
+        t["accuracy_pooled"] <= t["accuracy_high"]
+    ).all()
     assert default.confusion["gb"].to_numpy().sum() == len(synthetic)
     tuned = default.best_params["svm-tuned"]
     assert tuned["folds"] == 5 and set(tuned["most_chosen"]) == {"C", "gamma"}
@@ -262,13 +340,17 @@ def test_separable_data_under_both_protocols(synthetic):
 
 def test_same_seed_same_predictions(synthetic):
     def once(seed, models=("rf", "svm")):
-        return run(synthetic, "default", models=models, seed=seed, n_repeats=1, n_boot=20, progress=False)
+        return run(
+            synthetic, "default", models=models, seed=seed, n_repeats=1, n_boot=20, progress=False
+        )
 
     a, b, c = once(1), once(1), once(2, ("rf",))
     for model in ("rf", "svm"):
         pd.testing.assert_frame_equal(a.predictions[model], b.predictions[model])
     pd.testing.assert_frame_equal(a.table.drop(columns="fit_s"), b.table.drop(columns="fit_s"))
-    assert not a.predictions["rf"]["track_id"].equals(c.predictions["rf"]["track_id"])  # other folds
+    assert not a.predictions["rf"]["track_id"].equals(
+        c.predictions["rf"]["track_id"]
+    )  # other folds
 
 
 def test_groups_keep_an_artist_in_one_fold(tmp_path):
@@ -278,7 +360,16 @@ def test_groups_keep_an_artist_in_one_fold(tmp_path):
     df.to_csv(path, index=False)
     t = read_features(path)
     assert "artist" not in t.feature_names
-    res = run(t, "default", models=("knn",), n_repeats=2, n_boot=0, progress=False, groups=True, keep_models=True)
+    res = run(
+        t,
+        "default",
+        models=("knn",),
+        n_repeats=2,
+        n_boot=0,
+        progress=False,
+        groups=True,
+        keep_models=True,
+    )
     for tr, te, _ in res.models["knn"]:
         assert not set(t.groups[tr]) & set(t.groups[te])
     with pytest.raises(ConfigError, match="no artist or group column"):
@@ -288,16 +379,40 @@ def test_groups_keep_an_artist_in_one_fold(tmp_path):
 # ---------------------------------------------------------------------------- command line
 def test_cli_json_and_out(tmp_path, synthetic_csv, capsys):
     out = tmp_path / "out"
-    args = ["classical", str(synthetic_csv), "--models", "lr,knn", "--repeats", "1", "--n-boot", "50",
-            "--json", "-q", "--out", str(out)]
+    args = [
+        "classical",
+        str(synthetic_csv),
+        "--models",
+        "lr,knn",
+        "--repeats",
+        "1",
+        "--n-boot",
+        "50",
+        "--json",
+        "-q",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data["results"]) == {"seed", "default"} and data["classes"] == list(CLASSES)
-    for protocol, res in data["results"].items():
+    for res in data["results"].values():
         assert [m["model"] for m in res["models"]] == ["lr", "knn"]
         row = res["models"][0]
-        for key in ("accuracy", "accuracy_low", "accuracy_high", "f1_macro", "f1_low", "f1_high", "roc_auc",
-                    "roc_auc_low", "roc_auc_high", "precision_macro", "recall_macro", "protocol"):
+        for key in (
+            "accuracy",
+            "accuracy_low",
+            "accuracy_high",
+            "f1_macro",
+            "f1_low",
+            "f1_high",
+            "roc_auc",
+            "roc_auc_low",
+            "roc_auc_high",
+            "precision_macro",
+            "recall_macro",
+            "protocol",
+        ):
             assert key in row
         assert set(res["confusion"]) == {"lr", "knn"}
     assert json.loads((out / "classical.json").read_text()) == data
@@ -305,8 +420,22 @@ def test_cli_json_and_out(tmp_path, synthetic_csv, capsys):
     assert len(csv) == 4 and set(csv["protocol"]) == {"seed", "default"}
     assert (out / "classical_predictions.csv").is_file()
 
-    assert main(["classical", str(synthetic_csv), "--protocol", "seed", "--models", "knn", "--n-boot", "20",
-                 "-q"]) == 0
+    assert (
+        main(
+            [
+                "classical",
+                str(synthetic_csv),
+                "--protocol",
+                "seed",
+                "--models",
+                "knn",
+                "--n-boot",
+                "20",
+                "-q",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "knn" in text and "accuracy" in text and "[" in text
 
@@ -324,11 +453,18 @@ def test_cli_errors(tmp_path, capsys):
 def test_svm_calibrates_with_fewer_folds_when_a_class_is_small():
     from sklearn.datasets import make_classification
 
-    X, y = make_classification(n_samples=12, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
-                               n_clusters_per_class=1, random_state=0)   # 4 rows per class, fewer than 5 folds
+    X, y = make_classification(
+        n_samples=12,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=0,
+    )  # 4 rows per class, fewer than 5 folds
     model = make_pipeline("svm", "default", 0).fit(X, y)
     np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
-    assert model.named_steps["clf"].cv == 5                      # the parameter itself is left alone
+    assert model.named_steps["clf"].cv == 5  # the parameter itself is left alone
     with pytest.raises(ConfigError, match="at least 2 training rows"):
         make_pipeline("svm", "default", 0).fit(X[:7], np.r_[y[:6], 9])
 

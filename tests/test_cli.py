@@ -17,8 +17,21 @@ from .conftest import tone_index
 @pytest.mark.slow
 def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "--clips-per-genre", "5", "--mood-tracks", "40", "--jobs", "2", "-q",
-            "--profile", "tiny", "--no-notebooks"]
+    args = [
+        "demo",
+        "--out",
+        str(out),
+        "--clips-per-genre",
+        "5",
+        "--mood-tracks",
+        "40",
+        "--jobs",
+        "2",
+        "-q",
+        "--profile",
+        "tiny",
+        "--no-notebooks",
+    ]
     assert main(args) == 0
     text = capsys.readouterr().out
     (store_dir,) = (out / "genre" / "stores").iterdir()
@@ -39,8 +52,13 @@ def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     assert mood_results[["roc_auc_macro", "pr_auc_macro"]].notna().all().all()
     assert (mood_results["roc_auc_macro_low"] <= mood_results["roc_auc_macro_high"]).all()
     assert len(list((out / "mood" / "models").rglob("model.keras"))) == 10 * 2
-    for name in ("results_table.png", "resampled_tag_counts.png", "tag_cooccurrence.png", "per_tag_roc_auc.png",
-                 "tag_frequencies_curation.png"):
+    for name in (
+        "results_table.png",
+        "resampled_tag_counts.png",
+        "tag_cooccurrence.png",
+        "per_tag_roc_auc.png",
+        "tag_frequencies_curation.png",
+    ):
         assert (out / "mood" / "figures" / name).is_file(), name
     assert "| resampling: up-0.5 |" in text
     # the genre study: 9 network results (exp1 3, exp2 5, fnn 1) under 2 protocols + 3 classifiers under 2
@@ -60,18 +78,56 @@ def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     mtime = (mood_dir / "manifest.json").stat().st_mtime_ns
     assert main(args) == 0
     assert (mood_dir / "manifest.json").stat().st_mtime_ns == mtime
-    assert {p: p.stat().st_mtime_ns for p in (out / "genre" / "models").rglob("model.keras")} == models
+    assert {
+        p: p.stat().st_mtime_ns for p in (out / "genre" / "models").rglob("model.keras")
+    } == models
 
 
 def test_stage_commands_chain(tmp_path, capsys):
     data = tmp_path / "data"
-    assert main(["synth", "--out", str(data), "--only", "gtzan", "--clips-per-genre", "1", "-q", "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "synth",
+                "--out",
+                str(data),
+                "--only",
+                "gtzan",
+                "--clips-per-genre",
+                "1",
+                "-q",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert len(list((data / "gtzan" / "genres").glob("*/*.wav"))) == 10
-    assert main(["index", "gtzan", str(data / "gtzan"), "--out", str(tmp_path / "index"), "-q"]) == 0
+    assert (
+        main(["index", "gtzan", str(data / "gtzan"), "--out", str(tmp_path / "index"), "-q"]) == 0
+    )
     assert "10 tracks, 10 classes" in capsys.readouterr().out
     store = tmp_path / "store"
-    assert main(["extract", str(tmp_path / "index"), "--out", str(store), "--preset", "seed", "--jobs", "1", "-q",
-                 "--set", "representations=[mel]", "--set", "handcrafted=false"]) == 0
+    assert (
+        main(
+            [
+                "extract",
+                str(tmp_path / "index"),
+                "--out",
+                str(store),
+                "--preset",
+                "seed",
+                "--jobs",
+                "1",
+                "-q",
+                "--set",
+                "representations=[mel]",
+                "--set",
+                "handcrafted=false",
+            ]
+        )
+        == 0
+    )
     fs = FeatureStore(store)
     assert fs.array("mel").shape == (190, 128, 130) and fs.config.stft == "frame"
     assert main(["split", str(store), "--method", "seed-frame"]) == 0
@@ -81,13 +137,26 @@ def test_stage_commands_chain(tmp_path, capsys):
 
 
 def test_failed_tracks_give_exit_status_3(tmp_path, capsys):
-    bad = tmp_path / "audio" / "bad.wav"          # inside the index's root, as `musiclass index` writes them
+    bad = (
+        tmp_path / "audio" / "bad.wav"
+    )  # inside the index's root, as `musiclass index` writes them
     bad.parent.mkdir(parents=True)
     bad.write_bytes(os.urandom(2000))
     index = tone_index(tmp_path / "audio", genres=("blues",), per_genre=1, extra={"bad": bad})
     index.save(tmp_path / "index")
-    code = main(["extract", str(tmp_path / "index"), "--out", str(tmp_path / "s"), "--jobs", "1", "-q",
-                 "--set", "representations=[mfcc]"])
+    code = main(
+        [
+            "extract",
+            str(tmp_path / "index"),
+            "--out",
+            str(tmp_path / "s"),
+            "--jobs",
+            "1",
+            "-q",
+            "--set",
+            "representations=[mfcc]",
+        ]
+    )
     assert code == 3
     out = capsys.readouterr().out
     assert "1 failed" in out and str(bad) in out
@@ -97,7 +166,11 @@ def test_failed_tracks_give_exit_status_3(tmp_path, capsys):
 def test_errors_are_reported_in_one_line(tmp_path, capsys):
     assert main(["extract", str(tmp_path / "nowhere"), "--out", str(tmp_path / "s")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "run `musiclass index` first" in err and "Traceback" not in err
+    assert (
+        err.startswith("error: ")
+        and "run `musiclass index` first" in err
+        and "Traceback" not in err
+    )
     assert main(["extract", str(tmp_path / "nowhere"), "--out", "x", "--set", "oops"]) == 1
     assert "--set expects key=value" in capsys.readouterr().err
     assert main([]) == 2

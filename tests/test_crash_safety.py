@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musiclass import splits
-from musiclass import utils
+from musiclass import splits, utils
 from musiclass.config import frontend_preset
 from musiclass.errors import MetadataError
 from musiclass.features.extract import extract
@@ -39,8 +38,15 @@ from musiclass.training import train, train_preset
 from .conftest import tone_index
 
 GENRES3 = ("blues", "classical", "country")
-TINY = frontend_preset("genre", "default", n_mels=32, frame_seconds=1.0, hop_seconds=0.5, representations=("mel",),
-                       handcrafted=False)
+TINY = frontend_preset(
+    "genre",
+    "default",
+    n_mels=32,
+    frame_seconds=1.0,
+    hop_seconds=0.5,
+    representations=("mel",),
+    handcrafted=False,
+)
 #: the child process: one stage, optionally armed to SIGKILL itself inside an atomic write
 CHILD = r'''
 import fnmatch
@@ -129,8 +135,13 @@ def run_child(child: Path, *args, kill_at: str | None = None, **env) -> subproce
     environment.pop("KILL_AT", None)
     if kill_at:
         environment["KILL_AT"] = kill_at
-    return subprocess.run([sys.executable, str(child), *map(str, args)], env=environment, capture_output=True,
-                          text=True, timeout=TIMEOUT)
+    return subprocess.run(
+        [sys.executable, str(child), *map(str, args)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
 
 
 def assert_killed(done: subprocess.CompletedProcess) -> None:
@@ -182,13 +193,17 @@ class HalfThenFull:
         self.f.close()
 
 
-def test_atomic_writers_leave_the_old_file_or_none_when_a_write_fails_half_way(tmp_path, monkeypatch):
+def test_atomic_writers_leave_the_old_file_or_none_when_a_write_fails_half_way(
+    tmp_path, monkeypatch
+):
     """JSON, text, CSV and .npy written through the helpers: a write that fails half-way leaves
     the previous complete file (or no file), and no temporary file behind."""
     old = {"a.json": '{"old": true}\n', "b.txt": "old text\n", "c.csv": "x\n1\n"}
     for name, text in old.items():
         (tmp_path / name).write_text(text)
-    monkeypatch.setattr(utils, "open", HalfThenFull, raising=False)   # shadows the builtin in utils only
+    monkeypatch.setattr(
+        utils, "open", HalfThenFull, raising=False
+    )  # shadows the builtin in utils only
     with pytest.raises(OSError, match="No space"):
         utils.write_json_atomic(tmp_path / "a.json", {"new": list(range(100))})
     with pytest.raises(OSError, match="No space"):
@@ -214,7 +229,7 @@ def test_atomic_writers_leave_the_old_file_or_none_when_a_write_fails_half_way(t
         with utils.atomic_path(tmp_path / "d.npy") as tmp:
             np.save(tmp, np.arange(10**5), allow_pickle=False)
             os.truncate(tmp, 1000)
-            raise KeyboardInterrupt          # interrupted before the rename
+            raise KeyboardInterrupt  # interrupted before the rename
     for name, text in old.items():
         assert (tmp_path / name).read_text() == text, name
     np.testing.assert_array_equal(np.load(tmp_path / "d.npy", allow_pickle=False), np.arange(3))
@@ -225,41 +240,69 @@ def test_a_registry_record_killed_mid_write_is_not_read(child, tmp_path):
     """A study's registry write killed inside its atomic write (SIGKILL: the temporary file
     stays) leaves the earlier record whole; the registry reader ignores the leftover, which it
     used to read as a record (``glob("*.json")`` matches hidden names) and fail on."""
-    record = {"task": "genre", "experiment": "e", "model": "m", "protocol": "p", "split": "song", "accuracy": 0.5,
-              "epochs": 3, "source": "models/x"}
+    record = {
+        "task": "genre",
+        "experiment": "e",
+        "model": "m",
+        "protocol": "p",
+        "split": "song",
+        "accuracy": 0.5,
+        "epochs": 3,
+        "source": "models/x",
+    }
     assert_finished(run_child(child, "register", tmp_path, json.dumps(record), "song"))
     newer = {**record, "accuracy": 0.75}
-    assert_killed(run_child(child, "register", tmp_path, json.dumps(newer), "song", kill_at="*.json:1"))
+    assert_killed(
+        run_child(child, "register", tmp_path, json.dumps(newer), "song", kill_at="*.json:1")
+    )
     files = sorted((tmp_path / "registry").iterdir())
-    assert len(files) == 2 and sum(utils.is_temporary(p) for p in files) == 1   # the record and the leftover
+    assert (
+        len(files) == 2 and sum(utils.is_temporary(p) for p in files) == 1
+    )  # the record and the leftover
     table = read_registry(tmp_path)
     assert len(table) == 1 and table["accuracy"].tolist() == [0.5]
     assert collect(tmp_path)["accuracy"].tolist() == [0.5]
-    assert utils.remove_temporaries(tmp_path / "registry") and len(list((tmp_path / "registry").iterdir())) == 1
+    assert (
+        utils.remove_temporaries(tmp_path / "registry")
+        and len(list((tmp_path / "registry").iterdir())) == 1
+    )
 
 
 # ------------------------------------------------------------------------------ feature stores
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_at, finished", [("*.npy:5", 2),               # 3rd track's mel chunk
-                                               ("manifest.json:1", 12)])     # finalize: the last file
-def test_extraction_killed_mid_chunk_or_in_finalize(child, tones, store, tmp_path, kill_at, finished):
+@pytest.mark.parametrize(
+    "kill_at, finished",
+    [
+        ("*.npy:5", 2),  # 3rd track's mel chunk
+        ("manifest.json:1", 12),
+    ],
+)  # finalize: the last file
+def test_extraction_killed_mid_chunk_or_in_finalize(
+    child, tones, store, tmp_path, kill_at, finished
+):
     """Killed while writing a chunk (tracks write a mel chunk, then the meta chunk that marks them
     done) or the manifest: every visible chunk is complete, the finished tracks are all kept,
     the reader refuses the store as incomplete, and running again resumes to the bytes of an
     uninterrupted extraction."""
     out = tmp_path / "store"
-    index_dir = Path(tones.root).parent / "index"        # as the fixture saved it
-    assert_killed(run_child(child, "extract", index_dir, out, json.dumps(TINY.to_dict()), kill_at=kill_at))
+    index_dir = Path(tones.root).parent / "index"  # as the fixture saved it
+    assert_killed(
+        run_child(child, "extract", index_dir, out, json.dumps(TINY.to_dict()), kill_at=kill_at)
+    )
     assert not (out / "manifest.json").exists()
     assert any(utils.is_temporary(p) for p in out.rglob("*")), "the kill left a temporary file"
     for p in visible_files(out / "chunks"):
-        np.load(p, allow_pickle=False)                     # complete: loads, with its full header and data
-    assert len(list((out / "chunks" / "meta").glob("*.npy"))) == finished   # no finished track lost
+        np.load(p, allow_pickle=False)  # complete: loads, with its full header and data
+    assert len(list((out / "chunks" / "meta").glob("*.npy"))) == finished  # no finished track lost
     with pytest.raises(MetadataError, match="not a complete feature store"):
         FeatureStore(out)
     report = extract(tones, TINY, out, jobs=1, progress=False)
     assert (report.reused, report.computed) == (finished, len(tones) - finished)
-    a = {p.relative_to(store.path).as_posix(): p.read_bytes() for p in store.path.rglob("*") if p.is_file()}
+    a = {
+        p.relative_to(store.path).as_posix(): p.read_bytes()
+        for p in store.path.rglob("*")
+        if p.is_file()
+    }
     b = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert a == b, sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
 
@@ -312,7 +355,9 @@ def sessions(log: Path) -> list[int | None]:
 
 
 @pytest.mark.slow
-def test_training_killed_again_and_again_resumes_to_the_uninterrupted_result(child, store, tmp_path):
+def test_training_killed_again_and_again_resumes_to_the_uninterrupted_result(
+    child, store, tmp_path
+):
     """Five SIGKILLs of ``train``: inside the first best-model save, in the middle of an epoch
     (from outside, once history.csv has two epochs), inside a backup state save, inside a backup
     weights save, inside the metrics save. After each: complete files only, and nothing saved is
@@ -323,8 +368,17 @@ def test_training_killed_again_and_again_resumes_to_the_uninterrupted_result(chi
 
     epochs = 6
     split = store.path.parent / "song.csv"
-    cfg = train_preset("default", model="cnn-3", representation="mel", epochs=epochs, batch_size=16,
-                       early_stopping_patience=None, reduce_lr_patience=1, tensorboard=False, deterministic=True)
+    cfg = train_preset(
+        "default",
+        model="cnn-3",
+        representation="mel",
+        epochs=epochs,
+        batch_size=16,
+        early_stopping_patience=None,
+        reduce_lr_patience=1,
+        tensorboard=False,
+        deterministic=True,
+    )
     reference = train(store, split, cfg, tmp_path / "reference", progress=False, n_boot=20)
     out, log = tmp_path / "killed", tmp_path / "sessions.log"
     args = ("train", store.path, split, out, json.dumps(cfg.to_dict()), log)
@@ -334,16 +388,23 @@ def test_training_killed_again_and_again_resumes_to_the_uninterrupted_result(chi
     states.append(check_after_kill(out, epochs))
     assert not (out / "model.keras").exists() and states[-1] == {"saved": 0, "rows": 0}
 
-    proc = subprocess.Popen([sys.executable, str(child), *map(str, args)], env={**os.environ, "SLOW_FROM": "2"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(child), *map(str, args)],
+        env={**os.environ, "SLOW_FROM": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline and proc.poll() is None:
             history = out / "history.csv"
-            if history.is_file() and history.read_bytes().count(b"\n") >= 3:   # header and 2 epochs
+            if history.is_file() and history.read_bytes().count(b"\n") >= 3:  # header and 2 epochs
                 break
             time.sleep(0.02)
-        assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read()[-3000:]}"
+        assert proc.poll() is None, (
+            f"the run ended before it could be killed: {proc.stderr.read()[-3000:]}"
+        )
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
@@ -361,7 +422,9 @@ def test_training_killed_again_and_again_resumes_to_the_uninterrupted_result(chi
 
     assert_finished(run_child(child, *args))
     started = sessions(log)
-    print(f"kills: 5; backup epoch / history rows after each: {states}; first epoch per session: {started}")
+    print(
+        f"kills: 5; backup epoch / history rows after each: {states}; first epoch per session: {started}"
+    )
     assert len(started) == 6
     # each session resumed at the epoch its predecessor had saved: no saved epoch was trained again
     assert started[1:] == [s["saved"] if s["saved"] < epochs else None for s in states]
@@ -377,7 +440,12 @@ def test_training_killed_again_and_again_resumes_to_the_uninterrupted_result(chi
     for m in (metrics, expected):
         m.pop("seconds")
     assert metrics == expected
-    for name in ("history.csv", "model.best.json", "predictions/test.csv", "predictions/validation.csv"):
+    for name in (
+        "history.csv",
+        "model.best.json",
+        "predictions/test.csv",
+        "predictions/validation.csv",
+    ):
         assert (out / name).read_bytes() == (reference.model_dir / name).read_bytes(), name
     a = keras.saving.load_model(out / "model.keras", safe_mode=True).get_weights()
     b = keras.saving.load_model(reference.model_dir / "model.keras", safe_mode=True).get_weights()

@@ -94,8 +94,11 @@ if __name__ == "__main__":
 
 def folder_bytes(path: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
     """Every file under ``path`` by relative path (except those under the ``skip`` prefixes)."""
-    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*"))
-            if p.is_file() and not p.relative_to(path).as_posix().startswith(skip)}
+    return {
+        p.relative_to(path).as_posix(): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and not p.relative_to(path).as_posix().startswith(skip)
+    }
 
 
 def assert_same_files(a: dict[str, bytes], b: dict[str, bytes], what: str) -> None:
@@ -111,8 +114,15 @@ def tones(tmp_path_factory):
     return tone_index(root / "tones", genres=GENRES3, per_genre=6, seconds=4.0)
 
 
-TINY = frontend_preset("genre", "default", n_mels=32, frame_seconds=1.0, hop_seconds=0.5, representations=("mel",),
-                       handcrafted=True)
+TINY = frontend_preset(
+    "genre",
+    "default",
+    n_mels=32,
+    frame_seconds=1.0,
+    hop_seconds=0.5,
+    representations=("mel",),
+    handcrafted=True,
+)
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +136,16 @@ def store(tones, tmp_path_factory):
 
 
 def cnn(**kw):
-    values = dict(model="cnn-3", representation="mel", epochs=2, batch_size=16, early_stopping_patience=None,
-                  reduce_lr_patience=None, tensorboard=False, deterministic=True)
+    values = dict(
+        model="cnn-3",
+        representation="mel",
+        epochs=2,
+        batch_size=16,
+        early_stopping_patience=None,
+        reduce_lr_patience=None,
+        tensorboard=False,
+        deterministic=True,
+    )
     values.update(kw)
     return train_preset("default", **values)
 
@@ -166,8 +184,13 @@ def test_splits_resampling_and_classical_do_not_depend_on_the_process(store, tmp
     assert len(here) == 4 + 6 + 2 * (4 * 2 + 1), sorted(here)
     for hash_seed in ("0", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        done = subprocess.run([sys.executable, str(script), str(tmp_path / hash_seed), str(store.path)],
-                              env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, str(script), str(tmp_path / hash_seed), str(store.path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         assert_same_files(here, folder_bytes(tmp_path / hash_seed), f"PYTHONHASHSEED={hash_seed}")
     # and the seed matters: these are not constant outputs
@@ -181,7 +204,9 @@ def test_two_fresh_extractions_write_the_same_bytes(tones, store, tmp_path):
     again = extract(tones, TINY, tmp_path / "again", jobs=1, progress=False)
     assert again.computed == len(tones) and again.reused == 0
     a, b = folder_bytes(store.path), folder_bytes(again.store.path)
-    assert len(a) == 2 * len(tones) + 7   # mel and meta chunks; manifest, index, descriptors, failures, track index (3)
+    assert (
+        len(a) == 2 * len(tones) + 7
+    )  # mel and meta chunks; manifest, index, descriptors, failures, track index (3)
     assert_same_files(a, b, "second extraction")
 
 
@@ -196,7 +221,12 @@ def test_deterministic_cnn_training_is_bit_identical(store, tmp_path):
     second = train(store, split, cfg, tmp_path / "b", progress=False, n_boot=50)
     assert len(first.history) == 2
     assert_same_weights(first.model_dir, second.model_dir)
-    for name in ("history.csv", "predictions/validation.csv", "predictions/test.csv", "model.best.json"):
+    for name in (
+        "history.csv",
+        "predictions/validation.csv",
+        "predictions/test.csv",
+        "model.best.json",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert metrics_without_time(tmp_path / "a") == metrics_without_time(tmp_path / "b")
 
@@ -222,18 +252,40 @@ def test_non_deterministic_training_is_still_seeded(store, tmp_path):
     seen = {}
     for det in (True, False):
         grab = Initial()
-        train(store, split, cnn(epochs=1, deterministic=det), tmp_path / str(det), progress=False, n_boot=20,
-              callbacks=[grab])
+        train(
+            store,
+            split,
+            cnn(epochs=1, deterministic=det),
+            tmp_path / str(det),
+            progress=False,
+            n_boot=20,
+            callbacks=[grab],
+        )
         assert tf_config.is_op_determinism_enabled() is det
         seen[det] = grab.weights
-    assert all(np.array_equal(x, y) for x, y in zip(seen[True], seen[False])), "initial weights differ"
-    keys = {det: json.loads((tmp_path / str(det) / "train.json").read_text())["key"] for det in (True, False)}
+    assert all(np.array_equal(x, y) for x, y in zip(seen[True], seen[False])), (
+        "initial weights differ"
+    )
+    keys = {
+        det: json.loads((tmp_path / str(det) / "train.json").read_text())["key"]
+        for det in (True, False)
+    }
     assert keys[True]["rows"] == keys[False]["rows"] and keys[True]["train"] != keys[False]["train"]
-    metrics = {det: json.loads((tmp_path / str(det) / "metrics.json").read_text()) for det in (True, False)}
-    assert metrics[True]["frames"] == metrics[False]["frames"] and metrics[True]["tracks"] == metrics[False]["tracks"]
+    metrics = {
+        det: json.loads((tmp_path / str(det) / "metrics.json").read_text()) for det in (True, False)
+    }
+    assert (
+        metrics[True]["frames"] == metrics[False]["frames"]
+        and metrics[True]["tracks"] == metrics[False]["tracks"]
+    )
     for part in ("validation", "test"):
-        rows = [(tmp_path / str(det) / "predictions" / f"{part}.csv").read_text().splitlines() for det in (True, False)]
-        assert [r.split(",")[:4] for r in rows[0]] == [r.split(",")[:4] for r in rows[1]]   # same frames, in order
+        rows = [
+            (tmp_path / str(det) / "predictions" / f"{part}.csv").read_text().splitlines()
+            for det in (True, False)
+        ]
+        assert [r.split(",")[:4] for r in rows[0]] == [
+            r.split(",")[:4] for r in rows[1]
+        ]  # same frames, in order
 
 
 @pytest.mark.slow

@@ -33,17 +33,36 @@ REPO = Path(__file__).resolve().parents[1]
 def store(tmp_path_factory):
     """3 tone 'genres' x 12 clips of 6 s; 1 s frames of 32 mel bands; a song split 50/25/25."""
     root = tmp_path_factory.mktemp("dist_store")
-    index = tone_index(root / "tones", genres=("blues", "classical", "country"), per_genre=12, seconds=6.0)
-    cfg = frontend_preset("genre", "default", n_mels=32, frame_seconds=1.0, hop_seconds=0.5,
-                          representations=("mel",), handcrafted=False)
+    index = tone_index(
+        root / "tones", genres=("blues", "classical", "country"), per_genre=12, seconds=6.0
+    )
+    cfg = frontend_preset(
+        "genre",
+        "default",
+        n_mels=32,
+        frame_seconds=1.0,
+        hop_seconds=0.5,
+        representations=("mel",),
+        handcrafted=False,
+    )
     fs = extract(index, cfg, root / "store", jobs=1, progress=False).store
-    splits.save(splits.song_split(fs.tracks(), (0.5, 0.25, 0.25), seed=0), fs.path / "splits" / "song.csv")
+    splits.save(
+        splits.song_split(fs.tracks(), (0.5, 0.25, 0.25), seed=0), fs.path / "splits" / "song.csv"
+    )
     return fs
 
 
 def small_config(**kw):
-    values = dict(model="cnn-3", representation="mel", epochs=6, batch_size=32, early_stopping_patience=None,
-                  reduce_lr_patience=None, tensorboard=False, deterministic=True)
+    values = dict(
+        model="cnn-3",
+        representation="mel",
+        epochs=6,
+        batch_size=32,
+        early_stopping_patience=None,
+        reduce_lr_patience=None,
+        tensorboard=False,
+        deterministic=True,
+    )
     values.update(kw)
     return train_preset("default", **values)
 
@@ -108,15 +127,24 @@ CHILD = textwrap.dedent("""
 @pytest.mark.slow
 def test_two_logical_devices_give_the_one_device_results(store, tmp_path):
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(store.path), str(tmp_path)], capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(store.path), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     assert res["logical_cpus"] == 2
     one, two = res["default"], res["mirrored"]
     assert one["execution"]["replicas"] == 1
     assert two["execution"]["replicas"] == 2
-    assert [d.rsplit("/", 1)[-1] for d in two["execution"]["devices"]] == ["device:CPU:0", "device:CPU:1"]
+    assert [d.rsplit("/", 1)[-1] for d in two["execution"]["devices"]] == [
+        "device:CPU:0",
+        "device:CPU:1",
+    ]
     assert one["train_frames"] == two["train_frames"]
     # the same metrics within tolerance: BatchNorm statistics are per device (16 frames each),
     # so the curves differ a little; the test results must not
@@ -127,7 +155,7 @@ def test_two_logical_devices_give_the_one_device_results(store, tmp_path):
     assert min(one["val_loss"]) < 0.5 and min(two["val_loss"]) < 0.5
     # the exact check: each batch is split across both devices and the gradients combined
     assert res["linear_default"] == 1 and res["linear_mirrored"] == 2
-    assert res["linear_max_change"] > 1e-3          # the weights did move
+    assert res["linear_max_change"] > 1e-3  # the weights did move
     assert res["linear_max_diff"] < 1e-5
 
 
@@ -135,15 +163,26 @@ def test_mixed_precision_and_xla_train_and_restore_the_policy(store, tmp_path):
     import keras
 
     before = keras.mixed_precision.global_policy().name
-    res = train(store, "song", small_config(precision="mixed_bfloat16", xla=True, epochs=2, deterministic=False),
-                tmp_path / "mixed", progress=False, n_boot=20)
+    res = train(
+        store,
+        "song",
+        small_config(precision="mixed_bfloat16", xla=True, epochs=2, deterministic=False),
+        tmp_path / "mixed",
+        progress=False,
+        n_boot=20,
+    )
     assert keras.mixed_precision.global_policy().name == before == "float32"
-    assert res.metrics["execution"] == {"strategy": "default", "replicas": 1, "devices": ["/device:CPU:0"],
-                                        "precision": "mixed_bfloat16", "xla": True}
+    assert res.metrics["execution"] == {
+        "strategy": "default",
+        "replicas": 1,
+        "devices": ["/device:CPU:0"],
+        "precision": "mixed_bfloat16",
+        "xla": True,
+    }
     model = keras.saving.load_model(tmp_path / "mixed" / "model.keras", safe_mode=True)
     assert model.get_layer("conv1").dtype_policy.name == "mixed_bfloat16"
     assert model.get_layer("conv1").compute_dtype == "bfloat16"
-    assert model.get_layer("output").compute_dtype == "float32"   # probabilities stay float32
+    assert model.get_layer("output").compute_dtype == "float32"  # probabilities stay float32
     x = np.zeros((2, *model.input_shape[1:]), np.float32)
     p = np.asarray(model(x))
     assert p.dtype == np.float32 and np.allclose(p.sum(axis=1), 1, atol=1e-5)
@@ -153,12 +192,16 @@ def test_mixed_precision_and_xla_train_and_restore_the_policy(store, tmp_path):
 def test_execution_options_keep_old_hashes_and_are_validated():
     cfg = small_config()
     plain = {k: v for k, v in cfg.to_dict().items() if k not in EXECUTION_DEFAULTS}
-    assert cfg.hash() == config_hash(plain)            # models trained before these options keep their names
+    assert cfg.hash() == config_hash(plain)  # models trained before these options keep their names
     assert small_config(strategy="mirrored").hash() != cfg.hash()
     assert small_config(precision="mixed_float16").hash() != cfg.hash()
     assert small_config(xla=False).hash() != cfg.hash()
-    for bad in (dict(strategy="horovod"), dict(precision="float16"), dict(xla="yes"),
-                dict(xla=True, deterministic=True)):
+    for bad in (
+        dict(strategy="horovod"),
+        dict(precision="float16"),
+        dict(xla="yes"),
+        dict(xla=True, deterministic=True),
+    ):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             small_config(**bad)
     assert small_config(xla=True, deterministic=False).xla is True
@@ -168,11 +211,37 @@ def test_cli_passes_the_execution_options(store, tmp_path, capsys):
     from musiclass.cli import main
 
     out = tmp_path / "cli"
-    assert main(["train", str(store.path), "--out", str(out), "--epochs", "1", "--batch-size", "32",
-                 "--precision", "mixed_bfloat16", "--no-xla", "--strategy", "default", "-q", "--n-boot", "20",
-                 "--set", "tensorboard=false"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(store.path),
+                "--out",
+                str(out),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "32",
+                "--precision",
+                "mixed_bfloat16",
+                "--no-xla",
+                "--strategy",
+                "default",
+                "-q",
+                "--n-boot",
+                "20",
+                "--set",
+                "tensorboard=false",
+            ]
+        )
+        == 0
+    )
     saved = json.loads((out / "train.json").read_text())["config"]
-    assert (saved["precision"], saved["xla"], saved["strategy"]) == ("mixed_bfloat16", False, "default")
+    assert (saved["precision"], saved["xla"], saved["strategy"]) == (
+        "mixed_bfloat16",
+        False,
+        "default",
+    )
     ran = json.loads((out / "metrics.json").read_text())["execution"]
     assert (ran["precision"], ran["xla"]) == ("mixed_bfloat16", False)
 

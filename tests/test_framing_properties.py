@@ -23,9 +23,22 @@ def frame_configs(draw):
     hop_s = draw(st.floats(0.05, 1.5))
     min_fill = draw(st.sampled_from([0.25, 0.5, 1.0]))
     max_frames = draw(st.one_of(st.none(), st.integers(1, 6)))
-    return frontend_preset("genre", "default", sample_rate=SR, n_fft=n_fft, hop_length=hop, n_mels=32, n_mfcc=8,
-                           stft=stft, frame_seconds=frame_s, hop_seconds=hop_s, min_fill=min_fill,
-                           max_frames=max_frames, pad_mode="constant", handcrafted=False)
+    return frontend_preset(
+        "genre",
+        "default",
+        sample_rate=SR,
+        n_fft=n_fft,
+        hop_length=hop,
+        n_mels=32,
+        n_mfcc=8,
+        stft=stft,
+        frame_seconds=frame_s,
+        hop_seconds=hop_s,
+        min_fill=min_fill,
+        max_frames=max_frames,
+        pad_mode="constant",
+        handcrafted=False,
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -61,4 +74,6 @@ def test_outputs_have_consistent_shapes_and_ranges(cfg, n, seed):
     assert np.all((out.fill > 0) & (out.fill <= 1))
     assert np.all(np.diff(out.fill) <= 0), "fill never increases along the track"
     if k > 1:
-        assert np.all(out.fill >= cfg.min_fill - 1e-9), "every kept frame is at least min_fill audio"
+        assert np.all(out.fill >= cfg.min_fill - 1e-9), (
+            "every kept frame is at least min_fill audio"
+        )

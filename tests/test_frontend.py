@@ -22,7 +22,9 @@ def librosa_frame(seg: np.ndarray, cfg: FrontendConfig) -> dict[str, np.ndarray]
     sr = cfg.sample_rate
     return {
         "spectrogram": librosa.amplitude_to_db(np.abs(librosa.stft(seg, **kw)), ref=np.max),
-        "mel": librosa.power_to_db(librosa.feature.melspectrogram(y=seg, sr=sr, n_mels=cfg.n_mels, **kw), ref=np.max),
+        "mel": librosa.power_to_db(
+            librosa.feature.melspectrogram(y=seg, sr=sr, n_mels=cfg.n_mels, **kw), ref=np.max
+        ),
         "mfcc": librosa.feature.mfcc(y=seg, sr=sr, n_mfcc=cfg.n_mfcc, n_mels=cfg.n_mels, **kw),
     }
 
@@ -30,16 +32,18 @@ def librosa_frame(seg: np.ndarray, cfg: FrontendConfig) -> dict[str, np.ndarray]
 def librosa_columns(S: np.ndarray, cfg: FrontendConfig) -> dict[str, np.ndarray]:
     """The same three representations from given STFT magnitude columns."""
     mel = librosa.feature.melspectrogram(S=S**2, sr=cfg.sample_rate, n_mels=cfg.n_mels)
-    return {"spectrogram": librosa.amplitude_to_db(S, ref=np.max),
-            "mel": librosa.power_to_db(mel, ref=np.max),
-            "mfcc": librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=cfg.n_mfcc)}
+    return {
+        "spectrogram": librosa.amplitude_to_db(S, ref=np.max),
+        "mel": librosa.power_to_db(mel, ref=np.max),
+        "mfcc": librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=cfg.n_mfcc),
+    }
 
 
 def check_seed_against_librosa(y: np.ndarray, cfg: FrontendConfig) -> int:
     frames = Frontend(cfg).compute(y)
     for k, start in enumerate(frames.starts):
         s = int(round(start * cfg.sample_rate))
-        seg = y[s:s + cfg.frame_length]
+        seg = y[s : s + cfg.frame_length]
         seg = np.pad(seg, (0, cfg.frame_length - len(seg)))  # zero padding, never resize
         ref = librosa_frame(seg, cfg)
         for rep, want in ref.items():
@@ -81,9 +85,11 @@ def test_default_frames_are_slices_of_one_whole_track_stft():
     out = Frontend(cfg).compute(y)
     hop_cols = cfg.frame_hop // cfg.hop_length
     assert cfg.frame_hop == 64 * 512 and len(out) == 19
-    S = np.abs(librosa.stft(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length))  # librosa's default padding
+    S = np.abs(
+        librosa.stft(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length)
+    )  # librosa's default padding
     for k in range(len(out)):
-        ref = librosa_columns(S[:, k * hop_cols: k * hop_cols + cfg.n_columns], cfg)
+        ref = librosa_columns(S[:, k * hop_cols : k * hop_cols + cfg.n_columns], cfg)
         for rep, want in ref.items():
             assert np.max(np.abs(out.arrays[rep][k] - want)) < TOL_DB, (rep, k)
 
@@ -95,8 +101,11 @@ def test_default_interior_columns_equal_a_per_frame_stft():
     out = Frontend(cfg).compute(y)
     k = 2
     s = int(round(out.starts[k] * cfg.sample_rate))
-    per_frame = librosa.amplitude_to_db(np.abs(librosa.stft(y[s:s + cfg.frame_length], n_fft=1024, hop_length=512)),
-                                        ref=np.max, top_db=None)
+    per_frame = librosa.amplitude_to_db(
+        np.abs(librosa.stft(y[s : s + cfg.frame_length], n_fft=1024, hop_length=512)),
+        ref=np.max,
+        top_db=None,
+    )
     interior = slice(1, 129)  # columns whose window lies inside the frame
     diff = out.arrays["spectrogram"][k][:, interior] - per_frame[:, interior]
     # equal up to the dB reference, which the edge columns can move
@@ -122,19 +131,26 @@ def test_mood_seed_matches_librosa_on_a_frame():
     y = tone(100.0, sr=12000, seed=9)  # trimmed to 60 s: 2 full frames
     out = Frontend(cfg).compute(y)
     s = int(round(out.starts[1] * 12000))
-    seg = y[s:s + cfg.frame_length]
-    mel = librosa.power_to_db(librosa.feature.melspectrogram(y=seg, sr=12000, n_fft=2048, hop_length=1024, n_mels=96,
-                                                             pad_mode="reflect"), ref=np.max)
+    seg = y[s : s + cfg.frame_length]
+    mel = librosa.power_to_db(
+        librosa.feature.melspectrogram(
+            y=seg, sr=12000, n_fft=2048, hop_length=1024, n_mels=96, pad_mode="reflect"
+        ),
+        ref=np.max,
+    )
     assert mel.shape == (96, 342)  # the original then sheared this to 341 with ndarray.resize
     assert np.max(np.abs(out.arrays["mel"][1] - mel[:, :341])) < TOL_DB  # we crop the last column
 
 
-@pytest.mark.parametrize("seconds,expected", [
-    (30.0, 19),      # 20 candidate frames, capped at 19
-    (29.93, 19),     # slightly short GTZAN clip: the 19th frame is padded
-    (10.0, 6),       # (220500 - 33075) // 33075 + 1: the last kept frame at least half audio
-    (2.0, 1),        # shorter than one frame: one padded frame
-])
+@pytest.mark.parametrize(
+    "seconds,expected",
+    [
+        (30.0, 19),  # 20 candidate frames, capped at 19
+        (29.93, 19),  # slightly short GTZAN clip: the 19th frame is padded
+        (10.0, 6),  # (220500 - 33075) // 33075 + 1: the last kept frame at least half audio
+        (2.0, 1),  # shorter than one frame: one padded frame
+    ],
+)
 def test_seed_frame_counts_worked_by_hand(seconds, expected):
     fe = Frontend(frontend_preset("genre", "seed"))
     assert fe.n_frames(int(round(seconds * 22050))) == expected
@@ -155,8 +171,17 @@ def test_padding_is_silence_not_sheared_rows():
     y = tone(4.0, seed=11)  # 2 frames: the second covers 1.5-4.5 s, a sixth of it padding
     out = Frontend(cfg).compute(y)
     last = out.arrays["spectrogram"][1]
-    full = librosa.amplitude_to_db(np.abs(librosa.stft(np.pad(y[33075:], (0, 66150 - (len(y) - 33075))), n_fft=1024,
-                                                       hop_length=512, pad_mode="reflect")), ref=np.max)
+    full = librosa.amplitude_to_db(
+        np.abs(
+            librosa.stft(
+                np.pad(y[33075:], (0, 66150 - (len(y) - 33075))),
+                n_fft=1024,
+                hop_length=512,
+                pad_mode="reflect",
+            )
+        ),
+        ref=np.max,
+    )
     np.testing.assert_allclose(last, full, atol=TOL_DB)
     assert np.all(last[:, -10:] == -80.0)  # the padded tail is at the floor
 
@@ -164,7 +189,7 @@ def test_padding_is_silence_not_sheared_rows():
 def test_silent_frames_follow_librosa():
     cfg = frontend_preset("genre", "seed")
     y = tone(30.0, seed=12)
-    y[33075 * 4: 33075 * 4 + 66150] = 0.0  # frame 4 entirely silent
+    y[33075 * 4 : 33075 * 4 + 66150] = 0.0  # frame 4 entirely silent
     out = Frontend(cfg).compute(y)
     ref = librosa_frame(np.zeros(66150, np.float32), cfg)
     for rep in ("spectrogram", "mel", "mfcc"):
@@ -193,6 +218,10 @@ def test_example_config_files_equal_their_presets():
     from musiclass.pipeline import frontend_config
 
     configs = Path(__file__).resolve().parents[1] / "configs" / "frontend"
-    assert frontend_config("genre", config_file=configs / "genre-default.yaml") == frontend_preset("genre", "default")
-    assert frontend_config("genre", config_file=configs / "mood-seed.yaml") == frontend_preset("mood", "seed")
+    assert frontend_config("genre", config_file=configs / "genre-default.yaml") == frontend_preset(
+        "genre", "default"
+    )
+    assert frontend_config("genre", config_file=configs / "mood-seed.yaml") == frontend_preset(
+        "mood", "seed"
+    )
     assert frontend_config("genre", "seed", overrides={"n_mels": 64}).n_mels == 64

@@ -14,9 +14,16 @@ from musiclass.config import frontend_preset  # noqa: E402
 from musiclass.errors import AudioError, ConfigError, FileError, MusiclassError  # noqa: E402
 from musiclass.features.frontend import Frontend  # noqa: E402
 from musiclass.models import build_model  # noqa: E402
-from musiclass.models.frontend_layer import (SpectralFrontend, audio_batches, audio_frames,  # noqa: E402
-                                             context_samples, evenly_spaced, export_with_frontend,
-                                             load_model, with_frontend)
+from musiclass.models.frontend_layer import (  # noqa: E402
+    SpectralFrontend,
+    audio_batches,
+    audio_frames,  # noqa: E402
+    context_samples,
+    evenly_spaced,
+    export_with_frontend,
+    load_model,
+    with_frontend,
+)
 
 from .conftest import GTZAN_SAMPLE, tone, tone_index, write_tone  # noqa: E402
 
@@ -24,8 +31,15 @@ REPS = ("mel", "spectrogram", "mfcc")
 #: measured on tones and the GTZAN sample (CPU): mel <= 5e-4 dB, spectrogram <= 5e-3 dB, mfcc <= 1.3e-4
 TOL = {"mel": 0.1, "spectrogram": 0.1, "mfcc": 0.01}
 #: a small frontend for the model tests: 1 s frames of 32 mel bands, (32, 44)
-SMALL = frontend_preset("genre", "default", n_mels=32, frame_seconds=1.0, hop_seconds=0.5,
-                        representations=("mel",), handcrafted=False)
+SMALL = frontend_preset(
+    "genre",
+    "default",
+    n_mels=32,
+    frame_seconds=1.0,
+    hop_seconds=0.5,
+    representations=("mel",),
+    handcrafted=False,
+)
 
 
 def _layers(cfg, reps=REPS):
@@ -78,14 +92,17 @@ def test_layer_matches_the_numpy_frontend_on_a_gtzan_clip(shared_data, default_l
         assert all(diffs[r] <= TOL[r] for r in REPS), (preset, files[0].name, diffs)
 
 
-@pytest.mark.parametrize("overrides", [
-    dict(),
-    dict(min_fill=0.5, max_frames=4),
-    dict(trim_start=1.0, trim_end=2.0, trim_min_duration=5.0, min_fill=0.5),
-    dict(stft="frame", pad_mode="reflect", hop_seconds=1.5, min_fill=0.5, max_frames=6),
-    dict(pad_mode="reflect", frame_columns=100, hop_seconds=0.7),
-    dict(n_mels=64, fmin=50.0, fmax=8000.0, top_db=None),
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(),
+        dict(min_fill=0.5, max_frames=4),
+        dict(trim_start=1.0, trim_end=2.0, trim_min_duration=5.0, min_fill=0.5),
+        dict(stft="frame", pad_mode="reflect", hop_seconds=1.5, min_fill=0.5, max_frames=6),
+        dict(pad_mode="reflect", frame_columns=100, hop_seconds=0.7),
+        dict(n_mels=64, fmin=50.0, fmax=8000.0, top_db=None),
+    ],
+)
 def test_frame_counts_starts_and_shapes_follow_the_numpy_frontend(overrides):
     cfg = frontend_preset("genre", "default", representations=("mel",), **overrides)
     layer = SpectralFrontend(cfg, "mel")
@@ -141,9 +158,12 @@ def test_with_frontend_saves_and_loads_in_safe_mode(tmp_path):
     rows = np.concatenate([audio_frames(tone(4.0, seed=s), SMALL)[1] for s in range(2)])
     model.save(tmp_path / "m.keras")
     again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
-    np.testing.assert_allclose(again.predict(rows, verbose=0), model.predict(rows, verbose=0), atol=1e-6)
-    np.testing.assert_allclose(model.predict(rows, verbose=0),
-                               net.predict(np.asarray(layer(rows)), verbose=0), atol=1e-6)
+    np.testing.assert_allclose(
+        again.predict(rows, verbose=0), model.predict(rows, verbose=0), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        model.predict(rows, verbose=0), net.predict(np.asarray(layer(rows)), verbose=0), atol=1e-6
+    )
     assert again.get_layer("spectral_frontend").get_config()["config"] == SMALL.to_dict()
     assert load_model(tmp_path / "m.keras").count_params() == model.count_params()
 
@@ -155,12 +175,25 @@ def trained(tmp_path_factory):
     from musiclass.training import train, train_preset
 
     root = tmp_path_factory.mktemp("frontend_layer")
-    index = tone_index(root / "tones", genres=("blues", "classical", "country"), per_genre=4, seconds=6.0)
+    index = tone_index(
+        root / "tones", genres=("blues", "classical", "country"), per_genre=4, seconds=6.0
+    )
     cfg = frontend_preset("genre", "default", handcrafted=False, representations=["mel"])
     store = extract(index, cfg, root / "store", jobs=1, progress=False).store
-    splits.save(splits.song_split(store.tracks(), (0.5, 0.25, 0.25), seed=0), store.path / "splits" / "song.csv")
-    config = train_preset("default", model="cnn-3", representation="mel", epochs=2, batch_size=16,
-                          early_stopping_patience=None, reduce_lr_patience=None, tensorboard=False)
+    splits.save(
+        splits.song_split(store.tracks(), (0.5, 0.25, 0.25), seed=0),
+        store.path / "splits" / "song.csv",
+    )
+    config = train_preset(
+        "default",
+        model="cnn-3",
+        representation="mel",
+        epochs=2,
+        batch_size=16,
+        early_stopping_patience=None,
+        reduce_lr_patience=None,
+        tensorboard=False,
+    )
     result = train(store, "song", config, root / "model", progress=False, n_boot=10)
     return store, index, result.model_dir
 
@@ -173,8 +206,13 @@ def test_export_with_frontend_predicts_like_the_trained_model(trained, tmp_path)
     front = json.loads((out / "frontend.json").read_text())
     original = json.loads((model_dir / "frontend.json").read_text())
     n = context_samples(store.config)
-    assert front == {**original, "input": "audio", "context_samples": n, "input_shape": [n],
-                     "frame_shape": original["input_shape"]}
+    assert front == {
+        **original,
+        "input": "audio",
+        "context_samples": n,
+        "input_shape": [n],
+        "frame_shape": original["input_shape"],
+    }
     assert (out / "labels.json").read_text() == (model_dir / "labels.json").read_text()
     audio_model = keras.saving.load_model(out / "model.keras", safe_mode=True)
     frame_model = keras.saving.load_model(model_dir / "model.keras", safe_mode=True)
@@ -241,7 +279,9 @@ def test_audio_batches_shapes_targets_and_seeded_order(tone_files):
         np.testing.assert_array_equal(y, y2)
         assert x.dtype == np.float32 and x.shape == (len(y), context_samples(SMALL))
         tracks = seq.order[:4]
-        assert np.array_equal(y, np.repeat([tone_files[t][1] for t in tracks], [n_frames[t] for t in tracks]))
+        assert np.array_equal(
+            y, np.repeat([tone_files[t][1] for t in tracks], [n_frames[t] for t in tracks])
+        )
         assert sum(len(seq[i][1]) for i in range(len(seq))) == sum(n_frames.values())
         orders.append(seq.order.copy())
         seq.on_epoch_end()
@@ -249,8 +289,11 @@ def test_audio_batches_shapes_targets_and_seeded_order(tone_files):
     assert not np.array_equal(orders[0], orders[1])
     # the first track's rows are exactly audio_frames of its decoded audio
     first = int(orders[1][0])
-    np.testing.assert_allclose(seq[0][0][: n_frames[first]],
-                               audio_frames(tone(2.0 + 0.5 * first, seed=first), SMALL)[1], atol=1e-4)
+    np.testing.assert_allclose(
+        seq[0][0][: n_frames[first]],
+        audio_frames(tone(2.0 + 0.5 * first, seed=first), SMALL)[1],
+        atol=1e-4,
+    )
     two = audio_batches(tone_files, SMALL, batch_tracks=6, shuffle=False, frames_per_track=2)
     assert len(two[0][0]) == 2 * 6
     assert list(evenly_spaced(5, 2)) == [0, 3] and list(evenly_spaced(3, 9)) == [0, 1, 2]
@@ -260,7 +303,9 @@ def test_fit_one_epoch_from_audio_and_undecodable_tracks(tone_files, tmp_path):
     keras.utils.set_random_seed(0)
     model = with_frontend(build_model("cnn-3", SMALL.shape("mel"), 3), SMALL, "mel")
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    history = model.fit(audio_batches(tone_files, SMALL, batch_tracks=3, seed=1), epochs=1, verbose=0)
+    history = model.fit(
+        audio_batches(tone_files, SMALL, batch_tracks=3, seed=1), epochs=1, verbose=0
+    )
     assert np.isfinite(history.history["loss"][0])
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"not audio at all")

@@ -32,8 +32,14 @@ def need_shared(path: Path) -> Path:
     return path
 
 
-def write_clip(path: Path, seconds: float = 30.0, *, fmt: str | None = None, freq: float = 220.0,
-               subtype: str = "PCM_16") -> Path:
+def write_clip(
+    path: Path,
+    seconds: float = 30.0,
+    *,
+    fmt: str | None = None,
+    freq: float = 220.0,
+    subtype: str = "PCM_16",
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(round(seconds * SR))) / SR
     y = (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
@@ -131,12 +137,14 @@ def test_corrupt_empty_short_and_misnamed_files(tmp_path):
     g = tmp_path / "Data" / "genres_original"
     make_tree(g, numbers=(53,), ext=".wav")
     rng = np.random.default_rng(0)
-    (g / "jazz" / "jazz.00054.wav").write_bytes(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    (g / "jazz" / "jazz.00054.wav").write_bytes(
+        rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    )
     (g / "jazz" / "jazz.00055.wav").write_bytes(b"")
     write_clip(g / "jazz" / "jazz.00056.wav", seconds=12.5)
-    write_clip(g / "blues" / "blues_00001.wav")   # wrong separator
-    write_clip(g / "blues" / "blues.1.wav")        # number not 5 digits
-    write_clip(g / "blues" / "rock.00002.wav")     # genre prefix disagrees with the folder
+    write_clip(g / "blues" / "blues_00001.wav")  # wrong separator
+    write_clip(g / "blues" / "blues.1.wav")  # number not 5 digits
+    write_clip(g / "blues" / "rock.00002.wav")  # genre prefix disagrees with the folder
 
     ix = gtzan.index(tmp_path)  # must not raise
     ids = set(ix.tracks["track_id"])
@@ -200,12 +208,16 @@ def test_check_modes(tmp_path):
 
 def test_expect_full_lists_missing_ids(tmp_path):
     make_tree(tmp_path / "genres", numbers=(0, 7))
-    (tmp_path / "genres" / "jazz" / "jazz.00054.au").write_bytes(b"\x00" * 100)  # present but corrupt
+    (tmp_path / "genres" / "jazz" / "jazz.00054.au").write_bytes(
+        b"\x00" * 100
+    )  # present but corrupt
     ix = gtzan.index(tmp_path, expect_full=True)
     missing = problems_of(ix, "missing")
     assert list(problems_of(ix, "corrupt")["track_id"]) == ["jazz.00054"]
     assert len(missing) == 1000 - 21
-    assert "blues.00000" not in set(missing["track_id"]) and "jazz.00054" not in set(missing["track_id"])
+    assert "blues.00000" not in set(missing["track_id"]) and "jazz.00054" not in set(
+        missing["track_id"]
+    )
     assert {"blues.00001", "rock.00099"} <= set(missing["track_id"])
     expected_path = tmp_path / "genres" / "rock" / "rock.00099.au"
     assert missing.set_index("track_id").loc["rock.00099", "path"] == str(expected_path)
@@ -214,7 +226,9 @@ def test_expect_full_lists_missing_ids(tmp_path):
 
 def test_artists(tmp_path):
     make_tree(tmp_path / "genres", numbers=(0,))
-    (tmp_path / "artists.csv").write_text("track_id,artist\nblues.00000,John Lee Hooker\nrock.00000,Queen\n")
+    (tmp_path / "artists.csv").write_text(
+        "track_id,artist\nblues.00000,John Lee Hooker\nrock.00000,Queen\n"
+    )
     ix = gtzan.index(tmp_path, check="none")
     artist = ix.tracks.set_index("track_id")["artist"]
     assert artist["blues.00000"] == "John Lee Hooker" and artist["rock.00000"] == "Queen"
@@ -222,7 +236,9 @@ def test_artists(tmp_path):
 
     other = tmp_path / "other.csv"
     other.write_text("track_id,artist\njazz.00000,Miles Davis\n")
-    artist = gtzan.index(tmp_path, check="none", artists=other).tracks.set_index("track_id")["artist"]
+    artist = gtzan.index(tmp_path, check="none", artists=other).tracks.set_index("track_id")[
+        "artist"
+    ]
     assert artist["jazz.00000"] == "Miles Davis" and artist["blues.00000"] == ""
 
     bad = tmp_path / "bad.csv"
@@ -240,11 +256,15 @@ def test_index_round_trips_through_save(tmp_path):
     make_tree(tmp_path / "genres", numbers=(0,))
     ix = gtzan.index(tmp_path)
     back = TrackIndex.load(ix.save(tmp_path / "index"))
-    assert back.classes == gtzan.GENRES and list(back.tracks["track_id"]) == list(ix.tracks["track_id"])
+    assert back.classes == gtzan.GENRES and list(back.tracks["track_id"]) == list(
+        ix.tracks["track_id"]
+    )
 
 
 # ------------------------------------------------------------------------------ splits
-@pytest.mark.parametrize("kind,sizes", [("filtered", (443, 197, 290)), ("stratified", (500, 250, 250))])
+@pytest.mark.parametrize(
+    "kind,sizes", [("filtered", (443, 197, 290)), ("stratified", (500, 250, 250))]
+)
 def test_split_lists(kind, sizes):
     lists = gtzan.split_lists(kind)
     assert list(lists) == ["train", "validation", "test"]
@@ -280,7 +300,12 @@ def test_split_on_full_index(tmp_path):
         filtered = gtzan.split(ix, "filtered")
         stratified = gtzan.split(ix, "stratified")
     assert list(filtered.index) == list(ix.tracks["track_id"])
-    assert filtered.value_counts().to_dict() == {"train": 443, "test": 290, "validation": 197, "excluded": 70}
+    assert filtered.value_counts().to_dict() == {
+        "train": 443,
+        "test": 290,
+        "validation": 197,
+        "excluded": 70,
+    }
     assert stratified.value_counts().to_dict() == {"train": 500, "validation": 250, "test": 250}
     lists = gtzan.split_lists("filtered")
     assert set(filtered[filtered == "validation"].index) == set(lists["validation"])
@@ -336,5 +361,9 @@ def test_shipped_lists_match_shared_copy():
     for kind in gtzan.SPLIT_KINDS:
         lists = gtzan.split_lists(kind)
         for part, stem in gtzan.SPLIT_PARTS.items():
-            lines = [ln.strip() for ln in (shared / f"{stem}_{kind}.txt").read_text().splitlines() if ln.strip()]
+            lines = [
+                ln.strip()
+                for ln in (shared / f"{stem}_{kind}.txt").read_text().splitlines()
+                if ln.strip()
+            ]
             assert [ln.rsplit("/", 1)[-1].rsplit(".", 1)[0] for ln in lines] == lists[part]

@@ -36,7 +36,10 @@ def test_real_clips_reproduce_the_original_table(shared_data):
         ours = descriptors(y, sr)
         ref = table.loc[path.name].to_numpy(dtype=float)
         rel = np.abs(ours - ref) / (np.abs(ref) + 1.0)
-        assert rel[others].max() < 0.08, (path.name, DESCRIPTOR_NAMES[others[int(np.argmax(rel[others]))]])
+        assert rel[others].max() < 0.08, (
+            path.name,
+            DESCRIPTOR_NAMES[others[int(np.argmax(rel[others]))]],
+        )
         # the original's copy bug: its p=4 columns equal its p=3 columns; ours are p=4 proper
         np.testing.assert_array_equal(ref[bw4], ref[[i - 2 for i in bw4]])
         assert ours[bw4[0]] > ours[bw4[0] - 2]  # bandwidth grows with p
@@ -46,7 +49,9 @@ def test_signal_statistics_of_a_sine_worked_by_hand():
     sr, f, a = 22050, 441.0, 0.5
     y = (a * np.sin(2 * np.pi * f * np.arange(5 * sr) / sr)).astype(np.float32)
     d = dict(zip(DESCRIPTOR_NAMES, descriptors(y, sr)))
-    assert d["signal_mean"] == pytest.approx(2 * a / np.pi, rel=3e-3)  # mean |a sin| (50 samples a period)
+    assert d["signal_mean"] == pytest.approx(
+        2 * a / np.pi, rel=3e-3
+    )  # mean |a sin| (50 samples a period)
     assert d["signal_std"] == pytest.approx(a / np.sqrt(2), rel=1e-3)
     assert d["signal_kurtosis"] == pytest.approx(-1.5, abs=1e-2)  # excess kurtosis of a sine
     assert d["zcr_mean"] == pytest.approx(2 * f / sr, rel=0.02)  # two crossings per period
@@ -60,7 +65,7 @@ def test_tempo_of_a_click_track():
     click = (np.hanning(200) * np.sin(2 * np.pi * 2000 * np.arange(200) / sr)).astype(np.float32)
     for t in np.arange(0, 19.5, 60.0 / bpm):
         i = int(t * sr)
-        y[i:i + 200] += click
+        y[i : i + 200] += click
     tempo = dict(zip(DESCRIPTOR_NAMES, descriptors(y, sr)))["tempo"]
     assert tempo == pytest.approx(bpm, rel=0.03)
 

@@ -11,7 +11,9 @@ from musiclass.training import TrainConfig, train_preset
 MEL = (128, 130)
 
 
-@pytest.mark.parametrize("depth,params", [(3, 480_714), (4, 239_370), (5, 112_714), (6, 157_898), (7, 174_410)])
+@pytest.mark.parametrize(
+    "depth,params", [(3, 480_714), (4, 239_370), (5, 112_714), (6, 157_898), (7, 174_410)]
+)
 def test_cnn_n_parameter_counts_are_the_originals(depth, params):
     model = build_model(f"cnn-{depth}", MEL, 10)
     assert model.count_params() == params
@@ -40,7 +42,7 @@ def test_spectrogram_cnn_uses_the_wider_third_pool():
 def test_mfcc_net_convolves_along_time_by_default_and_across_coefficients_under_seed():
     ours = build_model("mfcc-1d", (20, 130), 10)
     conv = ours.get_layer("conv1")
-    assert tuple(conv.input.shape) == (None, 130, 20)     # 130 time steps, 20 coefficient channels
+    assert tuple(conv.input.shape) == (None, 130, 20)  # 130 time steps, 20 coefficient channels
     original = build_model("mfcc-1d", (20, 130), 10, axis="coefficients")
     assert tuple(original.get_layer("conv1").input.shape) == (None, 20, 130)
 
@@ -48,13 +50,22 @@ def test_mfcc_net_convolves_along_time_by_default_and_across_coefficients_under_
 def test_multilabel_models_end_in_sigmoid():
     model = build_model("cnn-3", MEL, 5, multilabel=True)
     assert model.get_layer("output").activation.__name__ == "sigmoid"
-    assert build_model("fnn", MEL, 5, normalize=False).get_layer("output").activation.__name__ == "softmax"
+    assert (
+        build_model("fnn", MEL, 5, normalize=False).get_layer("output").activation.__name__
+        == "softmax"
+    )
 
 
-@pytest.mark.parametrize("name,kwargs,message", [
-    ("cnn-8", {}, "3..7"), ("resnet", {}, "unknown model"), ("cnn-3", {"kernel": 5}, "unexpected"),
-    ("cnn-5", {"input_shape": (8, 8)}, "cannot take input"), ("mfcc-1d", {"axis": "bins"}, "time"),
-])
+@pytest.mark.parametrize(
+    "name,kwargs,message",
+    [
+        ("cnn-8", {}, "3..7"),
+        ("resnet", {}, "unknown model"),
+        ("cnn-3", {"kernel": 5}, "unexpected"),
+        ("cnn-5", {"input_shape": (8, 8)}, "cannot take input"),
+        ("mfcc-1d", {"axis": "bins"}, "time"),
+    ],
+)
 def test_bad_model_configs_are_config_errors(name, kwargs, message):
     shape = kwargs.pop("input_shape", MEL)
     with pytest.raises(ConfigError, match=message):
@@ -63,7 +74,12 @@ def test_bad_model_configs_are_config_errors(name, kwargs, message):
 
 def test_seed_training_preset_is_the_originals():
     cnn = train_preset("seed", model="cnn-3")
-    assert (cnn.batch_size, cnn.epochs, cnn.reduce_lr_patience, cnn.reduce_lr_factor) == (128, 20, 1, 0.1)
+    assert (cnn.batch_size, cnn.epochs, cnn.reduce_lr_patience, cnn.reduce_lr_factor) == (
+        128,
+        20,
+        1,
+        0.1,
+    )
     assert cnn.early_stopping_patience is None and cnn.monitor == "val_accuracy" and cnn.lr == 1e-3
     assert cnn.model_options["bn_momentum"] == 0.99
     fnn = train_preset("seed", model="fnn")

@@ -24,7 +24,9 @@ def assert_png(path):
     """A complete PNG, and nothing else (no temporary file) beside it."""
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC and len(data) > 1024
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name], "temporary file left behind"
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name], (
+        "temporary file left behind"
+    )
 
 
 def ticks(ax, axis="y") -> list[str]:
@@ -41,7 +43,9 @@ def heights(container) -> list[float]:
 
 
 # --------------------------------------------------------------------------------- tag frequencies
-COUNTS = pd.Series({"happy": 120, "sad": 300, "calm": 45, "dark": 300, "epic": 7}, name="all tracks")
+COUNTS = pd.Series(
+    {"happy": 120, "sad": 300, "calm": 45, "dark": 300, "epic": 7}, name="all tracks"
+)
 BY_COUNT = ["sad", "dark", "happy", "calm", "epic"]  # descending, tie (sad, dark) in input order
 
 
@@ -82,8 +86,17 @@ def test_tag_frequencies_groups_are_small_multiples_in_first_row_order():
     assert fig.axes[0].get_shared_y_axes().joined(fig.axes[0], fig.axes[1])
     assert widths(fig.axes[0].containers[0]) == [80, 60, 50, 30, 20]
     assert widths(fig.axes[1].containers[0]) == [40, 0, 14, 9, 0]  # missing tags: empty bars...
-    assert [t.get_text() for t in fig.axes[1].texts] == ["40", plots.DASH, "14", "9", plots.DASH]  # ...marked
-    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["before curation", "after curation"]
+    assert [t.get_text() for t in fig.axes[1].texts] == [
+        "40",
+        plots.DASH,
+        "14",
+        "9",
+        plots.DASH,
+    ]  # ...marked
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == [
+        "before curation",
+        "after curation",
+    ]
     assert fig.axes[1].get_title().endswith("3 tags, 63 tag assignments")
     three = plots.tag_frequencies(pd.concat([df, after.rename("test").to_frame().T]))
     assert len(three.axes) == 3
@@ -125,9 +138,14 @@ def test_resampled_counts_two_panels_base_order_and_heights(tmp_path):
     assert "frames" not in ticks(down_ax, "x") and len(down_ax.containers[0]) == 4
     assert up_ax.get_legend().get_title().get_text() == "upsampling vs base"
     assert down_ax.get_legend().get_title().get_text() == "downsampling vs base"
-    for ax, names in ((up_ax, ["base", "up-0.5", "up-1"]), (down_ax, ["base", "down-0.5", "down-1"])):
+    for ax, names in (
+        (up_ax, ["base", "up-0.5", "up-1"]),
+        (down_ax, ["base", "down-0.5", "down-1"]),
+    ):
         legend = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert legend == [f"{n} ({table.loc[n, 'frames']:,} frames)" for n in names]  # sorted by size
+        assert legend == [
+            f"{n} ({table.loc[n, 'frames']:,} frames)" for n in names
+        ]  # sorted by size
         assert len(ax.containers) == 3
         for container, name in zip(ax.containers, names):
             assert heights(container) == table.loc[name, order].tolist()
@@ -189,7 +207,10 @@ def test_cooccurrence_counts_top_and_errors():
     assert [t.get_text() for t in fig.axes[0].texts] == [str(v) for v in RAW3.ravel()]
     assert "tracks with both tags" in fig.axes[1].get_ylabel()
     top = plots.cooccurrence(Y3[:, [2, 1, 0]], TAGS3[::-1], normalize=False, top=2)
-    assert ticks(top.axes[0]) == ["a", "c"]  # the two most frequent, most frequent first (c ties b, comes first)
+    assert ticks(top.axes[0]) == [
+        "a",
+        "c",
+    ]  # the two most frequent, most frequent first (c ties b, comes first)
     np.testing.assert_array_equal(cells(top), [[4, 1], [1, 3]])
     with pytest.raises(ValueError, match="tag names"):
         plots.cooccurrence(Y3, ["a", "b"])
@@ -198,8 +219,14 @@ def test_cooccurrence_counts_top_and_errors():
 
 
 # --------------------------------------------------------------------------------- per-tag AUC
-PER_TAG = pd.DataFrame({"roc_auc": [0.61, 0.93, 0.48, np.nan, 0.77], "pr_auc": [0.2, 0.6, 0.05, np.nan, 0.3],
-                        "support": [12, 40, 3, 0, 25]}, index=["happy", "sad", "calm", "epic", "dark"])
+PER_TAG = pd.DataFrame(
+    {
+        "roc_auc": [0.61, 0.93, 0.48, np.nan, 0.77],
+        "pr_auc": [0.2, 0.6, 0.05, np.nan, 0.3],
+        "support": [12, 40, 3, 0, 25],
+    },
+    index=["happy", "sad", "calm", "epic", "dark"],
+)
 
 
 def test_per_tag_auc_sorted_with_chance_line_and_support(tmp_path):
@@ -227,15 +254,19 @@ def test_per_tag_auc_pr_auc_chance_variants_and_models():
     assert ticks(ax) == ["sad", "dark", "happy", "calm", "epic"]
     assert not ax.lines and not fig.legends
     prevalence = PER_TAG["support"] / 100
-    fig = plots.per_tag_auc(PER_TAG.assign(prevalence=prevalence), metric="pr_auc", chance="prevalence")
+    fig = plots.per_tag_auc(
+        PER_TAG.assign(prevalence=prevalence), metric="pr_auc", chance="prevalence"
+    )
     (marks,) = fig.axes[0].lines
     np.testing.assert_allclose(marks.get_xdata(), [0.4, 0.25, 0.12, 0.03, 0.0])  # one mark per row
     np.testing.assert_allclose(marks.get_ydata(), np.arange(5))
     via_series = plots.per_tag_auc(PER_TAG, metric="pr_auc", chance=prevalence)
     np.testing.assert_allclose(via_series.axes[0].lines[0].get_xdata(), marks.get_xdata())
 
-    models = pd.DataFrame({"CNN": [0.6, 0.9, 0.7], "VGG-ish": [0.8, 0.5, 0.75], "support": [5, 9, 2]},
-                          index=["x", "y", "z"])
+    models = pd.DataFrame(
+        {"CNN": [0.6, 0.9, 0.7], "VGG-ish": [0.8, 0.5, 0.75], "support": [5, 9, 2]},
+        index=["x", "y", "z"],
+    )
     fig = plots.per_tag_auc(models, title="two models")
     ax = fig.axes[0]
     assert ticks(ax) == ["y", "z", "x"]  # by the first model
@@ -259,4 +290,5 @@ def test_mood_plots_leave_global_state_alone(tmp_path):
     plots.per_tag_auc(PER_TAG)
     assert dict(mpl.rcParams) == before and mpl.get_backend() == backend
     import matplotlib.pyplot as plt
+
     assert plt.get_fignums() == []

@@ -31,7 +31,9 @@ def outputs(path: Path) -> list[dict]:
 def text_of(path: Path) -> str:
     parts = []
     for o in outputs(path):
-        parts.append(o.get("text", "") if isinstance(o.get("text", ""), str) else "".join(o["text"]))
+        parts.append(
+            o.get("text", "") if isinstance(o.get("text", ""), str) else "".join(o["text"])
+        )
         for key, value in o.get("data", {}).items():
             if key.startswith("text/"):
                 parts.append(value if isinstance(value, str) else "".join(value))
@@ -83,8 +85,12 @@ def test_genre_notebooks_run_in_order_without_errors(genre_run):
     for model in ("fnn-mel", "cnn-3-spectrogram", "mfcc-1d", "cnn-7-mel", "lr", "knn"):
         assert model in genre
     figures = {p.name for p in (out / "genre" / "figures").iterdir()}
-    assert {"figure1_representations.png", "exp1_accuracy.png", "results_table.png",
-            "descriptors_per_genre.png"} <= figures
+    assert {
+        "figure1_representations.png",
+        "exp1_accuracy.png",
+        "results_table.png",
+        "descriptors_per_genre.png",
+    } <= figures
 
 
 @pytest.mark.slow
@@ -95,7 +101,9 @@ def test_mood_notebooks_run_in_order_without_errors(mood_run):
     no_errors(done)
     mood = (out / "mood" / "results.csv").read_text()
     assert "up-0.5" in mood and "balanced-loss" in mood
-    assert {"per_tag_roc_auc.png", "tag_cooccurrence.png"} <= {p.name for p in (out / "mood" / "figures").iterdir()}
+    assert {"per_tag_roc_auc.png", "tag_cooccurrence.png"} <= {
+        p.name for p in (out / "mood" / "figures").iterdir()
+    }
     assert "VGG-ish baseline" in text_of(done[-1])
 
 
@@ -156,11 +164,15 @@ def test_committed_notebooks_are_thin_labelled_and_renderable(task):
         for name in ("dataset", "preset", "profile", "out"):
             assert re.search(rf"^{name} = ", parameters.source, re.M), (path.name, name)
         code = [c for c in book.cells[3:] if c.cell_type == "code"]
-        assert max(len(c.source.splitlines()) for c in code) <= 8, path.name  # thin: the work is in musiclass
+        assert max(len(c.source.splitlines()) for c in code) <= 8, (
+            path.name
+        )  # thin: the work is in musiclass
         assert sum(c.cell_type == "markdown" for c in book.cells) >= 3, path.name
         assert path.stat().st_size < MAX_BYTES, path.name
         assert not MACHINE_PATH.search(text_of(path)), path.name
-        assert not re.search(r'"/(content/drive|home/|root/|tmp/|mnt/|Users/)', path.read_text()), path.name
+        assert not re.search(r'"/(content/drive|home/|root/|tmp/|mnt/|Users/)', path.read_text()), (
+            path.name
+        )
         assert not [o for o in outputs(path) if o["output_type"] == "error"], path.name
         if outputs(path):  # committed with outputs: they must say which run made them
             assert "SYNTHETIC" in head, path.name
@@ -180,8 +192,13 @@ def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
         (results / p.name).write_bytes(p.read_bytes())
     report = tmp_path / "report.pdf"
     report.write_bytes(b"%PDF-1.4 test")
-    summary = {"profile": "tiny", "jobs": 2, "total_seconds": 600, "report": str(report),
-               "notebooks": {"genre": [str(p) for p in done]}}
+    summary = {
+        "profile": "tiny",
+        "jobs": 2,
+        "total_seconds": 600,
+        "report": str(report),
+        "notebooks": {"genre": [str(p) for p in done]},
+    }
     written = publish_run(out, root, summary, echo=lambda *a: None)
     for p in done:
         target = root / nb.TASK_FOLDERS["genre"] / "code" / p.name
@@ -189,7 +206,11 @@ def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
         head = nbformat.read(str(target), as_version=4).cells[0].source
         assert "SYNTHETIC" in head and "make run PROFILE=tiny" in head and "on 2 CPU cores" in head
         assert not MACHINE_PATH.search(text_of(target)), p.name
-    shown = {image for task, name, image in README_IMAGES if task == "genre" and (results / name).is_file()}
+    shown = {
+        image
+        for task, name, image in README_IMAGES
+        if task == "genre" and (results / name).is_file()
+    }
     assert shown and {p.name for p in (root / "images").iterdir()} == shown
     assert (root / "report.pdf").read_bytes() == report.read_bytes()
 
@@ -199,7 +220,9 @@ def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
 def test_cleaning_the_same_run_twice_gives_the_same_file(genre_run, tmp_path):
     out, done = genre_run
     first, second = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
-    nb.execute(nb.notebook_paths("genre", ROOT)[4], params("genre", out), first)  # 4.2: cached models
+    nb.execute(
+        nb.notebook_paths("genre", ROOT)[4], params("genre", out), first
+    )  # 4.2: cached models
     nb.execute(nb.notebook_paths("genre", ROOT)[4], params("genre", out), second)
     for path in (first, second):
         nb.clean_outputs(path, out)

@@ -29,7 +29,9 @@ def assert_png(path):
     """A complete PNG, and nothing else (no temporary file) beside it."""
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC and len(data) > 1024
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name], "temporary file left behind"
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name], (
+        "temporary file left behind"
+    )
 
 
 def texts(fig: Figure) -> list[str]:
@@ -40,7 +42,9 @@ def texts(fig: Figure) -> list[str]:
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("plots_store")
-    tones = tone_index(root / "tones", genres=("blues", "classical", "country"), per_genre=2, seconds=5.0)
+    tones = tone_index(
+        root / "tones", genres=("blues", "classical", "country"), per_genre=2, seconds=5.0
+    )
     cfg = frontend_preset("genre", "default", handcrafted=False)
     return extract(tones, cfg, root / "store", jobs=1, progress=False).store
 
@@ -59,7 +63,14 @@ def test_examples_from_store_one_per_class_with_stored_shapes(small_store):
     for cls in ex:  # deterministic
         np.testing.assert_array_equal(ex[cls]["mfcc"], again[cls]["mfcc"])
     two = plots.examples_from_store(small_store, representations=("mfcc",), per_class=2)
-    assert list(two) == ["blues (1)", "blues (2)", "classical (1)", "classical (2)", "country (1)", "country (2)"]
+    assert list(two) == [
+        "blues (1)",
+        "blues (2)",
+        "classical (1)",
+        "classical (2)",
+        "country (1)",
+        "country (2)",
+    ]
     assert all(list(v) == ["mfcc"] for v in two.values())
     with pytest.raises(KeyError):
         plots.examples_from_store(small_store, representations=("chroma",))
@@ -67,7 +78,9 @@ def test_examples_from_store_one_per_class_with_stored_shapes(small_store):
 
 def test_representation_grid_layout_axes_and_png(small_store, tmp_path):
     ex = plots.examples_from_store(small_store)
-    ex = {g: {r: ex[g][r] for r in ("mfcc", "spectrogram", "mel")} for g in ex}  # order must not matter
+    ex = {
+        g: {r: ex[g][r] for r in ("mfcc", "spectrogram", "mel")} for g in ex
+    }  # order must not matter
     out = tmp_path / "fig" / "grid.png"
     fig = plots.representation_grid(ex, small_store.config, out=out)
     assert isinstance(fig, Figure)
@@ -75,22 +88,34 @@ def test_representation_grid_layout_axes_and_png(small_store, tmp_path):
     cbars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(panels) == 3 * 3 and len(cbars) == 3
-    assert [ax.get_title() for ax in panels[:3]] == ["mel spectrogram", "spectrogram (log frequency)", "MFCC"]
+    assert [ax.get_title() for ax in panels[:3]] == [
+        "mel spectrogram",
+        "spectrogram (log frequency)",
+        "MFCC",
+    ]
     assert [cb.get_xlabel() for cb in cbars][:2] == ["dB (re frame max)"] * 2
     assert "MFCC" in cbars[2].get_xlabel()
-    assert [panels[3 * i].texts[0].get_text() for i in range(3)] == ["blues", "classical", "country"]
+    assert [panels[3 * i].texts[0].get_text() for i in range(3)] == [
+        "blues",
+        "classical",
+        "country",
+    ]
     assert panels[0].get_ylabel() == "Hz" and panels[2].get_ylabel() == "coefficient"
     assert panels[-1].get_xlabel() == "time (s)" and panels[0].get_xlabel() == ""
     # time axis from sample rate and hop: 130 columns of 512 samples at 22,050 Hz ~ 3 s (centred columns)
     lo, hi = panels[-1].get_xlim()
-    assert hi - lo == pytest.approx(130 * 512 / 22050, rel=1e-6) and lo == pytest.approx(-256 / 22050)
+    assert hi - lo == pytest.approx(130 * 512 / 22050, rel=1e-6) and lo == pytest.approx(
+        -256 / 22050
+    )
     # mel axis reaches fmax = sr / 2 (plus half a band: the coordinates are band edges)
     assert panels[0].get_ylim()[1] == pytest.approx(11025, rel=0.02)
     assert panels[1].get_ylim()[1] == pytest.approx(11025, rel=0.02)
     assert panels[1].get_yscale() == "symlog"
     assert "3.0 s" in fig.get_suptitle()
     # the mel axis follows the config's fmax
-    low = plots.representation_grid({"blues": {"mel": ex["blues"]["mel"]}}, small_store.config.replace(fmax=8000.0))
+    low = plots.representation_grid(
+        {"blues": {"mel": ex["blues"]["mel"]}}, small_store.config.replace(fmax=8000.0)
+    )
     assert low.axes[0].get_ylim()[1] == pytest.approx(8000, rel=0.02)
 
 
@@ -150,7 +175,9 @@ def test_roc_curves_auc_in_legend_equals_sklearn(tmp_path):
     assert macro == pytest.approx(roc_auc_score(y, p, multi_class="ovr", average="macro"), abs=5e-4)
     assert ax.get_title().startswith("test ROC")
     assert "false positive rate" in ax.get_xlabel() and "true positive rate" in ax.get_ylabel()
-    diag = [ln for ln in ax.lines if list(ln.get_xdata()) == [0, 1] and list(ln.get_ydata()) == [0, 1]]
+    diag = [
+        ln for ln in ax.lines if list(ln.get_xdata()) == [0, 1] and list(ln.get_ydata()) == [0, 1]
+    ]
     assert len(diag) == 1
     # string labels work too, and a class without positives is reported, not plotted
     fig2 = plots.roc_curves(np.array(CLASSES)[np.minimum(y, 2)], p, CLASSES)
@@ -160,13 +187,15 @@ def test_roc_curves_auc_in_legend_equals_sklearn(tmp_path):
 # ------------------------------------------------------------------------------ training curves
 def make_history(n=12, lr=True, seed=0):
     rng = np.random.default_rng(seed)
-    h = pd.DataFrame({
-        "epoch": np.arange(1, n + 1),
-        "loss": np.linspace(2.0, 0.2, n),
-        "val_loss": 1.0 + (np.arange(n) - 6.3) ** 2 / 20 + rng.uniform(0, 0.01, n),
-        "accuracy": np.linspace(0.2, 0.95, n),
-        "val_accuracy": np.linspace(0.2, 0.8, n),
-    })
+    h = pd.DataFrame(
+        {
+            "epoch": np.arange(1, n + 1),
+            "loss": np.linspace(2.0, 0.2, n),
+            "val_loss": 1.0 + (np.arange(n) - 6.3) ** 2 / 20 + rng.uniform(0, 0.01, n),
+            "accuracy": np.linspace(0.2, 0.95, n),
+            "val_accuracy": np.linspace(0.2, 0.8, n),
+        }
+    )
     if lr:
         h["learning_rate"] = [1e-3] * 8 + [1e-4] * (n - 8)
     return h
@@ -196,14 +225,20 @@ def test_training_curves_panels_and_best_epoch(tmp_path):
 
 
 def test_training_curves_grid_one_panel_per_run(tmp_path):
-    runs = {"CNN-3": make_history(seed=0), "CNN-5": make_history(10, seed=1), "FNN": make_history(8, seed=2)}
+    runs = {
+        "CNN-3": make_history(seed=0),
+        "CNN-5": make_history(10, seed=1),
+        "FNN": make_history(8, seed=2),
+    }
     runs["FNN"] = runs["FNN"].assign(val_loss=lambda d: d["val_loss"][::-1].to_numpy())
     out = tmp_path / "grid.png"
     fig = plots.training_curves_grid(runs, out=out, ncols=2)
     assert_png(out)
     main = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title().split("\n")[0] for ax in main] == list(runs)
-    assert len(fig.axes) == 2 * len(runs)  # accuracy axis + its loss twin; the 4th grid cell is removed
+    assert len(fig.axes) == 2 * len(
+        runs
+    )  # accuracy axis + its loss twin; the 4th grid cell is removed
     for ax, h in zip(main, runs.values()):
         best = int(h["epoch"][h["val_loss"].idxmin()])
         assert f"best epoch {best}," in ax.get_title()
@@ -213,23 +248,72 @@ def test_training_curves_grid_one_panel_per_run(tmp_path):
 
 # ------------------------------------------------------------------------------ results tables
 def results_frame():
-    return pd.DataFrame([
-        dict(model="CNN-7", split="song split", accuracy=0.866, accuracy_low=0.82, accuracy_high=0.9,
-             f1_macro=0.85, f1_low=0.8, f1_high=0.88, roc_auc=0.98, roc_auc_low=0.97, roc_auc_high=0.99),
-        dict(model="XGBoost", split="song split", accuracy=0.7, accuracy_low=np.nan, accuracy_high=np.nan,
-             f1_macro=np.nan, f1_low=np.nan, f1_high=np.nan, roc_auc=0.9, roc_auc_low=0.85, roc_auc_high=0.93),
-        dict(model="CNN-7", split="seed frame split", accuracy=0.892, accuracy_low=0.87, accuracy_high=0.91,
-             f1_macro=0.891, f1_low=0.86, f1_high=0.92, roc_auc=0.991, roc_auc_low=0.985, roc_auc_high=0.995),
-        dict(model="FNN", split="seed frame split", accuracy=0.2, accuracy_low=0.18, accuracy_high=0.23,
-             f1_macro=0.08, f1_low=0.06, f1_high=0.1, roc_auc=0.681, roc_auc_low=0.66, roc_auc_high=0.7),
-    ])
+    return pd.DataFrame(
+        [
+            dict(
+                model="CNN-7",
+                split="song split",
+                accuracy=0.866,
+                accuracy_low=0.82,
+                accuracy_high=0.9,
+                f1_macro=0.85,
+                f1_low=0.8,
+                f1_high=0.88,
+                roc_auc=0.98,
+                roc_auc_low=0.97,
+                roc_auc_high=0.99,
+            ),
+            dict(
+                model="XGBoost",
+                split="song split",
+                accuracy=0.7,
+                accuracy_low=np.nan,
+                accuracy_high=np.nan,
+                f1_macro=np.nan,
+                f1_low=np.nan,
+                f1_high=np.nan,
+                roc_auc=0.9,
+                roc_auc_low=0.85,
+                roc_auc_high=0.93,
+            ),
+            dict(
+                model="CNN-7",
+                split="seed frame split",
+                accuracy=0.892,
+                accuracy_low=0.87,
+                accuracy_high=0.91,
+                f1_macro=0.891,
+                f1_low=0.86,
+                f1_high=0.92,
+                roc_auc=0.991,
+                roc_auc_low=0.985,
+                roc_auc_high=0.995,
+            ),
+            dict(
+                model="FNN",
+                split="seed frame split",
+                accuracy=0.2,
+                accuracy_low=0.18,
+                accuracy_high=0.23,
+                f1_macro=0.08,
+                f1_low=0.06,
+                f1_high=0.1,
+                roc_auc=0.681,
+                roc_auc_low=0.66,
+                roc_auc_high=0.7,
+            ),
+        ]
+    )
 
 
 def test_format_results_strings():
     t = plots.format_results(results_frame())
     assert list(t.index) == ["CNN-7", "XGBoost", "FNN"]
-    assert list(t.columns) == [(s, m) for s in ("song split", "seed frame split")
-                               for m in ("accuracy", "f1_macro", "roc_auc")]
+    assert list(t.columns) == [
+        (s, m)
+        for s in ("song split", "seed frame split")
+        for m in ("accuracy", "f1_macro", "roc_auc")
+    ]
     assert t.loc["CNN-7", ("song split", "accuracy")] == "0.866 [0.820, 0.900]"
     assert t.loc["CNN-7", ("seed frame split", "roc_auc")] == "0.991 [0.985, 0.995]"
     assert t.loc["XGBoost", ("song split", "accuracy")] == "0.700"  # no interval
@@ -247,10 +331,14 @@ def test_results_markdown():
     md = plots.results_markdown(results_frame())
     lines = md.splitlines()
     assert len(lines) == 2 + 3
-    assert lines[0].startswith("| model | song split: accuracy | song split: F1 (macro) | song split: ROC-AUC |")
+    assert lines[0].startswith(
+        "| model | song split: accuracy | song split: F1 (macro) | song split: ROC-AUC |"
+    )
     assert set(lines[1].replace("|", "").split()) <= {":---", "---:"}
-    assert lines[2] == ("| CNN-7 | 0.866 [0.820, 0.900] | 0.850 [0.800, 0.880] | 0.980 [0.970, 0.990] | "
-                        "0.892 [0.870, 0.910] | 0.891 [0.860, 0.920] | 0.991 [0.985, 0.995] |")
+    assert lines[2] == (
+        "| CNN-7 | 0.866 [0.820, 0.900] | 0.850 [0.800, 0.880] | 0.980 [0.970, 0.990] | "
+        "0.892 [0.870, 0.910] | 0.891 [0.860, 0.920] | 0.991 [0.985, 0.995] |"
+    )
     assert all(line.count("|") == 8 for line in lines)
 
 
@@ -290,7 +378,9 @@ def test_interval_plot(tmp_path):
 
 
 def test_per_class_bars(tmp_path):
-    per_class = pd.DataFrame({"CNN-7": [0.9, 0.8, 0.7, 0.95], "XGBoost": [0.6, 0.85, 0.5, 0.7]}, index=CLASSES)
+    per_class = pd.DataFrame(
+        {"CNN-7": [0.9, 0.8, 0.7, 0.95], "XGBoost": [0.6, 0.85, 0.5, 0.7]}, index=CLASSES
+    )
     out = tmp_path / "bars.png"
     fig = plots.per_class_bars(per_class, "recall", out=out)
     assert_png(out)
@@ -311,7 +401,10 @@ def test_plots_leave_global_state_alone(tmp_path):
     plots.per_class_bars(pd.Series([0.5, 0.7], index=["a", "b"], name="m"), out=tmp_path / "x.png")
     assert dict(mpl.rcParams) == before and mpl.get_backend() == backend
     import matplotlib.pyplot as plt
-    assert plt.get_fignums() == []  # nothing registered with pyplot: nothing for the caller to close
+
+    assert (
+        plt.get_fignums() == []
+    )  # nothing registered with pyplot: nothing for the caller to close
 
 
 def test_failed_save_leaves_no_file(tmp_path, monkeypatch):

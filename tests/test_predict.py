@@ -26,12 +26,21 @@ from musiclass.training import train, train_preset
 from .conftest import tone
 
 GENRES3 = ("blues", "classical", "country")
-FRONTEND = dict(n_mels=32, frame_seconds=1.0, hop_seconds=0.5, representations=("mel",), handcrafted=False)
+FRONTEND = dict(
+    n_mels=32, frame_seconds=1.0, hop_seconds=0.5, representations=("mel",), handcrafted=False
+)
 
 
 def quick(**kw):
-    values = dict(model="cnn-3", representation="mel", epochs=8, batch_size=32, early_stopping_patience=None,
-                  reduce_lr_patience=None, tensorboard=False)
+    values = dict(
+        model="cnn-3",
+        representation="mel",
+        epochs=8,
+        batch_size=32,
+        early_stopping_patience=None,
+        reduce_lr_patience=None,
+        tensorboard=False,
+    )
     values.update(kw)
     return train_preset("default", **values)
 
@@ -57,12 +66,27 @@ def genre(tmp_path_factory):
     """3 tone 'genres' x 8 clips of 6 s (1 s frames of 32 mel bands), a cnn-3 trained on half of them."""
     root = tmp_path_factory.mktemp("predict_genre")
     index = band_limited_tones(root / "tones")
-    store = extract(index, frontend_preset("genre", "default", **FRONTEND), root / "store", jobs=1,
-                    progress=False).store
-    splits.save(splits.song_split(store.tracks(), (0.5, 0.25, 0.25), seed=0), store.path / "splits" / "song.csv")
-    result = train(store, "song", quick(batch_size=16, epochs=10), root / "model", progress=False, n_boot=0)
-    return {"root": root, "index": index, "store": store, "model_dir": result.model_dir,
-            "predictor": load_predictor(result.model_dir)}
+    store = extract(
+        index,
+        frontend_preset("genre", "default", **FRONTEND),
+        root / "store",
+        jobs=1,
+        progress=False,
+    ).store
+    splits.save(
+        splits.song_split(store.tracks(), (0.5, 0.25, 0.25), seed=0),
+        store.path / "splits" / "song.csv",
+    )
+    result = train(
+        store, "song", quick(batch_size=16, epochs=10), root / "model", progress=False, n_boot=0
+    )
+    return {
+        "root": root,
+        "index": index,
+        "store": store,
+        "model_dir": result.model_dir,
+        "predictor": load_predictor(result.model_dir),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +101,25 @@ def mood(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         sf.write(path, tone(3.0, seed=i, freqs=kinds[label]), 22050)
         rows.append((f"t{i:02d}", str(path), label, 3.0, ""))
-    index = TrackIndex(pd.DataFrame(rows, columns=["track_id", "path", "label", "duration", "artist"]),
-                       ("high", "low"), multilabel=True, dataset="tones", root=str(root))
-    store = extract(index, frontend_preset("genre", "default", **FRONTEND), root / "store", jobs=1,
-                    progress=False).store
+    index = TrackIndex(
+        pd.DataFrame(rows, columns=["track_id", "path", "label", "duration", "artist"]),
+        ("high", "low"),
+        multilabel=True,
+        dataset="tones",
+        root=str(root),
+    )
+    store = extract(
+        index,
+        frontend_preset("genre", "default", **FRONTEND),
+        root / "store",
+        jobs=1,
+        progress=False,
+    ).store
     parts = ["train"] * 6 + ["validation"] * 3 + ["test"] * 3
-    splits.save(pd.DataFrame({"track_id": [r[0] for r in rows], "part": parts}), store.path / "splits" / "own.csv")
+    splits.save(
+        pd.DataFrame({"track_id": [r[0] for r in rows], "part": parts}),
+        store.path / "splits" / "own.csv",
+    )
     result = train(store, "own", quick(epochs=2), root / "model", progress=False, n_boot=0)
     return {"root": root, "index": index, "model_dir": result.model_dir}
 
@@ -105,7 +142,9 @@ def test_training_clips_get_their_genre_and_exactly_the_stored_features(genre):
         expected = predictor.model.predict(x, verbose=0).mean(axis=0)
         assert t.n_frames == len(rows)
         np.testing.assert_allclose(t.probs, expected, atol=1e-5)
-        np.testing.assert_allclose(t.starts, frames.loc[frames["track_id"] == track_id, "start"], atol=1e-9)
+        np.testing.assert_allclose(
+            t.starts, frames.loc[frames["track_id"] == track_id, "start"], atol=1e-9
+        )
     assert np.allclose(table.filter(like="p:").sum(axis=1), 1.0, atol=1e-5)
     assert list(table.columns[:6]) == ["duration_s", "n_frames", "top1", "p_top1", "top2", "p_top2"]
 
@@ -127,8 +166,11 @@ def test_formats_rates_channels_and_lengths_give_the_same_genre(genre, tmp_path)
         y, sr = sf.read(src, dtype="float32")
         base = predictor.predict_file(src).label
         variants = {
-            "stereo-44k.flac": (np.stack([librosa.resample(y, orig_sr=sr, target_sr=44100)] * 2, axis=1) *
-                                np.array([1.0, 0.8], np.float32), 44100),
+            "stereo-44k.flac": (
+                np.stack([librosa.resample(y, orig_sr=sr, target_sr=44100)] * 2, axis=1)
+                * np.array([1.0, 0.8], np.float32),
+                44100,
+            ),
             "mono-8k.wav": (librosa.resample(y, orig_sr=sr, target_sr=8000), 8000),
             "clip.ogg": (y, sr),
             "short.wav": (y[: int(0.7 * len(y))], sr),
@@ -155,13 +197,17 @@ def test_clips_shorter_than_training_tracks_get_a_note_and_tiny_ones_fail(genre,
     sf.write(tmp_path / "0.6s.wav", y[: int(0.6 * sr)], sr)
     sf.write(tmp_path / "0.3s.wav", y[: int(0.3 * sr)], sr)
     pred = predictor.predict_file(tmp_path / "0.6s.wav")
-    assert pred.n_frames == 1 and "shorter than the 1 s" in pred.notes[0] and "40% zero padding" in pred.notes[0]
+    assert (
+        pred.n_frames == 1
+        and "shorter than the 1 s" in pred.notes[0]
+        and "40% zero padding" in pred.notes[0]
+    )
     report = predict(predictor, [tmp_path], progress=False)
     assert report.table["path"].tolist() == [str(tmp_path / "0.6s.wav")]
     assert report.failures["path"].tolist() == [str(tmp_path / "0.3s.wav")]
     assert "too short" in report.failures["reason"].iloc[0]
     assert "note:" in report.summary() and "0.6s.wav" in report.summary()
-    same = predictor.predict_signal(np.stack([y, y]), sr)   # a (channels, samples) signal in memory
+    same = predictor.predict_signal(np.stack([y, y]), sr)  # a (channels, samples) signal in memory
     np.testing.assert_allclose(same.probs, predictor.predict_file(src).probs, atol=1e-6)
 
 
@@ -175,26 +221,53 @@ def test_a_folder_with_bad_files_lists_them_and_the_cli_exits_3(genre, tmp_path,
     sf.write(folder / "silent.wav", np.zeros(44100, np.float32), 22050)
     (folder / "notes.txt").write_text("not audio")
     report = predict(genre["predictor"], [folder], progress=False)
-    assert report.table["path"].tolist() == [str(folder / "blues.00000.wav"), str(folder / "classical.00000.wav")]
+    assert report.table["path"].tolist() == [
+        str(folder / "blues.00000.wav"),
+        str(folder / "classical.00000.wav"),
+    ]
     reasons = dict(zip(report.failures["path"], report.failures["reason"]))
     assert set(reasons) == {str(folder / n) for n in ("corrupt.wav", "empty.wav", "silent.wav")}
     assert "cannot decode" in reasons[str(folder / "corrupt.wav")]
-    assert "empty" in reasons[str(folder / "empty.wav")] and "silent" in reasons[str(folder / "silent.wav")]
+    assert (
+        "empty" in reasons[str(folder / "empty.wav")]
+        and "silent" in reasons[str(folder / "silent.wav")]
+    )
     summary = report.summary()
     assert "3 failed (no prediction)" in summary and "corrupt.wav: cannot decode" in summary
 
     model_dir = str(genre["model_dir"])
-    assert main(["predict", model_dir, str(folder), "-q", "--out", str(tmp_path / "x.csv")]) == EXIT_PARTIAL
+    assert (
+        main(["predict", model_dir, str(folder), "-q", "--out", str(tmp_path / "x.csv")])
+        == EXIT_PARTIAL
+    )
     out = capsys.readouterr().out
     assert "top-1" in out and "blues.00000.wav" in out and "corrupt.wav" in out
     table = pd.read_csv(tmp_path / "x.csv")
-    assert list(table.columns) == (["path", "duration_s", "n_frames", "top1", "p_top1", "top2", "p_top2", "top3",
-                                    "p_top3"] + [f"p:{g}" for g in GENRES3] + ["notes"])
+    assert list(table.columns) == (
+        ["path", "duration_s", "n_frames", "top1", "p_top1", "top2", "p_top2", "top3", "p_top3"]
+        + [f"p:{g}" for g in GENRES3]
+        + ["notes"]
+    )
     assert len(table) == 2 and table["top1"].tolist() == ["blues", "classical"]
     np.testing.assert_allclose(table.filter(like="p:").sum(axis=1), 1.0, atol=1e-4)
 
-    assert main(["predict", model_dir, str(folder), "-q", "--top-k", "2", "--format", "json",
-                 "--out", str(tmp_path / "x.json")]) == EXIT_PARTIAL
+    assert (
+        main(
+            [
+                "predict",
+                model_dir,
+                str(folder),
+                "-q",
+                "--top-k",
+                "2",
+                "--format",
+                "json",
+                "--out",
+                str(tmp_path / "x.json"),
+            ]
+        )
+        == EXIT_PARTIAL
+    )
     captured = capsys.readouterr()
     records = json.loads((tmp_path / "x.json").read_text())
     assert records == json.loads(captured.out)
@@ -206,7 +279,9 @@ def test_a_folder_with_bad_files_lists_them_and_the_cli_exits_3(genre, tmp_path,
 
     good = folder / "blues.00000.wav"
     assert main(["predict", model_dir, str(good), "-q", "--format", "csv"]) == EXIT_OK
-    assert capsys.readouterr().out.splitlines()[0].startswith("path,duration_s,n_frames,top1,p_top1")
+    assert (
+        capsys.readouterr().out.splitlines()[0].startswith("path,duration_s,n_frames,top1,p_top1")
+    )
 
 
 def test_globs_and_folders_expand_as_documented(genre, tmp_path, capsys):
@@ -217,17 +292,33 @@ def test_globs_and_folders_expand_as_documented(genre, tmp_path, capsys):
         shutil.copy(src, tmp_path / rel)
     (tmp_path / "a" / "b" / "y.txt").write_text("attribution")
     files, problems = find_audio([tmp_path / "a"])
-    assert files == [str(tmp_path / r) for r in ("a/b/y.wav", "a/b/z.WAV", "a/x.wav")] and problems == []
+    assert (
+        files == [str(tmp_path / r) for r in ("a/b/y.wav", "a/b/z.WAV", "a/x.wav")]
+        and problems == []
+    )
     assert find_audio([tmp_path / "a"], recursive=False)[0] == [str(tmp_path / "a/x.wav")]
-    files, problems = find_audio([str(tmp_path / "**" / "*.wav"), str(tmp_path / "a/x.wav"),
-                                  str(tmp_path / "*.mp3"), str(tmp_path / "nope.wav"), tmp_path / "a" / "b"])
+    files, problems = find_audio(
+        [
+            str(tmp_path / "**" / "*.wav"),
+            str(tmp_path / "a/x.wav"),
+            str(tmp_path / "*.mp3"),
+            str(tmp_path / "nope.wav"),
+            tmp_path / "a" / "b",
+        ]
+    )
     assert files == [str(tmp_path / r) for r in ("a/b/y.wav", "a/x.wav", "top.wav", "a/b/z.WAV")]
-    assert problems == [(str(tmp_path / "*.mp3"), "no file matches this pattern"),
-                        (str(tmp_path / "nope.wav"), "file not found")]
+    assert problems == [
+        (str(tmp_path / "*.mp3"), "no file matches this pattern"),
+        (str(tmp_path / "nope.wav"), "file not found"),
+    ]
 
-    report = predict(genre["predictor"], [str(tmp_path / "a" / "*.wav"), str(tmp_path / "*.ogg")], progress=False)
+    report = predict(
+        genre["predictor"], [str(tmp_path / "a" / "*.wav"), str(tmp_path / "*.ogg")], progress=False
+    )
     assert report.table["path"].tolist() == [str(tmp_path / "a/x.wav")]
-    assert report.failures.values.tolist() == [[str(tmp_path / "*.ogg"), "no file matches this pattern"]]
+    assert report.failures.values.tolist() == [
+        [str(tmp_path / "*.ogg"), "no file matches this pattern"]
+    ]
     # nothing found at all: an error (exit 1), not an empty table
     with pytest.raises(ConfigError, match="no audio file to predict"):
         predict(genre["predictor"], [str(tmp_path / "*.ogg")], progress=False)
@@ -261,11 +352,23 @@ def test_tags_follow_the_thresholds_of_the_model_directory(mood, tmp_path):
     report = predict(model_dir, paths, progress=False, jobs=2)
     assert report.multilabel and report.thresholds == chosen and report.notes == []
     for t in report.predictions:
-        assert t.tags == sorted(((c, p) for c, p in zip(t.classes, t.probs) if p >= chosen[c]), key=lambda cp: -cp[1])
-    assert list(report.table.columns) == ["path", "duration_s", "n_frames", "tags", "p:high", "p:low", "notes"]
+        assert t.tags == sorted(
+            ((c, p) for c, p in zip(t.classes, t.probs) if p >= chosen[c]), key=lambda cp: -cp[1]
+        )
+    assert list(report.table.columns) == [
+        "path",
+        "duration_s",
+        "n_frames",
+        "tags",
+        "p:high",
+        "p:low",
+        "notes",
+    ]
 
     def rewrite(value):
-        (model_dir / "thresholds.json").write_text(json.dumps({"thresholds": {"high": value, "low": value}}))
+        (model_dir / "thresholds.json").write_text(
+            json.dumps({"thresholds": {"high": value, "low": value}})
+        )
         return predict(model_dir, paths, progress=False)
 
     every = rewrite(0.0)
@@ -287,13 +390,19 @@ def test_bad_model_directories_name_the_file_and_the_reason(genre, tmp_path, cap
     with pytest.raises(FileError, match="model directory not found"):
         load_predictor(tmp_path / "missing")
     d = tmp_path / "model"
-    shutil.copytree(genre["model_dir"], d, ignore=shutil.ignore_patterns("predictions", "history.csv"))
+    shutil.copytree(
+        genre["model_dir"], d, ignore=shutil.ignore_patterns("predictions", "history.csv")
+    )
     labels = (d / "labels.json").read_text()
     (d / "labels.json").unlink()
     with pytest.raises(FileError, match=r"labels\.json: file not found"):
         load_predictor(d)
-    (d / "labels.json").write_text(json.dumps({"classes": ["a", "b", "c", "d"], "multilabel": False}))
-    with pytest.raises(MetadataError, match=r"labels\.json: lists 4 classes but the model outputs 3"):
+    (d / "labels.json").write_text(
+        json.dumps({"classes": ["a", "b", "c", "d"], "multilabel": False})
+    )
+    with pytest.raises(
+        MetadataError, match=r"labels\.json: lists 4 classes but the model outputs 3"
+    ):
         load_predictor(d)
     (d / "labels.json").write_text(json.dumps({"classes": ["a"]}))
     with pytest.raises(MetadataError, match=r"labels\.json: missing key\(s\) \['multilabel'\]"):
@@ -303,13 +412,19 @@ def test_bad_model_directories_name_the_file_and_the_reason(genre, tmp_path, cap
     (d / "frontend.json").write_text('{"config": {')
     with pytest.raises(MetadataError, match=r"frontend\.json: not valid JSON"):
         load_predictor(d)
-    (d / "frontend.json").write_text(json.dumps({**front, "config": {**front["config"], "n_mels": -1}}))
+    (d / "frontend.json").write_text(
+        json.dumps({**front, "config": {**front["config"], "n_mels": -1}})
+    )
     with pytest.raises(MetadataError, match=r"frontend\.json: invalid frontend config"):
         load_predictor(d)
-    (d / "frontend.json").write_text(json.dumps({**front, "config": {**front["config"], "n_mels": 64},
-                                                 "input_shape": [64, 44]}))
-    with pytest.raises(MetadataError, match=r"frontend\.json: describes 'mel' frames of shape \(64, 44\), but "
-                                            r"the model takes \(32, 44\)"):
+    (d / "frontend.json").write_text(
+        json.dumps({**front, "config": {**front["config"], "n_mels": 64}, "input_shape": [64, 44]})
+    )
+    with pytest.raises(
+        MetadataError,
+        match=r"frontend\.json: describes 'mel' frames of shape \(64, 44\), but "
+        r"the model takes \(32, 44\)",
+    ):
         load_predictor(d)
     (d / "frontend.json").write_text(json.dumps(front))
     (d / "model.keras").write_bytes(b"not a zip")
@@ -318,13 +433,18 @@ def test_bad_model_directories_name_the_file_and_the_reason(genre, tmp_path, cap
     src = genre["index"].tracks["path"].iloc[0]
     assert main(["predict", str(d), src, "-q"]) == EXIT_ERROR
     assert "model.keras: cannot load the model" in capsys.readouterr().err
-    assert main(["predict", str(genre["model_dir"]), src, "-q", "--out", str(tmp_path / "x.txt")]) == EXIT_ERROR
+    assert (
+        main(["predict", str(genre["model_dir"]), src, "-q", "--out", str(tmp_path / "x.txt")])
+        == EXIT_ERROR
+    )
     assert "must end in .csv or .json" in capsys.readouterr().err
 
 
 def test_importing_predict_does_not_import_tensorflow():
     code = "import sys, musiclass.predict; print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 

@@ -48,13 +48,24 @@ def frontend_configs(draw, stft: str | None = None, trims: bool = True) -> Front
         trim_start, trim_end = draw(st.floats(0, 0.3)), draw(st.floats(0, 0.3))
         extra = draw(st.floats(0, 0.6))
     cfg = frontend_preset(
-        "genre", "default", sample_rate=sr, n_fft=n_fft, hop_length=hop, n_mels=n_mels,
-        n_mfcc=draw(st.integers(2, n_mels)), stft=stft or draw(st.sampled_from(["track", "frame"])),
+        "genre",
+        "default",
+        sample_rate=sr,
+        n_fft=n_fft,
+        hop_length=hop,
+        n_mels=n_mels,
+        n_mfcc=draw(st.integers(2, n_mels)),
+        stft=stft or draw(st.sampled_from(["track", "frame"])),
         pad_mode=draw(st.sampled_from(["constant", "reflect", "edge"])),
-        frame_seconds=frame_s, hop_seconds=draw(st.floats(0.02, 0.8)),
-        min_fill=draw(st.sampled_from([0.1, 0.5, 0.75, 1.0])), max_frames=draw(st.one_of(st.none(), st.integers(1, 8))),
-        top_db=draw(st.sampled_from([80.0, 50.0, None])), trim_start=trim_start, trim_end=trim_end,
-        trim_min_duration=trim_start + trim_end + extra, handcrafted=False,
+        frame_seconds=frame_s,
+        hop_seconds=draw(st.floats(0.02, 0.8)),
+        min_fill=draw(st.sampled_from([0.1, 0.5, 0.75, 1.0])),
+        max_frames=draw(st.one_of(st.none(), st.integers(1, 8))),
+        top_db=draw(st.sampled_from([80.0, 50.0, None])),
+        trim_start=trim_start,
+        trim_end=trim_end,
+        trim_min_duration=trim_start + trim_end + extra,
+        handcrafted=False,
     )
     if draw(st.booleans()):  # crop the frames to fewer STFT columns
         cfg = cfg.replace(frame_columns=draw(st.integers(1, cfg.n_columns)))
@@ -65,29 +76,53 @@ def signal(n: int, sr: int, seed: int) -> np.ndarray:
     """Noise plus a tone and a pulse: no exactly silent column, varied levels from frame to frame."""
     rng = np.random.default_rng(seed)
     t = np.arange(n) / sr
-    y = 0.3 * np.sin(2 * np.pi * rng.uniform(80, sr / 3) * t) * (1 + np.sin(2 * np.pi * 1.7 * t)) / 2
+    y = (
+        0.3
+        * np.sin(2 * np.pi * rng.uniform(80, sr / 3) * t)
+        * (1 + np.sin(2 * np.pi * 1.7 * t))
+        / 2
+    )
     return (y + 0.05 * rng.standard_normal(n)).astype(np.float32)
 
 
-def librosa_reference(seg: np.ndarray, cfg: FrontendConfig, *, center: bool) -> dict[str, np.ndarray]:
+def librosa_reference(
+    seg: np.ndarray, cfg: FrontendConfig, *, center: bool
+) -> dict[str, np.ndarray]:
     """What librosa's own functions give for one frame's samples, cropped to the frame's columns,
     each dB value relative to the frame's maximum (the frontend's definition)."""
-    kw = dict(n_fft=cfg.n_fft, hop_length=cfg.hop_length, window=cfg.window, center=center, pad_mode=cfg.pad_mode)
+    kw = dict(
+        n_fft=cfg.n_fft,
+        hop_length=cfg.hop_length,
+        window=cfg.window,
+        center=center,
+        pad_mode=cfg.pad_mode,
+    )
     S = np.abs(librosa.stft(seg, **kw))[:, : cfg.n_columns]
-    mel = librosa.feature.melspectrogram(S=S**2, sr=cfg.sample_rate, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
+    mel = librosa.feature.melspectrogram(
+        S=S**2, sr=cfg.sample_rate, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax
+    )
     return {
         "spectrogram": librosa.amplitude_to_db(S, ref=np.max, top_db=cfg.top_db),
         "mel": librosa.power_to_db(mel, ref=np.max, top_db=cfg.top_db),
-        "mfcc": librosa.feature.mfcc(S=librosa.power_to_db(mel, top_db=cfg.top_db), n_mfcc=cfg.n_mfcc),
+        "mfcc": librosa.feature.mfcc(
+            S=librosa.power_to_db(mel, top_db=cfg.top_db), n_mfcc=cfg.n_mfcc
+        ),
     }
 
 
-def assert_frame_equals(got: dict[str, np.ndarray], want: dict[str, np.ndarray], k: int, label: str) -> None:
+def assert_frame_equals(
+    got: dict[str, np.ndarray], want: dict[str, np.ndarray], k: int, label: str
+) -> None:
     for rep, ref in want.items():
         assert got[rep][k].shape == ref.shape, (label, rep, k)
         if rep == "mfcc":  # not in dB: compare relative to its scale
-            np.testing.assert_allclose(got[rep][k], ref, rtol=0, atol=1e-3 * max(1.0, np.abs(ref).max()),
-                                       err_msg=f"{label} {rep} frame {k}")
+            np.testing.assert_allclose(
+                got[rep][k],
+                ref,
+                rtol=0,
+                atol=1e-3 * max(1.0, np.abs(ref).max()),
+                err_msg=f"{label} {rep} frame {k}",
+            )
         else:
             err = np.max(np.abs(got[rep][k] - ref))
             assert err < TOL_DB, (label, rep, k, err)
@@ -95,9 +130,19 @@ def assert_frame_equals(got: dict[str, np.ndarray], want: dict[str, np.ndarray],
 
 # ------------------------------------------------------------------------------ framing
 #: trims that leave -1 samples: 0.15 s rounds to 3,308 samples twice, 0.3 s to 6,615
-EMPTY_AFTER_TRIM = frontend_preset("genre", "default", sample_rate=22050, n_fft=512, hop_length=256, n_mels=16,
-                                   n_mfcc=4, trim_start=0.15, trim_end=0.15, trim_min_duration=0.3,
-                                   handcrafted=False)
+EMPTY_AFTER_TRIM = frontend_preset(
+    "genre",
+    "default",
+    sample_rate=22050,
+    n_fft=512,
+    hop_length=256,
+    n_mels=16,
+    n_mfcc=4,
+    trim_start=0.15,
+    trim_end=0.15,
+    trim_min_duration=0.3,
+    handcrafted=False,
+)
 
 
 @settings(FAST, max_examples=150)
@@ -126,7 +171,9 @@ def test_frames_starts_fill_and_ranges_for_any_parameters(cfg, seconds, seed):
         long_enough = n >= int(round(cfg.trim_min_duration * sr))
         assert lo == (int(round(cfg.trim_start * sr)) if long_enough else 0)
     np.testing.assert_allclose(out.starts, (lo + np.arange(k) * H) / sr, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(out.fill, np.clip((m - np.arange(k) * H) / L, 0, 1), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        out.fill, np.clip((m - np.arange(k) * H) / L, 0, 1), rtol=0, atol=1e-12
+    )
     assert np.all((out.fill > 0) & (out.fill <= 1))
     for rep in cfg.representations:
         a = out.arrays[rep]
@@ -165,9 +212,11 @@ def test_frame_mode_equals_librosa_on_each_frames_samples(cfg, seconds, seed):
     out = fe.compute(y)
     for k, start in enumerate(out.starts):
         s = int(round(start * sr))
-        seg = y[s: min(s + cfg.frame_length, hi)]  # the trimmed end is padding, not audio
+        seg = y[s : min(s + cfg.frame_length, hi)]  # the trimmed end is padding, not audio
         seg = np.pad(seg, (0, cfg.frame_length - len(seg)))
-        assert_frame_equals(out.arrays, librosa_reference(seg, cfg, center=cfg.center), k, "frame mode")
+        assert_frame_equals(
+            out.arrays, librosa_reference(seg, cfg, center=cfg.center), k, "frame mode"
+        )
 
 
 @settings(FAST, max_examples=100)
@@ -177,7 +226,12 @@ def test_track_mode_interior_frames_equal_librosa_on_the_same_samples(cfg, extra
     exactly the samples its STFT columns see (``center=False`` over the frame's span plus
     ``n_fft / 2`` on each side), so slicing one whole-track STFT changes no value."""
     sr = cfg.sample_rate
-    n = int(round(cfg.trim_min_duration * sr)) + cfg.frame_length + cfg.n_fft + int(round(extra * sr))
+    n = (
+        int(round(cfg.trim_min_duration * sr))
+        + cfg.frame_length
+        + cfg.n_fft
+        + int(round(extra * sr))
+    )
     y = signal(n, sr, seed)
     fe = Frontend(cfg)
     out = fe.compute(y)
@@ -188,22 +242,31 @@ def test_track_mode_interior_frames_equal_librosa_on_the_same_samples(cfg, extra
         s = int(round(start * sr))  # in the untrimmed signal
         if s - half < lo or s + span + half > hi:
             continue  # an edge frame: its outer columns see padding
-        seg = y[s - half: s + span + half]
+        seg = y[s - half : s + span + half]
         assert_frame_equals(out.arrays, librosa_reference(seg, cfg, center=False), k, "track mode")
         checked += 1
     # interior frames exist whenever the track is long enough for one past the first
     first_interior = -(-half // cfg.frame_hop)
-    assert checked > 0 or first_interior >= len(out) or \
-        lo + first_interior * cfg.frame_hop + span + half > hi
+    assert (
+        checked > 0
+        or first_interior >= len(out)
+        or lo + first_interior * cfg.frame_hop + span + half > hi
+    )
 
 
 # ------------------------------------------------------------------------------ decoding
 @settings(FAST, max_examples=80)
-@given(native=st.sampled_from([8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000]),
-       target=st.sampled_from([None, 8000, 12000, 22050, 44100]),
-       frames=st.integers(1, 30_000), channels=st.integers(1, 3),
-       subtype=st.sampled_from(["PCM_16", "PCM_24", "FLOAT"]), seed=st.integers(0, 2**16))
-def test_load_equals_librosa_load(tmp_path_factory, native, target, frames, channels, subtype, seed):
+@given(
+    native=st.sampled_from([8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000]),
+    target=st.sampled_from([None, 8000, 12000, 22050, 44100]),
+    frames=st.integers(1, 30_000),
+    channels=st.integers(1, 3),
+    subtype=st.sampled_from(["PCM_16", "PCM_24", "FLOAT"]),
+    seed=st.integers(0, 2**16),
+)
+def test_load_equals_librosa_load(
+    tmp_path_factory, native, target, frames, channels, subtype, seed
+):
     """A random-length, random-rate WAV: ``audio.load`` returns what ``librosa.load`` returns, one
     decode at the native rate resampled later gives the same, and offset/duration cut the same samples."""
     path = Path(tmp_path_factory.mktemp("wav")) / "x.wav"
@@ -222,7 +285,7 @@ def test_load_equals_librosa_load(tmp_path_factory, native, target, frames, chan
     start, count = int(round(offset * native)), int(round(duration * native))
     assume(count > 0 and start < frames)
     part, _ = audio.load(path, sr=None, offset=offset, duration=duration, check_silence=False)
-    np.testing.assert_array_equal(part, raw[start: start + count])
+    np.testing.assert_array_equal(part, raw[start : start + count])
 
 
 # ------------------------------------------------------------------------------ splits
@@ -233,13 +296,28 @@ def indexes(draw) -> TrackIndex:
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     labels = [f"c{rng.integers(n_classes)}" for _ in range(n)]
     n_artists = draw(st.integers(1, max(1, n // 2)))
-    tracks = pd.DataFrame({"track_id": [f"t{i:04d}" for i in range(n)], "path": "", "label": labels,
-                           "duration": 30.0, "artist": [f"a{rng.integers(n_artists)}" for _ in range(n)]})
+    tracks = pd.DataFrame(
+        {
+            "track_id": [f"t{i:04d}" for i in range(n)],
+            "path": "",
+            "label": labels,
+            "duration": 30.0,
+            "artist": [f"a{rng.integers(n_artists)}" for _ in range(n)],
+        }
+    )
     return TrackIndex(tracks, tuple(sorted(set(labels))))
 
 
-fractions_st = st.sampled_from([(0.8, 0.1, 0.1), (0.6, 0.2, 0.2), (0.5, 0.25, 0.25), (0.7, 0.3, 0.0),
-                                (0.9, 0.0, 0.1), (1.0, 0.0, 0.0)])
+fractions_st = st.sampled_from(
+    [
+        (0.8, 0.1, 0.1),
+        (0.6, 0.2, 0.2),
+        (0.5, 0.25, 0.25),
+        (0.7, 0.3, 0.0),
+        (0.9, 0.0, 0.1),
+        (1.0, 0.0, 0.0),
+    ]
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -278,7 +356,9 @@ def test_artist_split_never_shares_an_artist_between_parts(index, fractions, see
             return
         again = splits.song_split(index, fractions=fractions, seed=seed, group="artist")
     assert list(part.index) == list(index.tracks["track_id"]) and set(part) <= set(splits.PARTS)
-    per_artist = pd.DataFrame({"artist": index.tracks["artist"].to_numpy(), "part": part.to_numpy()})
+    per_artist = pd.DataFrame(
+        {"artist": index.tracks["artist"].to_numpy(), "part": part.to_numpy()}
+    )
     assert (per_artist.groupby("artist")["part"].nunique() == 1).all()
     pd.testing.assert_series_equal(part, again)
 
@@ -288,9 +368,15 @@ def test_artist_split_with_fewer_tracks_per_class_than_folds():
     test part; sklearn's StratifiedGroupKFold refuses (a bare ValueError, a traceback from
     ``musiclass split --method artist``). The split now groups without stratifying, and says so."""
     rng = np.random.default_rng(0)
-    tracks = pd.DataFrame({"track_id": [f"t{i:02d}" for i in range(24)], "path": "",
-                           "label": [f"c{i % 3}" for i in range(24)], "duration": 30.0,
-                           "artist": [f"a{a}" for a in rng.permutation(np.arange(24) % 11)]})
+    tracks = pd.DataFrame(
+        {
+            "track_id": [f"t{i:02d}" for i in range(24)],
+            "path": "",
+            "label": [f"c{i % 3}" for i in range(24)],
+            "duration": 30.0,
+            "artist": [f"a{a}" for a in rng.permutation(np.arange(24) % 11)],
+        }
+    )
     index = TrackIndex(tracks, ("c0", "c1", "c2"))
     with pytest.warns(UserWarning, match="too few tracks per class to stratify this grouped split"):
         part = splits.song_split(index, fractions=(0.8, 0.1, 0.1), seed=0, group="artist")

@@ -11,11 +11,29 @@ from hypothesis import strategies as st
 from musiclass import resampling
 from musiclass.errors import ConfigError
 from musiclass.resampling import (
-    READINGS, SIZES, base_set, counts_table, downsample, downsample_targets, resample_sets, tag_counts,
-    upsample, upsample_targets,
+    READINGS,
+    SIZES,
+    base_set,
+    counts_table,
+    downsample,
+    downsample_targets,
+    resample_sets,
+    tag_counts,
+    upsample,
+    upsample_targets,
 )
 
-SET_NAMES = ["base", "up-0.25", "up-0.5", "up-0.75", "up-1", "down-0.25", "down-0.5", "down-0.75", "down-1"]
+SET_NAMES = [
+    "base",
+    "up-0.25",
+    "up-0.5",
+    "up-0.75",
+    "up-1",
+    "down-0.25",
+    "down-0.5",
+    "down-0.75",
+    "down-1",
+]
 
 
 def single_tag(counts) -> np.ndarray:
@@ -105,14 +123,26 @@ def test_downsample_hand_worked_readings():
 
 def test_downsample_targets_study_counts_and_float_noise():
     Y = single_tag([25, 429, 35])
-    assert downsample_targets(Y, 0.25, "code").tolist() == [25, 303, 25]  # ceil(404 * .75); max(25, ceil(7.5))
-    assert downsample_targets(Y, 0.25, "readme").tolist() == [25, 328, 33]  # 429 - int(101); 35 - int(2.5)
+    assert downsample_targets(Y, 0.25, "code").tolist() == [
+        25,
+        303,
+        25,
+    ]  # ceil(404 * .75); max(25, ceil(7.5))
+    assert downsample_targets(Y, 0.25, "readme").tolist() == [
+        25,
+        328,
+        33,
+    ]  # 429 - int(101); 35 - int(2.5)
     assert downsample_targets(Y, 1.0, "code").tolist() == [25, 25, 25]
     assert downsample_targets(Y, 1.0, "readme").tolist() == [25, 25, 25]
     # (1 - 0.7) * 10 is 3.0000000000000004 in floating point: the target is 3 frames above n_min, not 4
     Y = single_tag([5, 15, 40])
     assert downsample_targets(Y, 0.7, "code").tolist() == [5, 5, 11]  # max(5, ceil(3)); ceil(10.5)
-    assert downsample_targets(Y, 0.7, "readme").tolist() == [5, 8, 16]  # 15 - int(7); 40 - int(24.5)
+    assert downsample_targets(Y, 0.7, "readme").tolist() == [
+        5,
+        8,
+        16,
+    ]  # 15 - int(7); 40 - int(24.5)
 
 
 @pytest.mark.parametrize("reading", READINGS)
@@ -173,7 +203,9 @@ def test_multilabel_properties_on_the_grid(seed, reading):
 def multi_hot(draw):
     n = draw(st.integers(1, 60))
     n_tags = draw(st.integers(1, 6))
-    bits = draw(st.lists(st.lists(st.booleans(), min_size=n_tags, max_size=n_tags), min_size=n, max_size=n))
+    bits = draw(
+        st.lists(st.lists(st.booleans(), min_size=n_tags, max_size=n_tags), min_size=n, max_size=n)
+    )
     Y = np.array(bits, dtype=np.int64).reshape(n, n_tags)
     if not Y.any():
         Y[0, 0] = 1
@@ -181,8 +213,12 @@ def multi_hot(draw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(Y=multi_hot(), seed=st.integers(0, 2**32 - 1), size=st.floats(0.01, 1.0),
-       reading=st.sampled_from(READINGS))
+@given(
+    Y=multi_hot(),
+    seed=st.integers(0, 2**32 - 1),
+    size=st.floats(0.01, 1.0),
+    reading=st.sampled_from(READINGS),
+)
 def test_multilabel_properties_random(Y, seed, size, reading):
     check_multilabel_properties(Y, seed, size, reading)
 
@@ -271,10 +307,16 @@ def test_counts_table_errors():
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [0, 0.0, -0.5, 1.01, 2, float("nan"), float("inf"), True, "0.5", None])
+@pytest.mark.parametrize(
+    "size", [0, 0.0, -0.5, 1.01, 2, float("nan"), float("inf"), True, "0.5", None]
+)
 def test_bad_size(size):
     Y = single_tag([2, 3])
-    for call in (lambda: upsample(Y, size), lambda: downsample(Y, size), lambda: resample_sets(Y, [size])):
+    for call in (
+        lambda: upsample(Y, size),
+        lambda: downsample(Y, size),
+        lambda: resample_sets(Y, [size]),
+    ):
         with pytest.raises(ConfigError, match="size"):
             call()
 
@@ -295,19 +337,27 @@ def test_bad_reading_and_seed_and_sizes():
         resample_sets(Y, sizes=[0.5, 0.5])
 
 
-@pytest.mark.parametrize("Y, match", [
-    (np.array([1, 0, 1]), "2-D"),
-    (np.ones((2, 2, 2)), "2-D"),
-    (np.zeros((0, 3)), "empty"),
-    (np.zeros((3, 0)), "empty"),
-    (np.array([[0, 2], [1, 0]]), "0/1"),
-    (np.array([[0.5, 1.0]]), "0/1"),
-    (np.array([[np.nan, 1.0]]), "0/1"),
-    (np.array([["1", "0"]]), "dtype"),
-    (np.zeros((4, 3)), "no tagged frame"),
-])
+@pytest.mark.parametrize(
+    "Y, match",
+    [
+        (np.array([1, 0, 1]), "2-D"),
+        (np.ones((2, 2, 2)), "2-D"),
+        (np.zeros((0, 3)), "empty"),
+        (np.zeros((3, 0)), "empty"),
+        (np.array([[0, 2], [1, 0]]), "0/1"),
+        (np.array([[0.5, 1.0]]), "0/1"),
+        (np.array([[np.nan, 1.0]]), "0/1"),
+        (np.array([["1", "0"]]), "dtype"),
+        (np.zeros((4, 3)), "no tagged frame"),
+    ],
+)
 def test_bad_Y(Y, match):
-    for call in (tag_counts, lambda y: upsample(y, 0.5), lambda y: downsample(y, 0.5), resample_sets):
+    for call in (
+        tag_counts,
+        lambda y: upsample(y, 0.5),
+        lambda y: downsample(y, 0.5),
+        resample_sets,
+    ):
         with pytest.raises(ConfigError, match=match):
             call(Y)
 
@@ -322,8 +372,14 @@ def test_real_split0_training_tags_meet_their_targets():
         pytest.skip("../shared/data is absent (fresh clone)")
     from musiclass.datasets import jamendo
 
-    index = jamendo.index(root / "autotagging_moodtheme.tsv", root / "audio-sample", curation="official",
-                          split=0, splits_dir=root / "splits", check="none")
+    index = jamendo.index(
+        root / "autotagging_moodtheme.tsv",
+        root / "audio-sample",
+        curation="official",
+        split=0,
+        splits_dir=root / "splits",
+        check="none",
+    )
     parts = jamendo.split_assignment(root / "splits", 0)
     train = index.tracks["track_id"][index.tracks["track_id"].map(parts).eq("train")]
     Y = index.subset(train).label_matrix().astype(np.int8)

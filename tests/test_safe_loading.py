@@ -40,8 +40,15 @@ from musiclass.training import load_split, train, train_preset
 from .conftest import tone_index
 
 GENRES3 = ("blues", "classical", "country")
-TINY = frontend_preset("genre", "default", n_mels=32, frame_seconds=1.0, hop_seconds=0.5, representations=("mel",),
-                       handcrafted=True)
+TINY = frontend_preset(
+    "genre",
+    "default",
+    n_mels=32,
+    frame_seconds=1.0,
+    hop_seconds=0.5,
+    representations=("mel",),
+    handcrafted=True,
+)
 SRC = Path(musiclass.__file__).parent
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".npz", ".pt", ".pth", ".sav", ".dill")
 
@@ -112,14 +119,26 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("safe")
     outside = root / "outside"
     outside.mkdir()
-    np.save(outside / "evil.npy", np.array([{"pickled": "object"}], dtype=object), allow_pickle=True)
+    np.save(
+        outside / "evil.npy", np.array([{"pickled": "object"}], dtype=object), allow_pickle=True
+    )
     index = tone_index(root / "tones", genres=GENRES3, per_genre=4, seconds=4.0)
     index.save(root / "index")
     split = splits.song_split(index, (0.5, 0.25, 0.25), seed=0).reset_index()
-    hostile = pd.DataFrame({"track_id": ["../../outside/evil", str(outside / "evil.npy")], "part": ["train", "test"]})
+    hostile = pd.DataFrame(
+        {"track_id": ["../../outside/evil", str(outside / "evil.npy")], "part": ["train", "test"]}
+    )
     splits.save(pd.concat([split, hostile], ignore_index=True), root / "split.csv")
-    cfg = train_preset("default", model="cnn-3", representation="mel", epochs=1, batch_size=16,
-                       early_stopping_patience=None, reduce_lr_patience=None, tensorboard=False)
+    cfg = train_preset(
+        "default",
+        model="cnn-3",
+        representation="mel",
+        epochs=1,
+        batch_size=16,
+        early_stopping_patience=None,
+        reduce_lr_patience=None,
+        tensorboard=False,
+    )
 
     class Stop(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -127,16 +146,31 @@ def run(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp, Recording() as opened:
         calls = strict_np_load(mp)
-        store = extract(TrackIndex.load(root / "index"), TINY, root / "store", jobs=1, progress=False).store
+        store = extract(
+            TrackIndex.load(root / "index"), TINY, root / "store", jobs=1, progress=False
+        ).store
         model = train(store, root / "split.csv", cfg, root / "model", progress=False, n_boot=20)
         with pytest.raises(KeyboardInterrupt):
-            train(store, root / "split.csv", cfg.__class__.from_dict({**cfg.to_dict(), "epochs": 3}),
-                  root / "interrupted", progress=False, n_boot=20, callbacks=[Stop()])
+            train(
+                store,
+                root / "split.csv",
+                cfg.__class__.from_dict({**cfg.to_dict(), "epochs": 3}),
+                root / "interrupted",
+                progress=False,
+                n_boot=20,
+                callbacks=[Stop()],
+            )
         table = classical.read_features(store.path)
         result = classical.run(table, "seed", models=("lr", "knn"), n_boot=20, progress=False)
         classical.save({"seed": result}, root / "classical", table)
-    return {"root": root, "outside": outside, "store": store, "model": model.model_dir,
-            "np_load_calls": list(calls), "opened": list(opened)}
+    return {
+        "root": root,
+        "outside": outside,
+        "store": store,
+        "model": model.model_dir,
+        "np_load_calls": list(calls),
+        "opened": list(opened),
+    }
 
 
 def test_every_artefact_is_json_csv_npy_keras_or_hdf5_and_none_is_a_pickle(run):
@@ -173,7 +207,9 @@ def test_every_artefact_is_json_csv_npy_keras_or_hdf5_and_none_is_a_pickle(run):
         else:
             raise AssertionError(f"unexpected artefact {p.relative_to(root)}")
         seen[kind] = seen.get(kind, 0) + 1
-    assert set(seen) == {"json", "csv", "npy", "keras", "h5"}, seen       # the backup of the interrupted run: h5
+    assert set(seen) == {"json", "csv", "npy", "keras", "h5"}, (
+        seen
+    )  # the backup of the interrupted run: h5
     assert (root / "interrupted" / "backup" / "state.json").is_file()
 
 
@@ -183,7 +219,7 @@ def test_numpy_loads_in_the_package_refuse_pickles(run, tmp_path, monkeypatch):
     scoring here."""
     from musiclass import evaluation
 
-    assert len(run["np_load_calls"]) >= 12          # meta chunks at finalize, mel chunks in training
+    assert len(run["np_load_calls"]) >= 12  # meta chunks at finalize, mel chunks in training
     calls = strict_np_load(monkeypatch)
     store = FeatureStore(run["store"].path)
     np.asarray(store.array("mel"))
@@ -209,7 +245,10 @@ def test_every_np_load_and_keras_load_in_the_source_is_safe():
             kw = {k.arg: k.value for k in node.keywords}
             chain = ast.unparse(node.func)
             if node.func.attr == "load" and chain in ("np.load", "numpy.load"):
-                ok = isinstance(kw.get("allow_pickle"), ast.Constant) and kw["allow_pickle"].value is False
+                ok = (
+                    isinstance(kw.get("allow_pickle"), ast.Constant)
+                    and kw["allow_pickle"].value is False
+                )
             elif node.func.attr == "load_model" and "keras" in chain:
                 ok = isinstance(kw.get("safe_mode"), ast.Constant) and kw["safe_mode"].value is True
             else:
@@ -239,7 +278,9 @@ def test_a_lambda_model_is_refused_by_every_model_loading_path(run, tmp_path):
     assert not (tmp_path / "exported" / "model.keras").exists()
     predict = pytest.importorskip("musiclass.predict")
     if hasattr(predict, "load_predictor"):
-        with pytest.raises(MusiclassError):      # its FileError names model.keras and quotes Keras' refusal
+        with pytest.raises(
+            MusiclassError
+        ):  # its FileError names model.keras and quotes Keras' refusal
             predict.load_predictor(hostile)
 
 
@@ -253,10 +294,27 @@ def test_the_reload_after_training_uses_safe_mode(run, tmp_path):
             lambda_model(out / "model.keras", (32, 44))
 
     out = tmp_path / "swapped"
-    cfg = train_preset("default", model="cnn-3", representation="mel", epochs=1, batch_size=16,
-                       early_stopping_patience=None, reduce_lr_patience=None, tensorboard=False, seed=7)
+    cfg = train_preset(
+        "default",
+        model="cnn-3",
+        representation="mel",
+        epochs=1,
+        batch_size=16,
+        early_stopping_patience=None,
+        reduce_lr_patience=None,
+        tensorboard=False,
+        seed=7,
+    )
     with pytest.raises(ValueError, match="safe_mode"):
-        train(run["store"], run["root"] / "split.csv", cfg, out, progress=False, n_boot=20, callbacks=[Swap()])
+        train(
+            run["store"],
+            run["root"] / "split.csv",
+            cfg,
+            out,
+            progress=False,
+            n_boot=20,
+            callbacks=[Swap()],
+        )
     assert not (out / "done.json").exists() and not (out / "metrics.json").exists()
 
 
@@ -272,8 +330,15 @@ def test_split_and_index_tables_never_name_files_to_open(run):
     assert not [p for p in opened if outside in p.parents or p == outside]
     rows = load_split(run["store"], root / "split.csv")
     assert not rows["track_id"].str.contains("evil").any()
-    assert {p.relative_to(root).parts[0] for p in opened} <= {"index", "tones", "store", "model", "interrupted",
-                                                              "classical", "split.csv"}
+    assert {p.relative_to(root).parts[0] for p in opened} <= {
+        "index",
+        "tones",
+        "store",
+        "model",
+        "interrupted",
+        "classical",
+        "split.csv",
+    }
 
 
 def test_a_tampered_index_csv_names_no_file(run, tmp_path):
@@ -285,19 +350,31 @@ def test_a_tampered_index_csv_names_no_file(run, tmp_path):
     index["track_id"] = [f"../../outside/evil-{i}" for i in range(len(index))]
     index.to_csv(store_dir / "index.csv", index=False)
     store = FeatureStore(store_dir)
-    n = len(store.index)                      # read here: the recording is about the frames
+    n = len(store.index)  # read here: the recording is about the frames
     with Recording() as opened:
         frames = store.array("mel").rows(np.arange(n))
     assert frames.shape[0] == len(index)
     assert opened and all(store_dir / "chunks" / "mel" in p.parents for p in opened), opened
 
 
-@pytest.mark.parametrize("tamper, message", [
-    (lambda m: m["chunks"][0].update(file="../../../outside/evil.npy"), "not a plain .npy file name"),
-    (lambda m: m["chunks"][0].update(file=str(Path("/tmp") / "evil.npy")), "not a plain .npy file name"),
-    (lambda m: m["representations"]["mel"].update(folder="chunks/../../outside"), "not inside chunks/"),
-    (lambda m: m["representations"]["mel"].update(folder="/tmp"), "not inside chunks/"),
-])
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        (
+            lambda m: m["chunks"][0].update(file="../../../outside/evil.npy"),
+            "not a plain .npy file name",
+        ),
+        (
+            lambda m: m["chunks"][0].update(file=str(Path("/tmp") / "evil.npy")),
+            "not a plain .npy file name",
+        ),
+        (
+            lambda m: m["representations"]["mel"].update(folder="chunks/../../outside"),
+            "not inside chunks/",
+        ),
+        (lambda m: m["representations"]["mel"].update(folder="/tmp"), "not inside chunks/"),
+    ],
+)
 def test_the_manifest_can_only_name_chunks_inside_the_store(run, tmp_path, tamper, message):
     store_dir = tmp_path / "store"
     shutil.copytree(run["store"].path, store_dir)
@@ -311,7 +388,12 @@ def test_the_manifest_can_only_name_chunks_inside_the_store(run, tmp_path, tampe
 def test_a_chunk_holding_objects_is_refused_not_unpickled(run, tmp_path):
     store_dir = tmp_path / "store"
     shutil.copytree(run["store"].path, store_dir)
-    chunk = store_dir / "chunks" / "mel" / json.loads((store_dir / "manifest.json").read_text())["chunks"][0]["file"]
+    chunk = (
+        store_dir
+        / "chunks"
+        / "mel"
+        / json.loads((store_dir / "manifest.json").read_text())["chunks"][0]["file"]
+    )
     shutil.copy(run["outside"] / "evil.npy", chunk)
     with pytest.raises(MetadataError, match="not a plain numeric .npy chunk"):
         FeatureStore(store_dir).array("mel")[0]
@@ -319,8 +401,15 @@ def test_a_chunk_holding_objects_is_refused_not_unpickled(run, tmp_path):
 
 def test_an_index_without_a_root_may_point_anywhere(tmp_path):
     """Indexes built in code (``root=""``, e.g. a custom list of files) have no root to stay in."""
-    tracks = pd.DataFrame({"track_id": ["a", "b"], "path": [str(tmp_path / "x.wav"), "/elsewhere/y.wav"],
-                           "label": ["blues", "jazz"], "duration": [30.0, 30.0], "artist": ["", ""]})
+    tracks = pd.DataFrame(
+        {
+            "track_id": ["a", "b"],
+            "path": [str(tmp_path / "x.wav"), "/elsewhere/y.wav"],
+            "label": ["blues", "jazz"],
+            "duration": [30.0, 30.0],
+            "artist": ["", ""],
+        }
+    )
     TrackIndex(tracks, ("blues", "jazz")).save(tmp_path / "index")
     assert TrackIndex.load(tmp_path / "index").tracks["path"].tolist() == tracks["path"].tolist()
 
@@ -333,8 +422,9 @@ def test_an_index_whose_tracks_leave_its_root_is_refused(tmp_path, escape):
     index.save(tmp_path / "index")
     table = pd.read_csv(tmp_path / "index" / "tracks.csv", dtype=str, keep_default_na=False)
     target = tmp_path / "outside" / "secret.wav"
-    table.loc[0, "path"] = (f"{index.root}/genres/../../outside/secret.wav" if escape == "relative"
-                            else str(target))
+    table.loc[0, "path"] = (
+        f"{index.root}/genres/../../outside/secret.wav" if escape == "relative" else str(target)
+    )
     table.to_csv(tmp_path / "index" / "tracks.csv", index=False)
     with pytest.raises(MetadataError):
         TrackIndex.load(tmp_path / "index")

@@ -30,7 +30,9 @@ SMALL = dict(representations=("mel", "mfcc"))
 
 def store_bytes(path: Path) -> dict[str, bytes]:
     """Every file of a store, by relative path."""
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
+    }
 
 
 def test_store_is_complete_and_matches_the_frontend(tones, tmp_path):
@@ -65,8 +67,12 @@ def test_store_is_complete_and_matches_the_frontend(tones, tmp_path):
     assert store.tracks().classes == tones.classes
     chunks = tmp_path / "store" / "chunks"
     assert sorted(p.name for p in chunks.iterdir()) == ["mel", "meta", "mfcc", "spectrogram"]
-    assert np.load(chunks / "mel" / "blues.00001.npy").shape == (19, 128, 130), "chunks are plain .npy files"
-    assert not [p for p in (tmp_path / "store").rglob("*") if ".tmp" in p.name], "no temporary files left behind"
+    assert np.load(chunks / "mel" / "blues.00001.npy").shape == (19, 128, 130), (
+        "chunks are plain .npy files"
+    )
+    assert not [p for p in (tmp_path / "store").rglob("*") if ".tmp" in p.name], (
+        "no temporary files left behind"
+    )
     assert not (tmp_path / "store" / "extracting.json").exists()
 
 
@@ -97,7 +103,9 @@ def test_interrupted_run_resumes_without_recomputing(tones, tmp_path, monkeypatc
     monkeypatch.setattr(extract_mod, "process_track", dies_on_fourth)
     with pytest.raises(MusiclassError, match="interrupted: 3 of 6 tracks are saved"):
         extract(tones, cfg, tmp_path / "resumed", progress=False)
-    assert not (tmp_path / "resumed" / "manifest.json").exists(), "an interrupted store must not look complete"
+    assert not (tmp_path / "resumed" / "manifest.json").exists(), (
+        "an interrupted store must not look complete"
+    )
     monkeypatch.setattr(extract_mod, "process_track", real)
     report = extract(tones, cfg, tmp_path / "resumed", progress=False)
     assert (report.reused, report.computed) == (3, 3)
@@ -109,8 +117,18 @@ def test_interrupted_run_resumes_without_recomputing(tones, tmp_path, monkeypatc
 def test_sigkill_mid_run_then_restart_gives_identical_store(tmp_path):
     index = tone_index(tmp_path / "audio", per_genre=5)  # 15 tracks
     index.save(tmp_path / "index")
-    cmd = [sys.executable, "-m", "musiclass.cli", "extract", str(tmp_path / "index"), "--jobs", "1", "-q",
-           "--set", "representations=[mel]"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "musiclass.cli",
+        "extract",
+        str(tmp_path / "index"),
+        "--jobs",
+        "1",
+        "-q",
+        "--set",
+        "representations=[mel]",
+    ]
     clean = subprocess.run(cmd + ["--out", str(tmp_path / "clean")], capture_output=True, text=True)
     assert clean.returncode == 0, clean.stderr
     proc = subprocess.Popen(cmd + ["--out", str(tmp_path / "killed")])
@@ -137,7 +155,9 @@ def test_bad_files_are_reported_and_the_run_carries_on(tmp_path):
     (bad / "empty.wav").write_bytes(b"")
     extra = {p.stem: p for p in sorted(bad.iterdir())} | {"gone": bad / "gone.wav"}
     index = tone_index(tmp_path / "audio", extra=extra)
-    report = extract(index, frontend_preset("genre", "default", **SMALL), tmp_path / "store", progress=False)
+    report = extract(
+        index, frontend_preset("genre", "default", **SMALL), tmp_path / "store", progress=False
+    )
     assert report.failed == 5 and report.store.manifest["n_tracks"] == 6
     reasons = dict(zip(report.failures["track_id"], report.failures["reason"]))
     assert "cannot decode" in reasons["corrupt"] or "cannot read" in reasons["corrupt"]
@@ -168,9 +188,13 @@ def test_changed_track_list_reuses_finished_tracks(tones, tmp_path):
     extract(tones.subset(tones.tracks["track_id"][:4]), cfg, tmp_path / "s", progress=False)
     grown = extract(tones, cfg, tmp_path / "s", progress=False)
     assert (grown.reused, grown.computed) == (4, 2)
-    shrunk = extract(tones.subset(tones.tracks["track_id"][:3]), cfg, tmp_path / "s", progress=False)
+    shrunk = extract(
+        tones.subset(tones.tracks["track_id"][:3]), cfg, tmp_path / "s", progress=False
+    )
     assert shrunk.store.manifest["n_tracks"] == 3
-    assert len(list((tmp_path / "s" / "chunks" / "mel").iterdir())) == 3, "chunks of dropped tracks are removed"
+    assert len(list((tmp_path / "s" / "chunks" / "mel").iterdir())) == 3, (
+        "chunks of dropped tracks are removed"
+    )
 
 
 def test_unfinished_store_of_another_config_is_not_mixed(tones, tmp_path, monkeypatch):
@@ -197,18 +221,31 @@ def test_mood_store_at_12_khz_computes_descriptors_at_22_khz(tmp_path):
     from musiclass.features.handcrafted import descriptors
 
     path = write_tone(tmp_path / "a" / "1.wav", 75.0, sr=44100, seed=3)
-    tracks = pd.DataFrame({"track_id": ["t1"], "path": [str(path)], "label": ["calm|soft"], "duration": [75.0],
-                           "artist": [""]})
+    tracks = pd.DataFrame(
+        {
+            "track_id": ["t1"],
+            "path": [str(path)],
+            "label": ["calm|soft"],
+            "duration": [75.0],
+            "artist": [""],
+        }
+    )
     from musiclass.datasets.base import TrackIndex
 
     index = TrackIndex(tracks, ("calm", "soft"), multilabel=True)
     report = extract(index, frontend_preset("mood", "default"), tmp_path / "s", progress=False)
     assert report.failed == 0, report.summary()
     store = report.store
-    assert store.array("mel").shape == (1, 96, 341) and store.index["start"].iloc[0] == pytest.approx(20.0)
+    assert store.array("mel").shape == (1, 96, 341) and store.index["start"].iloc[
+        0
+    ] == pytest.approx(20.0)
     y22, sr = audio.load(path, sr=22050)
-    np.testing.assert_allclose(store.handcrafted().iloc[0, 2:].to_numpy(float), descriptors(y22, sr), rtol=1e-6)
+    np.testing.assert_allclose(
+        store.handcrafted().iloc[0, 2:].to_numpy(float), descriptors(y22, sr), rtol=1e-6
+    )
     y12, _ = audio.load(path, sr=12000)
-    np.testing.assert_array_equal(store.array("mel")[0], Frontend(store.config).compute(y12).arrays["mel"][0])
+    np.testing.assert_array_equal(
+        store.array("mel")[0], Frontend(store.config).compute(y12).arrays["mel"][0]
+    )
     with pytest.raises(ValueError, match="12,800"):
         descriptors(y12, 12000)

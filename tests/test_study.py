@@ -19,47 +19,106 @@ from .conftest import tone_index
 def study_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("study")
     tone_index(root / "gtzan", genres=("blues", "classical", "country"), per_genre=10, seconds=5.0)
-    base = {"task": "genre", "data": {"dataset": "gtzan", "root": str(root / "gtzan")},
-            "frontend": {"preset": "default", "n_mels": 32, "frame_seconds": 1.0, "hop_seconds": 0.5,
-                         "representations": ["mel", "mfcc"]},
-            "splits": ["song", "seed-frame"], "train": {"preset": "default"}}
-    (root / "nets.yaml").write_text(yaml.safe_dump({**base, "experiment": "nets", "runs": [
-        {"name": "cnn-3-mel", "model": "cnn-3", "representation": "mel"},
-        {"name": "mfcc-1d", "model": "mfcc-1d", "representation": "mfcc"}]}))
-    (root / "ml.yaml").write_text(yaml.safe_dump({**base, "experiment": "classical",
-                                                  "classical": {"models": ["lr", "knn"]}}))
+    base = {
+        "task": "genre",
+        "data": {"dataset": "gtzan", "root": str(root / "gtzan")},
+        "frontend": {
+            "preset": "default",
+            "n_mels": 32,
+            "frame_seconds": 1.0,
+            "hop_seconds": 0.5,
+            "representations": ["mel", "mfcc"],
+        },
+        "splits": ["song", "seed-frame"],
+        "train": {"preset": "default"},
+    }
+    (root / "nets.yaml").write_text(
+        yaml.safe_dump(
+            {
+                **base,
+                "experiment": "nets",
+                "runs": [
+                    {"name": "cnn-3-mel", "model": "cnn-3", "representation": "mel"},
+                    {"name": "mfcc-1d", "model": "mfcc-1d", "representation": "mfcc"},
+                ],
+            }
+        )
+    )
+    (root / "ml.yaml").write_text(
+        yaml.safe_dump({**base, "experiment": "classical", "classical": {"models": ["lr", "knn"]}})
+    )
     (root / "study.yaml").write_text(yaml.safe_dump({"include": ["nets.yaml", "ml.yaml"]}))
     return root
 
 
 def test_run_writes_registry_results_and_figures(study_dir, capsys):
     out = study_dir / "run"
-    assert main(["run", str(study_dir / "study.yaml"), "--out", str(out), "--profile", "tiny", "-q", "-j", "1"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(study_dir / "study.yaml"),
+                "--out",
+                str(out),
+                "--profile",
+                "tiny",
+                "-q",
+                "-j",
+                "1",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     table = pd.read_csv(out / "results.csv")
     # 2 networks x 2 splits + 2 classifiers x 2 protocols
     assert len(table) == 8 and len(list((out / "registry").glob("*.json"))) == 8
     assert set(table["protocol"]) == {"original protocol", "our protocol"}
-    assert list(table["experiment"])[-4:] == ["classical"] * 4            # networks first
+    assert list(table["experiment"])[-4:] == ["classical"] * 4  # networks first
     classical = table[table["experiment"] == "classical"]
     assert classical["split"].notna().all() and classical["recall_macro"].notna().all()
     assert table[["accuracy", "accuracy_low", "accuracy_high"]].notna().all().all()
-    assert ((table["accuracy_low"] <= table["accuracy"]) & (table["accuracy"] <= table["accuracy_high"])).all()
+    assert (
+        (table["accuracy_low"] <= table["accuracy"]) & (table["accuracy"] <= table["accuracy_high"])
+    ).all()
     song = table[(table["split"] == "song") & (table["model"] == "cnn-3-mel")].iloc[0]
     frame = table[(table["split"] == "seed-frame") & (table["model"] == "cnn-3-mel")].iloc[0]
-    assert song["test_tracks"] < frame["test_tracks"]   # the frame split spreads every track over the parts
+    assert (
+        song["test_tracks"] < frame["test_tracks"]
+    )  # the frame split spreads every track over the parts
     assert "| nets: cnn-3-mel |" in printed
     figures = out / "figures"
-    for name in ("figure1_representations.png", "results_table.png", "results_table.md", "accuracy_intervals.png",
-                 "confusion_cnn-3-mel.png", "roc_mfcc-1d.png", "training_curves.png", "per_genre_recall.png"):
+    for name in (
+        "figure1_representations.png",
+        "results_table.png",
+        "results_table.md",
+        "accuracy_intervals.png",
+        "confusion_cnn-3-mel.png",
+        "roc_mfcc-1d.png",
+        "training_curves.png",
+        "per_genre_recall.png",
+    ):
         assert (figures / name).stat().st_size > 100, name
     record = json.loads(next((out / "registry").glob("nets__cnn-3-mel__song.json")).read_text())
     assert record["split"] == "song" and record["parameters"] > 0
 
     # a second run trains nothing again and gives the same table
     before = {p: p.stat().st_mtime_ns for p in (out / "models").rglob("model.keras")}
-    assert main(["run", str(study_dir / "study.yaml"), "--out", str(out), "--profile", "tiny", "-q",
-                 "--no-figures"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(study_dir / "study.yaml"),
+                "--out",
+                str(out),
+                "--profile",
+                "tiny",
+                "-q",
+                "--no-figures",
+            ]
+        )
+        == 0
+    )
     assert {p: p.stat().st_mtime_ns for p in (out / "models").rglob("model.keras")} == before
     pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), table)
 

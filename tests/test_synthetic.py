@@ -25,7 +25,9 @@ from musiclass.errors import ConfigError
 SHARED_JAMENDO = Path(__file__).resolve().parents[2] / "shared" / "data" / "mtg-jamendo"
 HEADER = "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS"
 PEAK = 10 ** (S.PEAK_DBFS / 20)
-ROW = re.compile(r"^track_(\d{7})\tartist_\d{6}\talbum_\d{6}\t(\d{2})/(\d+)\.mp3\t(\d+\.\d)((?:\tmood/theme---[a-z]+)+)$")
+ROW = re.compile(
+    r"^track_(\d{7})\tartist_\d{6}\talbum_\d{6}\t(\d{2})/(\d+)\.mp3\t(\d+\.\d)((?:\tmood/theme---[a-z]+)+)$"
+)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -38,7 +40,9 @@ def _pool_init() -> None:
 
 
 def _pool() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), initializer=_pool_init)
+    return ProcessPoolExecutor(
+        max_workers=max(1, min(4, os.cpu_count() or 1)), initializer=_pool_init
+    )
 
 
 def _genre_descriptors(args) -> np.ndarray:
@@ -66,7 +70,9 @@ def read_tsv(path: Path) -> tuple[bytes, list[list[str]]]:
 
 
 def all_files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 # ----------------------------------------------------------------------------- constants
@@ -76,7 +82,7 @@ def test_constants_match_the_real_datasets():
     assert S.GTZAN_GENRES == tuple(sorted(S.GTZAN_GENRES)) and len(S.GTZAN_GENRES) == 10
     assert len(S.MOODTHEME_TAG_COUNTS) == 59
     assert S.MOODTHEME_TAG_COUNTS["happy"] == 1657 and S.MOODTHEME_TAG_COUNTS["fast"] == 119
-    assert sum(S.MOODTHEME_TAG_COUNTS.values()) == 32_527      # tag assignments of 18,486 tracks
+    assert sum(S.MOODTHEME_TAG_COUNTS.values()) == 32_527  # tag assignments of 18,486 tracks
     assert set(S.SPLIT_DROPPED_TAGS) == {"ambiental", "horror", "mellow"}
     assert set(S.SPLIT_DROPPED_TAGS) < set(S.MOODTHEME_TAG_COUNTS)
     assert math.isclose(sum(S.TAGS_PER_TRACK_PROBS.values()), 1.0)
@@ -103,8 +109,10 @@ def test_genre_clip_is_sane_and_deterministic(genre):
     y = S.render_genre_clip(genre, 3, seed=5, duration=4.0)
     assert y.dtype == np.float32 and y.shape == (4 * S.GTZAN_SAMPLE_RATE,)
     assert np.isfinite(y).all()
-    assert PEAK * 10 ** (-7.5 / 20) < np.max(np.abs(y)) <= PEAK + 1e-6   # -1 dBFS at most, never clipped
-    assert np.sqrt(np.mean(y ** 2)) > 0.01                                 # never silent
+    assert (
+        PEAK * 10 ** (-7.5 / 20) < np.max(np.abs(y)) <= PEAK + 1e-6
+    )  # -1 dBFS at most, never clipped
+    assert np.sqrt(np.mean(y**2)) > 0.01  # never silent
     assert np.array_equal(y, S.render_genre_clip(genre, 3, seed=5, duration=4.0))
     assert not np.array_equal(y, S.render_genre_clip(genre, 4, seed=5, duration=4.0))
     assert not np.array_equal(y, S.render_genre_clip(genre, 3, seed=6, duration=4.0))
@@ -116,11 +124,11 @@ def test_artists_share_consecutive_clips():
         assert artists == sorted(artists) and artists[0] == 0
         runs = Counter(artists)
         assert all(n <= 8 for n in runs.values())
-        assert all(n >= 2 for a, n in runs.items() if a != artists[-1])   # the last run may be cut
-        assert 3 <= len(set(artists[:20])) <= 10                          # a few artists per 20 clips
+        assert all(n >= 2 for a, n in runs.items() if a != artists[-1])  # the last run may be cut
+        assert 3 <= len(set(artists[:20])) <= 10  # a few artists per 20 clips
     style = S.artist_style("metal", 0)
     assert style == S.artist_style("metal", 0)
-    assert len(style.chords) == 1 and len(style.bass) == 1               # an artist has one band
+    assert len(style.chords) == 1 and len(style.bass) == 1  # an artist has one band
 
 
 def test_power_chord_timbre_holds_root_fifth_and_octave():
@@ -134,29 +142,41 @@ def test_render_notes_places_notes_without_clicks():
     notes = S.Notes.from_lists(onset=[0.5, 1.0], dur=[0.2, 0.2], pitch=[69, 81], vel=[1.0, 0.5])
     y = S.render_notes(notes, piano, sr, 3 * sr)
     start = int(0.5 * sr)
-    assert np.all(y[:start] == 0)                           # nothing before the first onset
-    assert abs(y[start]) < 0.05                             # the attack starts from silence
-    assert np.max(np.abs(y[start: start + sr // 10])) > 0.5
+    assert np.all(y[:start] == 0)  # nothing before the first onset
+    assert abs(y[start]) < 0.05  # the attack starts from silence
+    assert np.max(np.abs(y[start : start + sr // 10])) > 0.5
     release = min(piano.release, S.MAX_TAIL / S.RELEASE_TAIL)
     tail_end = int(np.ceil((1.2 + S.RELEASE_TAIL * release) * sr))
-    assert np.all(y[tail_end + 1:] == 0) and np.any(y[tail_end - sr // 10: tail_end] != 0)
-    assert np.max(np.abs(y[tail_end - 20: tail_end + 1])) < 1e-3   # the release fades to zero: no click
-    spectrum = np.abs(np.fft.rfft(y[int(0.55 * sr): int(0.65 * sr)]))
-    assert abs(np.argmax(spectrum) * 10 - 440) <= 10         # A4 sounds at 440 Hz
+    assert np.all(y[tail_end + 1 :] == 0) and np.any(y[tail_end - sr // 10 : tail_end] != 0)
+    assert (
+        np.max(np.abs(y[tail_end - 20 : tail_end + 1])) < 1e-3
+    )  # the release fades to zero: no click
+    spectrum = np.abs(np.fft.rfft(y[int(0.55 * sr) : int(0.65 * sr)]))
+    assert abs(np.argmax(spectrum) * 10 - 440) <= 10  # A4 sounds at 440 Hz
 
 
-@pytest.mark.parametrize("tags", [("happy",), ("dark", "epic"), ("christmas", "children", "fun"),
-                                  ("horror", "soundscape"), ("retro", "game")])
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ("happy",),
+        ("dark", "epic"),
+        ("christmas", "children", "fun"),
+        ("horror", "soundscape"),
+        ("retro", "game"),
+    ],
+)
 def test_mood_track_is_sane_and_loops_long_tracks(tags):
     y = S.render_mood_track(tags, 17, seed=1, duration=6.0, artist=3)
     assert y.shape == (6 * S.JAMENDO_SAMPLE_RATE,) and y.dtype == np.float32
-    assert np.isfinite(y).all() and np.sqrt(np.mean(y ** 2)) > 0.005
+    assert np.isfinite(y).all() and np.sqrt(np.mean(y**2)) > 0.005
     assert np.max(np.abs(y)) <= PEAK + 1e-6
     assert np.array_equal(y, S.render_mood_track(tags, 17, seed=1, duration=6.0, artist=3))
     long = S.render_mood_track(tags, 17, seed=1, duration=61.3, artist=3)
     assert long.shape == (int(round(61.3 * S.JAMENDO_SAMPLE_RATE)),)
     assert np.isfinite(long).all() and np.max(np.abs(long)) <= PEAK + 1e-6
-    assert np.sqrt(np.mean(long[-S.JAMENDO_SAMPLE_RATE * 5:] ** 2)) > 0.005   # still playing at the end
+    assert (
+        np.sqrt(np.mean(long[-S.JAMENDO_SAMPLE_RATE * 5 :] ** 2)) > 0.005
+    )  # still playing at the end
 
 
 # ----------------------------------------------------------------------------- tags and splits
@@ -169,23 +189,32 @@ def test_tag_sampler_follows_the_real_statistics():
     counts = Counter(tag for t in draws for tag in t)
     assert set(counts) == set(S.MOODTHEME_TAG_COUNTS)
     tags = list(S.MOODTHEME_TAG_COUNTS)
-    rho = scipy.stats.spearmanr([counts[t] for t in tags], [S.MOODTHEME_TAG_COUNTS[t] for t in tags])[0]
+    rho = scipy.stats.spearmanr(
+        [counts[t] for t in tags], [S.MOODTHEME_TAG_COUNTS[t] for t in tags]
+    )[0]
     assert rho > 0.9
     sizes = Counter(min(len(t), 5) for t in draws)
     for k, p in S.TAGS_PER_TRACK_PROBS.items():
         assert abs(sizes[k] / len(draws) - p) < 0.03
     # a few hundred tracks (the size of the default set) already rank the tags like the real data
     small = Counter(tag for t in S.sample_tags(400, seed=2) for tag in t)
-    assert scipy.stats.spearmanr([small[t] for t in tags], [S.MOODTHEME_TAG_COUNTS[t] for t in tags])[0] > 0.8
+    assert (
+        scipy.stats.spearmanr([small[t] for t in tags], [S.MOODTHEME_TAG_COUNTS[t] for t in tags])[
+            0
+        ]
+        > 0.8
+    )
 
 
 def test_default_mood_set_has_every_tag():
     plan = S.plan_jamendo()
     assert len(plan) == S.DEFAULT_N_TRACKS
-    assert {tag for t in plan for tag in t.tags} == set(S.MOODTHEME_TAG_COUNTS)          # 59 tags
+    assert {tag for t in plan for tag in t.tags} == set(S.MOODTHEME_TAG_COUNTS)  # 59 tags
     kept = {tag for part in S.assign_splits(plan).values() for t in part for tag in t.tags}
-    assert kept - set(S.SPLIT_DROPPED_TAGS) == set(S.MOODTHEME_TAG_COUNTS) - set(S.SPLIT_DROPPED_TAGS)  # 56
-    assert len(S.sample_tags(30)) == 30                                   # too few slots: no forcing
+    assert kept - set(S.SPLIT_DROPPED_TAGS) == set(S.MOODTHEME_TAG_COUNTS) - set(
+        S.SPLIT_DROPPED_TAGS
+    )  # 56
+    assert len(S.sample_tags(30)) == 30  # too few slots: no forcing
 
 
 def test_plan_and_artist_disjoint_splits():
@@ -194,17 +223,20 @@ def test_plan_and_artist_disjoint_splits():
     assert numbers == sorted(set(numbers))
     durations = np.asarray([t.duration for t in plan])
     assert durations.min() >= 30.0 and durations.max() <= 180.0 and durations.max() > 120.0
-    assert np.median(durations) < 60.0                                     # skewed toward short
+    assert np.median(durations) < 60.0  # skewed toward short
     assert all(round(d, 1) == d for d in durations)
     per_artist = Counter(t.artist for t in plan)
     assert 2.5 < np.mean(list(per_artist.values())) < 6
     parts = S.assign_splits(plan, seed=3)
     kept = [t for t in plan if set(t.tags) - set(S.SPLIT_DROPPED_TAGS)]
     assert sorted(t.number for p in parts.values() for t in p) == sorted(t.number for t in kept)
-    assert len(kept) < len(plan)                                           # some tracks only had dropped tags
+    assert len(kept) < len(plan)  # some tracks only had dropped tags
     artists = {p: {t.artist for t in ts} for p, ts in parts.items()}
-    assert not (artists["train"] & artists["validation"] or artists["train"] & artists["test"]
-                or artists["validation"] & artists["test"])
+    assert not (
+        artists["train"] & artists["validation"]
+        or artists["train"] & artists["test"]
+        or artists["validation"] & artists["test"]
+    )
     for part, frac in S.SPLIT_FRACTIONS.items():
         assert abs(len(parts[part]) / len(kept) - frac) < 0.03
 
@@ -219,10 +251,15 @@ def test_make_gtzan_writes_the_gtzan_layout(tmp_path):
     assert wavs == sorted(f"genres/{g}/{g}.{i:05d}.wav" for g in S.GTZAN_GENRES for i in range(2))
     for rel in wavs:
         info = sf.info(root / rel)
-        assert (info.format, info.subtype, info.samplerate, info.channels, info.frames) == \
-            ("WAV", "PCM_16", 22_050, 1, 661_500)
+        assert (info.format, info.subtype, info.samplerate, info.channels, info.frames) == (
+            "WAV",
+            "PCM_16",
+            22_050,
+            1,
+            661_500,
+        )
     y, sr = sf.read(root / wavs[0], dtype="float32")
-    assert sr == 22_050 and np.sqrt(np.mean(y ** 2)) > 0.01 and np.max(np.abs(y)) <= PEAK + 1e-4
+    assert sr == 22_050 and np.sqrt(np.mean(y**2)) > 0.01 and np.max(np.abs(y)) <= PEAK + 1e-4
     raw = (root / "artists.csv").read_bytes()
     assert b"\r" not in raw and raw.endswith(b"\n")
     lines = raw.decode().splitlines()
@@ -241,12 +278,15 @@ def test_make_gtzan_short_clips_and_clip_content_independent_of_count(tmp_path):
     for g in S.GTZAN_GENRES:
         rel = f"genres/{g}/{g}.00000.wav"
         assert (a / rel).read_bytes() == (b / rel).read_bytes()
-    assert set((a / "artists.csv").read_text().splitlines()) < set((b / "artists.csv").read_text().splitlines())
+    assert set((a / "artists.csv").read_text().splitlines()) < set(
+        (b / "artists.csv").read_text().splitlines()
+    )
 
 
 def test_make_jamendo_writes_the_mtg_jamendo_format(tmp_path):
-    root = S.make_jamendo(tmp_path / "jam", n_tracks=14, seed=4, progress=False, min_duration=30.0,
-                          max_duration=34.0)
+    root = S.make_jamendo(
+        tmp_path / "jam", n_tracks=14, seed=4, progress=False, min_duration=30.0, max_duration=34.0
+    )
     _, rows = read_tsv(root / "autotagging_moodtheme.tsv")
     assert "\t".join(rows[0]) == HEADER
     body = rows[1:]
@@ -265,11 +305,11 @@ def test_make_jamendo_writes_the_mtg_jamendo_format(tmp_path):
         info = sf.info(root / r[3])
         assert (info.format, info.samplerate, info.channels) == ("MP3", S.JAMENDO_SAMPLE_RATE, 1)
         assert 30.0 <= float(r[4]) <= 34.0
-        assert abs(info.frames / info.samplerate - float(r[4])) < 0.1      # DURATION matches the audio
+        assert abs(info.frames / info.samplerate - float(r[4])) < 0.1  # DURATION matches the audio
         full[r[0]] = r
     y, sr = sf.read(root / body[0][3], dtype="float32")
-    assert sr == S.JAMENDO_SAMPLE_RATE and np.isfinite(y).all() and np.sqrt(np.mean(y ** 2)) > 0.005
-    assert abs(y.size - round(float(body[0][4]) * sr)) <= 1152              # within an MP3 frame
+    assert sr == S.JAMENDO_SAMPLE_RATE and np.isfinite(y).all() and np.sqrt(np.mean(y**2)) > 0.005
+    assert abs(y.size - round(float(body[0][4]) * sr)) <= 1152  # within an MP3 frame
     split_rows, artists = {}, {}
     for part in ("train", "validation", "test"):
         _, rows = read_tsv(root / "splits" / "split-0" / f"autotagging_moodtheme-{part}.tsv")
@@ -278,12 +318,19 @@ def test_make_jamendo_writes_the_mtg_jamendo_format(tmp_path):
         artists[part] = {r[1] for r in rows[1:]}
         for r in rows[1:]:
             assert r[5:] and r[:5] == full[r[0]][:5]
-            assert r[5:] == [t for t in full[r[0]][5:] if t.split("---")[1] not in S.SPLIT_DROPPED_TAGS]
+            assert r[5:] == [
+                t for t in full[r[0]][5:] if t.split("---")[1] not in S.SPLIT_DROPPED_TAGS
+            ]
         assert [r[0] for r in rows[1:]] == sorted(r[0] for r in rows[1:])
-    assert not (artists["train"] & artists["validation"] or artists["train"] & artists["test"]
-                or artists["validation"] & artists["test"])
+    assert not (
+        artists["train"] & artists["validation"]
+        or artists["train"] & artists["test"]
+        or artists["validation"] & artists["test"]
+    )
     in_splits = {r[0] for rows in split_rows.values() for r in rows}
-    expected = {k for k, r in full.items() if {t.split("---")[1] for t in r[5:]} - set(S.SPLIT_DROPPED_TAGS)}
+    expected = {
+        k for k, r in full.items() if {t.split("---")[1] for t in r[5:]} - set(S.SPLIT_DROPPED_TAGS)
+    }
     assert in_splits == expected
 
 
@@ -296,7 +343,7 @@ def test_generated_tsv_reads_like_the_real_one(tmp_path):
     S.make_jamendo(tmp_path, n_tracks=3, progress=False, min_duration=30.0, max_duration=31.0)
     _, rows = read_tsv(tmp_path / "autotagging_moodtheme.tsv")
     assert rows[0] == real_rows[0]
-    assert all(ROW.match("\t".join(r)) for r in real_rows[1:200])           # the same row grammar
+    assert all(ROW.match("\t".join(r)) for r in real_rows[1:200])  # the same row grammar
 
 
 @pytest.mark.slow
@@ -330,31 +377,34 @@ def test_make_all_writes_both_sets(tmp_path):
 # ----------------------------------------------------------------------------- bad arguments
 
 
-@pytest.mark.parametrize("call", [
-    lambda p: S.make_gtzan(p, clips_per_genre=0),
-    lambda p: S.make_gtzan(p, clips_per_genre=101),
-    lambda p: S.make_gtzan(p, clips_per_genre=2.5),
-    lambda p: S.make_gtzan(p, clips_per_genre=True),
-    lambda p: S.make_gtzan(p, seed=-1),
-    lambda p: S.make_gtzan(p, seed="0"),
-    lambda p: S.make_gtzan(p, jobs=0),
-    lambda p: S.make_gtzan(p, duration=0.0),
-    lambda p: S.make_gtzan(p, duration=float("nan")),
-    lambda p: S.make_jamendo(p, n_tracks=0),
-    lambda p: S.make_jamendo(p, min_duration=60.0, max_duration=30.0),
-    lambda p: S.make_jamendo(p, max_duration=1e6),
-    lambda p: S.make_all(p, clips_per_genre=-3),
-    lambda p: S.make_all(p, n_tracks=-1),
-    lambda p: S.render_genre_clip("polka", 0),
-    lambda p: S.render_genre_clip("rock", 100),
-    lambda p: S.render_mood_track(("happy", "grumpy"), 0),
-    lambda p: S.render_mood_track((), 0),
-    lambda p: S.sample_tags(0),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: S.make_gtzan(p, clips_per_genre=0),
+        lambda p: S.make_gtzan(p, clips_per_genre=101),
+        lambda p: S.make_gtzan(p, clips_per_genre=2.5),
+        lambda p: S.make_gtzan(p, clips_per_genre=True),
+        lambda p: S.make_gtzan(p, seed=-1),
+        lambda p: S.make_gtzan(p, seed="0"),
+        lambda p: S.make_gtzan(p, jobs=0),
+        lambda p: S.make_gtzan(p, duration=0.0),
+        lambda p: S.make_gtzan(p, duration=float("nan")),
+        lambda p: S.make_jamendo(p, n_tracks=0),
+        lambda p: S.make_jamendo(p, min_duration=60.0, max_duration=30.0),
+        lambda p: S.make_jamendo(p, max_duration=1e6),
+        lambda p: S.make_all(p, clips_per_genre=-3),
+        lambda p: S.make_all(p, n_tracks=-1),
+        lambda p: S.render_genre_clip("polka", 0),
+        lambda p: S.render_genre_clip("rock", 100),
+        lambda p: S.render_mood_track(("happy", "grumpy"), 0),
+        lambda p: S.render_mood_track((), 0),
+        lambda p: S.sample_tags(0),
+    ],
+)
 def test_bad_arguments_raise_value_error(tmp_path, call):
     with pytest.raises(ValueError):
         call(tmp_path / "out")
-    assert not (tmp_path / "out").exists()                                  # nothing written
+    assert not (tmp_path / "out").exists()  # nothing written
 
 
 def test_errors_are_config_errors():
@@ -378,8 +428,8 @@ def test_genres_are_learnable_but_not_trivially():
         X = np.asarray(list(pool.map(_genre_descriptors, clips, chunksize=5)))
     y = np.repeat(np.arange(10), 20)
     assert np.isfinite(X).all()
-    assert (X[:, 6] > 0.02).all()                      # rmse_mean: no clip is (nearly) silent
-    assert len(np.unique(np.round(X[:, 8]))) > 20      # tempo: estimated tempi vary
+    assert (X[:, 6] > 0.02).all()  # rmse_mean: no clip is (nearly) silent
+    assert len(np.unique(np.round(X[:, 8]))) > 20  # tempo: estimated tempi vary
     cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     scores = cross_val_score(make_pipeline(StandardScaler(), SVC()), X, y, cv=cv)
     assert 0.50 <= scores.mean() <= 0.95, scores
@@ -397,14 +447,25 @@ def test_mood_tags_are_audible():
 
     plan = S.plan_jamendo(300, seed=0)
     with _pool() as pool:
-        X = np.asarray(list(pool.map(_mood_descriptors, [(t.tags, t.number, t.artist, 10.0) for t in plan],
-                                     chunksize=10)))
+        X = np.asarray(
+            list(
+                pool.map(
+                    _mood_descriptors,
+                    [(t.tags, t.number, t.artist, 10.0) for t in plan],
+                    chunksize=10,
+                )
+            )
+        )
     tags = sorted(S.MOODTHEME_TAG_COUNTS)
     Y = np.asarray([[tag in t.tags for tag in tags] for t in plan], dtype=int)
-    Y = Y[:, Y.sum(axis=0) >= 8]                       # tags with enough positives to score
+    Y = Y[:, Y.sum(axis=0) >= 8]  # tags with enough positives to score
     assert Y.shape[1] >= 20
-    clf = OneVsRestClassifier(make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000)))
+    clf = OneVsRestClassifier(
+        make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        P = cross_val_predict(clf, X, Y, cv=KFold(5, shuffle=True, random_state=0), method="predict_proba")
+        P = cross_val_predict(
+            clf, X, Y, cv=KFold(5, shuffle=True, random_state=0), method="predict_proba"
+        )
     assert roc_auc_score(Y, P, average="macro") >= 0.65

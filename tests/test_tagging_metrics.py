@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import pickle
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import (accuracy_score, average_precision_score, precision_recall_fscore_support,
-                             roc_auc_score)
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
 
 from musiclass import evaluation as ev
 from musiclass.errors import FileError, MusiclassError
@@ -37,7 +40,7 @@ P4 = np.array([[0.9, 0.3], [0.8, 0.6], [0.4, 0.6], [0.1, 0.6]])
 def random_tags(n=120, k=7, seed=0, rate=0.2, signal=0.3, ties=False):
     rng = np.random.default_rng(seed)
     Y = (rng.random((n, k)) < rate).astype(int)
-    Y[0], Y[1] = 1, 0                                     # every tag has both classes
+    Y[0], Y[1] = 1, 0  # every tag has both classes
     P = np.clip(signal * Y + (1 - signal) * rng.random((n, k)), 0, 1)
     if ties:
         P = np.round(P, 1)
@@ -59,13 +62,18 @@ def tagged_frames(n_tracks=40, k=5, frames=(2, 5), seed=0):
 
 # ---------------------------------------------------------------- tagging_metrics
 
+
 def test_equals_sklearn_on_random_data():
     Y, P = random_tags(seed=1)
     m = ev.tagging_metrics(Y, P, list("abcdefg"))
     assert m["roc_auc_macro"] == pytest.approx(roc_auc_score(Y, P, average="macro"), abs=1e-12)
-    assert m["pr_auc_macro"] == pytest.approx(average_precision_score(Y, P, average="macro"), abs=1e-12)
+    assert m["pr_auc_macro"] == pytest.approx(
+        average_precision_score(Y, P, average="macro"), abs=1e-12
+    )
     assert m["roc_auc_micro"] == pytest.approx(roc_auc_score(Y, P, average="micro"), abs=1e-12)
-    assert m["pr_auc_micro"] == pytest.approx(average_precision_score(Y, P, average="micro"), abs=1e-12)
+    assert m["pr_auc_micro"] == pytest.approx(
+        average_precision_score(Y, P, average="micro"), abs=1e-12
+    )
     per_roc = roc_auc_score(Y, P, average=None)
     per_ap = average_precision_score(Y, P, average=None)
     for j, t in enumerate("abcdefg"):
@@ -75,7 +83,7 @@ def test_equals_sklearn_on_random_data():
         assert np.isnan(m["per_tag"][t]["threshold"]) and np.isnan(m["per_tag"][t]["f1"])
     assert m["n"] == 120 and m["n_tags"] == 7 and m["n_tags_macro"] == 7
     assert m["excluded_tags"] == [] and m["notes"] == []
-    assert np.isnan(m["f1_macro"])                                     # no thresholds, no decisions
+    assert np.isnan(m["f1_macro"])  # no thresholds, no decisions
 
 
 def test_hand_worked_two_tags():
@@ -92,16 +100,20 @@ def test_hand_worked_two_tags():
 
 def test_tags_without_both_classes_are_excluded_with_a_note():
     Y, P = random_tags(n=60, k=5, seed=2)
-    Y[:, 1] = 0                                                        # no positive
-    Y[:, 3] = 1                                                        # no negative
+    Y[:, 1] = 0  # no positive
+    Y[:, 3] = 1  # no negative
     tags = ["a", "b", "c", "d", "e"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         m = ev.tagging_metrics(Y, P, tags)
     keep = [0, 2, 4]
-    assert m["roc_auc_macro"] == pytest.approx(roc_auc_score(Y[:, keep], P[:, keep], average="macro"))
-    assert m["pr_auc_macro"] == pytest.approx(average_precision_score(Y[:, keep], P[:, keep], average="macro"))
-    assert m["roc_auc_micro"] == pytest.approx(roc_auc_score(Y, P, average="micro"))      # every tag
+    assert m["roc_auc_macro"] == pytest.approx(
+        roc_auc_score(Y[:, keep], P[:, keep], average="macro")
+    )
+    assert m["pr_auc_macro"] == pytest.approx(
+        average_precision_score(Y[:, keep], P[:, keep], average="macro")
+    )
+    assert m["roc_auc_micro"] == pytest.approx(roc_auc_score(Y, P, average="micro"))  # every tag
     assert m["pr_auc_micro"] == pytest.approx(average_precision_score(Y, P, average="micro"))
     assert m["excluded_tags"] == ["b", "d"] and m["n_tags_macro"] == 3
     assert len(m["notes"]) == 1 and "no positive example: b" in m["notes"][0]
@@ -134,26 +146,34 @@ def test_decision_metrics_equal_sklearn():
     D = (P >= thr).astype(int)
     for avg in ("macro", "micro"):
         p, r, f, _ = precision_recall_fscore_support(Y, D, average=avg, zero_division=0)
-        assert (m[f"precision_{avg}"], m[f"recall_{avg}"], m[f"f1_{avg}"]) == pytest.approx((p, r, f))
+        assert (m[f"precision_{avg}"], m[f"recall_{avg}"], m[f"f1_{avg}"]) == pytest.approx(
+            (p, r, f)
+        )
     p, r, f, _ = precision_recall_fscore_support(Y, D, average=None, zero_division=0)
     assert m["per_tag"]["tag2"]["threshold"] == pytest.approx(thr[2])
     assert m["per_tag"]["tag2"]["f1"] == pytest.approx(f[2])
     assert m["per_tag"]["tag5"]["precision"] == pytest.approx(p[5])
     assert ev.tagging_metrics(Y, P, thresholds=0.5)["f1_macro"] == pytest.approx(
-        precision_recall_fscore_support(Y, (P >= 0.5).astype(int), average="macro", zero_division=0)[2])
+        precision_recall_fscore_support(
+            Y, (P >= 0.5).astype(int), average="macro", zero_division=0
+        )[2]
+    )
 
 
-@pytest.mark.parametrize("y, p, kw, match", [
-    (Y4 * 2, P4, {}, "only 0 and 1"),
-    (Y4[:3], P4, {}, "shape"),
-    (Y4, P4.ravel(), {}, "2-D"),
-    (Y4, np.where(P4 > 0.85, np.nan, P4), {}, "NaN or infinite"),
-    (Y4, P4 * 2, {}, r"\[0, 1\]"),
-    (Y4, P4, {"tags": ["a"]}, "1 tag names"),
-    (Y4, P4, {"tags": ["a", "a"]}, "unique"),
-    (Y4, P4, {"thresholds": [0.5, 0.5, 0.5]}, "one number per tag"),
-    (Y4.astype(str), P4, {}, "0/1 numbers"),
-])
+@pytest.mark.parametrize(
+    "y, p, kw, match",
+    [
+        (Y4 * 2, P4, {}, "only 0 and 1"),
+        (Y4[:3], P4, {}, "shape"),
+        (Y4, P4.ravel(), {}, "2-D"),
+        (Y4, np.where(P4 > 0.85, np.nan, P4), {}, "NaN or infinite"),
+        (Y4, P4 * 2, {}, r"\[0, 1\]"),
+        (Y4, P4, {"tags": ["a"]}, "1 tag names"),
+        (Y4, P4, {"tags": ["a", "a"]}, "unique"),
+        (Y4, P4, {"thresholds": [0.5, 0.5, 0.5]}, "one number per tag"),
+        (Y4.astype(str), P4, {}, "0/1 numbers"),
+    ],
+)
 def test_input_validation(y, p, kw, match):
     with pytest.raises(ValueError, match=match) as info:
         ev.tagging_metrics(y, p, **kw)
@@ -162,12 +182,13 @@ def test_input_validation(y, p, kw, match):
 
 # ---------------------------------------------------------------- thresholds
 
+
 def test_choose_thresholds_recovers_a_separating_threshold():
     # tag 0: positives score >= .6, negatives <= .4; tag 1: positives >= .75, negatives <= .7
     Y = np.array([[1, 0], [1, 1], [1, 0], [0, 1], [0, 0], [0, 0]])
     P = np.array([[0.6, 0.1], [0.9, 0.8], [0.7, 0.7], [0.4, 0.75], [0.1, 0.2], [0.3, 0.65]])
     thr = ev.choose_thresholds(Y, P, ["x", "y"])
-    np.testing.assert_allclose(thr, [0.6, 0.75])                       # the lowest positive score
+    np.testing.assert_allclose(thr, [0.6, 0.75])  # the lowest positive score
     m = ev.tagging_metrics(Y, P, ["x", "y"], thresholds=thr)
     assert m["f1_macro"] == 1.0 and m["f1_micro"] == 1.0
     # on a grid, .5 and .6 both separate tag 0 (F1 = 1): ties go to the largest threshold
@@ -180,9 +201,15 @@ def test_choose_thresholds_matches_f1_of_precision_recall_curve():
     Y, P = random_tags(n=100, k=4, seed=5)
     thr = ev.choose_thresholds(Y, P)
     for j in range(4):
-        f1_best = max(precision_recall_fscore_support(Y[:, j], (P[:, j] >= t).astype(int), average="binary",
-                                                      zero_division=0)[2] for t in np.unique(P[:, j]))
-        f1 = precision_recall_fscore_support(Y[:, j], (P[:, j] >= thr[j]).astype(int), average="binary")[2]
+        f1_best = max(
+            precision_recall_fscore_support(
+                Y[:, j], (P[:, j] >= t).astype(int), average="binary", zero_division=0
+            )[2]
+            for t in np.unique(P[:, j])
+        )
+        f1 = precision_recall_fscore_support(
+            Y[:, j], (P[:, j] >= thr[j]).astype(int), average="binary"
+        )[2]
         assert f1 == pytest.approx(f1_best)
 
 
@@ -195,6 +222,7 @@ def test_choose_thresholds_without_positives_gives_half_and_warns():
 
 
 # ---------------------------------------------------------------- the original's metrics
+
 
 def test_seed_tagging_metrics_hand_worked():
     # binarised (P > .9, strictly): [[1,0,0],[0,1,0],[1,0,1]]   (the .9 of row 2 stays 0)
@@ -217,16 +245,19 @@ def test_seed_tagging_metrics_hand_worked():
 
 def test_seed_auc_on_binarised_predictions_equals_sklearn():
     Y, P = random_tags(n=90, k=6, seed=7, signal=0.5)
-    Y[:, 4] = 0                                                        # left out of the AUC
+    Y[:, 4] = 0  # left out of the AUC
     s = ev.seed_tagging_metrics(Y, P)
     B = (P > 0.9).astype(int)
     keep = [0, 1, 2, 3, 5]
-    assert s["auc_binarised"] == pytest.approx(roc_auc_score(Y[:, keep], B[:, keep], average="macro"))
+    assert s["auc_binarised"] == pytest.approx(
+        roc_auc_score(Y[:, keep], B[:, keep], average="macro")
+    )
     assert s["n_tags_auc"] == 5
     json.dumps(s, allow_nan=False)
 
 
 # ---------------------------------------------------------------- evaluate_tags: tracks
+
 
 def test_track_aggregation_two_tracks():
     ids = np.array(["b", "a", "b", "a", "b"])
@@ -257,7 +288,14 @@ def test_bootstrap_interval_contains_point_and_is_deterministic():
     b = ev.evaluate_tags(P, Y, ids, thresholds=thr, n_boot=200, seed=3)
     c = ev.evaluate_tags(P, Y, ids, thresholds=thr, n_boot=200, seed=4)
     for lvl in ("frame", "track"):
-        for key in ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro", "f1_macro", "f1_micro"):
+        for key in (
+            "roc_auc_macro",
+            "pr_auc_macro",
+            "roc_auc_micro",
+            "pr_auc_micro",
+            "f1_macro",
+            "f1_micro",
+        ):
             lo, hi = a.intervals[lvl][key]
             m = getattr(a, lvl)[key]
             assert lo <= m <= hi and hi - lo > 0, (lvl, key)
@@ -268,17 +306,20 @@ def test_track_intervals_equal_tagging_metrics_on_explicit_resamples():
     P, Y, ids, _ = tagged_frames(n_tracks=25, seed=2)
     thr = np.full(5, 0.45)
     e = ev.evaluate_tags(P, Y, ids, thresholds=thr, n_boot=40, seed=7, level=0.9)
-    idx = ev._bootstrap_indices(e.n_tracks, 40, 7)                      # evaluate's resampling stream
+    idx = ev._bootstrap_indices(e.n_tracks, 40, 7)  # evaluate's resampling stream
     vals = {key: [] for key in e.intervals["track"]}
     for rows in idx:
         m = ev.tagging_metrics(e.track_truth[rows], e.track_probs[rows], thresholds=thr)
         for key in vals:
             vals[key].append(m[key])
     for key, v in vals.items():
-        assert e.intervals["track"][key] == pytest.approx(ev._percentile_interval(v, 0.9), abs=1e-12), key
+        assert e.intervals["track"][key] == pytest.approx(
+            ev._percentile_interval(v, 0.9), abs=1e-12
+        ), key
 
 
 # ---------------------------------------------------------------- the vectorised resample scores
+
 
 @pytest.mark.parametrize("ties", [False, True])
 def test_fast_auc_and_ap_equal_sklearn_on_explicit_resamples(ties):
@@ -302,7 +343,9 @@ def test_fast_auc_and_ap_equal_sklearn_on_explicit_resamples(ties):
                 assert ap[b] == pytest.approx(average_precision_score(y, s), abs=1e-9)
                 # the same as scikit-learn with the multiplicities as sample weights
                 w = counts[b, unit]
-                assert auc[b] == pytest.approx(roc_auc_score(Y[:, j], P[:, j], sample_weight=w), abs=1e-9)
+                assert auc[b] == pytest.approx(
+                    roc_auc_score(Y[:, j], P[:, j], sample_weight=w), abs=1e-9
+                )
             else:
                 assert np.isnan(auc[b]) and np.isnan(ap[b])
     reps = ev._tag_bootstrap(Y, P, unit, counts, None)
@@ -313,47 +356,62 @@ def test_fast_auc_and_ap_equal_sklearn_on_explicit_resamples(ties):
             assert reps[key][b] == pytest.approx(m[key], abs=1e-9, nan_ok=True), key
 
 
-def test_bootstrap_is_fast():
+def test_bootstrap_at_full_size():
+    # its speed is measured in benchmarks/bootstrap_bench.py, never asserted here
     P, Y, ids, _ = tagged_frames(n_tracks=200, k=56, frames=(3, 3), seed=3)
-    start = time.perf_counter()
     e = ev.evaluate_tags(P, Y, ids, thresholds=np.full(56, 0.5), n_boot=1000, seed=0)
-    elapsed = time.perf_counter() - start
     assert np.isfinite(e.intervals["frame"]["roc_auc_macro"]).all()
-    assert elapsed < 8.0, f"1000 resamples of 200 tracks (600 frames) x 56 tags took {elapsed:.1f} s"
 
 
 # ---------------------------------------------------------------- outputs
 
+
 def test_tag_evaluation_outputs():
     P, Y, ids, _ = tagged_frames(n_tracks=30, seed=4)
-    Y[ids == "t000", 2] = 0                                            # still consistent within the track
+    Y[ids == "t000", 2] = 0  # still consistent within the track
     e = ev.evaluate_tags(P, Y, ids, list("vwxyz"), thresholds=np.full(5, 0.5), n_boot=50, seed=0)
     d = e.to_dict(predictions=True)
     json.dumps(d, allow_nan=False)
     assert d["tags"] == list("vwxyz") and d["n_tracks"] == 30 and d["bootstrap_unit"] == "track"
     assert d["thresholds"] == {t: 0.5 for t in "vwxyz"}
-    assert set(d["track"]["intervals"]) == {"roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro",
-                                            "f1_macro", "f1_micro"}
+    assert set(d["track"]["intervals"]) == {
+        "roc_auc_macro",
+        "pr_auc_macro",
+        "roc_auc_micro",
+        "pr_auc_micro",
+        "f1_macro",
+        "f1_micro",
+    }
     assert "per_tag" in d["track"] and "per_tag" not in d["frame"]
     assert d["track"]["per_tag"]["x"]["support"] == int(e.track_truth[:, 2].sum())
     assert len(d["predictions"]["tracks"]) == 30 and len(d["predictions"]["probs"][0]) == 5
     table = e.table()
     assert table["level"].tolist() == ["frame", "track"]
-    assert table.columns.tolist() == ["level"] + [f"{m}{s}" for m in ("roc_auc_macro", "pr_auc_macro",
-                                                                     "roc_auc_micro", "pr_auc_micro", "f1_macro")
-                                                  for s in ("", "_low", "_high")]
+    assert table.columns.tolist() == ["level"] + [
+        f"{m}{s}"
+        for m in ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro", "f1_macro")
+        for s in ("", "_low", "_high")
+    ]
     per_tag = e.per_tag()
-    assert isinstance(per_tag, pd.DataFrame) and per_tag.index.name == "tag" and per_tag.index.tolist() == list("vwxyz")
+    assert (
+        isinstance(per_tag, pd.DataFrame)
+        and per_tag.index.name == "tag"
+        and per_tag.index.tolist() == list("vwxyz")
+    )
     assert per_tag.loc["x", "roc_auc"] == pytest.approx(e.track["per_tag"]["x"]["roc_auc"])
     no_thr = ev.evaluate_tags(P, Y, ids, n_boot=0, frame_intervals=False)
     assert "f1_macro" not in no_thr.table().columns and no_thr.to_dict()["thresholds"] is None
     assert no_thr.to_dict()["track"]["f1_macro"] is None
     skipped = ev.evaluate_tags(P, Y, ids, n_boot=20, frame_intervals=False)
-    assert np.isnan(skipped.intervals["frame"]["roc_auc_macro"]).all() and "frame_intervals" in skipped.notes[0]
+    assert (
+        np.isnan(skipped.intervals["frame"]["roc_auc_macro"]).all()
+        and "frame_intervals" in skipped.notes[0]
+    )
     assert np.isfinite(skipped.intervals["track"]["roc_auc_macro"]).all()
 
 
 # ---------------------------------------------------------------- score_matrices
+
 
 def test_score_matrices_rescores_npy_files(tmp_path):
     Y, P = random_tags(n=50, k=4, seed=8)
@@ -363,7 +421,9 @@ def test_score_matrices_rescores_npy_files(tmp_path):
     m = ev.tagging_metrics(Y, P.astype(np.float32), list("abcd"))
     assert r["roc_auc_macro"] == pytest.approx(m["roc_auc_macro"]) and "intervals" not in r
     assert r["pr_auc_micro"] == pytest.approx(m["pr_auc_micro"])
-    rb = ev.score_matrices(tmp_path / "groundtruth.npy", tmp_path / "predictions.npy", n_boot=100, seed=1)
+    rb = ev.score_matrices(
+        tmp_path / "groundtruth.npy", tmp_path / "predictions.npy", n_boot=100, seed=1
+    )
     lo, hi = rb["intervals"]["roc_auc_macro"]
     assert lo <= rb["roc_auc_macro"] <= hi
     json.dumps(ev.tagging_metrics_to_json(rb), allow_nan=False)
@@ -377,8 +437,12 @@ def test_score_matrices_refuses_objects_pickles_and_mismatches(tmp_path):
         pickle.dump({"predictions": P}, f)
     np.save(tmp_path / "short.npy", P[:5])
     np.save(tmp_path / "flat.npy", P.ravel())
-    for name, match in (("obj.npy", "object arrays and pickles"), ("pickle.npy", "object arrays and pickles"),
-                        ("short.npy", "shape"), ("flat.npy", "2-D")):
+    for name, match in (
+        ("obj.npy", "object arrays and pickles"),
+        ("pickle.npy", "object arrays and pickles"),
+        ("short.npy", "shape"),
+        ("flat.npy", "2-D"),
+    ):
         with pytest.raises(ev.EvaluationError, match=match):
             ev.score_matrices(tmp_path / "truth.npy", tmp_path / name)
     with pytest.raises(FileError, match="missing.npy"):

@@ -12,8 +12,14 @@ from musiclass import splits
 from musiclass.cli import main
 from musiclass.config import frontend_preset
 from musiclass.features.extract import extract
-from musiclass.training import (frame_batches, input_statistics, load_split, select_frames, train,
-                                train_preset)
+from musiclass.training import (
+    frame_batches,
+    input_statistics,
+    load_split,
+    select_frames,
+    train,
+    train_preset,
+)
 
 from .conftest import tone_index
 
@@ -25,18 +31,35 @@ def small(tmp_path_factory):
     """3 tone 'genres' x 12 clips of 6 s; 1 s frames of 32 mel bands; a song split 50/25/25."""
     root = tmp_path_factory.mktemp("train_store")
     index = tone_index(root / "tones", genres=GENRES3, per_genre=12, seconds=6.0)
-    cfg = frontend_preset("genre", "default", n_mels=32, frame_seconds=1.0, hop_seconds=0.5,
-                          representations=("mel", "mfcc"), handcrafted=False)
+    cfg = frontend_preset(
+        "genre",
+        "default",
+        n_mels=32,
+        frame_seconds=1.0,
+        hop_seconds=0.5,
+        representations=("mel", "mfcc"),
+        handcrafted=False,
+    )
     store = extract(index, cfg, root / "store", jobs=1, progress=False).store
     split = splits.song_split(store.tracks(), (0.5, 0.25, 0.25), seed=0)
     splits.save(split, store.path / "splits" / "song.csv")
-    splits.save(splits.frame_split(store.index, (0.5, 0.25, 0.25), seed=0), store.path / "splits" / "seed-frame.csv")
+    splits.save(
+        splits.frame_split(store.index, (0.5, 0.25, 0.25), seed=0),
+        store.path / "splits" / "seed-frame.csv",
+    )
     return store
 
 
 def quick(**kw):
-    values = dict(model="cnn-3", representation="mel", epochs=8, batch_size=32, early_stopping_patience=None,
-                  reduce_lr_patience=None, tensorboard=False)
+    values = dict(
+        model="cnn-3",
+        representation="mel",
+        epochs=8,
+        batch_size=32,
+        early_stopping_patience=None,
+        reduce_lr_patience=None,
+        tensorboard=False,
+    )
     values.update(kw)
     return train_preset("default", **values)
 
@@ -51,13 +74,24 @@ def test_cnn_learns_well_above_chance_and_leaves_a_complete_model_dir(small, tra
     import keras
 
     d = trained.model_dir
-    for name in ("model.keras", "train.json", "labels.json", "frontend.json", "history.csv", "metrics.json",
-                 "predictions/test.csv", "predictions/validation.csv", "done.json"):
+    for name in (
+        "model.keras",
+        "train.json",
+        "labels.json",
+        "frontend.json",
+        "history.csv",
+        "metrics.json",
+        "predictions/test.csv",
+        "predictions/validation.csv",
+        "done.json",
+    ):
         assert (d / name).is_file(), name
     assert not (d / "backup").exists()
-    assert len(trained.history) == 8 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(trained.history)
+    assert len(trained.history) == 8 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(
+        trained.history
+    )
     test = trained.metrics["test"]
-    assert test["track"]["accuracy"] >= 0.8          # chance is 1/3
+    assert test["track"]["accuracy"] >= 0.8  # chance is 1/3
     lo, hi = test["track"]["intervals"]["accuracy"]
     assert lo <= test["track"]["accuracy"] <= hi
     labels = json.loads((d / "labels.json").read_text())
@@ -73,7 +107,9 @@ def test_cnn_learns_well_above_chance_and_leaves_a_complete_model_dir(small, tra
     preds = pd.read_csv(d / "predictions" / "test.csv", dtype={"track_id": str})
     assert len(preds) == len(test_rows)
     x = small.array("mel").rows(test_rows["row"].to_numpy()[:5])
-    np.testing.assert_allclose(model.predict(x, verbose=0), preds.filter(like="p:").to_numpy()[:5], atol=1e-5)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), preds.filter(like="p:").to_numpy()[:5], atol=1e-5
+    )
 
 
 def test_a_finished_model_dir_is_not_trained_again(small, trained):
@@ -90,18 +126,22 @@ def test_batches_cover_every_row_once_per_epoch_in_a_new_seeded_order(small):
     seq = frame_batches(array, rows, y, 16, shuffle=True, seed=3)
     twin = frame_batches(array, rows, y, 16, shuffle=True, seed=3)
     orders = []
-    for epoch in range(2):
+    for _epoch in range(2):
         seq.on_epoch_begin()
         twin.on_epoch_begin()
         got = [seq[i] for i in range(len(seq))]
         ys = np.concatenate([b[1] for b in got])
-        assert sorted(ys) == list(y)                                   # each row once
-        assert all(np.array_equal(a[1], twin[i][1]) for i, a in enumerate(got))  # same seed, same batches
-        np.testing.assert_array_equal(got[0][0], array.rows(rows[got[0][1]]))   # x matches its target
+        assert sorted(ys) == list(y)  # each row once
+        assert all(
+            np.array_equal(a[1], twin[i][1]) for i, a in enumerate(got)
+        )  # same seed, same batches
+        np.testing.assert_array_equal(
+            got[0][0], array.rows(rows[got[0][1]])
+        )  # x matches its target
         orders.append(ys)
         seq.on_epoch_end()
         twin.on_epoch_end()
-    assert not np.array_equal(orders[0], orders[1])                     # reshuffled every epoch
+    assert not np.array_equal(orders[0], orders[1])  # reshuffled every epoch
     plain = frame_batches(array, rows, None, 16, shuffle=False)
     np.testing.assert_array_equal(plain[0], array.rows(rows[:16]))
 
@@ -114,7 +154,9 @@ def test_fnn_input_statistics_come_from_training_frames_only(small, tmp_path):
     x = array.rows(train_rows).astype(np.float64)
     np.testing.assert_allclose(mean, x.mean(axis=(0, 2)), rtol=1e-9)
     np.testing.assert_allclose(var, x.var(axis=(0, 2)), rtol=1e-6)
-    res = train(small, "song", quick(model="fnn", epochs=4), tmp_path / "fnn", progress=False, n_boot=50)
+    res = train(
+        small, "song", quick(model="fnn", epochs=4), tmp_path / "fnn", progress=False, n_boot=50
+    )
     import keras
 
     model = keras.saving.load_model(tmp_path / "fnn" / "model.keras", safe_mode=True)
@@ -130,13 +172,15 @@ def test_frame_selection_first_frames_and_evenly_spaced_training_frames(small):
     per_track = sel[sel["part"] == "train"].groupby("track_id")["frame"].apply(list)
     assert all(f == [0, 3, 6] for f in per_track)
     other = sel[sel["part"] != "train"].groupby("track_id").size()
-    assert (other == 9).all()                     # validation and test keep every (first) frame
+    assert (other == 9).all()  # validation and test keep every (first) frame
 
 
 def test_seed_frame_split_is_read_by_row(small):
     rows = load_split(small, "seed-frame")
     assert len(rows) == len(small.index)
-    assert rows.groupby("track_id")["part"].nunique().max() > 1   # the leak: a track in several parts
+    assert (
+        rows.groupby("track_id")["part"].nunique().max() > 1
+    )  # the leak: a track in several parts
 
 
 def test_training_errors_name_the_problem(small, tmp_path):
@@ -149,18 +193,38 @@ def test_training_errors_name_the_problem(small, tmp_path):
 
 
 def test_evaluate_command_scores_and_compares_models(small, trained, tmp_path, capsys):
-    other = train(small, "song", quick(model="mfcc-1d", representation="mfcc", epochs=3), tmp_path / "mfcc",
-                  progress=False, n_boot=50)
-    assert main(["evaluate", str(trained.model_dir), "--json", "--n-boot", "100",
-                 "--compare", str(other.model_dir)]) == 0
+    other = train(
+        small,
+        "song",
+        quick(model="mfcc-1d", representation="mfcc", epochs=3),
+        tmp_path / "mfcc",
+        progress=False,
+        n_boot=50,
+    )
+    assert (
+        main(
+            [
+                "evaluate",
+                str(trained.model_dir),
+                "--json",
+                "--n-boot",
+                "100",
+                "--compare",
+                str(other.model_dir),
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
-    assert result["track"]["accuracy"] == pytest.approx(trained.metrics["test"]["track"]["accuracy"])
+    assert result["track"]["accuracy"] == pytest.approx(
+        trained.metrics["test"]["track"]["accuracy"]
+    )
     cmp_ = result["comparison"]
     assert cmp_["shared_tracks"] == trained.metrics["tracks"]["test"]
     assert 0.0 <= cmp_["p_value"] <= 1.0
     assert cmp_["accuracy_diff"] == pytest.approx(cmp_["accuracy_b"] - cmp_["accuracy_a"])
     assert main(["evaluate", str(trained.model_dir), "--json", "--n-boot", "200"]) == 0
-    again = json.loads(capsys.readouterr().out)   # same resamples as training (its seed by default)
+    again = json.loads(capsys.readouterr().out)  # same resamples as training (its seed by default)
     assert again["track"]["intervals"] == trained.metrics["test"]["track"]["intervals"]
     assert main(["evaluate", str(trained.model_dir)]) == 0
     text = capsys.readouterr().out
@@ -191,11 +255,11 @@ def test_a_killed_run_resumes_from_its_last_epoch(small, tmp_path):
             seen.append(epoch)
 
     res = train(small, "song", cfg, out, progress=False, n_boot=50, callbacks=[Watch()])
-    assert seen == [3, 4, 5]                                  # epochs 1-3 were not trained again
+    assert seen == [3, 4, 5]  # epochs 1-3 were not trained again
     history = pd.read_csv(out / "history.csv")
     assert history["epoch"].tolist() == list(range(6))
     best = json.loads((out / "model.best.json").read_text())
-    assert best["value"] <= best_before["value"]              # the best-so-far survived the restart
+    assert best["value"] <= best_before["value"]  # the best-so-far survived the restart
     assert best["epoch"] == int(history["val_loss"].idxmin()) + 1
     assert (out / "done.json").is_file() and not (out / "backup").exists()
     assert res.metrics["epochs_run"] == 6

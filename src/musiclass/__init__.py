@@ -10,4 +10,11 @@ __version__ = "0.1.0"
 
 from .errors import AudioError, ConfigError, DatasetError, MetadataError, MusiclassError  # noqa: E402
 
-__all__ = ["__version__", "AudioError", "ConfigError", "DatasetError", "MetadataError", "MusiclassError"]
+__all__ = [
+    "__version__",
+    "AudioError",
+    "ConfigError",
+    "DatasetError",
+    "MetadataError",
+    "MusiclassError",
+]

@@ -118,7 +118,9 @@ def load(
 
     y = data.T  # (channels, samples)
     if y.shape[1] == 0:
-        raise AudioError(path, "no audio samples (empty or truncated audio data, or offset past the end)")
+        raise AudioError(
+            path, "no audio samples (empty or truncated audio data, or offset past the end)"
+        )
     if not np.all(np.isfinite(y)):
         raise AudioError(path, "contains NaN or infinite sample values")
     if mono:
@@ -129,13 +131,17 @@ def load(
     seconds = y.shape[-1] / out_sr
     if seconds < min_duration:
         have, need = seconds_apart(seconds, min_duration)
-        raise AudioError(path, f"too short: {have} s of audio, at least {need} s needed{_truncation_note(path)}")
+        raise AudioError(
+            path, f"too short: {have} s of audio, at least {need} s needed{_truncation_note(path)}"
+        )
     if check_silence and float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError(path, "silent (peak amplitude below -80 dBFS)")
     return y, out_sr
 
 
-def resample(y: np.ndarray, orig_sr: int, target_sr: int | None, res_type: str = "soxr_hq") -> np.ndarray:
+def resample(
+    y: np.ndarray, orig_sr: int, target_sr: int | None, res_type: str = "soxr_hq"
+) -> np.ndarray:
     """:func:`librosa.resample` as :func:`load` applies it (float32, C order); a no-op when the rates match.
 
     ``resample(load(p, sr=None)[0], native, 12000)`` equals ``load(p, sr=12000)[0]``, so one decode
@@ -154,10 +160,15 @@ def _check_header(path: Path, fmt: str, samplerate: int | None = None) -> None:
     :data:`MIN_SAMPLE_RATE` is a damaged header: resampling it would allocate gigabytes.
     """
     if str(fmt).upper() == "RAW":
-        raise AudioError(path, "no audio header (the bytes would only read as header-less raw u-law)")
+        raise AudioError(
+            path, "no audio header (the bytes would only read as header-less raw u-law)"
+        )
     if samplerate is not None and int(samplerate) < MIN_SAMPLE_RATE:
-        raise AudioError(path, f"implausible sample rate {int(samplerate)} Hz in the header "
-                               f"(at least {MIN_SAMPLE_RATE} Hz expected): a damaged header")
+        raise AudioError(
+            path,
+            f"implausible sample rate {int(samplerate)} Hz in the header "
+            f"(at least {MIN_SAMPLE_RATE} Hz expected): a damaged header",
+        )
 
 
 def seconds_apart(have: float, need: float) -> tuple[str, str]:
@@ -189,8 +200,10 @@ def _truncation_note(path: Path) -> str:
     if announced <= present or announced >= 0xFFFFFF00:  # 0xFFFFFFFF-style sizes of streamed WAVs
         return ""
     if align is not None and int(align[1]) > 0 and sr > 0:
-        return (f"; the file is truncated: its header announces {announced / int(align[1]) / sr:.2f} s "
-                f"({announced} bytes of audio data), only {present} bytes are present")
+        return (
+            f"; the file is truncated: its header announces {announced / int(align[1]) / sr:.2f} s "
+            f"({announced} bytes of audio data), only {present} bytes are present"
+        )
     return f"; the file is truncated: its header announces {announced} bytes of audio data, only {present} are present"
 
 

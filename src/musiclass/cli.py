@@ -38,9 +38,18 @@ def _overrides(pairs: list[str] | None) -> dict:
 def cmd_synth(args) -> int:
     from .pipeline import synthesize
 
-    which = {"all": ("gtzan", "mtg-jamendo"), "gtzan": ("gtzan",), "mood": ("mtg-jamendo",)}[args.only]
-    paths = synthesize(args.out, clips_per_genre=args.clips_per_genre, mood_tracks=args.mood_tracks,
-                       seed=args.seed, jobs=args.jobs, progress=not args.quiet, which=which)
+    which = {"all": ("gtzan", "mtg-jamendo"), "gtzan": ("gtzan",), "mood": ("mtg-jamendo",)}[
+        args.only
+    ]
+    paths = synthesize(
+        args.out,
+        clips_per_genre=args.clips_per_genre,
+        mood_tracks=args.mood_tracks,
+        seed=args.seed,
+        jobs=args.jobs,
+        progress=not args.quiet,
+        which=which,
+    )
     for name, path in paths.items():
         print(f"{name}: {path}")
     return EXIT_OK
@@ -51,11 +60,24 @@ def cmd_index(args) -> int:
 
     out = Path(args.out)
     if args.dataset == "gtzan":
-        idx = index_gtzan(args.root, out, check=args.check or "header", expect_full=args.expect_full,
-                          min_duration=args.min_duration, progress=not args.quiet)
+        idx = index_gtzan(
+            args.root,
+            out,
+            check=args.check or "header",
+            expect_full=args.expect_full,
+            min_duration=args.min_duration,
+            progress=not args.quiet,
+        )
     else:
-        idx = index_jamendo(args.root, out, metadata=args.metadata, curation=args.curation,
-                            check=args.check or "exists", split=args.split, progress=not args.quiet)
+        idx = index_jamendo(
+            args.root,
+            out,
+            metadata=args.metadata,
+            curation=args.curation,
+            check=args.check or "exists",
+            split=args.split,
+            progress=not args.quiet,
+        )
     print(f"{len(idx)} tracks, {len(idx.classes)} classes -> {out}")
     if len(idx.problems):
         counts = idx.problems["problem"].value_counts().to_dict()
@@ -73,13 +95,23 @@ def cmd_extract(args) -> int:
     overrides = _overrides(args.set)  # bad usage first, before any file is read
     dask = args.scheduler or args.cluster
     if dask and args.jobs:
-        raise ConfigError("--jobs sets local worker processes; with --scheduler or --cluster the Dask workers "
-                          "do the work (--cluster local:N: N of them), so leave --jobs out")
+        raise ConfigError(
+            "--jobs sets local worker processes; with --scheduler or --cluster the Dask workers "
+            "do the work (--cluster local:N: N of them), so leave --jobs out"
+        )
     idx = TrackIndex.load(args.index)
     task = args.task or ("mood" if idx.multilabel else "genre")
     config = frontend_config(task, args.preset, args.config, overrides)
-    report = extract(idx, config, args.out, jobs=1 if dask else (args.jobs or _jobs()), progress=not args.quiet,
-                     force=args.force, scheduler=args.scheduler, cluster=args.cluster)
+    report = extract(
+        idx,
+        config,
+        args.out,
+        jobs=1 if dask else (args.jobs or _jobs()),
+        progress=not args.quiet,
+        force=args.force,
+        scheduler=args.scheduler,
+        cluster=args.cluster,
+    )
     print(report.summary())
     return EXIT_PARTIAL if report.failed else EXIT_OK
 
@@ -89,10 +121,16 @@ def cmd_split(args) -> int:
     from .pipeline import make_splits
 
     store = FeatureStore(args.store)
-    official = {"splits_dir": args.splits_dir, "split": args.official_split} if args.splits_dir else None
+    official = (
+        {"splits_dir": args.splits_dir, "split": args.official_split} if args.splits_dir else None
+    )
     if args.method == "official" and official is None:
-        raise ConfigError("--method official needs --splits-dir (the folder holding split-0 ... split-4)")
-    res = make_splits(store, (args.method,), seed=args.seed, fractions=tuple(args.fractions), official=official)
+        raise ConfigError(
+            "--method official needs --splits-dir (the folder holding split-0 ... split-4)"
+        )
+    res = make_splits(
+        store, (args.method,), seed=args.seed, fractions=tuple(args.fractions), official=official
+    )
     r = res[args.method]
     print(f"{args.method} split -> {r['file']}")
     print(f"tracks per part: {r['tracks']}; frames per part: {r['frames']}")
@@ -125,10 +163,21 @@ def cmd_report(args) -> int:
 def cmd_demo(args) -> int:
     from .pipeline import run_demo
 
-    run_demo(args.out, jobs=args.jobs, preset=args.preset, clips_per_genre=args.clips_per_genre,
-             mood_tracks=args.mood_tracks, seed=args.seed, profile=args.profile, figures=args.figures,
-             mood_figures=args.mood_figures, progress=not args.quiet, notebooks=args.notebooks,
-             report=args.report, publish=args.publish)
+    run_demo(
+        args.out,
+        jobs=args.jobs,
+        preset=args.preset,
+        clips_per_genre=args.clips_per_genre,
+        mood_tracks=args.mood_tracks,
+        seed=args.seed,
+        profile=args.profile,
+        figures=args.figures,
+        mood_figures=args.mood_figures,
+        progress=not args.quiet,
+        notebooks=args.notebooks,
+        report=args.report,
+        publish=args.publish,
+    )
     return EXIT_OK
 
 
@@ -141,9 +190,19 @@ def cmd_train(args) -> int:
 
         data = load_yaml(args.config)
         values.update(data.get("train", data))
-    values.update({k: v for k, v in (("model", args.model), ("representation", args.representation),
-                                     ("epochs", args.epochs), ("batch_size", args.batch_size),
-                                     ("seed", args.seed)) if v is not None})
+    values.update(
+        {
+            k: v
+            for k, v in (
+                ("model", args.model),
+                ("representation", args.representation),
+                ("epochs", args.epochs),
+                ("batch_size", args.batch_size),
+                ("seed", args.seed),
+            )
+            if v is not None
+        }
+    )
     values.update(_execution_options(args))
     values.update(_overrides(args.set))
     preset = values.pop("preset", args.preset)
@@ -161,35 +220,68 @@ def cmd_train(args) -> int:
             from .datasets import jamendo
 
             if not args.splits_dir:
-                raise ConfigError("--split official needs --splits-dir (the folder holding split-0 ... split-4)")
+                raise ConfigError(
+                    "--split official needs --splits-dir (the folder holding split-0 ... split-4)"
+                )
             split = jamendo.split_assignment(args.splits_dir, args.official_split)
-        result = train_audio(idx, split, frontend, config, args.out, workers=args.workers,
-                             progress=not args.quiet, n_boot=args.n_boot,
-                             split_name=f"official split {args.official_split}" if args.split == "official" else None)
+        result = train_audio(
+            idx,
+            split,
+            frontend,
+            config,
+            args.out,
+            workers=args.workers,
+            progress=not args.quiet,
+            n_boot=args.n_boot,
+            split_name=f"official split {args.official_split}"
+            if args.split == "official"
+            else None,
+        )
     else:
-        result = train(args.store, args.split, config, args.out, progress=not args.quiet, n_boot=args.n_boot)
-    _print_evaluation(result.metrics["test"], f"{config.model} on {config.representation}, {args.split} split")
-    print(f"\nmodel directory: {result.model_dir} ({result.metrics['epochs_run']} epochs, "
-          f"{result.seconds:.0f} s; selected epoch {result.metrics['selected']['epoch']} on "
-          f"{result.metrics['selected']['monitor']})")
+        result = train(
+            args.store, args.split, config, args.out, progress=not args.quiet, n_boot=args.n_boot
+        )
+    _print_evaluation(
+        result.metrics["test"], f"{config.model} on {config.representation}, {args.split} split"
+    )
+    print(
+        f"\nmodel directory: {result.model_dir} ({result.metrics['epochs_run']} epochs, "
+        f"{result.seconds:.0f} s; selected epoch {result.metrics['selected']['epoch']} on "
+        f"{result.metrics['selected']['monitor']})"
+    )
     return EXIT_OK
 
 
 def _execution_options(args) -> dict:
     """``--strategy``, ``--precision`` and ``--xla``/``--no-xla`` as TrainConfig values (given ones only)."""
-    return {k: v for k, v in (("strategy", args.strategy), ("precision", args.precision), ("xla", args.xla))
-            if v is not None}
+    return {
+        k: v
+        for k, v in (("strategy", args.strategy), ("precision", args.precision), ("xla", args.xla))
+        if v is not None
+    }
 
 
 def _add_execution_options(sp) -> None:
-    g = sp.add_argument_group("devices", "how training runs (also settable as train.strategy / precision / xla)")
-    g.add_argument("--strategy", choices=("default", "mirrored"),
-                   help="mirrored: tf.distribute.MirroredStrategy over every GPU (batch-size is the global batch, "
-                        "split across them)")
-    g.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"),
-                   help="mixed_float16 on GPUs with tensor cores (default float32)")
-    g.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None,
-                   help="XLA-compile the train step (default: Keras' choice, on for one GPU)")
+    g = sp.add_argument_group(
+        "devices", "how training runs (also settable as train.strategy / precision / xla)"
+    )
+    g.add_argument(
+        "--strategy",
+        choices=("default", "mirrored"),
+        help="mirrored: tf.distribute.MirroredStrategy over every GPU (batch-size is the global batch, "
+        "split across them)",
+    )
+    g.add_argument(
+        "--precision",
+        choices=("float32", "mixed_float16", "mixed_bfloat16"),
+        help="mixed_float16 on GPUs with tensor cores (default float32)",
+    )
+    g.add_argument(
+        "--xla",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="XLA-compile the train step (default: Keras' choice, on for one GPU)",
+    )
 
 
 def _print_evaluation(ev: dict, title: str) -> None:
@@ -203,10 +295,16 @@ def _print_evaluation(ev: dict, title: str) -> None:
     print(f"\n{title}: {ev['n_tracks']} test tracks, {ev['n_frames']} frames")
     for level in ("track", "frame"):
         m, ci = ev[level], ev[level]["intervals"]
-        print(f"  {level:5s}  accuracy {_ci(m['accuracy'], ci['accuracy'])}  macro F1 {_ci(m['f1_macro'], ci['f1_macro'])}"
-              f"  ROC-AUC {_ci(m['roc_auc_ovr_macro'], ci['roc_auc'])}")
+        print(
+            f"  {level:5s}  accuracy {_ci(m['accuracy'], ci['accuracy'])}"
+            f"  macro F1 {_ci(m['f1_macro'], ci['f1_macro'])}"
+            f"  ROC-AUC {_ci(m['roc_auc_ovr_macro'], ci['roc_auc'])}"
+        )
     per = ev["track"]["per_class"]
-    print("  per-class recall (tracks): " + ", ".join(f"{c} {v['recall']:.2f}" for c, v in per.items()))
+    print(
+        "  per-class recall (tracks): "
+        + ", ".join(f"{c} {v['recall']:.2f}" for c, v in per.items())
+    )
 
 
 def _ci(value, interval) -> str:
@@ -224,13 +322,18 @@ def _evaluate_matrices(args) -> int:
         raise ConfigError("give both --truth and --pred (.npy matrices: n x tags, truth 0/1)")
     tags = args.tags.split(",") if args.tags else None
     result = evaluation.tagging_metrics_to_json(
-        evaluation.score_matrices(args.truth, args.pred, tags, n_boot=args.n_boot, seed=args.seed or 0))
+        evaluation.score_matrices(
+            args.truth, args.pred, tags, n_boot=args.n_boot, seed=args.seed or 0
+        )
+    )
     if args.json:
         print(json.dumps(result, indent=2, default=str))
         return EXIT_OK
     print(f"{args.pred} against {args.truth}: {result.get('n')} rows, {result.get('n_tags')} tags")
     for m in ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro"):
-        print(f"  {m:14s} {_ci(result.get(m), (result.get('intervals') or {}).get(m, (None, None)))}")
+        print(
+            f"  {m:14s} {_ci(result.get(m), (result.get('intervals') or {}).get(m, (None, None)))}"
+        )
     for note in result.get("notes", []):
         print(f"note: {note}")
     return EXIT_OK
@@ -251,20 +354,35 @@ def _evaluate_tagging_model(args) -> int:
     if thr_path.is_file():
         chosen = json.loads(thr_path.read_text())["thresholds"]
         thresholds = [chosen[t] for t in tags]
-    seed = args.seed if args.seed is not None else json.loads((model_dir / "train.json").read_text())["config"]["seed"]
-    ev = evaluation.evaluate_tags(probs, Y, rows["track_id"].to_numpy(), tags, thresholds=thresholds,
-                                  n_boot=args.n_boot, seed=seed)
+    seed = (
+        args.seed
+        if args.seed is not None
+        else json.loads((model_dir / "train.json").read_text())["config"]["seed"]
+    )
+    ev = evaluation.evaluate_tags(
+        probs,
+        Y,
+        rows["track_id"].to_numpy(),
+        tags,
+        thresholds=thresholds,
+        n_boot=args.n_boot,
+        seed=seed,
+    )
     result = {"model_dir": str(model_dir), "part": args.part, **ev.to_dict()}
     if args.json:
         print(json.dumps(result, indent=2, default=str))
         return EXIT_OK
-    print(f"{model_dir} ({args.part}): {ev.n_tracks} tracks, {ev.n_frames} frames, {len(tags)} tags")
+    print(
+        f"{model_dir} ({args.part}): {ev.n_tracks} tracks, {ev.n_frames} frames, {len(tags)} tags"
+    )
     for level in ("track", "frame"):
         m = result[level]
         ci = m.get("intervals", {})
-        print(f"  {level:5s}  ROC-AUC macro {_ci(m.get('roc_auc_macro'), ci.get('roc_auc_macro', (None, None)))}"
-              f"  PR-AUC macro {_ci(m.get('pr_auc_macro'), ci.get('pr_auc_macro', (None, None)))}"
-              f"  F1 macro {_ci(m.get('f1_macro'), ci.get('f1_macro', (None, None)))}")
+        print(
+            f"  {level:5s}  ROC-AUC macro {_ci(m.get('roc_auc_macro'), ci.get('roc_auc_macro', (None, None)))}"
+            f"  PR-AUC macro {_ci(m.get('pr_auc_macro'), ci.get('pr_auc_macro', (None, None)))}"
+            f"  F1 macro {_ci(m.get('f1_macro'), ci.get('f1_macro', (None, None)))}"
+        )
     print(ev.per_tag().to_string(float_format=lambda v: f"{v:.3f}"))
     return EXIT_OK
 
@@ -288,7 +406,9 @@ def cmd_evaluate(args) -> int:
     def load(model_dir):
         path = Path(model_dir) / "predictions" / f"{args.part}.csv"
         if not path.is_file():
-            raise ConfigError(f"{path}: no predictions (is {model_dir} a finished model directory?)")
+            raise ConfigError(
+                f"{path}: no predictions (is {model_dir} a finished model directory?)"
+            )
         rows, probs, classes = load_predictions(path)
         lookup = {c: i for i, c in enumerate(classes)}
         y = rows["label"].map(lookup)
@@ -299,8 +419,12 @@ def cmd_evaluate(args) -> int:
     rows, probs, classes, y = load(args.model_dir)
     if args.seed is None:  # the training seed, so the intervals are the ones training reported
         train_json = Path(args.model_dir) / "train.json"
-        args.seed = json.loads(train_json.read_text())["config"]["seed"] if train_json.is_file() else 0
-    ev = evaluation.evaluate(probs, y, rows["track_id"].to_numpy(), classes, n_boot=args.n_boot, seed=args.seed)
+        args.seed = (
+            json.loads(train_json.read_text())["config"]["seed"] if train_json.is_file() else 0
+        )
+    ev = evaluation.evaluate(
+        probs, y, rows["track_id"].to_numpy(), classes, n_boot=args.n_boot, seed=args.seed
+    )
     result = {"model_dir": str(args.model_dir), "part": args.part, **ev.to_dict()}
     if args.compare:
         rows_b, probs_b, classes_b, y_b = load(args.compare)
@@ -311,11 +435,18 @@ def cmd_evaluate(args) -> int:
         b = pd.DataFrame(ev_b.track_probs, index=ev_b.tracks)
         common = a.index.intersection(b.index)
         if len(common) == 0:
-            raise ConfigError("the two models share no test track: they were tested on different splits")
+            raise ConfigError(
+                "the two models share no test track: they were tested on different splits"
+            )
         labels = pd.Series(ev.track_labels, index=ev.tracks).loc[common].to_numpy()
-        result["comparison"] = evaluation.paired_comparison(labels, a.loc[common].to_numpy(), b.loc[common].to_numpy(),
-                                                            n_boot=args.n_boot, seed=args.seed,
-                                                            names=(str(args.model_dir), str(args.compare)))
+        result["comparison"] = evaluation.paired_comparison(
+            labels,
+            a.loc[common].to_numpy(),
+            b.loc[common].to_numpy(),
+            n_boot=args.n_boot,
+            seed=args.seed,
+            names=(str(args.model_dir), str(args.compare)),
+        )
         result["comparison"]["shared_tracks"] = int(len(common))
     if args.json:
         print(json.dumps(result, indent=2, default=str))
@@ -338,7 +469,9 @@ def cmd_predict(args) -> int:
     if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
         raise ConfigError(f"--out {args.out}: the file must end in .csv or .json")
     jobs = args.jobs or min(_jobs(), 4)
-    report = predict(args.model_dir, args.paths, top_k=args.top_k, progress=not args.quiet, jobs=jobs)
+    report = predict(
+        args.model_dir, args.paths, top_k=args.top_k, progress=not args.quiet, jobs=jobs
+    )
     if args.out:
         report.save(args.out)
     if args.format == "csv":
@@ -358,9 +491,8 @@ def cmd_predict(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .study import run_study, write_figures
     from .plots import results_markdown
-    from .study import results_for_display, table_metrics
+    from .study import results_for_display, run_study, table_metrics, write_figures
 
     overrides = {f"train.{k}": v for k, v in _execution_options(args).items()}
     overrides.update(_overrides(args.set))
@@ -368,33 +500,63 @@ def cmd_run(args) -> int:
         from .study import load_study
 
         args.out = str(Path("runs") / load_study(args.config)[0].task)
-    table = run_study(args.config, args.out, profile=args.profile, data_dir=args.data_dir, jobs=args.jobs,
-                      preset=args.preset, overrides=overrides, progress=not args.quiet)
+    table = run_study(
+        args.config,
+        args.out,
+        profile=args.profile,
+        data_dir=args.data_dir,
+        jobs=args.jobs,
+        preset=args.preset,
+        overrides=overrides,
+        progress=not args.quiet,
+    )
     print("\n" + results_markdown(results_for_display(table), metrics=table_metrics(table)))
     if not args.no_figures:
         write_figures(args.out, args.figures or Path(args.out) / "figures")
-    print(f"\nresults: {Path(args.out) / 'results.csv'}  (one JSON per result in {Path(args.out) / 'registry'})")
+    print(
+        f"\nresults: {Path(args.out) / 'results.csv'}  (one JSON per result in {Path(args.out) / 'registry'})"
+    )
     return EXIT_OK
 
 
 def cmd_classical(args) -> int:
-    from .models.classical import check_run_options, format_table, parse_models, read_features, run, save, summary
+    from .models.classical import (
+        check_run_options,
+        format_table,
+        parse_models,
+        read_features,
+        run,
+        save,
+        summary,
+    )
 
-    models = parse_models(args.models) if args.models else None  # bad usage first, before any file is read
+    models = (
+        parse_models(args.models) if args.models else None
+    )  # bad usage first, before any file is read
     check_run_options(n_repeats=args.repeats, n_boot=args.n_boot)
     table = read_features(args.features)
     protocols = ("seed", "default") if args.protocol == "both" else (args.protocol,)
     results = {}
     for protocol in protocols:
-        results[protocol] = run(table, protocol=protocol, models=models, seed=args.seed, n_repeats=args.repeats,
-                                n_boot=args.n_boot, progress=not args.quiet, groups=args.groups)
+        results[protocol] = run(
+            table,
+            protocol=protocol,
+            models=models,
+            seed=args.seed,
+            n_repeats=args.repeats,
+            n_boot=args.n_boot,
+            progress=not args.quiet,
+            groups=args.groups,
+        )
     if args.out:
         save(results, args.out, table)
     if args.json:
         print(json.dumps(summary(results, table), indent=2))
         return EXIT_OK
-    print(f"{table.source}: {len(table)} rows, {table.X.shape[1]} features, {len(table.classes)} classes "
-          f"(labels from {table.label_column})")
+    print(
+        f"{table.source}: {len(table)} rows, {table.X.shape[1]} features, {len(table.classes)} classes "
+        f"(labels from {table.label_column})"
+    )
     for protocol, result in results.items():
         print()
         print(format_table(result))
@@ -402,7 +564,9 @@ def cmd_classical(args) -> int:
             print(f"note: {note}")
         print(f"({protocol} protocol took {result.elapsed_s:.1f} s)")
     if args.out:
-        print(f"\nwrote {Path(args.out) / 'classical.json'}, classical.csv and classical_predictions.csv")
+        print(
+            f"\nwrote {Path(args.out) / 'classical.json'}, classical.csv and classical_predictions.csv"
+        )
     return EXIT_OK
 
 
@@ -417,39 +581,65 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="musiclass",
         description="Reproducible music genre classification (GTZAN) and mood tagging (MTG-Jamendo).",
-        epilog="Run `musiclass demo` for the whole job on the embedded synthetic data.")
+        epilog="Run `musiclass demo` for the whole job on the embedded synthetic data.",
+    )
     p.add_argument("--version", action="version", version=f"musiclass {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log every skipped or failed item")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def common(sp):
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-        sp.add_argument("-j", "--jobs", type=int, default=None,
-                        help="worker processes (default: every CPU this process may use)")
+        sp.add_argument(
+            "-j",
+            "--jobs",
+            type=int,
+            default=None,
+            help="worker processes (default: every CPU this process may use)",
+        )
 
-    s = sub.add_parser("demo", help="the main job: the genre and mood studies on the embedded synthetic data, "
-                                    "the numbered notebooks executed on them, report.pdf")
+    s = sub.add_parser(
+        "demo",
+        help="the main job: the genre and mood studies on the embedded synthetic data, "
+        "the numbered notebooks executed on them, report.pdf",
+    )
     s.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
     s.add_argument("--preset", choices=("default", "seed"), default="default")
-    s.add_argument("--clips-per-genre", type=int, default=20, help="synthetic GTZAN clips per genre (1-100)")
+    s.add_argument(
+        "--clips-per-genre", type=int, default=20, help="synthetic GTZAN clips per genre (1-100)"
+    )
     s.add_argument("--mood-tracks", type=int, default=None, help="synthetic MTG-Jamendo tracks")
     s.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
-    s.add_argument("--profile", choices=("quick", "full", "tiny"), default="quick",
-                   help="quick (default, about 16 minutes on 2 cores), full (every frame, early stopping; "
-                        "about 1.5 hours on 2 cores), tiny (a smoke test)")
+    s.add_argument(
+        "--profile",
+        choices=("quick", "full", "tiny"),
+        default="quick",
+        help="quick (default, about 16 minutes on 2 cores), full (every frame, early stopping; "
+        "about 1.5 hours on 2 cores), tiny (a smoke test)",
+    )
     s.add_argument("--figures", help="genre figure folder (default OUT/genre/figures)")
     s.add_argument("--mood-figures", help="mood figure folder (default OUT/mood/figures)")
-    s.add_argument("--no-notebooks", dest="notebooks", action="store_false",
-                   help="do not execute the numbered notebooks (draw the figures directly)")
-    s.add_argument("--no-report", dest="report", action="store_false", help="do not build OUT/report.pdf")
-    s.add_argument("--publish", action="store_true",
-                   help="from a clone: replace the committed notebooks' outputs, the results folders' figures, "
-                        "images/ and report.pdf with this run's (what `make run PROFILE=full` does)")
+    s.add_argument(
+        "--no-notebooks",
+        dest="notebooks",
+        action="store_false",
+        help="do not execute the numbered notebooks (draw the figures directly)",
+    )
+    s.add_argument(
+        "--no-report", dest="report", action="store_false", help="do not build OUT/report.pdf"
+    )
+    s.add_argument(
+        "--publish",
+        action="store_true",
+        help="from a clone: replace the committed notebooks' outputs, the results folders' figures, "
+        "images/ and report.pdf with this run's (what `make run PROFILE=full` does)",
+    )
     common(s)
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("synth", help="write the synthetic GTZAN- and MTG-Jamendo-shaped sets")
-    s.add_argument("--out", default="runs/demo/data", help="folder receiving gtzan/ and mtg-jamendo/")
+    s.add_argument(
+        "--out", default="runs/demo/data", help="folder receiving gtzan/ and mtg-jamendo/"
+    )
     s.add_argument("--only", choices=("all", "gtzan", "mood"), default="all")
     s.add_argument("--clips-per-genre", type=int, default=20)
     s.add_argument("--mood-tracks", type=int, default=None)
@@ -457,147 +647,312 @@ def build_parser() -> argparse.ArgumentParser:
     common(s)
     s.set_defaults(func=cmd_synth)
 
-    s = sub.add_parser("index", help="index a GTZAN tree or an MTG-Jamendo metadata file into a track table")
+    s = sub.add_parser(
+        "index", help="index a GTZAN tree or an MTG-Jamendo metadata file into a track table"
+    )
     s.add_argument("dataset", choices=("gtzan", "jamendo"))
-    s.add_argument("root", help="GTZAN: the dataset folder; jamendo: the audio root (holding 00/ .. 99/)")
-    s.add_argument("--out", required=True, help="folder receiving tracks.csv, tracks.json, problems.csv")
-    s.add_argument("--check", choices=("none", "exists", "header", "decode"), default=None,
-                   help="how far each file is verified (gtzan default: header; jamendo default: exists)")
-    s.add_argument("--expect-full", action="store_true", help="gtzan: report which of the 1000 clips are missing")
-    s.add_argument("--min-duration", type=float, default=29.0, help="gtzan: report clips shorter than this (s)")
+    s.add_argument(
+        "root", help="GTZAN: the dataset folder; jamendo: the audio root (holding 00/ .. 99/)"
+    )
+    s.add_argument(
+        "--out", required=True, help="folder receiving tracks.csv, tracks.json, problems.csv"
+    )
+    s.add_argument(
+        "--check",
+        choices=("none", "exists", "header", "decode"),
+        default=None,
+        help="how far each file is verified (gtzan default: header; jamendo default: exists)",
+    )
+    s.add_argument(
+        "--expect-full",
+        action="store_true",
+        help="gtzan: report which of the 1000 clips are missing",
+    )
+    s.add_argument(
+        "--min-duration", type=float, default=29.0, help="gtzan: report clips shorter than this (s)"
+    )
     s.add_argument("--metadata", help="jamendo: the TSV (default: ROOT/autotagging_moodtheme.tsv)")
-    s.add_argument("--curation", choices=("official", "none", "original"), default="official",
-                   help="jamendo tags: official 56 (default), all 59, or the original study's curation")
-    s.add_argument("--split", type=int, default=None, help="jamendo: keep only the tracks of official split K")
+    s.add_argument(
+        "--curation",
+        choices=("official", "none", "original"),
+        default="official",
+        help="jamendo tags: official 56 (default), all 59, or the original study's curation",
+    )
+    s.add_argument(
+        "--split", type=int, default=None, help="jamendo: keep only the tracks of official split K"
+    )
     s.add_argument("-q", "--quiet", action="store_true")
     s.set_defaults(func=cmd_index)
 
-    s = sub.add_parser("extract", help="compute spectrogram / mel / MFCC frames and descriptors into a store")
+    s = sub.add_parser(
+        "extract", help="compute spectrogram / mel / MFCC frames and descriptors into a store"
+    )
     s.add_argument("index", help="a folder written by `musiclass index`")
     s.add_argument("--out", required=True, help="the feature store folder")
-    s.add_argument("--task", choices=("genre", "mood"), default=None, help="default: mood for multi-label data")
+    s.add_argument(
+        "--task", choices=("genre", "mood"), default=None, help="default: mood for multi-label data"
+    )
     s.add_argument("--preset", choices=("default", "seed"), default="default")
     s.add_argument("--config", help="YAML file with a `frontend:` section (overrides the preset)")
-    s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one frontend value")
+    s.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override one frontend value"
+    )
     s.add_argument("--force", action="store_true", help="rebuild a store made from another config")
     dask = s.add_mutually_exclusive_group()
-    dask.add_argument("--scheduler", metavar="ADDRESS",
-                      help="send the tracks to the workers of an existing Dask cluster: its scheduler's address "
-                           "(tcp://HOST:8786) or scheduler file, e.g. a dask-jobqueue SLURMCluster's "
-                           "scheduler_address, or `dask scheduler` with `dask worker` jobs under SLURM. The workers "
-                           "write into --out directly: --out and the audio must be on a filesystem they share, "
-                           "at the same paths (checked before the work is sent)")
-    dask.add_argument("--cluster", metavar="local:N",
-                      help="start a local Dask cluster of N worker processes for this run (its dashboard shows "
-                           "progress, memory and failures), closed at the end")
+    dask.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="send the tracks to the workers of an existing Dask cluster: its scheduler's address "
+        "(tcp://HOST:8786) or scheduler file, e.g. a dask-jobqueue SLURMCluster's "
+        "scheduler_address, or `dask scheduler` with `dask worker` jobs under SLURM. The workers "
+        "write into --out directly: --out and the audio must be on a filesystem they share, "
+        "at the same paths (checked before the work is sent)",
+    )
+    dask.add_argument(
+        "--cluster",
+        metavar="local:N",
+        help="start a local Dask cluster of N worker processes for this run (its dashboard shows "
+        "progress, memory and failures), closed at the end",
+    )
     common(s)
     s.set_defaults(func=cmd_extract)
 
-    s = sub.add_parser("split", help="assign tracks (or, under seed, frames) to train/validation/test")
+    s = sub.add_parser(
+        "split", help="assign tracks (or, under seed, frames) to train/validation/test"
+    )
     s.add_argument("store", help="a feature store folder")
-    s.add_argument("--method", choices=("song", "artist", "seed-frame", "gtzan-filtered", "gtzan-stratified", "official"),
-                   default="song",
-                   help="song: stratified by label (default); artist: no artist in two parts; seed-frame: the "
-                        "original study's random split of frames, which leaks songs (to measure that leak); "
-                        "gtzan-*: the published GTZAN lists; official: the MTG-Jamendo split files")
+    s.add_argument(
+        "--method",
+        choices=("song", "artist", "seed-frame", "gtzan-filtered", "gtzan-stratified", "official"),
+        default="song",
+        help="song: stratified by label (default); artist: no artist in two parts; seed-frame: the "
+        "original study's random split of frames, which leaks songs (to measure that leak); "
+        "gtzan-*: the published GTZAN lists; official: the MTG-Jamendo split files",
+    )
     s.add_argument("--seed", type=int, default=42)
-    s.add_argument("--fractions", type=float, nargs=3, default=(0.8, 0.1, 0.1), metavar=("TRAIN", "VAL", "TEST"))
+    s.add_argument(
+        "--fractions",
+        type=float,
+        nargs=3,
+        default=(0.8, 0.1, 0.1),
+        metavar=("TRAIN", "VAL", "TEST"),
+    )
     s.add_argument("--splits-dir", help="official: the MTG-Jamendo splits folder")
     s.add_argument("--official-split", type=int, default=0)
     s.set_defaults(func=cmd_split)
 
-    s = sub.add_parser("classical", help="the original's classifiers on a hand-crafted feature table, under the "
-                                        "seed protocol (its leaky split) and/or cross-validation")
-    s.add_argument("features", help="a feature CSV (label or file-name column + numeric features) or a feature store")
-    s.add_argument("--protocol", choices=("seed", "default", "both"), default="both",
-                   help="seed: the original's scaler-on-all-rows 70/30 split; default: scaler in the pipeline, "
-                        "repeated stratified 5-fold CV; both (default)")
-    s.add_argument("--models", default=None, metavar="LIST",
-                   help="comma-separated, from lr,rf,gb,svm,knn,svm-tuned (default: the first five under seed, "
-                        "all six under default)")
-    s.add_argument("--seed", type=int, default=42, help="split, fold and model seed (default 42, the original's)")
-    s.add_argument("--repeats", type=int, default=3, help="default protocol: CV repeats (default 3)")
+    s = sub.add_parser(
+        "classical",
+        help="the original's classifiers on a hand-crafted feature table, under the "
+        "seed protocol (its leaky split) and/or cross-validation",
+    )
+    s.add_argument(
+        "features",
+        help="a feature CSV (label or file-name column + numeric features) or a feature store",
+    )
+    s.add_argument(
+        "--protocol",
+        choices=("seed", "default", "both"),
+        default="both",
+        help="seed: the original's scaler-on-all-rows 70/30 split; default: scaler in the pipeline, "
+        "repeated stratified 5-fold CV; both (default)",
+    )
+    s.add_argument(
+        "--models",
+        default=None,
+        metavar="LIST",
+        help="comma-separated, from lr,rf,gb,svm,knn,svm-tuned (default: the first five under seed, "
+        "all six under default)",
+    )
+    s.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="split, fold and model seed (default 42, the original's)",
+    )
+    s.add_argument(
+        "--repeats", type=int, default=3, help="default protocol: CV repeats (default 3)"
+    )
     s.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    s.add_argument("--groups", action="store_true",
-                   help="default protocol: keep each artist (the table's artist/group column) in one fold")
-    s.add_argument("--json", action="store_true", help="print only machine-readable results on stdout")
-    s.add_argument("--out", help="folder receiving classical.json, classical.csv and classical_predictions.csv")
+    s.add_argument(
+        "--groups",
+        action="store_true",
+        help="default protocol: keep each artist (the table's artist/group column) in one fold",
+    )
+    s.add_argument(
+        "--json", action="store_true", help="print only machine-readable results on stdout"
+    )
+    s.add_argument(
+        "--out", help="folder receiving classical.json, classical.csv and classical_predictions.csv"
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_classical)
 
-    s = sub.add_parser("train", help="train one network on a feature store split (streamed, seeded, early stopping), "
-                                     "or straight from audio (--from-audio)")
-    s.add_argument("store", help="a feature store folder (musiclass extract); with --from-audio, an index folder "
-                                 "(musiclass index)")
-    s.add_argument("--split", default="song", help="a split saved in the store (song, artist, seed-frame, ...) "
-                                                   "or a split CSV (default: song; with --from-audio a seeded "
-                                                   "80/10/10 song split of the index)")
-    s.add_argument("--from-audio", action="store_true",
-                   help="no feature store: decode the audio batch by batch and compute the features inside the "
-                        "model (a tf.signal layer matching the stored frontend), e.g. on a GPU")
-    s.add_argument("--frontend-preset", choices=("default", "seed"),
-                   help="with --from-audio: the frontend preset (default: the training preset)")
+    s = sub.add_parser(
+        "train",
+        help="train one network on a feature store split (streamed, seeded, early stopping), "
+        "or straight from audio (--from-audio)",
+    )
+    s.add_argument(
+        "store",
+        help="a feature store folder (musiclass extract); with --from-audio, an index folder "
+        "(musiclass index)",
+    )
+    s.add_argument(
+        "--split",
+        default="song",
+        help="a split saved in the store (song, artist, seed-frame, ...) "
+        "or a split CSV (default: song; with --from-audio a seeded "
+        "80/10/10 song split of the index)",
+    )
+    s.add_argument(
+        "--from-audio",
+        action="store_true",
+        help="no feature store: decode the audio batch by batch and compute the features inside the "
+        "model (a tf.signal layer matching the stored frontend), e.g. on a GPU",
+    )
+    s.add_argument(
+        "--frontend-preset",
+        choices=("default", "seed"),
+        help="with --from-audio: the frontend preset (default: the training preset)",
+    )
     s.add_argument("--frontend-config", help="with --from-audio: a YAML with a `frontend:` section")
-    s.add_argument("--workers", type=int, default=1,
-                   help="with --from-audio: processes decoding audio for the training batches")
-    s.add_argument("--splits-dir", help="with --from-audio --split official: MTG-Jamendo's splits folder")
-    s.add_argument("--official-split", type=int, default=0, help="with --split official: which of the 5 (default 0)")
-    s.add_argument("--out", required=True, help="the model directory to write (an unfinished one is resumed)")
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="with --from-audio: processes decoding audio for the training batches",
+    )
+    s.add_argument(
+        "--splits-dir", help="with --from-audio --split official: MTG-Jamendo's splits folder"
+    )
+    s.add_argument(
+        "--official-split",
+        type=int,
+        default=0,
+        help="with --split official: which of the 5 (default 0)",
+    )
+    s.add_argument(
+        "--out", required=True, help="the model directory to write (an unfinished one is resumed)"
+    )
     s.add_argument("--model", help="cnn-3 .. cnn-7, mfcc-1d or fnn (default cnn-3)")
     s.add_argument("--representation", choices=("mel", "spectrogram", "mfcc"), help="default mel")
-    s.add_argument("--preset", choices=("default", "seed"), default="default",
-                   help="seed: the original settings (20 epochs, LR on plateau, no early stopping)")
+    s.add_argument(
+        "--preset",
+        choices=("default", "seed"),
+        default="default",
+        help="seed: the original settings (20 epochs, LR on plateau, no early stopping)",
+    )
     s.add_argument("--config", help="YAML with a `train:` section")
     s.add_argument("--epochs", type=int)
     s.add_argument("--batch-size", type=int)
     s.add_argument("--seed", type=int)
-    s.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="any training option, e.g. early_stopping_patience=3 or model_options={pool3: [4, 5]}")
+    s.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any training option, e.g. early_stopping_patience=3 or model_options={pool3: [4, 5]}",
+    )
     s.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
     s.add_argument("-q", "--quiet", action="store_true")
     _add_execution_options(s)
     s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("evaluate", help="score a trained model's test predictions (intervals, confusion, "
-                                        "paired comparison), or saved truth/prediction matrices")
+    s = sub.add_parser(
+        "evaluate",
+        help="score a trained model's test predictions (intervals, confusion, "
+        "paired comparison), or saved truth/prediction matrices",
+    )
     s.add_argument("model_dir", nargs="?", help="a model directory (musiclass train / run)")
     s.add_argument("--part", choices=("test", "validation"), default="test")
-    s.add_argument("--truth", help="instead of a model: a ground-truth matrix (.npy, n x tags, 0/1) ...")
-    s.add_argument("--pred", help="... and a prediction matrix (.npy, n x tags), e.g. a published run's")
+    s.add_argument(
+        "--truth", help="instead of a model: a ground-truth matrix (.npy, n x tags, 0/1) ..."
+    )
+    s.add_argument(
+        "--pred", help="... and a prediction matrix (.npy, n x tags), e.g. a published run's"
+    )
     s.add_argument("--tags", help="comma-separated tag names of the matrices' columns")
-    s.add_argument("--compare", metavar="MODEL_DIR", help="a second model tested on the same tracks: paired "
-                                                          "bootstrap of the difference and McNemar's test")
+    s.add_argument(
+        "--compare",
+        metavar="MODEL_DIR",
+        help="a second model tested on the same tracks: paired "
+        "bootstrap of the difference and McNemar's test",
+    )
     s.add_argument("--n-boot", type=int, default=1000)
-    s.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: the model's training seed)")
+    s.add_argument(
+        "--seed", type=int, default=None, help="bootstrap seed (default: the model's training seed)"
+    )
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("predict", help="predict the genre (or mood tags) of your own audio files with a trained "
-                                       "model directory")
-    s.add_argument("model_dir", metavar="MODEL_DIR", help="a model directory (musiclass train, or an audio-input "
-                                                          "export)")
-    s.add_argument("paths", metavar="PATH", nargs="+",
-                   help="audio files (any format soundfile reads: WAV, FLAC, OGG, MP3, ...; any rate and channel "
-                        "count), folders (searched recursively) or glob patterns (quote them; ** spans folders)")
-    s.add_argument("--top-k", type=int, default=3, help="genre models: how many classes to list (default 3)")
-    s.add_argument("--out", metavar="FILE", help="also write the results to FILE.csv (one row per track, p:<class> "
-                                                 "columns) or FILE.json (one record per track)")
-    s.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                   help="what to print on stdout (default: a readable table; with csv/json the failures go to "
-                        "stderr)")
+    s = sub.add_parser(
+        "predict",
+        help="predict the genre (or mood tags) of your own audio files with a trained "
+        "model directory",
+    )
+    s.add_argument(
+        "model_dir",
+        metavar="MODEL_DIR",
+        help="a model directory (musiclass train, or an audio-input export)",
+    )
+    s.add_argument(
+        "paths",
+        metavar="PATH",
+        nargs="+",
+        help="audio files (any format soundfile reads: WAV, FLAC, OGG, MP3, ...; any rate and channel "
+        "count), folders (searched recursively) or glob patterns (quote them; ** spans folders)",
+    )
+    s.add_argument(
+        "--top-k", type=int, default=3, help="genre models: how many classes to list (default 3)"
+    )
+    s.add_argument(
+        "--out",
+        metavar="FILE",
+        help="also write the results to FILE.csv (one row per track, p:<class> "
+        "columns) or FILE.json (one record per track)",
+    )
+    s.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="what to print on stdout (default: a readable table; with csv/json the failures go to "
+        "stderr)",
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    s.add_argument("-j", "--jobs", type=int, default=None,
-                   help="threads decoding files ahead of the network (default: the CPUs, at most 4)")
+    s.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="threads decoding files ahead of the network (default: the CPUs, at most 4)",
+    )
     s.set_defaults(func=cmd_predict)
 
-    s = sub.add_parser("run", help="run a study config end to end (configs/genre/*.yaml, configs/mood/*.yaml)")
-    s.add_argument("config", help="e.g. configs/genre/exp1.yaml, configs/genre/study.yaml, configs/mood/study.yaml")
-    s.add_argument("--out", help="study folder (default runs/genre or runs/mood, after the config's task)")
-    s.add_argument("--profile", choices=("full", "quick", "tiny"), default="full",
-                   help="quick: fewer epochs and training frames (the demo); tiny: for tests")
-    s.add_argument("--preset", choices=("default", "seed"), help="override the frontend and training presets")
-    s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
-                   help="e.g. data.dataset=gtzan data.root=/data/gtzan train.epochs=5 splits=[song]")
+    s = sub.add_parser(
+        "run", help="run a study config end to end (configs/genre/*.yaml, configs/mood/*.yaml)"
+    )
+    s.add_argument(
+        "config",
+        help="e.g. configs/genre/exp1.yaml, configs/genre/study.yaml, configs/mood/study.yaml",
+    )
+    s.add_argument(
+        "--out", help="study folder (default runs/genre or runs/mood, after the config's task)"
+    )
+    s.add_argument(
+        "--profile",
+        choices=("full", "quick", "tiny"),
+        default="full",
+        help="quick: fewer epochs and training frames (the demo); tiny: for tests",
+    )
+    s.add_argument(
+        "--preset", choices=("default", "seed"), help="override the frontend and training presets"
+    )
+    s.add_argument(
+        "--set",
+        action="append",
+        metavar="SECTION.KEY=VALUE",
+        help="e.g. data.dataset=gtzan data.root=/data/gtzan train.epochs=5 splits=[song]",
+    )
     s.add_argument("--data-dir", help="where synthetic data is written (default: OUT/../data)")
     s.add_argument("--figures", help="figure folder (default OUT/figures)")
     s.add_argument("--no-figures", action="store_true")
@@ -610,9 +965,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the manifest")
     s.set_defaults(func=cmd_info)
 
-    s = sub.add_parser("report", help="write report.pdf from a run folder's results (musiclass demo / run)")
-    s.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (e.g. runs/demo, holding genre/ and/or mood/) "
-                                                      "or one study folder")
+    s = sub.add_parser(
+        "report", help="write report.pdf from a run folder's results (musiclass demo / run)"
+    )
+    s.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a run folder (e.g. runs/demo, holding genre/ and/or mood/) or one study folder",
+    )
     s.add_argument("--out", help="the PDF to write (default RUN_DIR/report.pdf)")
     s.set_defaults(func=cmd_report)
     return p
@@ -621,8 +981,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

@@ -104,7 +104,9 @@ class FrontendConfig:
         """``(rows, columns)`` of one frame of ``representation``."""
         rows = {"spectrogram": self.n_bins, "mel": self.n_mels, "mfcc": self.n_mfcc}
         if representation not in rows:
-            raise ConfigError(f"unknown representation {representation!r}; choose from {REPRESENTATIONS}")
+            raise ConfigError(
+                f"unknown representation {representation!r}; choose from {REPRESENTATIONS}"
+            )
         return rows[representation], self.n_columns
 
     # ------------------------------------------------------------------ (de)serialisation
@@ -118,7 +120,7 @@ class FrontendConfig:
         return config_hash(self.to_dict())
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "FrontendConfig":
+    def from_dict(cls, d: dict[str, Any]) -> FrontendConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -131,7 +133,7 @@ class FrontendConfig:
         cfg.validate()
         return cfg
 
-    def replace(self, **changes: Any) -> "FrontendConfig":
+    def replace(self, **changes: Any) -> FrontendConfig:
         return FrontendConfig.from_dict({**self.to_dict(), **changes})
 
     def validate(self) -> None:
@@ -142,42 +144,95 @@ class FrontendConfig:
         need(self.sample_rate > 0, "sample_rate must be positive")
         need(self.n_fft > 0 and self.hop_length > 0, "n_fft and hop_length must be positive")
         need(self.n_mels > 0 and 0 < self.n_mfcc <= self.n_mels, "need 0 < n_mfcc <= n_mels")
-        need(self.fmax is None or self.fmin < self.fmax <= self.sample_rate / 2,
-             "need fmin < fmax <= sample_rate / 2")
+        need(
+            self.fmax is None or self.fmin < self.fmax <= self.sample_rate / 2,
+            "need fmin < fmax <= sample_rate / 2",
+        )
         need(self.top_db is None or self.top_db > 0, "top_db must be positive or null")
         need(self.stft in ("track", "frame"), "stft must be 'track' or 'frame'")
-        need(self.pad_mode in ("constant", "reflect", "edge"), "pad_mode must be constant, reflect or edge")
+        need(
+            self.pad_mode in ("constant", "reflect", "edge"),
+            "pad_mode must be constant, reflect or edge",
+        )
         need(len(self.representations) > 0, "at least one representation is needed")
         need(len(set(self.representations)) == len(self.representations), "representations repeat")
         for r in self.representations:
-            need(r in REPRESENTATIONS, f"unknown representation {r!r}; choose from {REPRESENTATIONS}")
-        need(self.frame_seconds > 0 and self.hop_seconds > 0, "frame_seconds and hop_seconds must be positive")
-        need(self.frame_length >= self.n_fft // 2 + 1 or not self.center or self.pad_mode != "reflect",
-             "frames are too short for reflect padding: lengthen frame_seconds or lower n_fft")
-        need(self.frame_columns is None or 1 <= self.frame_columns <= 1 + self.frame_length // self.hop_length,
-             "frame_columns must be between 1 and 1 + frame_length // hop_length")
-        need(self.max_frames is None or self.max_frames >= 1, "max_frames must be at least 1 or null")
+            need(
+                r in REPRESENTATIONS, f"unknown representation {r!r}; choose from {REPRESENTATIONS}"
+            )
+        need(
+            self.frame_seconds > 0 and self.hop_seconds > 0,
+            "frame_seconds and hop_seconds must be positive",
+        )
+        need(
+            self.frame_length >= self.n_fft // 2 + 1
+            or not self.center
+            or self.pad_mode != "reflect",
+            "frames are too short for reflect padding: lengthen frame_seconds or lower n_fft",
+        )
+        need(
+            self.frame_columns is None
+            or 1 <= self.frame_columns <= 1 + self.frame_length // self.hop_length,
+            "frame_columns must be between 1 and 1 + frame_length // hop_length",
+        )
+        need(
+            self.max_frames is None or self.max_frames >= 1, "max_frames must be at least 1 or null"
+        )
         need(0.0 < self.min_fill <= 1.0, "min_fill must be in (0, 1]")
         need(self.trim_start >= 0 and self.trim_end >= 0, "trims must be non-negative")
-        need(self.trim_min_duration >= self.trim_start + self.trim_end,
-             "trim_min_duration must be at least trim_start + trim_end")
+        need(
+            self.trim_min_duration >= self.trim_start + self.trim_end,
+            "trim_min_duration must be at least trim_start + trim_end",
+        )
         need(self.min_duration > 0, "min_duration must be positive")
         need(self.dtype in ("float32", "float16"), "dtype must be float32 or float16")
         need(math.isfinite(self.frame_seconds * self.hop_seconds), "frame times must be finite")
 
 
 _GENRE_SEED = FrontendConfig(
-    sample_rate=22050, n_fft=1024, hop_length=512, pad_mode="reflect", n_mels=128, n_mfcc=20,
-    top_db=80.0, stft="frame", frame_seconds=3.0, hop_seconds=1.5, max_frames=19, min_fill=0.5,
+    sample_rate=22050,
+    n_fft=1024,
+    hop_length=512,
+    pad_mode="reflect",
+    n_mels=128,
+    n_mfcc=20,
+    top_db=80.0,
+    stft="frame",
+    frame_seconds=3.0,
+    hop_seconds=1.5,
+    max_frames=19,
+    min_fill=0.5,
 )
 _GENRE_DEFAULT = FrontendConfig(
-    sample_rate=22050, n_fft=1024, hop_length=512, pad_mode="constant", n_mels=128, n_mfcc=20,
-    top_db=80.0, stft="track", frame_seconds=3.0, hop_seconds=1.5, min_fill=1.0,
+    sample_rate=22050,
+    n_fft=1024,
+    hop_length=512,
+    pad_mode="constant",
+    n_mels=128,
+    n_mfcc=20,
+    top_db=80.0,
+    stft="track",
+    frame_seconds=3.0,
+    hop_seconds=1.5,
+    min_fill=1.0,
 )
 _MOOD_SEED = FrontendConfig(
-    sample_rate=12000, n_fft=2048, hop_length=1024, pad_mode="reflect", n_mels=96, n_mfcc=20,
-    top_db=80.0, representations=("mel",), stft="frame", frame_seconds=29.1, hop_seconds=29.1,
-    frame_columns=341, min_fill=1.0, trim_start=20.0, trim_end=20.0, trim_min_duration=69.1,
+    sample_rate=12000,
+    n_fft=2048,
+    hop_length=1024,
+    pad_mode="reflect",
+    n_mels=96,
+    n_mfcc=20,
+    top_db=80.0,
+    representations=("mel",),
+    stft="frame",
+    frame_seconds=29.1,
+    hop_seconds=29.1,
+    frame_columns=341,
+    min_fill=1.0,
+    trim_start=20.0,
+    trim_end=20.0,
+    trim_min_duration=69.1,
     min_duration=29.1,
 )
 _MOOD_DEFAULT = _MOOD_SEED.replace(pad_mode="constant", stft="track", min_duration=5.0)
@@ -190,7 +245,9 @@ _PRESETS = {
 }
 
 
-def frontend_preset(task: str = "genre", preset: str = "default", **overrides: Any) -> FrontendConfig:
+def frontend_preset(
+    task: str = "genre", preset: str = "default", **overrides: Any
+) -> FrontendConfig:
     """The frontend of ``task`` ("genre" or "mood") under ``preset`` ("default" or "seed")."""
     if task not in TASKS:
         raise ConfigError(f"unknown task {task!r}; choose from {TASKS}")
@@ -226,6 +283,11 @@ def frontend_from_mapping(d: dict[str, Any] | None, task: str = "genre") -> Fron
 
 
 __all__ = [
-    "FrontendConfig", "frontend_preset", "frontend_from_mapping", "load_yaml",
-    "REPRESENTATIONS", "TASKS", "PRESETS",
+    "FrontendConfig",
+    "frontend_preset",
+    "frontend_from_mapping",
+    "load_yaml",
+    "REPRESENTATIONS",
+    "TASKS",
+    "PRESETS",
 ]

@@ -15,12 +15,12 @@ Layout of this module:
 
 Every metric is scikit-learn's (macro averages over the classes that occur, ``zero_division=0``;
 ROC-AUC one-vs-rest macro from the probability matrix). The one exception is the inner loop of the
-cluster bootstrap (frame and track intervals), where calling scikit-learn 1000 times on thousands of frames would take tens of
-seconds: there accuracy and macro F1 come from resampled confusion matrices and ROC-AUC from weighted
-rank sums (the Mann-Whitney form of the area that scikit-learn computes with the trapezoid rule). The
-tagging bootstrap does the same for per-tag and micro ROC-AUC and average precision (weighted cumulative
-sums over tie groups, :func:`_weighted_auc_ap`). The tests check all of them against scikit-learn on
-explicit resamples.
+cluster bootstrap (frame and track intervals), where calling scikit-learn 1000 times on thousands of
+frames would take tens of seconds: there accuracy and macro F1 come from resampled confusion
+matrices and ROC-AUC from weighted rank sums (the Mann-Whitney form of the area that scikit-learn
+computes with the trapezoid rule). The tagging bootstrap does the same for per-tag and micro ROC-AUC
+and average precision (weighted cumulative sums over tie groups, :func:`_weighted_auc_ap`). The
+tests check all of them against scikit-learn on explicit resamples.
 
 Bad inputs raise :class:`EvaluationError`, which is both a :class:`~musiclass.errors.MusiclassError`
 and a ``ValueError``.
@@ -30,23 +30,45 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
-from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, f1_score,
-                             precision_recall_curve, precision_recall_fscore_support, precision_score,
-                             recall_score, roc_auc_score)
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_curve,
+    precision_recall_fscore_support,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from musiclass.errors import MusiclassError
 
 __all__ = [
-    "EvaluationError", "bootstrap_ci", "track_probabilities", "classification_metrics", "Evaluation",
-    "evaluate", "paired_comparison", "seed_metrics", "hard_label_auc", "swapped_precision_recall",
-    "tagging_metrics", "choose_thresholds", "TagEvaluation", "evaluate_tags", "seed_tagging_metrics",
-    "score_matrices", "tagging_metrics_to_json",
+    "EvaluationError",
+    "bootstrap_ci",
+    "track_probabilities",
+    "classification_metrics",
+    "Evaluation",
+    "evaluate",
+    "paired_comparison",
+    "seed_metrics",
+    "hard_label_auc",
+    "swapped_precision_recall",
+    "tagging_metrics",
+    "choose_thresholds",
+    "TagEvaluation",
+    "evaluate_tags",
+    "seed_tagging_metrics",
+    "score_matrices",
+    "tagging_metrics_to_json",
 ]
 
 
@@ -57,6 +79,7 @@ class EvaluationError(MusiclassError, ValueError):
 # --------------------------------------------------------------------------------------------------
 # Shared helpers: bootstrap
 # --------------------------------------------------------------------------------------------------
+
 
 def _iter_bootstrap_indices(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
     """The resamples of ``n`` units used everywhere in this module, one ``(n,)`` index array at a time.
@@ -88,8 +111,13 @@ def _percentile_interval(values: np.ndarray | Sequence[float], level: float) -> 
     return float(low), float(high)
 
 
-def bootstrap_ci(metric: Callable[..., float], *arrays: np.ndarray, n_boot: int = 1000, seed: int = 0,
-                 level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_ci(
+    metric: Callable[..., float],
+    *arrays: np.ndarray,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
     """Point estimate and percentile bootstrap interval of ``metric(*arrays)``.
 
     Each array has one entry (row) per independent unit, e.g. one per test *track*: rows are
@@ -129,14 +157,21 @@ def _macro_f1_from_confusions(conf: np.ndarray, k: int) -> np.ndarray:
     resample must not count as an F1 of 0."""
     conf = conf.reshape(-1, k, k)
     tp = np.diagonal(conf, axis1=1, axis2=2)
-    denom = conf.sum(axis=2) + conf.sum(axis=1)          # true_sum + pred_sum = 2tp + fn + fp
+    denom = conf.sum(axis=2) + conf.sum(axis=1)  # true_sum + pred_sum = 2tp + fn + fp
     f1 = np.divide(2.0 * tp, denom, out=np.zeros_like(tp, dtype=float), where=denom > 0)
     present = denom > 0
     return f1.sum(axis=1) / np.maximum(present.sum(axis=1), 1)
 
 
-def _cluster_bootstrap(y: np.ndarray, probs: np.ndarray, units: np.ndarray, n_units: int,
-                       indices: np.ndarray, *, chunk_elems: int = 2_000_000) -> dict[str, np.ndarray]:
+def _cluster_bootstrap(
+    y: np.ndarray,
+    probs: np.ndarray,
+    units: np.ndarray,
+    n_units: int,
+    indices: np.ndarray,
+    *,
+    chunk_elems: int = 2_000_000,
+) -> dict[str, np.ndarray]:
     """Accuracy, macro F1 and macro OvR ROC-AUC of every cluster resample, vectorised.
 
     ``units[i]`` is the unit (track) of sample (frame) ``i``; ``indices`` is ``(n_boot, n_units)``
@@ -145,12 +180,12 @@ def _cluster_bootstrap(y: np.ndarray, probs: np.ndarray, units: np.ndarray, n_un
     class has no positive (or no negative) frame get a NaN ROC-AUC, as scikit-learn's undefined case.
     """
     n, k = probs.shape
-    counts = _resample_counts(indices, n_units)                                  # (B, T)
+    counts = _resample_counts(indices, n_units)  # (B, T)
     pred = probs.argmax(axis=1)
     # Per-unit confusion counts: the sufficient statistic of accuracy and F1.
     per_unit = np.bincount(units * (k * k) + y * k + pred, minlength=n_units * k * k)
     per_unit = per_unit.reshape(n_units, k * k).astype(float)
-    conf = counts @ per_unit                                                     # (B, k*k)
+    conf = counts @ per_unit  # (B, k*k)
     total = conf.sum(axis=1)
     accuracy = conf[:, :: k + 1].sum(axis=1) / total
     f1 = _macro_f1_from_confusions(conf, k)
@@ -163,23 +198,30 @@ def _cluster_bootstrap(y: np.ndarray, probs: np.ndarray, units: np.ndarray, n_un
         values, group = np.unique(probs[:, c], return_inverse=True)
         g = len(values)
         pos = y == c
-        a_pos = sparse.csr_matrix((np.ones(pos.sum()), (group[pos], units[pos])), shape=(g, n_units))
-        a_neg = sparse.csr_matrix((np.ones((~pos).sum()), (group[~pos], units[~pos])), shape=(g, n_units))
+        a_pos = sparse.csr_matrix(
+            (np.ones(pos.sum()), (group[pos], units[pos])), shape=(g, n_units)
+        )
+        a_neg = sparse.csr_matrix(
+            (np.ones((~pos).sum()), (group[~pos], units[~pos])), shape=(g, n_units)
+        )
         step = max(1, chunk_elems // max(g, 1))
         for start in range(0, n_boot, step):
-            cb = counts[start:start + step].T                                    # (T, b)
-            w_pos = np.asarray(a_pos @ cb).T                                     # (b, g)
+            cb = counts[start : start + step].T  # (T, b)
+            w_pos = np.asarray(a_pos @ cb).T  # (b, g)
             w_neg = np.asarray(a_neg @ cb).T
-            below = np.cumsum(w_neg, axis=1) - 0.5 * w_neg                       # neg weight below + half tied
+            below = np.cumsum(w_neg, axis=1) - 0.5 * w_neg  # neg weight below + half tied
             num = np.einsum("ij,ij->i", w_pos, below)
             den = w_pos.sum(axis=1) * w_neg.sum(axis=1)
-            aucs[c, start:start + step] = np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+            aucs[c, start : start + step] = np.divide(
+                num, den, out=np.full(len(num), np.nan), where=den > 0
+            )
     return {"accuracy": accuracy, "f1_macro": f1, "roc_auc": aucs.mean(axis=0)}
 
 
 # --------------------------------------------------------------------------------------------------
 # Shared helpers: validation
 # --------------------------------------------------------------------------------------------------
+
 
 def _check_classes(classes: Sequence[str], k: int | None = None) -> tuple[str, ...]:
     if isinstance(classes, str):
@@ -198,7 +240,9 @@ def _check_probs(probs: Any, name: str = "probs") -> np.ndarray:
     """A finite ``(n, k)`` probability matrix, rows summing to 1, as float64."""
     p = np.asarray(probs)
     if p.ndim != 2:
-        raise EvaluationError(f"{name} must be a 2-D array (n_samples, n_classes), got shape {p.shape}")
+        raise EvaluationError(
+            f"{name} must be a 2-D array (n_samples, n_classes), got shape {p.shape}"
+        )
     if p.shape[0] == 0:
         raise EvaluationError(f"{name} has no rows")
     if p.shape[1] < 2:
@@ -209,16 +253,19 @@ def _check_probs(probs: Any, name: str = "probs") -> np.ndarray:
     bad = ~np.isfinite(p).all(axis=1)
     if bad.any():
         rows = np.flatnonzero(bad)
-        raise EvaluationError(f"{name} has {len(rows)} row(s) with NaN or infinite values "
-                              f"(first: row {rows[0]})")
+        raise EvaluationError(
+            f"{name} has {len(rows)} row(s) with NaN or infinite values (first: row {rows[0]})"
+        )
     if (p < -1e-6).any() or (p > 1 + 1e-6).any():
         raise EvaluationError(f"{name} must hold probabilities in [0, 1] (apply softmax to logits)")
     sums = p.sum(axis=1)
     off = ~np.isclose(sums, 1.0, rtol=1e-5, atol=1e-8)
     if off.any():
         i = int(np.flatnonzero(off)[0])
-        raise EvaluationError(f"{name} rows must sum to 1 (softmax outputs); {int(off.sum())} row(s) do not, "
-                              f"e.g. row {i} sums to {sums[i]:.6g}")
+        raise EvaluationError(
+            f"{name} rows must sum to 1 (softmax outputs); {int(off.sum())} row(s) do not, "
+            f"e.g. row {i} sums to {sums[i]:.6g}"
+        )
     return p
 
 
@@ -227,7 +274,9 @@ def _check_scores(probs: Any, name: str = "probs") -> np.ndarray:
     to 1 (multi-label sigmoid outputs), as float64."""
     p = np.asarray(probs)
     if p.ndim != 2:
-        raise EvaluationError(f"{name} must be a 2-D array (n_samples, n_tags), got shape {p.shape}")
+        raise EvaluationError(
+            f"{name} must be a 2-D array (n_samples, n_tags), got shape {p.shape}"
+        )
     if p.shape[0] == 0:
         raise EvaluationError(f"{name} has no rows")
     if p.shape[1] == 0:
@@ -238,11 +287,15 @@ def _check_scores(probs: Any, name: str = "probs") -> np.ndarray:
     finite = np.isfinite(p)
     if not finite.all():
         bad = np.argwhere(~finite)
-        raise EvaluationError(f"{name} has {len(bad)} NaN or infinite value(s) "
-                              f"(first: row {bad[0][0]}, column {bad[0][1]})")
+        raise EvaluationError(
+            f"{name} has {len(bad)} NaN or infinite value(s) "
+            f"(first: row {bad[0][0]}, column {bad[0][1]})"
+        )
     if (p < -1e-6).any() or (p > 1 + 1e-6).any():
-        raise EvaluationError(f"{name} must hold probabilities in [0, 1] (min {p.min():.6g}, max {p.max():.6g}; "
-                              f"apply a sigmoid to logits)")
+        raise EvaluationError(
+            f"{name} must hold probabilities in [0, 1] (min {p.min():.6g}, max {p.max():.6g}; "
+            f"apply a sigmoid to logits)"
+        )
     return p
 
 
@@ -250,7 +303,9 @@ def _check_labels(y: Any, n: int, k: int, name: str = "y_true") -> np.ndarray:
     """Integer class indices in ``[0, k)``, one per row of the probability matrix."""
     a = np.asarray(y)
     if a.ndim != 1:
-        raise EvaluationError(f"{name} must be 1-D (one class index per sample), got shape {a.shape}")
+        raise EvaluationError(
+            f"{name} must be 1-D (one class index per sample), got shape {a.shape}"
+        )
     if len(a) != n:
         raise EvaluationError(f"{name} has {len(a)} entries but the probabilities have {n} rows")
     if a.dtype.kind == "f" and np.isfinite(a).all() and (a == np.round(a)).all():
@@ -259,8 +314,9 @@ def _check_labels(y: Any, n: int, k: int, name: str = "y_true") -> np.ndarray:
         raise EvaluationError(f"{name} must hold integer class indices, got dtype {a.dtype}")
     a = a.astype(np.int64, copy=False)
     if len(a) and (a.min() < 0 or a.max() >= k):
-        raise EvaluationError(f"{name} has class indices outside 0..{k - 1} "
-                              f"(min {a.min()}, max {a.max()})")
+        raise EvaluationError(
+            f"{name} has class indices outside 0..{k - 1} (min {a.min()}, max {a.max()})"
+        )
     return a
 
 
@@ -289,6 +345,7 @@ def _mean_by_track(p: np.ndarray, unit: np.ndarray, n_tracks: int) -> np.ndarray
 # --------------------------------------------------------------------------------------------------
 # Single-label classification (genre task)
 # --------------------------------------------------------------------------------------------------
+
 
 def track_probabilities(frame_probs: Any, track_ids: Any) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the frame probabilities of each track.
@@ -345,12 +402,15 @@ def classification_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> d
     labels = np.arange(k)
     notes: list[str] = []
 
-    prec, rec, f1, support = precision_recall_fscore_support(y, pred, labels=labels, average=None,
-                                                             zero_division=0)
+    prec, rec, f1, support = precision_recall_fscore_support(
+        y, pred, labels=labels, average=None, zero_division=0
+    )
     absent = [names[c] for c in range(k) if support[c] == 0]
     if absent:
-        notes.append(f"classes absent from y_true: {', '.join(absent)}; the macro averages "
-                     f"cover the classes that occur (as truth or prediction) and roc_auc_ovr_macro is NaN")
+        notes.append(
+            f"classes absent from y_true: {', '.join(absent)}; the macro averages "
+            f"cover the classes that occur (as truth or prediction) and roc_auc_ovr_macro is NaN"
+        )
     conf = confusion_matrix(y, pred, labels=labels)
     return {
         "n": int(len(y)),
@@ -359,10 +419,18 @@ def classification_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> d
         "recall_macro": float(recall_score(y, pred, average="macro", zero_division=0)),
         "f1_macro": _f1_macro(y, pred, k),
         "roc_auc_ovr_macro": _roc_auc_ovr(y, p),
-        "per_class": {names[c]: {"precision": float(prec[c]), "recall": float(rec[c]), "f1": float(f1[c]),
-                                 "support": int(support[c])} for c in range(k)},
-        "confusion": pd.DataFrame(conf, index=pd.Index(names, name="true"),
-                                  columns=pd.Index(names, name="predicted")),
+        "per_class": {
+            names[c]: {
+                "precision": float(prec[c]),
+                "recall": float(rec[c]),
+                "f1": float(f1[c]),
+                "support": int(support[c]),
+            }
+            for c in range(k)
+        },
+        "confusion": pd.DataFrame(
+            conf, index=pd.Index(names, name="true"), columns=pd.Index(names, name="predicted")
+        ),
         "notes": notes,
     }
 
@@ -377,13 +445,32 @@ def _json_float(x: Any) -> float | None:
 
 def _metrics_to_json(m: dict[str, Any]) -> dict[str, Any]:
     conf: pd.DataFrame = m["confusion"]
-    out = {key: (_json_float(m[key]) if key != "n" else int(m[key]))
-           for key in ("n", "accuracy", "precision_macro", "recall_macro", "f1_macro", "roc_auc_ovr_macro")}
-    out["per_class"] = {c: {"precision": _json_float(v["precision"]), "recall": _json_float(v["recall"]),
-                            "f1": _json_float(v["f1"]), "support": int(v["support"])}
-                        for c, v in m["per_class"].items()}
-    out["confusion"] = {"classes": [str(c) for c in conf.index], "rows": "true", "columns": "predicted",
-                        "matrix": conf.to_numpy().astype(int).tolist()}
+    out = {
+        key: (_json_float(m[key]) if key != "n" else int(m[key]))
+        for key in (
+            "n",
+            "accuracy",
+            "precision_macro",
+            "recall_macro",
+            "f1_macro",
+            "roc_auc_ovr_macro",
+        )
+    }
+    out["per_class"] = {
+        c: {
+            "precision": _json_float(v["precision"]),
+            "recall": _json_float(v["recall"]),
+            "f1": _json_float(v["f1"]),
+            "support": int(v["support"]),
+        }
+        for c, v in m["per_class"].items()
+    }
+    out["confusion"] = {
+        "classes": [str(c) for c in conf.index],
+        "rows": "true",
+        "columns": "predicted",
+        "matrix": conf.to_numpy().astype(int).tolist(),
+    }
     out["notes"] = list(m["notes"])
     return out
 
@@ -426,18 +513,28 @@ class Evaluation(_Levels):
 
         With ``predictions=True`` the track ids, labels and probabilities are included too.
         """
-        out: dict[str, Any] = {"classes": list(self.classes), "n_frames": self.n_frames,
-                               "n_tracks": self.n_tracks, "n_boot": int(self.n_boot), "seed": int(self.seed),
-                               "level": float(self.level), "bootstrap_unit": "track"}
+        out: dict[str, Any] = {
+            "classes": list(self.classes),
+            "n_frames": self.n_frames,
+            "n_tracks": self.n_tracks,
+            "n_boot": int(self.n_boot),
+            "seed": int(self.seed),
+            "level": float(self.level),
+            "bootstrap_unit": "track",
+        }
         for lvl in ("frame", "track"):
             d = _metrics_to_json(getattr(self, lvl))
-            d["intervals"] = {key: [_json_float(lo), _json_float(hi)]
-                              for key, (lo, hi) in self.intervals[lvl].items()}
+            d["intervals"] = {
+                key: [_json_float(lo), _json_float(hi)]
+                for key, (lo, hi) in self.intervals[lvl].items()
+            }
             out[lvl] = d
         if predictions:
-            out["predictions"] = {"tracks": [str(t) for t in self.tracks],
-                                  "labels": [int(v) for v in self.track_labels],
-                                  "probs": np.asarray(self.track_probs, dtype=float).tolist()}
+            out["predictions"] = {
+                "tracks": [str(t) for t in self.tracks],
+                "labels": [int(v) for v in self.track_labels],
+                "probs": np.asarray(self.track_probs, dtype=float).tolist(),
+            }
         return out
 
     def table(self) -> pd.DataFrame:
@@ -445,13 +542,22 @@ class Evaluation(_Levels):
         rows = []
         for lvl in ("frame", "track"):
             m, ci = getattr(self, lvl), self.intervals[lvl]
-            rows.append({"level": lvl,
-                         "accuracy": m["accuracy"], "accuracy_low": ci["accuracy"][0],
-                         "accuracy_high": ci["accuracy"][1],
-                         "f1_macro": m["f1_macro"], "f1_low": ci["f1_macro"][0], "f1_high": ci["f1_macro"][1],
-                         "roc_auc": m["roc_auc_ovr_macro"], "roc_auc_low": ci["roc_auc"][0],
-                         "roc_auc_high": ci["roc_auc"][1],
-                         "precision_macro": m["precision_macro"], "recall_macro": m["recall_macro"]})
+            rows.append(
+                {
+                    "level": lvl,
+                    "accuracy": m["accuracy"],
+                    "accuracy_low": ci["accuracy"][0],
+                    "accuracy_high": ci["accuracy"][1],
+                    "f1_macro": m["f1_macro"],
+                    "f1_low": ci["f1_macro"][0],
+                    "f1_high": ci["f1_macro"][1],
+                    "roc_auc": m["roc_auc_ovr_macro"],
+                    "roc_auc_low": ci["roc_auc"][0],
+                    "roc_auc_high": ci["roc_auc"][1],
+                    "precision_macro": m["precision_macro"],
+                    "recall_macro": m["recall_macro"],
+                }
+            )
         return pd.DataFrame(rows)
 
     def per_class(self) -> pd.DataFrame:
@@ -468,8 +574,16 @@ def _check_boot(n_boot: int, level: float) -> None:
         raise EvaluationError(f"level must be between 0 and 1, got {level!r}")
 
 
-def evaluate(frame_probs: Any, frame_labels: Any, track_ids: Any, classes: Sequence[str], *,
-             n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> Evaluation:
+def evaluate(
+    frame_probs: Any,
+    frame_labels: Any,
+    track_ids: Any,
+    classes: Sequence[str],
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Evaluation:
     """Frame- and track-level metrics of one model, with bootstrap intervals over test tracks.
 
     ``frame_probs`` ``(n_frames, k)``, ``frame_labels`` ``(n_frames,)`` class indices, ``track_ids``
@@ -509,13 +623,30 @@ def evaluate(frame_probs: Any, frame_labels: Any, track_ids: Any, classes: Seque
     else:
         track_ci = {key: (float("nan"), float("nan")) for key in _INTERVAL_KEYS}
         frame_ci = dict(track_ci)
-    return Evaluation(classes=names, frame=frame_m, track=track_m,
-                      intervals={"frame": frame_ci, "track": track_ci}, tracks=tracks,
-                      track_labels=track_y, track_probs=track_p, n_boot=int(n_boot), seed=seed, level=level)
+    return Evaluation(
+        classes=names,
+        frame=frame_m,
+        track=track_m,
+        intervals={"frame": frame_ci, "track": track_ci},
+        tracks=tracks,
+        track_labels=track_y,
+        track_probs=track_p,
+        n_boot=int(n_boot),
+        seed=seed,
+        level=level,
+    )
 
 
-def paired_comparison(y_true: Any, probs_a: Any, probs_b: Any, *, n_boot: int = 1000, seed: int = 0,
-                      level: float = 0.95, names: tuple[str, str] = ("a", "b")) -> dict[str, Any]:
+def paired_comparison(
+    y_true: Any,
+    probs_a: Any,
+    probs_b: Any,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    names: tuple[str, str] = ("a", "b"),
+) -> dict[str, Any]:
     """Compare two models on the *same* test units (e.g. tracks), differences taken as ``b - a``.
 
     Accuracy and macro F1 of each model, their differences with paired percentile bootstrap
@@ -528,7 +659,9 @@ def paired_comparison(y_true: Any, probs_a: Any, probs_b: Any, *, n_boot: int = 
     pa = _check_probs(probs_a, "probs_a")
     pb = _check_probs(probs_b, "probs_b")
     if pa.shape != pb.shape:
-        raise EvaluationError(f"probs_a and probs_b must have the same shape, got {pa.shape} and {pb.shape}")
+        raise EvaluationError(
+            f"probs_a and probs_b must have the same shape, got {pa.shape} and {pb.shape}"
+        )
     k = pa.shape[1]
     y = _check_labels(y_true, len(pa), k)
     pred_a, pred_b = pa.argmax(axis=1), pb.argmax(axis=1)
@@ -545,7 +678,11 @@ def paired_comparison(y_true: Any, probs_a: Any, probs_b: Any, *, n_boot: int = 
     right_a, right_b = pred_a == y, pred_b == y
     n01 = int(np.sum(~right_a & right_b))
     n10 = int(np.sum(right_a & ~right_b))
-    p_value = float(stats.binomtest(n01, n01 + n10, 0.5, alternative="two-sided").pvalue) if n01 + n10 else 1.0
+    p_value = (
+        float(stats.binomtest(n01, n01 + n10, 0.5, alternative="two-sided").pvalue)
+        if n01 + n10
+        else 1.0
+    )
 
     name_a, name_b = names
     acc_a, acc_b = _accuracy(y, pred_a), _accuracy(y, pred_b)
@@ -554,20 +691,37 @@ def paired_comparison(y_true: Any, probs_a: Any, probs_b: Any, *, n_boot: int = 
         head = f"{name_b} better than {name_a}" if n01 > n10 else f"{name_a} better than {name_b}"
     else:
         head = f"no significant difference between {name_a} and {name_b} (alpha {alpha:.3g})"
-    verdict = (f"{head}: accuracy {acc_a:.3f} vs {acc_b:.3f}, {name_b} - {name_a} = {d_acc:+.3f} "
-               f"[{acc_lo:+.3f}, {acc_hi:+.3f}]; McNemar exact p = {p_value:.3g} (n01={n01}, n10={n10})")
-    return {"n": int(len(y)), "accuracy_a": acc_a, "accuracy_b": acc_b,
-            "accuracy_diff": d_acc, "accuracy_diff_low": acc_lo, "accuracy_diff_high": acc_hi,
-            "f1_macro_a": _f1_macro(y, pred_a, k), "f1_macro_b": _f1_macro(y, pred_b, k),
-            "f1_macro_diff": d_f1, "f1_macro_diff_low": f1_lo, "f1_macro_diff_high": f1_hi,
-            "n01": n01, "n10": n10, "p_value": p_value, "n_boot": int(n_boot), "seed": seed, "level": level,
-            "verdict": verdict}
+    verdict = (
+        f"{head}: accuracy {acc_a:.3f} vs {acc_b:.3f}, {name_b} - {name_a} = {d_acc:+.3f} "
+        f"[{acc_lo:+.3f}, {acc_hi:+.3f}]; McNemar exact p = {p_value:.3g} (n01={n01}, n10={n10})"
+    )
+    return {
+        "n": int(len(y)),
+        "accuracy_a": acc_a,
+        "accuracy_b": acc_b,
+        "accuracy_diff": d_acc,
+        "accuracy_diff_low": acc_lo,
+        "accuracy_diff_high": acc_hi,
+        "f1_macro_a": _f1_macro(y, pred_a, k),
+        "f1_macro_b": _f1_macro(y, pred_b, k),
+        "f1_macro_diff": d_f1,
+        "f1_macro_diff_low": f1_lo,
+        "f1_macro_diff_high": f1_hi,
+        "n01": n01,
+        "n10": n10,
+        "p_value": p_value,
+        "n_boot": int(n_boot),
+        "seed": seed,
+        "level": level,
+        "verdict": verdict,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
 # The original study's metrics, bugs included. ONLY to reproduce its tables next to ours; never use
 # these numbers as results (see SEED_PROTOCOL.md, "Metric bugs").
 # --------------------------------------------------------------------------------------------------
+
 
 def hard_label_auc(y_true: Any, probs: Any) -> float:
     """The original ML classifiers' "AUC": OvR macro ROC-AUC of one-hot *argmax* predictions.
@@ -591,8 +745,10 @@ def swapped_precision_recall(y_true: Any, y_pred: Any, n_classes: int) -> tuple[
     pr = _check_labels(y_pred, len(t), n_classes, "y_pred")
     t = _check_labels(t, len(t), n_classes)
     labels = np.arange(n_classes)
-    return (float(precision_score(pr, t, labels=labels, average="macro", zero_division=0)),
-            float(recall_score(pr, t, labels=labels, average="macro", zero_division=0)))
+    return (
+        float(precision_score(pr, t, labels=labels, average="macro", zero_division=0)),
+        float(recall_score(pr, t, labels=labels, average="macro", zero_division=0)),
+    )
 
 
 def seed_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> dict[str, Any]:
@@ -607,7 +763,9 @@ def seed_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> dict[str, A
     k = p.shape[1]
     labels = np.arange(k)
     precision, recall = swapped_precision_recall(y, pred, k)
-    sw_p, sw_r, sw_f, _ = precision_recall_fscore_support(pred, y, labels=labels, average=None, zero_division=0)
+    sw_p, sw_r, sw_f, _ = precision_recall_fscore_support(
+        pred, y, labels=labels, average=None, zero_division=0
+    )
     return {
         "accuracy": _accuracy(y, pred),
         "precision_macro": precision,
@@ -615,10 +773,12 @@ def seed_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> dict[str, A
         "f1_macro": float(f1_score(pred, y, labels=labels, average="macro", zero_division=0)),
         "roc_auc_macro": _roc_auc_ovr(y, p),
         "hard_label_auc": hard_label_auc(y, p),
-        "per_class": {names[c]: {"precision": float(sw_p[c]), "recall": float(sw_r[c]), "f1": float(sw_f[c])}
-                      for c in range(k)},
+        "per_class": {
+            names[c]: {"precision": float(sw_p[c]), "recall": float(sw_r[c]), "f1": float(sw_f[c])}
+            for c in range(k)
+        },
         "note": "original study's metrics with its bugs (precision/recall swapped, hard-label AUC); "
-                "for comparison with its tables only",
+        "for comparison with its tables only",
     }
 
 
@@ -657,17 +817,23 @@ def _check_multihot(y: Any, shape: tuple[int, int], name: str = "y_true") -> np.
     """A 0/1 matrix of the probabilities' shape (bool, integer or float 0./1.), as int64."""
     a = np.asarray(y)
     if a.ndim != 2:
-        raise EvaluationError(f"{name} must be a 2-D 0/1 matrix (n_samples, n_tags), got shape {a.shape}")
+        raise EvaluationError(
+            f"{name} must be a 2-D 0/1 matrix (n_samples, n_tags), got shape {a.shape}"
+        )
     if a.shape != tuple(shape):
-        raise EvaluationError(f"{name} has shape {a.shape} but the probabilities have shape {tuple(shape)}")
+        raise EvaluationError(
+            f"{name} has shape {a.shape} but the probabilities have shape {tuple(shape)}"
+        )
     if a.dtype.kind not in "biuf":
         raise EvaluationError(f"{name} must hold 0/1 numbers or booleans, got dtype {a.dtype}")
     ok = (a == 0) | (a == 1)
     if not ok.all():
         bad = np.argwhere(~ok)
         r, c = bad[0]
-        raise EvaluationError(f"{name} must hold only 0 and 1; {len(bad)} other value(s) "
-                              f"(first: row {r}, column {c}: {a[r, c]!r})")
+        raise EvaluationError(
+            f"{name} must hold only 0 and 1; {len(bad)} other value(s) "
+            f"(first: row {r}, column {c}: {a[r, c]!r})"
+        )
     return a.astype(np.int64)
 
 
@@ -686,7 +852,9 @@ def _check_thresholds(thresholds: Any, k: int) -> np.ndarray:
     return t
 
 
-def _sk_per_tag(metric: Callable[..., Any], Y: np.ndarray, P: np.ndarray) -> tuple[float, np.ndarray]:
+def _sk_per_tag(
+    metric: Callable[..., Any], Y: np.ndarray, P: np.ndarray
+) -> tuple[float, np.ndarray]:
     """scikit-learn's ``metric(Y, P, average="macro")`` and its per-tag values (``average=None``).
     One column is passed as a binary problem (a ``(n, 1)`` matrix is not multilabel to scikit-learn)."""
     if Y.shape[1] == 1:
@@ -704,20 +872,27 @@ def _sk_micro(metric: Callable[..., Any], Y: np.ndarray, P: np.ndarray) -> float
 def _decision_scores(Y: np.ndarray, D: np.ndarray) -> dict[str, Any]:
     """Per-tag and macro / micro precision, recall, F1 of 0/1 decisions (scikit-learn, zero_division=0)."""
     if Y.shape[1] == 1:
-        p, r, f, _ = precision_recall_fscore_support(Y[:, 0], D[:, 0], average="binary", zero_division=0)
+        p, r, f, _ = precision_recall_fscore_support(
+            Y[:, 0], D[:, 0], average="binary", zero_division=0
+        )
         per = (np.array([p]), np.array([r]), np.array([f]))
         macro = micro = (float(p), float(r), float(f))
     else:
         per = precision_recall_fscore_support(Y, D, average=None, zero_division=0)[:3]
-        macro = tuple(float(v) for v in precision_recall_fscore_support(Y, D, average="macro",
-                                                                          zero_division=0)[:3])
-        micro = tuple(float(v) for v in precision_recall_fscore_support(Y, D, average="micro",
-                                                                          zero_division=0)[:3])
+        macro = tuple(
+            float(v)
+            for v in precision_recall_fscore_support(Y, D, average="macro", zero_division=0)[:3]
+        )
+        micro = tuple(
+            float(v)
+            for v in precision_recall_fscore_support(Y, D, average="micro", zero_division=0)[:3]
+        )
     return {"per": per, "macro": macro, "micro": micro}
 
 
-def _tagging_metrics(Y: np.ndarray, P: np.ndarray, names: tuple[str, ...],
-                     thr: np.ndarray | None) -> dict[str, Any]:
+def _tagging_metrics(
+    Y: np.ndarray, P: np.ndarray, names: tuple[str, ...], thr: np.ndarray | None
+) -> dict[str, Any]:
     """:func:`tagging_metrics` on validated inputs."""
     n, k = Y.shape
     nan = float("nan")
@@ -734,13 +909,19 @@ def _tagging_metrics(Y: np.ndarray, P: np.ndarray, names: tuple[str, ...],
     if excluded:
         why = []
         if no_pos.any():
-            why.append("no positive example: " + ", ".join(names[j] for j in np.flatnonzero(no_pos)))
+            why.append(
+                "no positive example: " + ", ".join(names[j] for j in np.flatnonzero(no_pos))
+            )
         if no_neg.any():
-            why.append("no negative example: " + ", ".join(names[j] for j in np.flatnonzero(no_neg)))
-        notes.append(f"{len(excluded)} of {k} tag(s) excluded from roc_auc_macro and pr_auc_macro (ROC-AUC is "
-                     f"undefined for a tag with one class: scikit-learn raises or returns NaN, and it scores "
-                     f"the AP of a tag without positives as 0) and given NaN per-tag "
-                     f"AUCs; the micro averages use every tag. {'; '.join(why)}")
+            why.append(
+                "no negative example: " + ", ".join(names[j] for j in np.flatnonzero(no_neg))
+            )
+        notes.append(
+            f"{len(excluded)} of {k} tag(s) excluded from roc_auc_macro and pr_auc_macro (ROC-AUC is "
+            f"undefined for a tag with one class: scikit-learn raises or returns NaN, and it scores "
+            f"the AP of a tag without positives as 0) and given NaN per-tag "
+            f"AUCs; the micro averages use every tag. {'; '.join(why)}"
+        )
     if not keep.any():
         notes.append("no tag has both positive and negative examples: the macro averages are NaN")
     roc_micro = ap_micro = nan
@@ -748,8 +929,11 @@ def _tagging_metrics(Y: np.ndarray, P: np.ndarray, names: tuple[str, ...],
         roc_micro = _sk_micro(roc_auc_score, Y, P)
         ap_micro = _sk_micro(average_precision_score, Y, P)
     else:
-        notes.append("every entry of y_true is " + ("0" if support.sum() == 0 else "1")
-                     + ": the micro averages are NaN")
+        notes.append(
+            "every entry of y_true is "
+            + ("0" if support.sum() == 0 else "1")
+            + ": the micro averages are NaN"
+        )
 
     prec = rec = f1 = np.full(k, nan)
     macro = micro = (nan, nan, nan)
@@ -758,23 +942,42 @@ def _tagging_metrics(Y: np.ndarray, P: np.ndarray, names: tuple[str, ...],
         prec, rec, f1 = dec["per"]
         macro, micro = dec["macro"], dec["micro"]
     thr_out = np.full(k, nan) if thr is None else thr
-    per_tag = {names[j]: {"roc_auc": float(roc[j]), "pr_auc": float(ap[j]), "support": int(support[j]),
-                          "prevalence": float(support[j] / n), "threshold": float(thr_out[j]),
-                          "precision": float(prec[j]), "recall": float(rec[j]), "f1": float(f1[j])}
-               for j in range(k)}
+    per_tag = {
+        names[j]: {
+            "roc_auc": float(roc[j]),
+            "pr_auc": float(ap[j]),
+            "support": int(support[j]),
+            "prevalence": float(support[j] / n),
+            "threshold": float(thr_out[j]),
+            "precision": float(prec[j]),
+            "recall": float(rec[j]),
+            "f1": float(f1[j]),
+        }
+        for j in range(k)
+    }
     return {
-        "n": int(n), "n_tags": int(k),
-        "roc_auc_macro": float(roc_macro), "pr_auc_macro": float(ap_macro),
-        "roc_auc_micro": float(roc_micro), "pr_auc_micro": float(ap_micro),
-        "precision_macro": macro[0], "recall_macro": macro[1], "f1_macro": macro[2],
-        "precision_micro": micro[0], "recall_micro": micro[1], "f1_micro": micro[2],
-        "n_tags_macro": int(keep.sum()), "excluded_tags": excluded,
-        "per_tag": per_tag, "notes": notes,
+        "n": int(n),
+        "n_tags": int(k),
+        "roc_auc_macro": float(roc_macro),
+        "pr_auc_macro": float(ap_macro),
+        "roc_auc_micro": float(roc_micro),
+        "pr_auc_micro": float(ap_micro),
+        "precision_macro": macro[0],
+        "recall_macro": macro[1],
+        "f1_macro": macro[2],
+        "precision_micro": micro[0],
+        "recall_micro": micro[1],
+        "f1_micro": micro[2],
+        "n_tags_macro": int(keep.sum()),
+        "excluded_tags": excluded,
+        "per_tag": per_tag,
+        "notes": notes,
     }
 
 
-def tagging_metrics(y_true: Any, probs: Any, tags: Sequence[str] | None = None,
-                    thresholds: Any = None) -> dict[str, Any]:
+def tagging_metrics(
+    y_true: Any, probs: Any, tags: Sequence[str] | None = None, thresholds: Any = None
+) -> dict[str, Any]:
     """Multi-label tagging metrics of a probability matrix, as the MediaEval 2019 task computes them.
 
     ``y_true`` is an ``(n, k)`` 0/1 matrix (one row per track or frame, one column per tag), ``probs``
@@ -805,8 +1008,9 @@ def tagging_metrics(y_true: Any, probs: Any, tags: Sequence[str] | None = None,
     return _tagging_metrics(Y, P, names, thr)
 
 
-def choose_thresholds(y_val: Any, p_val: Any, tags: Sequence[str] | None = None, *,
-                      grid: Any = None) -> np.ndarray:
+def choose_thresholds(
+    y_val: Any, p_val: Any, tags: Sequence[str] | None = None, *, grid: Any = None
+) -> np.ndarray:
     """Per-tag decision thresholds maximising each tag's F1 on validation data (MediaEval's rule).
 
     ``y_val`` ``(n, k)`` 0/1, ``p_val`` ``(n, k)`` probabilities (e.g. validation *tracks*). For each tag
@@ -826,7 +1030,7 @@ def choose_thresholds(y_val: Any, p_val: Any, tags: Sequence[str] | None = None,
         g = np.asarray(grid)
         if g.ndim != 1 or g.size == 0 or g.dtype.kind not in "biuf" or not np.isfinite(g).all():
             raise EvaluationError("grid must be a non-empty 1-D array of finite thresholds")
-        g = np.unique(g.astype(np.float64))                                   # sorted, increasing
+        g = np.unique(g.astype(np.float64))  # sorted, increasing
     out = np.full(k, 0.5)
     no_pos: list[str] = []
     for j in range(k):
@@ -836,25 +1040,35 @@ def choose_thresholds(y_val: Any, p_val: Any, tags: Sequence[str] | None = None,
             continue
         if grid is None:
             precision, recall, cand = precision_recall_curve(y, s)
-            precision, recall = precision[:-1], recall[:-1]                   # the last point has no threshold
+            precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
             denom = precision + recall
             f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
         else:
             cand = g
             dec = s[:, None] >= g[None, :]
             tp = (dec & (y[:, None] == 1)).sum(axis=0).astype(float)
-            denom = dec.sum(axis=0) + y.sum()                                 # 2tp + fp + fn
+            denom = dec.sum(axis=0) + y.sum()  # 2tp + fp + fn
             f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-        best = np.flatnonzero(f1 >= f1.max() - 1e-12)[-1]                     # candidates are increasing
+        best = np.flatnonzero(f1 >= f1.max() - 1e-12)[-1]  # candidates are increasing
         out[j] = float(cand[best])
     if no_pos:
-        warnings.warn(f"choose_thresholds: {len(no_pos)} tag(s) without a positive example in the validation "
-                      f"data get the threshold 0.5: {', '.join(no_pos)}", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"choose_thresholds: {len(no_pos)} tag(s) without a positive example in the validation "
+            f"data get the threshold 0.5: {', '.join(no_pos)}",
+            UserWarning,
+            stacklevel=2,
+        )
     return out
 
 
-def _weighted_auc_ap(y: np.ndarray, s: np.ndarray, unit: np.ndarray, counts: np.ndarray, *,
-                     chunk_elems: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+def _weighted_auc_ap(
+    y: np.ndarray,
+    s: np.ndarray,
+    unit: np.ndarray,
+    counts: np.ndarray,
+    *,
+    chunk_elems: int = 4_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
     """ROC-AUC and average precision of one binary problem on every resample, vectorised.
 
     ``y`` ``(m,)`` bool, ``s`` ``(m,)`` scores, ``unit[i]`` the resampling unit (track) of item ``i``,
@@ -882,19 +1096,19 @@ def _weighted_auc_ap(y: np.ndarray, s: np.ndarray, unit: np.ndarray, counts: np.
     last = np.empty(m, dtype=bool)
     last[:-1] = ss[1:] != ss[:-1]
     last[-1] = True
-    ends = np.flatnonzero(last)                                   # last sorted index of each tie group
+    ends = np.flatnonzero(last)  # last sorted index of each tie group
     starts = np.r_[0, ends[:-1] + 1]
     group = np.repeat(np.arange(len(ends)), ends - starts + 1)
     pos_at = np.flatnonzero(ys)
-    gpos = np.unique(group[pos_at])                               # groups holding a positive item
+    gpos = np.unique(group[pos_at])  # groups holding a positive item
     end_p, before_p = ends[gpos], starts[gpos] - 1
     has_before = before_p >= 0
     before_p = np.maximum(before_p, 0)
-    upto = np.searchsorted(pos_at, end_p, side="right") - 1       # last positive up to each such group
+    upto = np.searchsorted(pos_at, end_p, side="right") - 1  # last positive up to each such group
     unit_pos = us[pos_at]
     step = max(1, chunk_elems // m)
     for b0 in range(0, n_boot, step):
-        c = counts[b0:b0 + step]
+        c = counts[b0 : b0 + step]
         cs = np.cumsum(np.take(c, us, axis=1), axis=1, dtype=c.dtype)
         all_end = cs[:, end_p]
         all_before = np.where(has_before, cs[:, before_p], 0)
@@ -908,9 +1122,11 @@ def _weighted_auc_ap(y: np.ndarray, s: np.ndarray, unit: np.ndarray, counts: np.
         ok = (w_pos > 0) & (w_neg > 0)
         den = np.where(ok, w_pos.astype(float) * w_neg, 1.0)
         num = np.einsum("ij,ij->i", p_g, w_neg[:, None] - neg_end + 0.5 * n_g)
-        auc[b0:b0 + step] = np.where(ok, num / den, np.nan)
+        auc[b0 : b0 + step] = np.where(ok, num / den, np.nan)
         precision = np.divide(tp_end, all_end, out=np.zeros(tp_end.shape), where=all_end > 0)
-        ap[b0:b0 + step] = np.where(ok, np.einsum("ij,ij->i", p_g, precision) / np.where(ok, w_pos, 1), np.nan)
+        ap[b0 : b0 + step] = np.where(
+            ok, np.einsum("ij,ij->i", p_g, precision) / np.where(ok, w_pos, 1), np.nan
+        )
     return auc, ap
 
 
@@ -922,8 +1138,9 @@ def _masked_mean(values: np.ndarray) -> np.ndarray:
     return np.divide(total, n, out=np.full(len(n), np.nan), where=n > 0)
 
 
-def _tag_bootstrap(Y: np.ndarray, P: np.ndarray, unit: np.ndarray, counts: np.ndarray,
-                   thr: np.ndarray | None) -> dict[str, np.ndarray]:
+def _tag_bootstrap(
+    Y: np.ndarray, P: np.ndarray, unit: np.ndarray, counts: np.ndarray, thr: np.ndarray | None
+) -> dict[str, np.ndarray]:
     """Tagging metrics of every resample of units (``counts`` ``(B, T)`` multiplicities; ``unit[i]`` the
     unit of row ``i``). Macro AUCs average the tags with both classes in the resample; with
     ``thr``, F1 macro / micro of ``P >= thr`` from resampled per-unit TP / FP / FN counts."""
@@ -939,22 +1156,31 @@ def _tag_bootstrap(Y: np.ndarray, P: np.ndarray, unit: np.ndarray, counts: np.nd
         auc[:, j], ap[:, j] = _weighted_auc_ap(yb[:, j], P[:, j], unit, counts)
     ap = np.where(np.isfinite(auc), ap, np.nan)
     micro_auc, micro_ap = _weighted_auc_ap(yb.ravel(), P.ravel(), np.repeat(unit, k), counts)
-    out = {"roc_auc_macro": _masked_mean(auc), "pr_auc_macro": _masked_mean(ap),
-           "roc_auc_micro": micro_auc, "pr_auc_micro": micro_ap, "per_tag_roc_auc": auc, "per_tag_pr_auc": ap}
+    out = {
+        "roc_auc_macro": _masked_mean(auc),
+        "pr_auc_macro": _masked_mean(ap),
+        "roc_auc_micro": micro_auc,
+        "pr_auc_micro": micro_ap,
+        "per_tag_roc_auc": auc,
+        "per_tag_pr_auc": ap,
+    }
     if thr is not None:
         dec = P >= thr
-        to_unit = sparse.csr_matrix((np.ones(len(unit)), (unit, np.arange(len(unit)))),
-                                    shape=(n_units, len(unit)))
+        to_unit = sparse.csr_matrix(
+            (np.ones(len(unit)), (unit, np.arange(len(unit)))), shape=(n_units, len(unit))
+        )
         sums = {}
         for name, mask in (("tp", yb & dec), ("fp", ~yb & dec), ("fn", yb & ~dec)):
-            per_unit = np.asarray(to_unit @ mask.astype(float))                       # (T, k) counts
-            sums[name] = counts @ per_unit                                            # (B, k)
+            per_unit = np.asarray(to_unit @ mask.astype(float))  # (T, k) counts
+            sums[name] = counts @ per_unit  # (B, k)
         tp, fp, fn = sums["tp"], sums["fp"], sums["fn"]
         den = 2 * tp + fp + fn
-        f1 = np.divide(2 * tp, den, out=np.zeros_like(tp), where=den > 0)             # zero_division=0
+        f1 = np.divide(2 * tp, den, out=np.zeros_like(tp), where=den > 0)  # zero_division=0
         den_micro = den.sum(axis=1)
-        out["f1_macro"] = f1.mean(axis=1)                                             # over all k tags
-        out["f1_micro"] = np.divide(2 * tp.sum(axis=1), den_micro, out=np.zeros(n_boot), where=den_micro > 0)
+        out["f1_macro"] = f1.mean(axis=1)  # over all k tags
+        out["f1_micro"] = np.divide(
+            2 * tp.sum(axis=1), den_micro, out=np.zeros(n_boot), where=den_micro > 0
+        )
     return out
 
 
@@ -1010,21 +1236,31 @@ class TagEvaluation(_Levels):
         ``{metric: [low, high]}``, ``per_tag`` at track level only, ``thresholds`` ``{tag: value}`` (or
         None). With ``predictions=True`` the track ids, truth and probabilities are included too."""
         out: dict[str, Any] = {
-            "tags": list(self.tags), "n_frames": self.n_frames, "n_tracks": self.n_tracks,
-            "n_boot": int(self.n_boot), "seed": int(self.seed), "level": float(self.level),
+            "tags": list(self.tags),
+            "n_frames": self.n_frames,
+            "n_tracks": self.n_tracks,
+            "n_boot": int(self.n_boot),
+            "seed": int(self.seed),
+            "level": float(self.level),
             "bootstrap_unit": "track",
-            "thresholds": None if self.thresholds is None
+            "thresholds": None
+            if self.thresholds is None
             else {t: _json_float(v) for t, v in zip(self.tags, self.thresholds)},
-            "notes": list(self.notes)}
+            "notes": list(self.notes),
+        }
         for lvl in ("frame", "track"):
             d = tagging_metrics_to_json(getattr(self, lvl), per_tag=(lvl == "track"))
-            d["intervals"] = {key: [_json_float(lo), _json_float(hi)]
-                              for key, (lo, hi) in self.intervals[lvl].items()}
+            d["intervals"] = {
+                key: [_json_float(lo), _json_float(hi)]
+                for key, (lo, hi) in self.intervals[lvl].items()
+            }
             out[lvl] = d
         if predictions:
-            out["predictions"] = {"tracks": [str(t) for t in self.tracks],
-                                  "truth": np.asarray(self.track_truth, dtype=int).tolist(),
-                                  "probs": np.asarray(self.track_probs, dtype=float).tolist()}
+            out["predictions"] = {
+                "tracks": [str(t) for t in self.tracks],
+                "truth": np.asarray(self.track_truth, dtype=int).tolist(),
+                "probs": np.asarray(self.track_probs, dtype=float).tolist(),
+            }
         return out
 
     def table(self) -> pd.DataFrame:
@@ -1046,12 +1282,23 @@ class TagEvaluation(_Levels):
         precision, recall, f1."""
         df = pd.DataFrame.from_dict(self.track["per_tag"], orient="index")
         df.index.name = "tag"
-        return df[["roc_auc", "pr_auc", "support", "prevalence", "threshold", "precision", "recall", "f1"]]
+        return df[
+            ["roc_auc", "pr_auc", "support", "prevalence", "threshold", "precision", "recall", "f1"]
+        ]
 
 
-def evaluate_tags(frame_probs: Any, Y_frames: Any, track_ids: Any, tags: Sequence[str] | None = None, *,
-                  thresholds: Any = None, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
-                  frame_intervals: bool = True) -> TagEvaluation:
+def evaluate_tags(
+    frame_probs: Any,
+    Y_frames: Any,
+    track_ids: Any,
+    tags: Sequence[str] | None = None,
+    *,
+    thresholds: Any = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    frame_intervals: bool = True,
+) -> TagEvaluation:
     """Frame- and track-level tagging metrics of one model, with bootstrap intervals over test tracks.
 
     ``frame_probs`` ``(n_frames, k)`` probabilities, ``Y_frames`` ``(n_frames, k)`` 0/1, ``track_ids``
@@ -1101,10 +1348,20 @@ def evaluate_tags(frame_probs: Any, Y_frames: Any, track_ids: Any, tags: Sequenc
             frame_ci = {key: _percentile_interval(reps[key], level) for key in keys}
         else:
             notes.append("frame-level intervals not computed (frame_intervals=False): NaN")
-    return TagEvaluation(tags=names, frame=frame_m, track=track_m,
-                         intervals={"frame": frame_ci, "track": track_ci}, tracks=tracks,
-                         track_truth=track_Y, track_probs=track_P, thresholds=thr, n_boot=int(n_boot),
-                         seed=seed, level=level, notes=tuple(notes))
+    return TagEvaluation(
+        tags=names,
+        frame=frame_m,
+        track=track_m,
+        intervals={"frame": frame_ci, "track": track_ci},
+        tracks=tracks,
+        track_truth=track_Y,
+        track_probs=track_P,
+        thresholds=thr,
+        n_boot=int(n_boot),
+        seed=seed,
+        level=level,
+        notes=tuple(notes),
+    )
 
 
 def _load_matrix(path: Any, name: str) -> np.ndarray:
@@ -1118,23 +1375,34 @@ def _load_matrix(path: Any, name: str) -> np.ndarray:
         a = np.load(p, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
         raise FileError(p, f"cannot read the {name} matrix ({e.strerror or e})") from e
-    except ValueError as e:   # object arrays, pickles and files that are not .npy at all
-        raise EvaluationError(f"{p}: not a plain numeric .npy array ({e}); object arrays and pickles are "
-                              f"refused") from e
+    except ValueError as e:  # object arrays, pickles and files that are not .npy at all
+        raise EvaluationError(
+            f"{p}: not a plain numeric .npy array ({e}); object arrays and pickles are refused"
+        ) from e
     except (OSError, EOFError) as e:
         raise EvaluationError(f"{p}: cannot load the {name} matrix as .npy ({e})") from e
-    if not isinstance(a, np.ndarray):      # an .npz archive
+    if not isinstance(a, np.ndarray):  # an .npz archive
         a.close()
         raise EvaluationError(f"{p}: expected one .npy array, got an .npz archive")
     if a.dtype.kind not in "biuf":
         raise EvaluationError(f"{p}: the {name} matrix must be numeric, got dtype {a.dtype}")
     if a.ndim != 2:
-        raise EvaluationError(f"{p}: the {name} matrix must be 2-D (tracks x tags), got shape {a.shape}")
+        raise EvaluationError(
+            f"{p}: the {name} matrix must be 2-D (tracks x tags), got shape {a.shape}"
+        )
     return a
 
 
-def score_matrices(truth_path: Any, pred_path: Any, tags: Sequence[str] | None = None, *,
-                   thresholds: Any = None, n_boot: int = 0, seed: int = 0, level: float = 0.95) -> dict[str, Any]:
+def score_matrices(
+    truth_path: Any,
+    pred_path: Any,
+    tags: Sequence[str] | None = None,
+    *,
+    thresholds: Any = None,
+    n_boot: int = 0,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, Any]:
     """Re-score a published run from its matrices, as the MediaEval 2019 task did.
 
     ``truth_path``: ``.npy`` ground truth ``(n, k)`` 0/1 (e.g. MediaEval's ``groundtruth.npy``);
@@ -1148,8 +1416,10 @@ def score_matrices(truth_path: Any, pred_path: Any, tags: Sequence[str] | None =
     truth = _load_matrix(truth_path, "ground-truth")
     pred = _load_matrix(pred_path, "prediction")
     if truth.shape != pred.shape:
-        raise EvaluationError(f"the ground truth {truth_path} has shape {truth.shape} but the predictions "
-                              f"{pred_path} have shape {pred.shape}")
+        raise EvaluationError(
+            f"the ground truth {truth_path} has shape {truth.shape} but the predictions "
+            f"{pred_path} have shape {pred.shape}"
+        )
     P = _check_scores(pred, "predictions")
     Y = _check_multihot(truth, P.shape, "ground truth")
     names = _check_tags(tags, P.shape[1])
@@ -1161,13 +1431,19 @@ def score_matrices(truth_path: Any, pred_path: Any, tags: Sequence[str] | None =
         counts = _resample_counts(_bootstrap_indices(n, int(n_boot), seed), n)
         reps = _tag_bootstrap(Y, P, np.arange(n), counts, thr)
         keys = _TAG_INTERVAL_KEYS + (_TAG_F1_KEYS if thr is not None else ())
-        out.update(intervals={key: _percentile_interval(reps[key], level) for key in keys},
-                   n_boot=int(n_boot), seed=seed, level=level, bootstrap_unit="row (track)")
+        out.update(
+            intervals={key: _percentile_interval(reps[key], level) for key in keys},
+            n_boot=int(n_boot),
+            seed=seed,
+            level=level,
+            bootstrap_unit="row (track)",
+        )
     return out
 
 
 # The original study's tagging evaluation. ONLY to reproduce its table next to ours (SEED_PROTOCOL.md,
 # "Mood task", Evaluation); these numbers are not a valid assessment of a tagger.
+
 
 def seed_tagging_metrics(y_true: Any, probs: Any, threshold: float = 0.9) -> dict[str, Any]:
     """The original study's tagging numbers for these predictions. Reproduction only.
@@ -1183,17 +1459,23 @@ def seed_tagging_metrics(y_true: Any, probs: Any, threshold: float = 0.9) -> dic
     P = _check_scores(probs, "probs")
     Y = _check_multihot(y_true, P.shape, "y_true")
     if P.shape[1] < 2:
-        raise EvaluationError("seed_tagging_metrics needs at least 2 tags (samples averages are multi-label)")
+        raise EvaluationError(
+            "seed_tagging_metrics needs at least 2 tags (samples averages are multi-label)"
+        )
     B = (P > threshold).astype(np.int64)
     prec, rec, f1, _ = precision_recall_fscore_support(Y, B, average="samples", zero_division=0)
     support = Y.sum(axis=0)
     keep = (support > 0) & (support < len(Y))
     auc = _sk_per_tag(roc_auc_score, Y[:, keep], B[:, keep])[0] if keep.any() else float("nan")
     return {
-        "threshold": float(threshold), "rule": "probability > threshold",
+        "threshold": float(threshold),
+        "rule": "probability > threshold",
         "exact_match_accuracy": float(accuracy_score(Y, B)),
-        "precision_samples": float(prec), "recall_samples": float(rec), "f1_samples": float(f1),
-        "auc_binarised": float(auc), "n_tags_auc": int(keep.sum()),
+        "precision_samples": float(prec),
+        "recall_samples": float(rec),
+        "f1_samples": float(f1),
+        "auc_binarised": float(auc),
+        "n_tags_auc": int(keep.sum()),
         "note": "original study's evaluation (probabilities > 0.9 set to 1, exact-match accuracy, "
-                "samples-averaged P/R/F1, AUC of binarised predictions); for comparison with its table only",
+        "samples-averaged P/R/F1, AUC of binarised predictions); for comparison with its table only",
     }

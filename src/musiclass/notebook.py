@@ -23,9 +23,10 @@ import json
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,14 +35,23 @@ from .errors import ConfigError
 
 #: the notebooks of each task, in the order they run
 NOTEBOOKS: dict[str, tuple[str, ...]] = {
-    "genre": ("1_Data_Collection", "2_Exploratory_Data_Analysis", "3_Feedforward_Baseline",
-              "4.1_Experiment_1_Different_Inputs", "4.2_Experiment_2_Number_Layers", "5_Handcrafted_Features",
-              "6_Machine_Learning_Classifiers"),
+    "genre": (
+        "1_Data_Collection",
+        "2_Exploratory_Data_Analysis",
+        "3_Feedforward_Baseline",
+        "4.1_Experiment_1_Different_Inputs",
+        "4.2_Experiment_2_Number_Layers",
+        "5_Handcrafted_Features",
+        "6_Machine_Learning_Classifiers",
+    ),
     "mood": ("1_Data_Collection", "2_Exploratory_Data_Analysis", "3_CNN"),
 }
 #: where each task's notebooks and committed results live, relative to the repository root
 TASK_FOLDERS = {"genre": "genre-classification", "mood": "mood-classification"}
-RESULT_FOLDERS = {"genre": "genre-classification/genre-results", "mood": "mood-classification/mood-results"}
+RESULT_FOLDERS = {
+    "genre": "genre-classification/genre-results",
+    "mood": "mood-classification/mood-results",
+}
 #: the study config whose data section the data notebooks use
 DATA_CONFIG = {"genre": "exp1", "mood": "resampling"}
 #: the repository the Colab cell clones
@@ -116,13 +126,21 @@ class Workspace:
         if self.synthetic:
             return {"data.n_tracks": self.mood_tracks, "data.seed": self.seed}
         root = Path(self.dataset)
-        return {"data.dataset": "jamendo", "data.root": self.dataset,
-                "data.metadata": self.metadata or str(root / "autotagging_moodtheme.tsv"),
-                "data.splits_dir": self.splits_dir or str(root / "splits")}
+        return {
+            "data.dataset": "jamendo",
+            "data.root": self.dataset,
+            "data.metadata": self.metadata or str(root / "autotagging_moodtheme.tsv"),
+            "data.splits_dir": self.splits_dir or str(root / "splits"),
+        }
 
     def _kwargs(self) -> dict[str, Any]:
-        return dict(data_dir=self.data_dir, jobs=self.jobs, preset=None if self.preset == "default" else self.preset,
-                    overrides=self.overrides(), progress=self.progress)
+        return dict(
+            data_dir=self.data_dir,
+            jobs=self.jobs,
+            preset=None if self.preset == "default" else self.preset,
+            overrides=self.overrides(),
+            progress=self.progress,
+        )
 
     def save_state(self) -> Path:
         from .utils import write_json_atomic
@@ -136,9 +154,15 @@ class Workspace:
         return json.loads(path.read_text()) if path.is_file() else None
 
     def describe(self) -> str:
-        data = "the embedded SYNTHETIC data (not GTZAN / MTG-Jamendo)" if self.synthetic else self.dataset
-        return (f"{self.task} study: data {data}; profile {self.profile}; preset {self.preset}; "
-                f"run folder {self.out}; figures -> {self.figures}")
+        data = (
+            "the embedded SYNTHETIC data (not GTZAN / MTG-Jamendo)"
+            if self.synthetic
+            else self.dataset
+        )
+        return (
+            f"{self.task} study: data {data}; profile {self.profile}; preset {self.preset}; "
+            f"run folder {self.out}; figures -> {self.figures}"
+        )
 
     # --------------------------------------------------------------------------- stages
     def prepare(self):
@@ -146,7 +170,9 @@ class Workspace:
         Returns ``(store, splits)`` (see :func:`musiclass.study.prepare`)."""
         from .study import prepare
 
-        store, splits = prepare(self.config(DATA_CONFIG[self.task]), self.study_dir, **self._kwargs())
+        store, splits = prepare(
+            self.config(DATA_CONFIG[self.task]), self.study_dir, **self._kwargs()
+        )
         self.save_state()
         return store, splits
 
@@ -159,12 +185,16 @@ class Workspace:
         if what == "data":
             state = self.state()
             if state is None or not self.stores():
-                raise ConfigError(f"{self.study_dir}: no prepared {self.task} data here. Run {first} first, "
-                                  f"with the same `out` ({self.out!r}) and `dataset` parameters.")
+                raise ConfigError(
+                    f"{self.study_dir}: no prepared {self.task} data here. Run {first} first, "
+                    f"with the same `out` ({self.out!r}) and `dataset` parameters."
+                )
             if state.get("dataset") != self.dataset:
-                raise ConfigError(f"{self.study_dir} was prepared for dataset {state.get('dataset')!r}, not "
-                                  f"{self.dataset!r}: run {first} again with dataset={self.dataset!r}, or use "
-                                  f"another `out` folder.")
+                raise ConfigError(
+                    f"{self.study_dir} was prepared for dataset {state.get('dataset')!r}, not "
+                    f"{self.dataset!r}: run {first} again with dataset={self.dataset!r}, or use "
+                    f"another `out` folder."
+                )
             return
         if not (self.study_dir / what).is_file():
             raise ConfigError(f"{self.study_dir / what} is missing: run {notebook or first} first.")
@@ -182,7 +212,9 @@ class Workspace:
         frontend = dict(study.frontend)
         if self.preset != "default":
             frontend["preset"] = self.preset
-        path = self.study_dir / "stores" / frontend_from_mapping(frontend, task=self.task).hash()[:12]
+        path = (
+            self.study_dir / "stores" / frontend_from_mapping(frontend, task=self.task).hash()[:12]
+        )
         return FeatureStore(path if (path / "manifest.json").is_file() else self.stores()[0])
 
     def run(self, *configs: str) -> pd.DataFrame:
@@ -213,15 +245,29 @@ class Workspace:
         from .study import source_path
 
         nets = table[table["epochs"].notna()]
-        return {f"{r['model']} ({r['split']})": source_path(self.study_dir, r["source"])
-                for r in nets.to_dict("records")}
+        return {
+            f"{r['model']} ({r['split']})": source_path(self.study_dir, r["source"])
+            for r in nets.to_dict("records")
+        }
 
 
-def open_workspace(task: str, *, dataset: str = "synthetic", out: str = "runs/demo", preset: str = "default",
-                   profile: str = "quick", results: str | None = None, jobs: int | None = None,
-                   progress: bool = True, clips_per_genre: int = 20, mood_tracks: int | None = None,
-                   metadata: str | None = None, splits_dir: str | None = None, seed: int = 0,
-                   quiet: bool = False) -> Workspace:
+def open_workspace(
+    task: str,
+    *,
+    dataset: str = "synthetic",
+    out: str = "runs/demo",
+    preset: str = "default",
+    profile: str = "quick",
+    results: str | None = None,
+    jobs: int | None = None,
+    progress: bool = True,
+    clips_per_genre: int = 20,
+    mood_tracks: int | None = None,
+    metadata: str | None = None,
+    splits_dir: str | None = None,
+    seed: int = 0,
+    quiet: bool = False,
+) -> Workspace:
     """Check a notebook's parameters, move to the repository root (every path is relative to it)
     and set up inline figures. ``dataset`` is ``"synthetic"`` or the folder of a real GTZAN
     (``genres/<genre>/<genre>.NNNNN.wav``) or MTG-Jamendo (``NN/ID.mp3``) tree."""
@@ -232,20 +278,35 @@ def open_workspace(task: str, *, dataset: str = "synthetic", out: str = "runs/de
     if profile not in PROFILES:
         raise ConfigError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
     if preset not in ("default", "seed"):
-        raise ConfigError(f"preset must be default (our protocol) or seed (the original's), got {preset!r}")
+        raise ConfigError(
+            f"preset must be default (our protocol) or seed (the original's), got {preset!r}"
+        )
     root = repo_root()
     if root is not None:
         os.chdir(root)
     if dataset != "synthetic":
         path = Path(dataset).expanduser()
         if not path.is_dir():
-            raise ConfigError(f"dataset {dataset!r}: no such folder. Give 'synthetic' or the folder of a real "
-                              f"{'GTZAN' if task == 'genre' else 'MTG-Jamendo'} tree (see the README, 'Real data').")
+            raise ConfigError(
+                f"dataset {dataset!r}: no such folder. Give 'synthetic' or the folder of a real "
+                f"{'GTZAN' if task == 'genre' else 'MTG-Jamendo'} tree (see the README, 'Real data')."
+            )
         dataset = str(path)
-    ws = Workspace(task=task, dataset=dataset, out=str(out), preset=preset, profile=profile,
-                   results=str(results) if results else None, jobs=jobs, progress=progress,
-                   clips_per_genre=int(clips_per_genre), mood_tracks=mood_tracks, metadata=metadata,
-                   splits_dir=splits_dir, seed=int(seed))
+    ws = Workspace(
+        task=task,
+        dataset=dataset,
+        out=str(out),
+        preset=preset,
+        profile=profile,
+        results=str(results) if results else None,
+        jobs=jobs,
+        progress=progress,
+        clips_per_genre=int(clips_per_genre),
+        mood_tracks=mood_tracks,
+        metadata=metadata,
+        splits_dir=splits_dir,
+        seed=int(seed),
+    )
     _inline_figures()
     if not quiet:
         print(ws.describe())
@@ -261,7 +322,7 @@ JPEG_ABOVE = 600_000
 
 def _pixels(fig) -> float:
     w, h = fig.get_size_inches()
-    return w * h * NOTEBOOK_DPI ** 2
+    return w * h * NOTEBOOK_DPI**2
 
 
 def _figure_bytes(fig, fmt: str) -> bytes:
@@ -290,8 +351,12 @@ def _inline_figures() -> None:
     from matplotlib.figure import Figure
 
     formatters = shell.display_formatter.formatters
-    formatters["image/png"].for_type(Figure, lambda f: None if _pixels(f) > JPEG_ABOVE else _figure_bytes(f, "png"))
-    formatters["image/jpeg"].for_type(Figure, lambda f: _figure_bytes(f, "jpeg") if _pixels(f) > JPEG_ABOVE else None)
+    formatters["image/png"].for_type(
+        Figure, lambda f: None if _pixels(f) > JPEG_ABOVE else _figure_bytes(f, "png")
+    )
+    formatters["image/jpeg"].for_type(
+        Figure, lambda f: _figure_bytes(f, "jpeg") if _pixels(f) > JPEG_ABOVE else None
+    )
 
 
 # ------------------------------------------------------------------------------ tables
@@ -301,8 +366,10 @@ def class_table(store) -> pd.DataFrame:
     Y = tracks.label_matrix().astype(bool)
     frames = store.label_matrix().sum(axis=0)
     minutes = [tracks.tracks.loc[Y[:, i], "duration"].sum() / 60 for i in range(len(store.classes))]
-    table = pd.DataFrame({"tracks": Y.sum(axis=0), "minutes": np.round(minutes, 1), "frames": frames},
-                         index=pd.Index(store.classes, name="tag" if store.multilabel else "genre"))
+    table = pd.DataFrame(
+        {"tracks": Y.sum(axis=0), "minutes": np.round(minutes, 1), "frames": frames},
+        index=pd.Index(store.classes, name="tag" if store.multilabel else "genre"),
+    )
     return table.sort_values("tracks", ascending=False) if store.multilabel else table
 
 
@@ -316,7 +383,9 @@ def split_table(splits: dict[str, Any]) -> pd.DataFrame:
         for part in ("train", "validation", "test"):
             row[f"{part} tracks"] = s["tracks"].get(part)
             row[f"{part} frames"] = s["frames"].get(part)
-        row["test frames whose song is in train"] = f"{s['leak']['test_frames_with_song_in_train']:.0%}"
+        row["test frames whose song is in train"] = (
+            f"{s['leak']['test_frames_with_song_in_train']:.0%}"
+        )
         rows.append(row)
     return pd.DataFrame(rows).set_index("split")
 
@@ -345,11 +414,17 @@ def leak_table(table: pd.DataFrame) -> pd.DataFrame:
         if not {"seed-frame", "song"} <= set(by.index):
             continue
         o, s = by.loc["seed-frame"], by.loc["song"]
-        rows.append({"experiment": exp, "model": model,
-                     "frame acc., original (frame split)": o["frame_accuracy"],
-                     "frame acc., ours (song split)": s["frame_accuracy"],
-                     "track acc., original": o["accuracy"], "track acc., ours": s["accuracy"],
-                     "leak (frame acc. difference)": o["frame_accuracy"] - s["frame_accuracy"]})
+        rows.append(
+            {
+                "experiment": exp,
+                "model": model,
+                "frame acc., original (frame split)": o["frame_accuracy"],
+                "frame acc., ours (song split)": s["frame_accuracy"],
+                "track acc., original": o["accuracy"],
+                "track acc., ours": s["accuracy"],
+                "leak (frame acc. difference)": o["frame_accuracy"] - s["frame_accuracy"],
+            }
+        )
     return pd.DataFrame(rows).round(3)
 
 
@@ -376,11 +451,18 @@ def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str = "song") ->
     """Per-genre recall on test tracks, one column per network trained on ``split``."""
     from .study import track_recall
 
-    return pd.DataFrame({name.rsplit(" (", 1)[0]: track_recall(folder)
-                         for name, folder in ws.model_dirs(table).items() if name.endswith(f"({split})")})
+    return pd.DataFrame(
+        {
+            name.rsplit(" (", 1)[0]: track_recall(folder)
+            for name, folder in ws.model_dirs(table).items()
+            if name.endswith(f"({split})")
+        }
+    )
 
 
-def interval_figure(table: pd.DataFrame, metric: str | None = None, *, title: str | None = None, out=None):
+def interval_figure(
+    table: pd.DataFrame, metric: str | None = None, *, title: str | None = None, out=None
+):
     """Test figures with their 95 % intervals, original protocol beside ours
     (:func:`musiclass.plots.interval_plot`); chance level marked for genres."""
     from .plots import interval_plot
@@ -451,7 +533,9 @@ def descriptor_figure(table: pd.DataFrame, columns: Sequence[str], out=None):
     axes = fig.subplots(1, len(columns), squeeze=False)[0]
     labels = sorted(table["label"].unique())
     for ax, col in zip(axes, columns):
-        ax.boxplot([table.loc[table["label"] == g, col].to_numpy() for g in labels], showfliers=False)
+        ax.boxplot(
+            [table.loc[table["label"] == g, col].to_numpy() for g in labels], showfliers=False
+        )
         ax.set_xticks(range(1, len(labels) + 1), labels, rotation=60, ha="right", fontsize=8)
         ax.set_title(col, fontsize=10)
     if out is not None:
@@ -474,8 +558,15 @@ def notebook_paths(task: str, root: str | Path | None = None) -> list[Path]:
     return [root / TASK_FOLDERS[task] / "code" / f"{name}.ipynb" for name in NOTEBOOKS[task]]
 
 
-def execute(path: str | Path, parameters: dict[str, Any], output: str | Path, *, root: str | Path | None = None,
-            timeout: int | None = None, log_output: bool = False) -> Path:
+def execute(
+    path: str | Path,
+    parameters: dict[str, Any],
+    output: str | Path,
+    *,
+    root: str | Path | None = None,
+    timeout: int | None = None,
+    log_output: bool = False,
+) -> Path:
     """Run one notebook with papermill (its ``parameters`` cell overridden by ``parameters``) into
     ``output``; the kernel starts in the notebook's folder. Raises papermill's
     ``PapermillExecutionError`` naming the failing cell on any error."""
@@ -484,9 +575,17 @@ def execute(path: str | Path, parameters: dict[str, Any], output: str | Path, *,
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernels inherit it: no C++ log lines
     path, output = Path(path), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent), kernel_name="python3",
-                        progress_bar=False, log_output=log_output, execution_timeout=timeout,
-                        request_save_on_cell_execute=False)
+    pm.execute_notebook(
+        str(path),
+        str(output),
+        parameters=parameters,
+        cwd=str(path.parent),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=log_output,
+        execution_timeout=timeout,
+        request_save_on_cell_execute=False,
+    )
     return output
 
 
@@ -512,7 +611,7 @@ def clean_outputs(path: str | Path, root: str | Path) -> int:
         def env(m: re.Match) -> str:
             p = m.group(1)
             i = p.find("site-packages/")
-            return "<env>/" + p[i + len("site-packages/"):] if i >= 0 else "<path>"
+            return "<env>/" + p[i + len("site-packages/") :] if i >= 0 else "<path>"
 
         new = _ABSOLUTE.sub(env, new)
         count += new != text
@@ -531,7 +630,9 @@ def clean_outputs(path: str | Path, root: str | Path) -> int:
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 continue  # progress bars and library warnings: not results
             if "text" in output:
-                output["text"] = fix("".join(output["text"]) if isinstance(output["text"], list) else output["text"])
+                output["text"] = fix(
+                    "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
+                )
             for key, value in list(output.get("data", {}).items()):
                 if key.startswith("text/"):
                     output["data"][key] = fix("".join(value) if isinstance(value, list) else value)
@@ -559,14 +660,24 @@ def label_run(path: str | Path, text: str) -> None:
     start, end = "<!-- run-label -->", "<!-- /run-label -->"
     block = f"{start}\n{text}\n{end}"
     if start in cell.source and end in cell.source:
-        cell.source = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda m: block, cell.source, flags=re.S)
+        cell.source = re.sub(
+            re.escape(start) + r".*?" + re.escape(end), lambda m: block, cell.source, flags=re.S
+        )
     else:
         cell.source = cell.source.rstrip() + "\n\n" + block
     nbformat.write(nb, str(path))
 
 
-def run_notebooks(task: str, parameters: dict[str, Any], out_dir: str | Path, *, root: str | Path | None = None,
-                  names: Sequence[str] | None = None, echo=print, log_output: bool = False) -> list[Path]:
+def run_notebooks(
+    task: str,
+    parameters: dict[str, Any],
+    out_dir: str | Path,
+    *,
+    root: str | Path | None = None,
+    names: Sequence[str] | None = None,
+    echo=print,
+    log_output: bool = False,
+) -> list[Path]:
     """Execute a task's notebooks in order into ``out_dir`` (stop at the first failing cell)."""
     written = []
     for path in notebook_paths(task, root):
@@ -575,6 +686,8 @@ def run_notebooks(task: str, parameters: dict[str, Any], out_dir: str | Path, *,
         t = time.perf_counter()
         target = Path(out_dir) / path.name
         execute(path, parameters, target, root=root, log_output=log_output)
-        echo(f"   {TASK_FOLDERS[task]}/code/{path.name}: {time.perf_counter() - t:.0f} s -> {target}")
+        echo(
+            f"   {TASK_FOLDERS[task]}/code/{path.name}: {time.perf_counter() - t:.0f} s -> {target}"
+        )
         written.append(target)
     return written

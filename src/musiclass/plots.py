@@ -35,8 +35,9 @@ import functools
 import math
 import os
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -48,10 +49,24 @@ from matplotlib.ticker import MaxNLocator
 from .utils import atomic_path
 
 __all__ = [
-    "representation_grid", "examples_from_store", "confusion_matrix", "roc_curves", "training_curves",
-    "training_curves_grid", "results_table", "format_results", "results_markdown", "interval_plot",
-    "per_class_bars", "tag_frequencies", "resampled_counts", "cooccurrence", "per_tag_auc", "save_figure",
-    "METRIC_LABELS", "INTERVAL_COLUMNS",
+    "representation_grid",
+    "examples_from_store",
+    "confusion_matrix",
+    "roc_curves",
+    "training_curves",
+    "training_curves_grid",
+    "results_table",
+    "format_results",
+    "results_markdown",
+    "interval_plot",
+    "per_class_bars",
+    "tag_frequencies",
+    "resampled_counts",
+    "cooccurrence",
+    "per_tag_auc",
+    "save_figure",
+    "METRIC_LABELS",
+    "INTERVAL_COLUMNS",
 ]
 
 DPI = 120
@@ -157,8 +172,14 @@ def _is_missing(x) -> bool:
 
 
 # ---------------------------------------------------------------------------------- 1. Figure 1
-def examples_from_store(store, representations: Sequence[str] = REPRESENTATION_ORDER, per_class: int = 1,
-                        seed: int = 0, *, return_index: bool = False):
+def examples_from_store(
+    store,
+    representations: Sequence[str] = REPRESENTATION_ORDER,
+    per_class: int = 1,
+    seed: int = 0,
+    *,
+    return_index: bool = False,
+):
     """One frame of one track per class (``per_class`` tracks each), deterministic given ``seed``.
 
     ``store`` is a :class:`~musiclass.features.store.FeatureStore` or its folder. Tracks are drawn
@@ -177,7 +198,9 @@ def examples_from_store(store, representations: Sequence[str] = REPRESENTATION_O
         raise ValueError("per_class must be at least 1")
     reps = [r for r in representations if r in store.representations]
     if not reps:
-        raise KeyError(f"none of {tuple(representations)} in this store; it has {store.representations}")
+        raise KeyError(
+            f"none of {tuple(representations)} in this store; it has {store.representations}"
+        )
     index = store.index
     labels = index["label"].astype(str)
     examples: dict[str, dict[str, np.ndarray]] = {}
@@ -211,9 +234,15 @@ _REP_TITLES = {
 
 
 @_styled
-def representation_grid(examples: Mapping[str, Mapping[str, np.ndarray]], config=None, out=None, *,
-                        title: str | None = None, row_labels: Mapping[str, str] | None = None,
-                        dpi: int = DPI) -> Figure:
+def representation_grid(
+    examples: Mapping[str, Mapping[str, np.ndarray]],
+    config=None,
+    out=None,
+    *,
+    title: str | None = None,
+    row_labels: Mapping[str, str] | None = None,
+    dpi: int = DPI,
+) -> Figure:
     """The study's Figure 1: one row per genre (``examples``' order), one column per representation.
 
     ``examples[genre][rep]`` is a 2-D ``(bins, columns)`` array: mel and spectrogram in dB (drawn
@@ -234,32 +263,49 @@ def representation_grid(examples: Mapping[str, Mapping[str, np.ndarray]], config
     if not examples:
         raise ValueError("representation_grid: no examples")
     present = {r for reps in examples.values() for r in reps}
-    columns = [r for r in REPRESENTATION_ORDER if r in present] + sorted(present - set(REPRESENTATION_ORDER))
+    columns = [r for r in REPRESENTATION_ORDER if r in present] + sorted(
+        present - set(REPRESENTATION_ORDER)
+    )
     for genre, reps in examples.items():
         for r, a in reps.items():
             if np.ndim(a) != 2:
-                raise ValueError(f"examples[{genre!r}][{r!r}] has shape {np.shape(a)}; expected (bins, columns)")
+                raise ValueError(
+                    f"examples[{genre!r}][{r!r}] has shape {np.shape(a)}; expected (bins, columns)"
+                )
     sr, hop = config.sample_rate, config.hop_length
     fmax = config.fmax if config.fmax is not None else sr / 2
 
     # one colour scale per column, so that its colour bar is true for every row
     scales = {}
     for r in columns:
-        values = np.concatenate([np.asarray(reps[r], dtype=np.float64).ravel()
-                                 for reps in examples.values() if r in reps])
+        values = np.concatenate(
+            [
+                np.asarray(reps[r], dtype=np.float64).ravel()
+                for reps in examples.values()
+                if r in reps
+            ]
+        )
         values = values[np.isfinite(values)]
         if r == "mfcc":
             # c0 (overall level) is far below the rest: scale on the other coefficients, symmetric
             # about 0, and let c0 saturate; otherwise every other coefficient looks flat
-            rest = np.concatenate([np.asarray(reps[r], dtype=np.float64)[1:].ravel()
-                                   for reps in examples.values() if r in reps])
+            rest = np.concatenate(
+                [
+                    np.asarray(reps[r], dtype=np.float64)[1:].ravel()
+                    for reps in examples.values()
+                    if r in reps
+                ]
+            )
             rest = rest[np.isfinite(rest)]
             base = rest if rest.size else values
             v = float(np.percentile(np.abs(base), 99)) if base.size else 1.0
             scales[r] = (-v, v, "coolwarm")
         else:
-            scales[r] = (float(values.min()) if values.size else -80.0,
-                         float(values.max()) if values.size else 0.0, "magma")
+            scales[r] = (
+                float(values.min()) if values.size else -80.0,
+                float(values.max()) if values.size else 0.0,
+                "magma",
+            )
 
     nrows, ncols = len(examples), len(columns)
     fig = Figure(figsize=(3.4 * ncols + 1.0, 1.45 * nrows + 1.6), layout="constrained")
@@ -272,14 +318,20 @@ def representation_grid(examples: Mapping[str, Mapping[str, np.ndarray]], config
             ax = axes[i, j]
             if r not in reps:
                 ax.set_axis_off()
-                ax.text(0.5, 0.5, "n/a", ha="center", va="center", transform=ax.transAxes, color="grey")
+                ax.text(
+                    0.5, 0.5, "n/a", ha="center", va="center", transform=ax.transAxes, color="grey"
+                )
                 continue
             data = np.asarray(reps[r])
             n_cols_frame = max(n_cols_frame, data.shape[1])
             vmin, vmax, cmap = scales[r]
-            common = dict(x_axis="time", sr=sr, hop_length=hop, ax=ax, vmin=vmin, vmax=vmax, cmap=cmap)
+            common = dict(
+                x_axis="time", sr=sr, hop_length=hop, ax=ax, vmin=vmin, vmax=vmax, cmap=cmap
+            )
             if r == "mel":
-                mesh = librosa.display.specshow(data, y_axis="mel", fmin=config.fmin, fmax=fmax, **common)
+                mesh = librosa.display.specshow(
+                    data, y_axis="mel", fmin=config.fmin, fmax=fmax, **common
+                )
                 ax.set_ylabel("Hz")
             elif r == "spectrogram":
                 mesh = librosa.display.specshow(data, y_axis="log", n_fft=config.n_fft, **common)
@@ -300,15 +352,33 @@ def representation_grid(examples: Mapping[str, Mapping[str, np.ndarray]], config
                 ax.set_xlabel("")
                 ax.tick_params(labelbottom=False)
         label = (row_labels or {}).get(genre, genre)
-        axes[i, 0].annotate(label, xy=(0, 0.5), xycoords=axes[i, 0].yaxis.label, xytext=(-6, 0),
-                            textcoords="offset points", ha="right", va="center", fontsize=11,
-                            fontweight="bold")
+        axes[i, 0].annotate(
+            label,
+            xy=(0, 0.5),
+            xycoords=axes[i, 0].yaxis.label,
+            xytext=(-6, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=11,
+            fontweight="bold",
+        )
     for j, r in enumerate(columns):
         if r in meshes:
-            unit = "dB (re frame max)" if r in ("mel", "spectrogram") else (
-                "MFCC value (DCT of dB; c0 saturates)" if r == "mfcc" else "value")
-            cb = fig.colorbar(meshes[r], ax=axes[:, j].tolist(), location="bottom", shrink=0.85,
-                              aspect=25, pad=0.01, format="%+.0f" if r != "mfcc" else None)
+            unit = (
+                "dB (re frame max)"
+                if r in ("mel", "spectrogram")
+                else ("MFCC value (DCT of dB; c0 saturates)" if r == "mfcc" else "value")
+            )
+            cb = fig.colorbar(
+                meshes[r],
+                ax=axes[:, j].tolist(),
+                location="bottom",
+                shrink=0.85,
+                aspect=25,
+                pad=0.01,
+                format="%+.0f" if r != "mfcc" else None,
+            )
             cb.set_label(unit)
     if title is None:
         seconds = (n_cols_frame - 1) * hop / sr if n_cols_frame else 0.0
@@ -319,8 +389,16 @@ def representation_grid(examples: Mapping[str, Mapping[str, np.ndarray]], config
 
 # ------------------------------------------------------------------------- 2. confusion matrix
 @_styled
-def confusion_matrix(confusion, *, normalize: bool = True, title: str | None = None, out=None,
-                     noun: str = "genre", cmap: str = "Blues", dpi: int = DPI) -> Figure:
+def confusion_matrix(
+    confusion,
+    *,
+    normalize: bool = True,
+    title: str | None = None,
+    out=None,
+    noun: str = "genre",
+    cmap: str = "Blues",
+    dpi: int = DPI,
+) -> Figure:
     """Heatmap of a confusion matrix: true classes as rows, predicted as columns.
 
     ``confusion`` is a DataFrame of counts (index = true class, columns = predicted class, in the
@@ -347,14 +425,27 @@ def confusion_matrix(confusion, *, normalize: bool = True, title: str | None = N
         cbar_label, vmin, vmax = ("count" if counts else "value"), 0.0, None
         if counts:
             shown = values.astype(np.int64)
-    data = pd.DataFrame(shown, index=[str(i) for i in cm.index], columns=[str(c) for c in cm.columns])
+    data = pd.DataFrame(
+        shown, index=[str(i) for i in cm.index], columns=[str(c) for c in cm.columns]
+    )
     n = len(data)
     side = max(4.5, 0.62 * n + 2.6)
     fig = Figure(figsize=(side + 1.2, side), layout="constrained")
     ax = fig.subplots()
-    sns.heatmap(data, ax=ax, annot=n <= 25, fmt=fmt, cmap=cmap, vmin=vmin, vmax=vmax, square=True,
-                linewidths=0.5, linecolor="white", cbar_kws={"label": cbar_label, "shrink": 0.8},
-                annot_kws={"fontsize": 9 if n <= 12 else 7})
+    sns.heatmap(
+        data,
+        ax=ax,
+        annot=n <= 25,
+        fmt=fmt,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        square=True,
+        linewidths=0.5,
+        linecolor="white",
+        cbar_kws={"label": cbar_label, "shrink": 0.8},
+        annot_kws={"fontsize": 9 if n <= 12 else 7},
+    )
     ax.set_xlabel(f"predicted {noun}")
     ax.set_ylabel(f"true {noun}")
     _slant_xticks(ax, 45)
@@ -369,8 +460,9 @@ def confusion_matrix(confusion, *, normalize: bool = True, title: str | None = N
 
 # ------------------------------------------------------------------------------ 3. ROC curves
 @_styled
-def roc_curves(y_true, probs, classes: Sequence[str], *, title: str | None = None, out=None,
-               dpi: int = DPI) -> Figure:
+def roc_curves(
+    y_true, probs, classes: Sequence[str], *, title: str | None = None, out=None, dpi: int = DPI
+) -> Figure:
     """One-vs-rest ROC curve per class (:func:`sklearn.metrics.roc_curve`), AUC in the legend.
 
     ``y_true`` holds class numbers (or class names from ``classes``), shape ``(n,)``, or is a
@@ -429,8 +521,11 @@ def roc_curves(y_true, probs, classes: Sequence[str], *, title: str | None = Non
 
 # ------------------------------------------------------------------------- 4. training curves
 def _epochs(history: pd.DataFrame) -> np.ndarray:
-    return (history["epoch"].to_numpy() if "epoch" in history.columns
-            else np.arange(1, len(history) + 1))
+    return (
+        history["epoch"].to_numpy()
+        if "epoch" in history.columns
+        else np.arange(1, len(history) + 1)
+    )
 
 
 def _best_position(history: pd.DataFrame) -> int | None:
@@ -442,7 +537,9 @@ def _best_position(history: pd.DataFrame) -> int | None:
 
 
 @_styled
-def training_curves(history: pd.DataFrame, *, title: str | None = None, out=None, dpi: int = DPI) -> Figure:
+def training_curves(
+    history: pd.DataFrame, *, title: str | None = None, out=None, dpi: int = DPI
+) -> Figure:
     """Loss and accuracy per epoch, train vs validation, best epoch (min ``val_loss``) marked.
 
     ``history`` has columns ``epoch, loss, val_loss, accuracy, val_accuracy`` (any of the validation
@@ -461,38 +558,67 @@ def training_curves(history: pd.DataFrame, *, title: str | None = None, out=None
         for col, name, style in ((metric, "train", "-"), (f"val_{metric}", "validation", "-")):
             if col in history.columns:
                 color = "C0" if name == "train" else "C1"
-                handles += ax.plot(epochs, history[col], style, color=color, marker="o", ms=3.5, lw=1.6,
-                                   label=name)
+                handles += ax.plot(
+                    epochs, history[col], style, color=color, marker="o", ms=3.5, lw=1.6, label=name
+                )
         if best is not None:
             e = epochs[best]
             ax.axvline(e, color="grey", ls=":", lw=1)
             col = f"val_{metric}" if f"val_{metric}" in history.columns else metric
             if col in history.columns:
                 v = history[col].iloc[best]
-                handles += ax.plot([e], [v], ls="none", marker="*", ms=15, color="C3", zorder=5,
-                                   markeredgecolor="black", markeredgewidth=0.6,
-                                   label=f"best epoch {e} (min val_loss): {v:.3f}")
+                handles += ax.plot(
+                    [e],
+                    [v],
+                    ls="none",
+                    marker="*",
+                    ms=15,
+                    color="C3",
+                    zorder=5,
+                    markeredgecolor="black",
+                    markeredgewidth=0.6,
+                    label=f"best epoch {e} (min val_loss): {v:.3f}",
+                )
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.set_title(metric)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        if metric == "loss" and "learning_rate" in history.columns and history["learning_rate"].notna().any():
+        if (
+            metric == "loss"
+            and "learning_rate" in history.columns
+            and history["learning_rate"].notna().any()
+        ):
             ax.spines["right"].set_visible(True)
             lr_ax = ax.twinx()
-            handles += lr_ax.step(epochs, history["learning_rate"], where="post", color="C2", ls="--", lw=1.2,
-                                  label="learning rate")
+            handles += lr_ax.step(
+                epochs,
+                history["learning_rate"],
+                where="post",
+                color="C2",
+                ls="--",
+                lw=1.2,
+                label="learning rate",
+            )
             lr_ax.set_yscale("log")
             lr_ax.set_ylabel("learning rate (log scale)", color="C2")
             lr_ax.tick_params(axis="y", colors="C2", which="both")
-        ax.legend(handles=handles, labels=[h.get_label() for h in handles], loc="best", framealpha=0.85)
+        ax.legend(
+            handles=handles, labels=[h.get_label() for h in handles], loc="best", framealpha=0.85
+        )
     fig.suptitle(title or "Training curves", fontweight="bold")
     return _finish(fig, out, dpi)
 
 
 @_styled
-def training_curves_grid(histories: Mapping[str, pd.DataFrame], out=None, *, ncols: int | None = None,
-                         title: str | None = None, dpi: int = DPI) -> Figure:
+def training_curves_grid(
+    histories: Mapping[str, pd.DataFrame],
+    out=None,
+    *,
+    ncols: int | None = None,
+    title: str | None = None,
+    dpi: int = DPI,
+) -> Figure:
     """One small panel per run: validation accuracy (left axis) and validation loss (right axis).
 
     The best epoch (min ``val_loss``) is a dotted vertical line; the panel title gives it and its
@@ -516,15 +642,30 @@ def training_curves_grid(histories: Mapping[str, pd.DataFrame], out=None, *, nco
         loss_col = next((c for c in ("val_loss", "loss") if c in h.columns), None)
         subtitle = name
         if acc_col:
-            (line,) = ax.plot(epochs, h[acc_col], color="C0", marker="o", ms=2.5, lw=1.5,
-                              label="validation accuracy" if acc_col == "val_accuracy" else "accuracy")
+            (line,) = ax.plot(
+                epochs,
+                h[acc_col],
+                color="C0",
+                marker="o",
+                ms=2.5,
+                lw=1.5,
+                label="validation accuracy" if acc_col == "val_accuracy" else "accuracy",
+            )
             handles.setdefault(line.get_label(), line)
             ax.set_ylabel("accuracy", color="C0")
             ax.tick_params(axis="y", colors="C0")
         if loss_col:
             lax = ax.twinx()
-            (line,) = lax.plot(epochs, h[loss_col], color="C1", marker="s", ms=2.5, lw=1.2, ls="--",
-                               label="validation loss" if loss_col == "val_loss" else "loss")
+            (line,) = lax.plot(
+                epochs,
+                h[loss_col],
+                color="C1",
+                marker="s",
+                ms=2.5,
+                lw=1.2,
+                ls="--",
+                label="validation loss" if loss_col == "val_loss" else "loss",
+            )
             handles.setdefault(line.get_label(), line)
             lax.set_ylabel("loss", color="C1")
             lax.tick_params(axis="y", colors="C1")
@@ -533,13 +674,20 @@ def training_curves_grid(histories: Mapping[str, pd.DataFrame], out=None, *, nco
             e = epochs[best]
             line = ax.axvline(e, color="grey", ls=":", lw=1.2, label="best epoch (min val_loss)")
             handles.setdefault(line.get_label(), line)
-            subtitle += f"\nbest epoch {e}" + (f", val acc {h[acc_col].iloc[best]:.3f}" if acc_col else "")
+            subtitle += f"\nbest epoch {e}" + (
+                f", val acc {h[acc_col].iloc[best]:.3f}" if acc_col else ""
+            )
         ax.set_title(subtitle, fontsize=10)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncols=len(handles),
-               frameon=False)
+    fig.legend(
+        list(handles.values()),
+        list(handles.keys()),
+        loc="outside lower center",
+        ncols=len(handles),
+        frameon=False,
+    )
     fig.suptitle(title or "Validation curves per run", fontweight="bold")
     return _finish(fig, out, dpi)
 
@@ -578,7 +726,9 @@ def _results_layout(df: pd.DataFrame, metrics):
     return df, list(pd.unique(df["model"])), list(pd.unique(df["split"])), metrics
 
 
-def format_results(df: pd.DataFrame, *, metrics: Sequence[str] | None = None, digits: int = 3) -> pd.DataFrame:
+def format_results(
+    df: pd.DataFrame, *, metrics: Sequence[str] | None = None, digits: int = 3
+) -> pd.DataFrame:
     """The results as strings, one row per model (``df`` order), columns ``(split, metric)``.
 
     ``df`` has one row per model and split (protocol label; the column may be absent), metric
@@ -595,7 +745,8 @@ def format_results(df: pd.DataFrame, *, metrics: Sequence[str] | None = None, di
         for m in metrics:
             lo, hi = bounds[m]
             table.loc[row["model"], (row["split"], m)] = _format_cell(
-                row[m], row[lo] if lo else None, row[hi] if hi else None, digits)
+                row[m], row[lo] if lo else None, row[hi] if hi else None, digits
+            )
     return table
 
 
@@ -607,7 +758,9 @@ def _flat_headers(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def results_markdown(df: pd.DataFrame, *, metrics: Sequence[str] | None = None, digits: int = 3) -> str:
+def results_markdown(
+    df: pd.DataFrame, *, metrics: Sequence[str] | None = None, digits: int = 3
+) -> str:
     """The :func:`format_results` table as GitHub markdown: 2 header lines, then one line per model."""
     table = format_results(df, metrics=metrics, digits=digits)
 
@@ -615,17 +768,27 @@ def results_markdown(df: pd.DataFrame, *, metrics: Sequence[str] | None = None, 
         return str(s).replace("|", "\\|")
 
     header = ["model", *_flat_headers(table)]
-    lines = ["| " + " | ".join(esc(h) for h in header) + " |",
-             "| " + " | ".join([":---"] + ["---:"] * (len(header) - 1)) + " |"]
+    lines = [
+        "| " + " | ".join(esc(h) for h in header) + " |",
+        "| " + " | ".join([":---"] + ["---:"] * (len(header) - 1)) + " |",
+    ]
     for model, row in table.iterrows():
         lines.append("| " + " | ".join([esc(model), *(esc(v) for v in row.tolist())]) + " |")
     return "\n".join(lines) + "\n"
 
 
 @_styled
-def results_table(df: pd.DataFrame, *, title: str | None = None, out=None, metrics: Sequence[str] | None = None,
-                  digits: int = 3, highlight_best: bool = True, note: str | None = None,
-                  dpi: int = DPI) -> Figure:
+def results_table(
+    df: pd.DataFrame,
+    *,
+    title: str | None = None,
+    out=None,
+    metrics: Sequence[str] | None = None,
+    digits: int = 3,
+    highlight_best: bool = True,
+    note: str | None = None,
+    dpi: int = DPI,
+) -> Figure:
     """The results drawn as a table in the study's Table 4 layout (``note``: a line under the key).
 
     Rows are models (``df`` order); a column group per split (protocol) holds one column per
@@ -661,20 +824,44 @@ def results_table(df: pd.DataFrame, *, title: str | None = None, out=None, metri
     right = x0 + w_model + n_cols * w_cell
     y = h_title
     if title:
-        ax.text(width / 2, h_title * 0.45, title, ha="center", va="center", fontsize=12, fontweight="bold")
+        ax.text(
+            width / 2,
+            h_title * 0.45,
+            title,
+            ha="center",
+            va="center",
+            fontsize=12,
+            fontweight="bold",
+        )
     ax.plot([x0, right], [y, y], color="black", lw=1.4)  # top rule
     if grouped:
         for g, split in enumerate(splits):
             left = xs[g * len(metrics_)]
-            ax.text(left + len(metrics_) * w_cell / 2, y + h_group / 2, split, ha="center", va="center",
-                    fontweight="bold")
-            ax.plot([left + 0.08, left + len(metrics_) * w_cell - 0.08], [y + h_group - 0.03] * 2,
-                    color="black", lw=0.8)
+            ax.text(
+                left + len(metrics_) * w_cell / 2,
+                y + h_group / 2,
+                split,
+                ha="center",
+                va="center",
+                fontweight="bold",
+            )
+            ax.plot(
+                [left + 0.08, left + len(metrics_) * w_cell - 0.08],
+                [y + h_group - 0.03] * 2,
+                color="black",
+                lw=0.8,
+            )
         y += h_group
     ax.text(x0 + 0.05, y + h_head / 2, "model", ha="left", va="center", fontweight="bold")
-    for k, (split, metric) in enumerate(table.columns):
-        ax.text(xs[k] + w_cell / 2, y + h_head / 2, _metric_label(metric), ha="center", va="center",
-                fontweight="bold")
+    for k, (_split, metric) in enumerate(table.columns):
+        ax.text(
+            xs[k] + w_cell / 2,
+            y + h_head / 2,
+            _metric_label(metric),
+            ha="center",
+            va="center",
+            fontweight="bold",
+        )
     y += h_head
     ax.plot([x0, right], [y, y], color="black", lw=0.8)
 
@@ -692,24 +879,55 @@ def results_table(df: pd.DataFrame, *, title: str | None = None, out=None, metri
         for k, (split, metric) in enumerate(table.columns):
             text = table.loc[model, (split, metric)].replace(" [", "\n[")
             weight = "bold" if best.get((split, metric)) == model else "normal"
-            ax.text(xs[k] + w_cell / 2, y + h_row / 2, text, ha="center", va="center", fontweight=weight,
-                    linespacing=1.15, fontsize=9.5)
+            ax.text(
+                xs[k] + w_cell / 2,
+                y + h_row / 2,
+                text,
+                ha="center",
+                va="center",
+                fontweight=weight,
+                linespacing=1.15,
+                fontsize=9.5,
+            )
         y += h_row
     ax.plot([x0, right], [y, y], color="black", lw=1.4)  # bottom rule
     if any_interval:
-        ax.text(x0, y + 0.18, "point estimate, below it the interval [low, high]"
-                + ("; best of each column in bold" if best else ""),
-                ha="left", va="center", fontsize=8, color="dimgray", style="italic")
+        ax.text(
+            x0,
+            y + 0.18,
+            "point estimate, below it the interval [low, high]"
+            + ("; best of each column in bold" if best else ""),
+            ha="left",
+            va="center",
+            fontsize=8,
+            color="dimgray",
+            style="italic",
+        )
     if note:
-        ax.text(x0, y + 0.18 + (0.3 if any_interval else 0), note, ha="left", va="center", fontsize=8,
-                color="dimgray", style="italic")
+        ax.text(
+            x0,
+            y + 0.18 + (0.3 if any_interval else 0),
+            note,
+            ha="left",
+            va="center",
+            fontsize=8,
+            color="dimgray",
+            style="italic",
+        )
     return _finish(fig, out, dpi)
 
 
 # ------------------------------------------------------------------------------ 6. forest plot
 @_styled
-def interval_plot(df: pd.DataFrame, metric: str = "accuracy", *, chance: float | None = None,
-                  title: str | None = None, out=None, dpi: int = DPI) -> Figure:
+def interval_plot(
+    df: pd.DataFrame,
+    metric: str = "accuracy",
+    *,
+    chance: float | None = None,
+    title: str | None = None,
+    out=None,
+    dpi: int = DPI,
+) -> Figure:
     """Forest plot of ``metric``: one row per model (``df`` order, top down), a point and its
     interval per split, one colour per split. ``chance`` draws a vertical reference line (e.g. 1/k).
     Same input as :func:`format_results`.
@@ -732,11 +950,22 @@ def interval_plot(df: pd.DataFrame, metric: str = "accuracy", *, chance: float |
         if lo_col:
             lo = sub[lo_col].to_numpy(dtype=np.float64)
             hi = sub[hi_col].to_numpy(dtype=np.float64)
-            err = np.vstack([np.where(np.isfinite(lo), x - lo, 0), np.where(np.isfinite(hi), hi - x, 0)])
+            err = np.vstack(
+                [np.where(np.isfinite(lo), x - lo, 0), np.where(np.isfinite(hi), hi - x, 0)]
+            )
         else:
             err = None
-        ax.errorbar(x, y, xerr=err, fmt=markers[j % len(markers)], color=f"C{j}", ms=6, capsize=3, lw=1.5,
-                    label=split or metric)
+        ax.errorbar(
+            x,
+            y,
+            xerr=err,
+            fmt=markers[j % len(markers)],
+            color=f"C{j}",
+            ms=6,
+            capsize=3,
+            lw=1.5,
+            label=split or metric,
+        )
     if chance is not None:
         ax.axvline(chance, color="grey", ls="--", lw=1.2, label=f"chance ({chance:.2f})")
     ax.set_yticks(range(len(models)), models)
@@ -750,24 +979,40 @@ def interval_plot(df: pd.DataFrame, metric: str = "accuracy", *, chance: float |
 
 # ------------------------------------------------------------------------------ 7. bar chart
 @_styled
-def per_class_bars(per_class, metric: str = "recall", out=None, *, title: str | None = None,
-                   dpi: int = DPI) -> Figure:
+def per_class_bars(
+    per_class, metric: str = "recall", out=None, *, title: str | None = None, dpi: int = DPI
+) -> Figure:
     """Grouped bars of a per-class metric: ``per_class`` has the classes as index and one column
     per model (or is a Series / a single column). Values in [0, 1] get a 0-1 axis."""
-    data = per_class.to_frame(per_class.name or metric) if isinstance(per_class, pd.Series) else per_class
+    data = (
+        per_class.to_frame(per_class.name or metric)
+        if isinstance(per_class, pd.Series)
+        else per_class
+    )
     classes = [str(c) for c in data.index]
     n_c, n_m = len(classes), data.shape[1]
-    fig = Figure(figsize=(min(11.0, max(6.5, 0.42 * n_c * max(n_m, 1.5) + 2.0)), 4.6), layout="constrained")
+    fig = Figure(
+        figsize=(min(11.0, max(6.5, 0.42 * n_c * max(n_m, 1.5) + 2.0)), 4.6), layout="constrained"
+    )
     ax = fig.subplots()
     width = 0.8 / n_m
     x = np.arange(n_c)
     for j, col in enumerate(data.columns):
         vals = data[col].to_numpy(dtype=np.float64)
-        bars = ax.bar(x + (j - (n_m - 1) / 2) * width, np.nan_to_num(vals), width=width * 0.95,
-                      color=f"C{j % 10}", label=str(col))
+        bars = ax.bar(
+            x + (j - (n_m - 1) / 2) * width,
+            np.nan_to_num(vals),
+            width=width * 0.95,
+            color=f"C{j % 10}",
+            label=str(col),
+        )
         if n_m * n_c <= 40:
-            ax.bar_label(bars, labels=[DASH if np.isnan(v) else f"{v:.2f}" for v in vals], fontsize=7,
-                         padding=1.5)
+            ax.bar_label(
+                bars,
+                labels=[DASH if np.isnan(v) else f"{v:.2f}" for v in vals],
+                fontsize=7,
+                padding=1.5,
+            )
     ax.set_xticks(x, classes, rotation=30 if n_c > 6 else 0, ha="right" if n_c > 6 else "center")
     ax.set_xlabel("class")
     ax.set_ylabel(_metric_label(metric))
@@ -805,7 +1050,9 @@ def _counts_frame(counts, what: str) -> pd.DataFrame:
     elif isinstance(counts, pd.DataFrame):
         data = counts.copy()
     else:
-        raise TypeError(f"{what}: expected a pandas Series or DataFrame, got {type(counts).__name__}")
+        raise TypeError(
+            f"{what}: expected a pandas Series or DataFrame, got {type(counts).__name__}"
+        )
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise ValueError(f"{what}: no counts (shape {data.shape})")
     try:
@@ -814,13 +1061,23 @@ def _counts_frame(counts, what: str) -> pd.DataFrame:
         raise ValueError(f"{what}: counts must be numbers ({exc})") from None
     data.columns = [str(c) for c in data.columns]
     if data.columns.duplicated().any():
-        raise ValueError(f"{what}: duplicate tag names {sorted(set(data.columns[data.columns.duplicated()]))}")
+        raise ValueError(
+            f"{what}: duplicate tag names {sorted(set(data.columns[data.columns.duplicated()]))}"
+        )
     return data
 
 
 @_styled
-def tag_frequencies(counts, *, title: str | None = None, out=None, sort: bool = True, log: bool = False,
-                    unit: str = "tracks", dpi: int = DPI) -> Figure:
+def tag_frequencies(
+    counts,
+    *,
+    title: str | None = None,
+    out=None,
+    sort: bool = True,
+    log: bool = False,
+    unit: str = "tracks",
+    dpi: int = DPI,
+) -> Figure:
     """Horizontal bars of the number of ``unit`` (tracks, frames) per tag, one tag per row.
 
     ``counts`` is a Series (tag -> count) or a DataFrame with one row per group (e.g. "before
@@ -838,7 +1095,10 @@ def tag_frequencies(counts, *, title: str | None = None, out=None, sort: bool = 
     named = isinstance(counts, pd.DataFrame) or counts.name is not None
     panel_w = 3.4 if n_groups <= 3 else max(2.4, 10.2 / n_groups)
     label_w = 0.075 * max(len(t) for t in tags) + 0.6
-    fig = Figure(figsize=(max(6.0, label_w + panel_w * n_groups + 0.3), 0.2 * n_tags + 1.5), layout="constrained")
+    fig = Figure(
+        figsize=(max(6.0, label_w + panel_w * n_groups + 0.3), 0.2 * n_tags + 1.5),
+        layout="constrained",
+    )
     axes = fig.subplots(1, n_groups, sharey=True, squeeze=False)[0]
     y = np.arange(n_tags)
     for j, (ax, (group, row)) in enumerate(zip(axes, data.iterrows())):
@@ -852,8 +1112,10 @@ def tag_frequencies(counts, *, title: str | None = None, out=None, sort: bool = 
         ax.grid(axis="x", alpha=0.3)
         if named:
             present = int(np.sum(np.isfinite(vals) & (vals > 0)))
-            ax.set_title(f"{group}\n{present} tags, {_number_label(float(np.nansum(vals)))} tag assignments",
-                         fontsize=10)
+            ax.set_title(
+                f"{group}\n{present} tags, {_number_label(float(np.nansum(vals)))} tag assignments",
+                fontsize=10,
+            )
     axes[0].set_yticks(y, tags)
     axes[0].set_ylim(n_tags - 0.5, -0.5)  # first tag on top
     fig.suptitle(title or f"{unit.capitalize()} per tag", fontweight="bold")
@@ -872,7 +1134,9 @@ def _resampled_groups(index) -> tuple[str, list[str], list[str]]:
         elif low.startswith("down"):
             down.append(name)
         else:
-            raise ValueError(f"resampled_counts: set {name!r} is neither 'base' nor 'up-<s>' / 'down-<s>'")
+            raise ValueError(
+                f"resampled_counts: set {name!r} is neither 'base' nor 'up-<s>' / 'down-<s>'"
+            )
     if base is None:
         raise ValueError("resampled_counts: the table needs a 'base' row (the unmodified set)")
 
@@ -887,8 +1151,9 @@ def _resampled_groups(index) -> tuple[str, list[str], list[str]]:
 
 
 @_styled
-def resampled_counts(table: pd.DataFrame, *, title: str | None = None, out=None, unit: str = "frames",
-                     dpi: int = DPI) -> Figure:
+def resampled_counts(
+    table: pd.DataFrame, *, title: str | None = None, out=None, unit: str = "frames", dpi: int = DPI
+) -> Figure:
     """The study's up- and down-sampling bar charts: frames per tag of each resampled set vs the base.
 
     ``table`` has one row per set, named ``"base"``, ``"up-<s>"`` and ``"down-<s>"`` (as made by
@@ -906,13 +1171,20 @@ def resampled_counts(table: pd.DataFrame, *, title: str | None = None, out=None,
     base, up, down = _resampled_groups(data.index)
     tags = _tag_order(data.loc[base], True)
     data = data[tags]
-    groups = [(kind, names, cmap) for kind, names, cmap in
-              (("upsampling", up, "Blues"), ("downsampling", down, "Oranges")) if names]
+    groups = [
+        (kind, names, cmap)
+        for kind, names, cmap in (("upsampling", up, "Blues"), ("downsampling", down, "Oranges"))
+        if names
+    ]
     if not groups:
-        raise ValueError("resampled_counts: no 'up-<s>' or 'down-<s>' rows to compare with the base")
+        raise ValueError(
+            "resampled_counts: no 'up-<s>' or 'down-<s>' rows to compare with the base"
+        )
     n_tags = len(tags)
-    fig = Figure(figsize=(min(11.0, max(7.5, 0.26 * n_tags + 1.5)), 3.5 * len(groups) + 1.3),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(min(11.0, max(7.5, 0.26 * n_tags + 1.5)), 3.5 * len(groups) + 1.3),
+        layout="constrained",
+    )
     axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
     x = np.arange(n_tags)
     for ax, (kind, names, cmap) in zip(axes, groups):
@@ -924,14 +1196,27 @@ def resampled_counts(table: pd.DataFrame, *, title: str | None = None, out=None,
             if frames is not None and np.isfinite(float(frames.loc[name])):
                 label += f" ({float(frames.loc[name]):,.0f} {unit})"
             vals = data.loc[name].to_numpy(dtype=np.float64)
-            ax.bar(x + (j - (len(sets) - 1) / 2) * width, np.nan_to_num(vals, nan=0.0), width=width,
-                   color=colour, label=label, linewidth=0)
+            ax.bar(
+                x + (j - (len(sets) - 1) / 2) * width,
+                np.nan_to_num(vals, nan=0.0),
+                width=width,
+                color=colour,
+                label=label,
+                linewidth=0,
+            )
         ax.set_ylabel(f"{unit} per tag")
         ax.grid(axis="y", alpha=0.3)
         ax.set_xlim(-0.6, n_tags - 0.4)
         # above the panel, where no bar can hide behind it (every up-1 bar reaches the top)
-        legend = ax.legend(title=f"{kind} vs base", loc="lower left", bbox_to_anchor=(0.0, 1.0),
-                           ncols=min(len(sets), 5), frameon=False, borderaxespad=0.2, alignment="left")
+        legend = ax.legend(
+            title=f"{kind} vs base",
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncols=min(len(sets), 5),
+            frameon=False,
+            borderaxespad=0.2,
+            alignment="left",
+        )
         legend.get_title().set_fontweight("bold")
     axes[-1].set_xticks(x, tags, rotation=60, ha="right", rotation_mode="anchor")
     axes[-1].set_xlabel("tag (base set's order, most frequent first)")
@@ -940,9 +1225,19 @@ def resampled_counts(table: pd.DataFrame, *, title: str | None = None, out=None,
 
 
 @_styled
-def cooccurrence(Y, tags: Sequence[str] | None, *, normalize: bool = True, top: int | None = None,
-                 title: str | None = None, out=None, show_diagonal: bool | None = None, unit: str = "tracks",
-                 cmap: str = "Blues", dpi: int = DPI) -> Figure:
+def cooccurrence(
+    Y,
+    tags: Sequence[str] | None,
+    *,
+    normalize: bool = True,
+    top: int | None = None,
+    title: str | None = None,
+    out=None,
+    show_diagonal: bool | None = None,
+    unit: str = "tracks",
+    cmap: str = "Blues",
+    dpi: int = DPI,
+) -> Figure:
     """Heatmap of tag co-occurrence from a multi-hot ``(n, k)`` matrix ``Y`` (non-zero = tagged).
 
     Counts ``C = Y.T @ Y`` (``C[i, j]``: items with both tags; the diagonal: items per tag). With
@@ -992,24 +1287,50 @@ def cooccurrence(Y, tags: Sequence[str] | None, *, normalize: bool = True, top: 
     side = max(5.0, 0.18 * k + 0.075 * max(len(t) for t in tags) + 1.8)
     fig = Figure(figsize=(side + 1.2, side), layout="constrained")
     ax = fig.subplots()
-    sns.heatmap(data, ax=ax, mask=mask, annot=k <= 20, fmt=fmt, cmap=cmap, vmin=vmin, vmax=vmax, square=True,
-                linewidths=0.5 if k <= 40 else 0.2, linecolor="white", xticklabels=True, yticklabels=True,
-                cbar_kws={"label": cbar_label, "shrink": 0.8}, annot_kws={"fontsize": 8 if k <= 12 else 6.5})
+    sns.heatmap(
+        data,
+        ax=ax,
+        mask=mask,
+        annot=k <= 20,
+        fmt=fmt,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        square=True,
+        linewidths=0.5 if k <= 40 else 0.2,
+        linecolor="white",
+        xticklabels=True,
+        yticklabels=True,
+        cbar_kws={"label": cbar_label, "shrink": 0.8},
+        annot_kws={"fontsize": 8 if k <= 12 else 6.5},
+    )
     ax.set_facecolor("white")
     ax.set_xlabel("co-occurring tag (column)" if normalize else "tag")
     ax.set_ylabel("given tag (row)" if normalize else "tag")
     _slant_xticks(ax, 60)
     if title is None:
-        title = ("Tag co-occurrence: P(column tag | row tag)" if normalize
-                 else f"Tag co-occurrence: {unit} with both tags")
-        title += f"\n{B.shape[0]:,} {unit}, {k} tags" + (f" (the {k} most frequent)" if top is not None else "")
+        title = (
+            "Tag co-occurrence: P(column tag | row tag)"
+            if normalize
+            else f"Tag co-occurrence: {unit} with both tags"
+        )
+        title += f"\n{B.shape[0]:,} {unit}, {k} tags" + (
+            f" (the {k} most frequent)" if top is not None else ""
+        )
     ax.set_title(title)
     return _finish(fig, out, dpi)
 
 
 @_styled
-def per_tag_auc(per_tag, *, metric: str = "roc_auc", title: str | None = None, out=None, chance=0.5,
-                dpi: int = DPI) -> Figure:
+def per_tag_auc(
+    per_tag,
+    *,
+    metric: str = "roc_auc",
+    title: str | None = None,
+    out=None,
+    chance=0.5,
+    dpi: int = DPI,
+) -> Figure:
     """Horizontal bars of a per-tag metric (ROC-AUC, PR-AUC...), one row per tag, best on top.
 
     ``per_tag`` is indexed by tag and either has a ``metric`` column (plus e.g. ``pr_auc``,
@@ -1024,7 +1345,9 @@ def per_tag_auc(per_tag, *, metric: str = "roc_auc", title: str | None = None, o
     elif isinstance(per_tag, pd.DataFrame):
         frame = per_tag.copy()
     else:
-        raise TypeError(f"per_tag_auc: expected a Series or DataFrame, got {type(per_tag).__name__}")
+        raise TypeError(
+            f"per_tag_auc: expected a Series or DataFrame, got {type(per_tag).__name__}"
+        )
     frame.index = [str(t) for t in frame.index]
     if frame.empty:
         raise ValueError("per_tag_auc: no tags")
@@ -1040,10 +1363,16 @@ def per_tag_auc(per_tag, *, metric: str = "roc_auc", title: str | None = None, o
     if metric in frame.columns:
         values = frame[[metric]]
     else:
-        skip = {"support", "prevalence", "n", "positives"} | ({chance} if isinstance(chance, str) else set())
-        cols = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
+        skip = {"support", "prevalence", "n", "positives"} | (
+            {chance} if isinstance(chance, str) else set()
+        )
+        cols = [
+            c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])
+        ]
         if not cols:
-            raise ValueError(f"per_tag_auc: no {metric!r} column and no model columns in {list(frame.columns)}")
+            raise ValueError(
+                f"per_tag_auc: no {metric!r} column and no model columns in {list(frame.columns)}"
+            )
         values = frame[cols]
     values = values.astype(np.float64)
     tags = _tag_order(values.iloc[:, 0], True)
@@ -1059,21 +1388,46 @@ def per_tag_auc(per_tag, *, metric: str = "roc_auc", title: str | None = None, o
     for j, col in enumerate(values.columns):
         vals = values[col].to_numpy(dtype=np.float64)
         mean = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
-        bars = ax.barh(y + (j - (n_models - 1) / 2) * height, np.nan_to_num(vals, nan=0.0), height=height * 0.92,
-                       color=f"C{j % 10}", label=f"{_metric_label(str(col)) if single else col} (macro {mean:.3f})")
+        bars = ax.barh(
+            y + (j - (n_models - 1) / 2) * height,
+            np.nan_to_num(vals, nan=0.0),
+            height=height * 0.92,
+            color=f"C{j % 10}",
+            label=f"{_metric_label(str(col)) if single else col} (macro {mean:.3f})",
+        )
         if single or n_tags * n_models <= 60:
             # a light box keeps a label readable over a per-tag chance mark
-            box = (dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75)
-                   if per_tag_chance is not None else None)
-            ax.bar_label(bars, labels=[DASH if np.isnan(v) else f"{v:.3f}" for v in vals],
-                         fontsize=7, padding=2, bbox=box, zorder=4)
+            box = (
+                dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75)
+                if per_tag_chance is not None
+                else None
+            )
+            ax.bar_label(
+                bars,
+                labels=[DASH if np.isnan(v) else f"{v:.3f}" for v in vals],
+                fontsize=7,
+                padding=2,
+                bbox=box,
+                zorder=4,
+            )
     label = _metric_label(metric)
     if chance is not None and per_tag_chance is None:
-        ax.axvline(float(chance), color="grey", ls="--", lw=1.2, label=f"chance ({float(chance):.2f})")
+        ax.axvline(
+            float(chance), color="grey", ls="--", lw=1.2, label=f"chance ({float(chance):.2f})"
+        )
     elif per_tag_chance is not None:
         c = per_tag_chance.reindex(tags).to_numpy(dtype=np.float64)
-        ax.plot(c, y, ls="none", marker="|", ms=max(6.0, 60 * row_h * 0.8), mew=2, color="crimson",
-                label="chance (per tag)", zorder=3)
+        ax.plot(
+            c,
+            y,
+            ls="none",
+            marker="|",
+            ms=max(6.0, 60 * row_h * 0.8),
+            mew=2,
+            color="crimson",
+            label="chance (per tag)",
+            zorder=3,
+        )
     finite = values.to_numpy(dtype=np.float64)
     finite = finite[np.isfinite(finite)]
     if not finite.size or (finite.min() >= 0 and finite.max() <= 1):
@@ -1086,12 +1440,16 @@ def per_tag_auc(per_tag, *, metric: str = "roc_auc", title: str | None = None, o
     ax.grid(axis="x", alpha=0.3)
     if support is not None:
         sec = ax.secondary_yaxis("right")
-        sec.set_ticks(y, [_number_label(float(s)) for s in support.reindex(tags).to_numpy(dtype=np.float64)])
+        sec.set_ticks(
+            y, [_number_label(float(s)) for s in support.reindex(tags).to_numpy(dtype=np.float64)]
+        )
         sec.tick_params(labelsize=7, length=0)
         sec.set_ylabel("support (positives)", fontsize=9)
     handles, labels = ax.get_legend_handles_labels()
     if not single or len(handles) > 1:  # below the axis label, where it hides no bar
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
+        fig.legend(
+            handles, labels, loc="outside lower center", ncols=min(len(handles), 4), frameon=False
+        )
     if title is None:
         title = f"Per-tag {label}"
         if single:

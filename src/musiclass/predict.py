@@ -42,10 +42,11 @@ import logging
 import math
 import os
 from collections import deque
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,8 +58,17 @@ from .utils import read_json_object, write_csv_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Predictor", "TrackPrediction", "PredictReport", "load_predictor", "predict", "find_audio",
-           "MIN_SECONDS", "DEFAULT_THRESHOLD", "BATCH_SIZE"]
+__all__ = [
+    "Predictor",
+    "TrackPrediction",
+    "PredictReport",
+    "load_predictor",
+    "predict",
+    "find_audio",
+    "MIN_SECONDS",
+    "DEFAULT_THRESHOLD",
+    "BATCH_SIZE",
+]
 
 #: clips shorter than this (seconds, after decoding) are refused even when the model's min_duration is longer
 MIN_SECONDS = 0.5
@@ -111,8 +121,11 @@ class TrackPrediction:
 
     def record(self) -> dict[str, Any]:
         """A JSON-ready record: nested probabilities, rounded to 6 decimals for reading."""
-        rec: dict[str, Any] = {"path": self.path, "duration_s": round(float(self.duration_s), 3),
-                               "n_frames": self.n_frames}
+        rec: dict[str, Any] = {
+            "path": self.path,
+            "duration_s": round(float(self.duration_s), 3),
+            "n_frames": self.n_frames,
+        }
         if self.multilabel:
             rec["tags"] = [{"tag": t, "p": round(p, 6)} for t, p in self.tags]
         else:
@@ -164,8 +177,11 @@ class PredictReport:
         cols += [f"p:{c}" for c in self.classes] + ["notes"]
         rows = []
         for t in self.predictions:
-            row: dict[str, Any] = {"path": t.path, "duration_s": round(float(t.duration_s), 3),
-                                   "n_frames": t.n_frames}
+            row: dict[str, Any] = {
+                "path": t.path,
+                "duration_s": round(float(t.duration_s), 3),
+                "n_frames": t.n_frames,
+            }
             if self.multilabel:
                 row["tags"] = ";".join(tag for tag, _ in t.tags)
             else:
@@ -205,19 +221,32 @@ class PredictReport:
     def summary(self) -> str:
         """A readable text table: ``path  top-1 (p)  top-2 (p) ...`` (genre) or ``path  tag (p), ...``
         (tags), then the notes and the failures."""
-        kind = (f"tagging model, {len(self.classes)} tags" if self.multilabel
-                else f"single-label model, {len(self.classes)} classes")
-        lines = [f"{self.model_dir} ({kind}): {len(self.predictions)} track(s) predicted"
-                 + (f", {len(self.failures)} failed" if len(self.failures) else "")]
+        kind = (
+            f"tagging model, {len(self.classes)} tags"
+            if self.multilabel
+            else f"single-label model, {len(self.classes)} classes"
+        )
+        lines = [
+            f"{self.model_dir} ({kind}): {len(self.predictions)} track(s) predicted"
+            + (f", {len(self.failures)} failed" if len(self.failures) else "")
+        ]
         if self.predictions:
             if self.multilabel:
                 header = ["path", "tags (p)"]
-                body = [[t.path, ", ".join(f"{tag} ({p:.2f})" for tag, p in t.tags)
-                         or f"none above threshold (best: {t.top[0][0]} {t.top[0][1]:.2f})"]
-                        for t in self.predictions]
+                body = [
+                    [
+                        t.path,
+                        ", ".join(f"{tag} ({p:.2f})" for tag, p in t.tags)
+                        or f"none above threshold (best: {t.top[0][0]} {t.top[0][1]:.2f})",
+                    ]
+                    for t in self.predictions
+                ]
             else:
                 header = ["path"] + [f"top-{i}" for i in range(1, self.k + 1)]
-                body = [[t.path] + [f"{c} ({p:.2f})" for c, p in t.top[: self.k]] for t in self.predictions]
+                body = [
+                    [t.path] + [f"{c} ({p:.2f})" for c, p in t.top[: self.k]]
+                    for t in self.predictions
+                ]
             lines.append("")
             lines += _text_table(header, body)
         noted = [(t.path, n) for t in self.predictions for n in t.notes]
@@ -257,7 +286,11 @@ def _read_labels(path: Path) -> tuple[tuple[str, ...], bool]:
     data = _read_json(path)
     _need_keys(path, data, ("classes", "multilabel"))
     classes = data["classes"]
-    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) and c for c in classes):
+    if (
+        not isinstance(classes, list)
+        or not classes
+        or not all(isinstance(c, str) and c for c in classes)
+    ):
         raise MetadataError(path, "classes must be a non-empty list of names")
     if len(set(classes)) != len(classes):
         raise MetadataError(path, "classes repeat")
@@ -278,22 +311,28 @@ def _read_frontend(path: Path) -> tuple[FrontendConfig, str, bool, dict[str, Any
         raise MetadataError(path, f"invalid frontend config ({exc})") from None
     rep = data["representation"]
     if rep not in cfg.representations:
-        raise MetadataError(path, f"representation {rep!r} is not one of its config's {list(cfg.representations)}")
+        raise MetadataError(
+            path, f"representation {rep!r} is not one of its config's {list(cfg.representations)}"
+        )
     kind = data.get("input", "features")
     if kind not in ("audio", "features"):
         raise MetadataError(path, f"input must be 'audio' or absent (feature frames), got {kind!r}")
     notes = []
     if "hash" in data and data["hash"] != cfg.hash():
-        notes.append(f"{path}: the config's hash ({cfg.hash()}) differs from the one recorded ({data['hash']}): "
-                     "edited by hand, or written by another musiclass version? Predicting with the config as written")
+        notes.append(
+            f"{path}: the config's hash ({cfg.hash()}) differs from the one recorded ({data['hash']}): "
+            "edited by hand, or written by another musiclass version? Predicting with the config as written"
+        )
     return cfg, rep, kind == "audio", data, notes
 
 
 def _read_thresholds(path: Path, classes: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
     """Per-class thresholds from ``thresholds.json``; :data:`DEFAULT_THRESHOLD` with a note when absent."""
     if not path.exists():
-        return (np.full(len(classes), DEFAULT_THRESHOLD),
-                [f"{path} not found: every tag uses the threshold {DEFAULT_THRESHOLD}"])
+        return (
+            np.full(len(classes), DEFAULT_THRESHOLD),
+            [f"{path} not found: every tag uses the threshold {DEFAULT_THRESHOLD}"],
+        )
     data = _read_json(path)
     _need_keys(path, data, ("thresholds",))
     chosen = data["thresholds"]
@@ -302,7 +341,10 @@ def _read_thresholds(path: Path, classes: tuple[str, ...]) -> tuple[np.ndarray, 
     missing = [c for c in classes if c not in chosen]
     unknown = sorted(set(chosen) - set(classes))
     if missing or unknown:
-        raise MetadataError(path, f"its tags do not match labels.json (missing {missing[:5]}, unknown {unknown[:5]})")
+        raise MetadataError(
+            path,
+            f"its tags do not match labels.json (missing {missing[:5]}, unknown {unknown[:5]})",
+        )
     values = []
     for c in classes:
         v = chosen[c]
@@ -313,8 +355,13 @@ def _read_thresholds(path: Path, classes: tuple[str, ...]) -> tuple[np.ndarray, 
     return np.asarray(values), [f"{path}: {n}" for n in notes] if isinstance(notes, list) else []
 
 
-def load_predictor(model_dir: str | os.PathLike, *, batch_size: int = BATCH_SIZE, min_seconds: float = MIN_SECONDS,
-                   whole_track: bool = True) -> "Predictor":
+def load_predictor(
+    model_dir: str | os.PathLike,
+    *,
+    batch_size: int = BATCH_SIZE,
+    min_seconds: float = MIN_SECONDS,
+    whole_track: bool = True,
+) -> Predictor:
     """Read, check and load the model directory ``model_dir``.
 
     Every problem raises an error naming the file and the reason: a missing directory or file
@@ -330,10 +377,14 @@ def load_predictor(model_dir: str | os.PathLike, *, batch_size: int = BATCH_SIZE
     if not d.exists():
         raise FileError(d, "model directory not found")
     if not d.is_dir():
-        raise FileError(d, "not a directory (give the model directory written by `musiclass train`)")
+        raise FileError(
+            d, "not a directory (give the model directory written by `musiclass train`)"
+        )
     for name in REQUIRED_FILES:
         if not (d / name).is_file():
-            raise FileError(d / name, "file not found (is this a model directory written by `musiclass train`?)")
+            raise FileError(
+                d / name, "file not found (is this a model directory written by `musiclass train`?)"
+            )
     if int(batch_size) < 1:
         raise ConfigError("batch_size must be at least 1")
     if not min_seconds > 0:
@@ -350,32 +401,58 @@ def load_predictor(model_dir: str | os.PathLike, *, batch_size: int = BATCH_SIZE
     if audio_input:
         want: tuple[int, ...] = (fl.context_samples(cfg),)
         if "context_samples" in front and front["context_samples"] != want[0]:
-            raise MetadataError(d / "frontend.json", f"context_samples {front['context_samples']} is not the "
-                                                     f"{want[0]} its config gives")
+            raise MetadataError(
+                d / "frontend.json",
+                f"context_samples {front['context_samples']} is not the {want[0]} its config gives",
+            )
     else:
         want = cfg.shape(rep)
         if "input_shape" in front and tuple(front["input_shape"]) != want:
-            raise MetadataError(d / "frontend.json", f"input_shape {front['input_shape']} is not the {rep!r} "
-                                                     f"frame shape {want} of its config")
+            raise MetadataError(
+                d / "frontend.json",
+                f"input_shape {front['input_shape']} is not the {rep!r} "
+                f"frame shape {want} of its config",
+            )
     try:
         model = fl.load_model(d / "model.keras")
     except FileError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file: say which, and why
-        raise FileError(d / "model.keras", f"cannot load the model ({type(exc).__name__}: {exc})") from None
+        raise FileError(
+            d / "model.keras", f"cannot load the model ({type(exc).__name__}: {exc})"
+        ) from None
     got_in = model.input_shape
-    if isinstance(got_in, list) or not isinstance(model.output_shape, tuple) or \
-            (model.output_shape and isinstance(model.output_shape[0], tuple)):
+    if (
+        isinstance(got_in, list)
+        or not isinstance(model.output_shape, tuple)
+        or (model.output_shape and isinstance(model.output_shape[0], tuple))
+    ):
         raise MetadataError(d / "model.keras", "expected a model with one input and one output")
     if tuple(got_in[1:]) != tuple(want):
         what = "audio rows of" if audio_input else f"{rep!r} frames of shape"
-        raise MetadataError(d / "frontend.json", f"describes {what} {tuple(want)}, but the model takes "
-                                                 f"{tuple(got_in[1:])}")
+        raise MetadataError(
+            d / "frontend.json",
+            f"describes {what} {tuple(want)}, but the model takes {tuple(got_in[1:])}",
+        )
     n_out = model.output_shape[-1]
     if n_out != len(classes):
-        raise MetadataError(d / "labels.json", f"lists {len(classes)} classes but the model outputs {n_out}")
-    return Predictor(d, model, classes, multilabel, cfg, rep, audio_input, thresholds, notes,
-                     batch_size=int(batch_size), min_seconds=float(min_seconds), whole_track=whole_track)
+        raise MetadataError(
+            d / "labels.json", f"lists {len(classes)} classes but the model outputs {n_out}"
+        )
+    return Predictor(
+        d,
+        model,
+        classes,
+        multilabel,
+        cfg,
+        rep,
+        audio_input,
+        thresholds,
+        notes,
+        batch_size=int(batch_size),
+        min_seconds=float(min_seconds),
+        whole_track=whole_track,
+    )
 
 
 @dataclass
@@ -396,10 +473,22 @@ class Predictor:
     the network runs in the calling thread.
     """
 
-    def __init__(self, model_dir: Path, model: Any, classes: tuple[str, ...], multilabel: bool,
-                 config: FrontendConfig, representation: str, audio_input: bool,
-                 thresholds: np.ndarray | None, notes: list[str], *, batch_size: int = BATCH_SIZE,
-                 min_seconds: float = MIN_SECONDS, whole_track: bool = True):
+    def __init__(
+        self,
+        model_dir: Path,
+        model: Any,
+        classes: tuple[str, ...],
+        multilabel: bool,
+        config: FrontendConfig,
+        representation: str,
+        audio_input: bool,
+        thresholds: np.ndarray | None,
+        notes: list[str],
+        *,
+        batch_size: int = BATCH_SIZE,
+        min_seconds: float = MIN_SECONDS,
+        whole_track: bool = True,
+    ):
         from .features.frontend import Frontend
 
         self.model_dir, self.model = Path(model_dir), model
@@ -419,12 +508,18 @@ class Predictor:
 
     def __repr__(self) -> str:
         kind = "audio" if self.audio_input else self.representation
-        return (f"Predictor({str(self.model_dir)!r}, {len(self.classes)} {'tags' if self.multilabel else 'classes'}, "
-                f"input {kind} at {self.config.sample_rate} Hz)")
+        return (
+            f"Predictor({str(self.model_dir)!r}, {len(self.classes)} {'tags' if self.multilabel else 'classes'}, "
+            f"input {kind} at {self.config.sample_rate} Hz)"
+        )
 
     @property
     def threshold_map(self) -> dict[str, float] | None:
-        return None if self.thresholds is None else dict(zip(self.classes, map(float, self.thresholds)))
+        return (
+            None
+            if self.thresholds is None
+            else dict(zip(self.classes, map(float, self.thresholds)))
+        )
 
     # -------------------------------------------------------------- steps
     def load(self, path: str | os.PathLike) -> np.ndarray:
@@ -456,7 +551,7 @@ class Predictor:
         n = len(x)
         out = []
         for i in range(0, n, self.batch_size):
-            chunk = np.ascontiguousarray(x[i:i + self.batch_size], dtype=np.float32)
+            chunk = np.ascontiguousarray(x[i : i + self.batch_size], dtype=np.float32)
             m = len(chunk)
             size = min(self.batch_size, 1 << (m - 1).bit_length())
             if size > m:
@@ -479,9 +574,11 @@ class Predictor:
         notes = []
         if duration < c.min_duration:
             fill = min(1.0, len(y) / c.frame_length)
-            notes.append(f"{duration:.2f} s is shorter than the {c.min_duration:g} s the model's training tracks "
-                         f"had at least; its one frame of {c.frame_seconds:g} s is {100 * (1 - fill):.0f}% zero "
-                         "padding: treat this prediction with caution")
+            notes.append(
+                f"{duration:.2f} s is shorter than the {c.min_duration:g} s the model's training tracks "
+                f"had at least; its one frame of {c.frame_seconds:g} s is {100 * (1 - fill):.0f}% zero "
+                "padding: treat this prediction with caution"
+            )
         return _Prepared(name, duration, starts, x, notes)
 
     def finish(self, prep: _Prepared, top_k: int = 3) -> TrackPrediction:
@@ -495,20 +592,33 @@ class Predictor:
         ranked = [(self.classes[i], float(probs[i])) for i in order]
         if self.multilabel:
             top = ranked
-            tags = [(self.classes[i], float(probs[i])) for i in order if probs[i] >= self.thresholds[i]]
+            tags = [
+                (self.classes[i], float(probs[i])) for i in order if probs[i] >= self.thresholds[i]
+            ]
         else:
             top = ranked[: max(1, min(int(top_k), len(self.classes)))]
             tags = []
-        return TrackPrediction(prep.path, prep.duration_s, np.asarray(prep.starts, dtype=np.float64), frame_probs,
-                               probs, self.classes, self.multilabel, top, tags, list(prep.notes))
+        return TrackPrediction(
+            prep.path,
+            prep.duration_s,
+            np.asarray(prep.starts, dtype=np.float64),
+            frame_probs,
+            probs,
+            self.classes,
+            self.multilabel,
+            top,
+            tags,
+            list(prep.notes),
+        )
 
     # -------------------------------------------------------------- one-call API
     def predict_file(self, path: str | os.PathLike, top_k: int = 3) -> TrackPrediction:
         """Predict one audio file. Raises :class:`~musiclass.errors.AudioError` when it cannot be used."""
         return self.finish(self.prepare(path), top_k)
 
-    def predict_signal(self, y: np.ndarray, sample_rate: int, *, name: str = "<signal>",
-                       top_k: int = 3) -> TrackPrediction:
+    def predict_signal(
+        self, y: np.ndarray, sample_rate: int, *, name: str = "<signal>", top_k: int = 3
+    ) -> TrackPrediction:
         """Predict a signal already in memory (``(samples,)`` or ``(channels, samples)``, any rate)."""
         import librosa
 
@@ -516,12 +626,17 @@ class Predictor:
         if y.ndim == 2:
             y = librosa.to_mono(y)
         if y.ndim != 1 or y.size == 0:
-            raise ConfigError(f"expected a non-empty (samples,) or (channels, samples) signal, got shape {y.shape}")
+            raise ConfigError(
+                f"expected a non-empty (samples,) or (channels, samples) signal, got shape {y.shape}"
+            )
         y = audio.resample(y, int(sample_rate), self.config.sample_rate)
         floor = min(self.config.min_duration, self.min_seconds)
         if len(y) / self.config.sample_rate < floor:
-            raise FileError(name, f"too short: {len(y) / self.config.sample_rate:.2f} s of audio, at least "
-                                  f"{floor:.2f} s needed")
+            raise FileError(
+                name,
+                f"too short: {len(y) / self.config.sample_rate:.2f} s of audio, at least "
+                f"{floor:.2f} s needed",
+            )
         return self.finish(self._prepare_signal(name, y), top_k)
 
 
@@ -544,8 +659,9 @@ def _walk(folder: Path, recursive: bool) -> list[Path]:
     return sorted(found, key=lambda p: p.parts)
 
 
-def find_audio(paths: Iterable[str | os.PathLike], *,
-               recursive: bool = True) -> tuple[list[str], list[tuple[str, str]]]:
+def find_audio(
+    paths: Iterable[str | os.PathLike], *, recursive: bool = True
+) -> tuple[list[str], list[tuple[str, str]]]:
     """Expand ``paths`` into audio files: ``(files, problems)``.
 
     * a file is taken as it is (whatever its extension: the decoder decides);
@@ -578,8 +694,13 @@ def find_audio(paths: Iterable[str | os.PathLike], *,
         elif p.is_dir():
             found = _walk(p, recursive)
             if not found:
-                problems.append((text, f"no audio files ({', '.join(audio.AUDIO_EXTENSIONS)}) in this folder"
-                                       + ("" if recursive else " (subfolders not searched)")))
+                problems.append(
+                    (
+                        text,
+                        f"no audio files ({', '.join(audio.AUDIO_EXTENSIONS)}) in this folder"
+                        + ("" if recursive else " (subfolders not searched)"),
+                    )
+                )
             for f in found:
                 add(f)
         elif p.exists():
@@ -593,8 +714,13 @@ def find_audio(paths: Iterable[str | os.PathLike], *,
             if not matches:
                 problems.append((text, "no file matches this pattern"))
             elif not found:
-                problems.append((text, f"{len(matches)} match(es) but no audio file "
-                                       f"({', '.join(audio.AUDIO_EXTENSIONS)}) among them"))
+                problems.append(
+                    (
+                        text,
+                        f"{len(matches)} match(es) but no audio file "
+                        f"({', '.join(audio.AUDIO_EXTENSIONS)}) among them",
+                    )
+                )
             for f in found:
                 add(f)
         else:
@@ -611,9 +737,16 @@ def _reason(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {exc}"
 
 
-def predict(model_dir: str | os.PathLike | Predictor, paths: Sequence[str | os.PathLike] | str | os.PathLike, *,
-            top_k: int = 3, recursive: bool = True, progress: bool = True, jobs: int = 1,
-            batch_size: int = BATCH_SIZE) -> PredictReport:
+def predict(
+    model_dir: str | os.PathLike | Predictor,
+    paths: Sequence[str | os.PathLike] | str | os.PathLike,
+    *,
+    top_k: int = 3,
+    recursive: bool = True,
+    progress: bool = True,
+    jobs: int = 1,
+    batch_size: int = BATCH_SIZE,
+) -> PredictReport:
     """Predict every audio file that ``paths`` name (files, folders, glob patterns: :func:`find_audio`).
 
     ``model_dir`` is a model directory (loaded with :func:`load_predictor`) or a loaded
@@ -634,7 +767,11 @@ def predict(model_dir: str | os.PathLike | Predictor, paths: Sequence[str | os.P
     if not files:
         detail = "; ".join(f"{p}: {r}" for p, r in problems) or "no path given"
         raise ConfigError(f"no audio file to predict ({detail})")
-    predictor = model_dir if isinstance(model_dir, Predictor) else load_predictor(model_dir, batch_size=batch_size)
+    predictor = (
+        model_dir
+        if isinstance(model_dir, Predictor)
+        else load_predictor(model_dir, batch_size=batch_size)
+    )
 
     from tqdm.auto import tqdm
 
@@ -672,5 +809,13 @@ def predict(model_dir: str | os.PathLike | Predictor, paths: Sequence[str | os.P
     finally:
         bar.close()
     failures = pd.DataFrame(failed, columns=list(FAILURE_COLUMNS)) if failed else _empty_failures()
-    return PredictReport(str(predictor.model_dir), predictor.classes, predictor.multilabel, int(top_k), predictions,
-                         failures, list(predictor.notes), predictor.threshold_map)
+    return PredictReport(
+        str(predictor.model_dir),
+        predictor.classes,
+        predictor.multilabel,
+        int(top_k),
+        predictions,
+        failures,
+        list(predictor.notes),
+        predictor.threshold_map,
+    )

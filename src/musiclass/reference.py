@@ -24,14 +24,24 @@ GENRE: dict[tuple[str, str], tuple[float, float, float]] = {
     ("fnn", "fnn-mel"): (0.200, 0.080, 0.681),
     ("classical", "lr"): (0.743, 0.745, 0.857),
     ("classical", "rf"): (0.730, 0.730, 0.850),
-    ("classical", "gb"): (0.776, 0.775, 0.875),   # XGBoost in the original
+    ("classical", "gb"): (0.776, 0.775, 0.875),  # XGBoost in the original
     ("classical", "svm"): (0.746, 0.748, 0.859),
     ("classical", "knn"): (0.720, 0.723, 0.844),
 }
 
 #: CNN-7's per-genre recall in the original
-CNN7_RECALL = {"blues": .947, "classical": .989, "country": .853, "disco": .868, "hiphop": .884, "jazz": .926,
-               "metal": .926, "pop": .911, "reggae": .889, "rock": .726}
+CNN7_RECALL = {
+    "blues": 0.947,
+    "classical": 0.989,
+    "country": 0.853,
+    "disco": 0.868,
+    "hiphop": 0.884,
+    "jazz": 0.926,
+    "metal": 0.926,
+    "pop": 0.911,
+    "reggae": 0.889,
+    "rock": 0.726,
+}
 
 #: mood task: the original's best "AUC" (of binarised predictions, base set, frame split); every
 #: resampled set scored .50-.57
@@ -39,18 +49,25 @@ MOOD_BEST_AUC = 0.620
 MOOD_RESAMPLED_AUC_RANGE = (0.50, 0.57)
 
 #: MTG-Jamendo mood/theme, MediaEval 2019, split-0 test (4,231 tracks, 56 tags): (ROC-AUC, PR-AUC), macro
-MEDIAEVAL = {"VGG-ish baseline (2019)": (0.7258, 0.1077), "best 2019 entry": (0.7729, 0.1546),
-             "2021 winner (about)": (0.775, 0.151)}
+MEDIAEVAL = {
+    "VGG-ish baseline (2019)": (0.7258, 0.1077),
+    "best 2019 entry": (0.7729, 0.1546),
+    "2021 winner (about)": (0.775, 0.151),
+}
 
 #: GTZAN in the literature
-GTZAN_NOTE = ("random-split systems report 90 %+; the artist-filtered split (443 / 197 / 290 clips) drops "
-              "typical systems to 70-80 %")
+GTZAN_NOTE = (
+    "random-split systems report 90 %+; the artist-filtered split (443 / 197 / 290 clips) drops "
+    "typical systems to 70-80 %"
+)
 
 
 def genre_table() -> pd.DataFrame:
     """The original's genre results as a table: experiment, model, accuracy, f1, auc."""
-    return pd.DataFrame([(e, m, *v) for (e, m), v in GENRE.items()],
-                        columns=["experiment", "model", "accuracy", "f1", "auc"])
+    return pd.DataFrame(
+        [(e, m, *v) for (e, m), v in GENRE.items()],
+        columns=["experiment", "model", "accuracy", "f1", "auc"],
+    )
 
 
 def beside(results: pd.DataFrame) -> pd.DataFrame:
@@ -60,7 +77,7 @@ def beside(results: pd.DataFrame) -> pd.DataFrame:
     with its interval under the original protocol and under ours.
     """
     rows = []
-    for (exp, model), (acc, f1, auc) in GENRE.items():
+    for (exp, model), (acc, _f1, _auc) in GENRE.items():
         mine = results[(results["experiment"] == exp) & (results["model"] == model)]
         row = {"experiment": exp, "model": model, "original reported accuracy": acc}
         for _, r in mine.iterrows():

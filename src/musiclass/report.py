@@ -24,9 +24,10 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -62,29 +63,52 @@ CONFUSIONS_PER_PAGE = (2, 3)
 
 #: the original protocol and ours, point by point (what our default fixes; the ``seed`` preset keeps it)
 PROTOCOL = (
-    ("Test set",
-     "3 s frames (mood: 29.1 s) split 80/10/10 at random, so almost every test frame has frames of its own "
-     "song, often overlapping it, in training: the figure measures recognition of songs already heard",
-     "tracks split 80/10/10 by song (optionally by artist, or the published GTZAN lists; mood: the official "
-     "MTG-Jamendo split); the frame split is still run, only to measure the leak"),
-    ("Short frames", "the last frame 'fixed' with ndarray.resize, which shears the rows",
-     "short frames zero-padded"),
-    ("MFCC network", "1-D convolution across the 20 coefficients, time as channels",
-     "1-D convolution along time"),
-    ("Classical baselines", "MinMax scaler fitted on all 1000 clips before splitting; one 70/30 split",
-     "every scaler and transform inside a scikit-learn Pipeline fitted on training folds; repeated "
-     "stratified 5-fold cross-validation"),
-    ("Metrics", "precision and recall swapped; classical 'AUC' from hard labels; mood scored after setting "
-                "probabilities above 0.9 to 1 (exact-match accuracy, AUC of binarised predictions)",
-     "accuracy, macro F1 and one-vs-rest ROC-AUC from probabilities; mood: ROC-AUC and PR-AUC (macro, micro) "
-     "as the MediaEval task computes them, F1 at per-tag thresholds chosen on validation"),
-    ("Multi-label loss", "sigmoid outputs trained with categorical cross-entropy",
-     "sigmoid outputs with binary cross-entropy"),
-    ("Training", "no seeds; resampled mood sets stored by tag and never shuffled; best epoch picked by hand",
-     "seeds everywhere; shuffled every epoch; early stopping and model selection on validation, automatically"),
+    (
+        "Test set",
+        "3 s frames (mood: 29.1 s) split 80/10/10 at random, so almost every test frame has frames of its own "
+        "song, often overlapping it, in training: the figure measures recognition of songs already heard",
+        "tracks split 80/10/10 by song (optionally by artist, or the published GTZAN lists; mood: the official "
+        "MTG-Jamendo split); the frame split is still run, only to measure the leak",
+    ),
+    (
+        "Short frames",
+        "the last frame 'fixed' with ndarray.resize, which shears the rows",
+        "short frames zero-padded",
+    ),
+    (
+        "MFCC network",
+        "1-D convolution across the 20 coefficients, time as channels",
+        "1-D convolution along time",
+    ),
+    (
+        "Classical baselines",
+        "MinMax scaler fitted on all 1000 clips before splitting; one 70/30 split",
+        "every scaler and transform inside a scikit-learn Pipeline fitted on training folds; repeated "
+        "stratified 5-fold cross-validation",
+    ),
+    (
+        "Metrics",
+        "precision and recall swapped; classical 'AUC' from hard labels; mood scored after setting "
+        "probabilities above 0.9 to 1 (exact-match accuracy, AUC of binarised predictions)",
+        "accuracy, macro F1 and one-vs-rest ROC-AUC from probabilities; mood: ROC-AUC and PR-AUC (macro, micro) "
+        "as the MediaEval task computes them, F1 at per-tag thresholds chosen on validation",
+    ),
+    (
+        "Multi-label loss",
+        "sigmoid outputs trained with categorical cross-entropy",
+        "sigmoid outputs with binary cross-entropy",
+    ),
+    (
+        "Training",
+        "no seeds; resampled mood sets stored by tag and never shuffled; best epoch picked by hand",
+        "seeds everywhere; shuffled every epoch; early stopping and model selection on validation, automatically",
+    ),
     ("FNN baseline", "raw dB inputs, not normalised", "inputs normalised with training statistics"),
-    ("Uncertainty", "single point estimates",
-     "95 % bootstrap intervals over test tracks on every headline figure"),
+    (
+        "Uncertainty",
+        "single point estimates",
+        "95 % bootstrap intervals over test tracks on every headline figure",
+    ),
 )
 
 
@@ -100,7 +124,11 @@ class StudyFolder:
     @property
     def networks(self) -> pd.DataFrame:
         """The network results (they have epochs; the classical baselines do not)."""
-        return self.table[self.table["epochs"].notna()] if "epochs" in self.table else self.table.iloc[:0]
+        return (
+            self.table[self.table["epochs"].notna()]
+            if "epochs" in self.table
+            else self.table.iloc[:0]
+        )
 
     @property
     def classical(self) -> pd.DataFrame:
@@ -156,8 +184,11 @@ def _results(folder: Path) -> pd.DataFrame:
 
 def _no_results(run_dir: Path, why: str) -> FileError:
     """The error for a folder the report cannot be made from: what is wrong, and what to run."""
-    return FileError(run_dir, f"{why}: run `musiclass demo --out {run_dir}` or a study "
-                              f"(`musiclass run configs/genre/study.yaml --out {run_dir}/genre`) first")
+    return FileError(
+        run_dir,
+        f"{why}: run `musiclass demo --out {run_dir}` or a study "
+        f"(`musiclass run configs/genre/study.yaml --out {run_dir}/genre`) first",
+    )
 
 
 def load_run(run_dir: str | Path) -> Run:
@@ -182,8 +213,10 @@ def load_run(run_dir: str | Path) -> Run:
         task = "mood" if "task" in table and (table["task"] == "mood").all() else "genre"
         studies.setdefault(task, StudyFolder(task, folder, table))
     if not studies:
-        raise _no_results(run_dir, "no results in this run folder (no genre/registry/*.json or "
-                                   "mood/registry/*.json)")
+        raise _no_results(
+            run_dir,
+            "no results in this run folder (no genre/registry/*.json or mood/registry/*.json)",
+        )
     return Run(run_dir, dict(sorted(studies.items())), _run_info(run_dir, studies))
 
 
@@ -197,7 +230,11 @@ def _run_info(run_dir: Path, studies: dict[str, StudyFolder]) -> dict[str, Any]:
     summary = _read_json(run_dir / "summary.json") if (run_dir / "summary.json").is_file() else {}
     info: dict[str, Any] = {"datasets": {}, "sources": {}}
     for task, study in studies.items():
-        ws = _read_json(study.folder / "workspace.json") if (study.folder / "workspace.json").is_file() else {}
+        ws = (
+            _read_json(study.folder / "workspace.json")
+            if (study.folder / "workspace.json").is_file()
+            else {}
+        )
         for key in ("profile", "preset", "seed"):
             value = ws.get(key, summary.get(key))
             if value is not None:
@@ -335,7 +372,9 @@ class _Flow:
         self.ax.text(MARGIN, self.y, text, fontsize=size, fontweight="bold", va="top")
         self.y += size / 72 * 1.6
 
-    def para(self, text: str, size: float = 9.5, indent: float = 0.0, bullet: str = "", **style) -> None:
+    def para(
+        self, text: str, size: float = 9.5, indent: float = 0.0, bullet: str = "", **style
+    ) -> None:
         hang = 0.22 if bullet else 0.0
         lines = _wrap(text, self.width - indent - hang, size)
         line_h = size / 72 * 1.45
@@ -352,12 +391,20 @@ class _Flow:
         """At most the height of a table of ``rows`` rows at font ``size``."""
         return (rows + header_lines) * size / 72 * 1.65 + 0.2
 
-    def bullets(self, items: Sequence[str], size: float = 9.5, indent: float = 0.1, **style) -> None:
+    def bullets(
+        self, items: Sequence[str], size: float = 9.5, indent: float = 0.1, **style
+    ) -> None:
         for item in items:
             self.para(item, size=size, indent=indent, bullet="\u2022", **style)
 
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], size: float = 8.5,
-              min_size: float = 5.5, note: str | None = None) -> None:
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        size: float = 8.5,
+        min_size: float = 5.5,
+        note: str | None = None,
+    ) -> None:
         """A table, one line per row (a header cell may hold "\\n"). The font shrinks (down to
         ``min_size``) until the table fits the page width, and cells are cut with "…" beyond
         that. A table that fits on a page is not split; a longer one flows over pages."""
@@ -366,20 +413,34 @@ class _Flow:
         n, pad = len(head), 0.14
 
         def widths_at(sz: float) -> list[float]:
-            return [max([_text_w(h, sz, True) for h in head[j]] + [_text_w(r[j], sz) for r in body]) + pad
-                    for j in range(n)]
+            return [
+                max([_text_w(h, sz, True) for h in head[j]] + [_text_w(r[j], sz) for r in body])
+                + pad
+                for j in range(n)
+            ]
 
         widths = widths_at(size)
         while sum(widths) > self.width and size > min_size:
-            size = max(min_size, size * min(0.97, (self.width - n * pad) / max(sum(widths) - n * pad, 1e-6)))
+            size = max(
+                min_size,
+                size * min(0.97, (self.width - n * pad) / max(sum(widths) - n * pad, 1e-6)),
+            )
             widths = widths_at(size)
-        while sum(widths) > self.width + 1e-6:  # still too wide at the smallest font: cut the widest column
+        while (
+            sum(widths) > self.width + 1e-6
+        ):  # still too wide at the smallest font: cut the widest column
             j = int(np.argmax(widths))
             widths[j] = max(pad + 0.2, widths[j] - max(sum(widths) - self.width, 0.05))
-            body = [[_shorten(c, widths[j] - pad, size) if k == j else c for k, c in enumerate(r)] for r in body]
+            body = [
+                [_shorten(c, widths[j] - pad, size) if k == j else c for k, c in enumerate(r)]
+                for r in body
+            ]
             head[j] = [_shorten(h, widths[j] - pad, size, True) for h in head[j]]
         xs = np.concatenate([[MARGIN], MARGIN + np.cumsum(widths)])
-        numeric = [any(r[j] for r in body) and all(_numberish(r[j]) for r in body if r[j]) for j in range(n)]
+        numeric = [
+            any(r[j] for r in body) and all(_numberish(r[j]) for r in body if r[j])
+            for j in range(n)
+        ]
         line_h = size / 72 * 1.65
         head_h = line_h * max(len(h) for h in head)
         right = xs[-1]
@@ -392,7 +453,12 @@ class _Flow:
             self.ax.plot([MARGIN, right], [self.y] * 2, color="black", lw=1.0)
             for j, lines in enumerate(head):
                 for k, text in enumerate(lines):  # bottom-aligned
-                    cell(j, self.y + head_h - (len(lines) - k - 0.5) * line_h, text, fontweight="bold")
+                    cell(
+                        j,
+                        self.y + head_h - (len(lines) - k - 0.5) * line_h,
+                        text,
+                        fontweight="bold",
+                    )
             self.y += head_h
             self.ax.plot([MARGIN, right], [self.y] * 2, color="black", lw=0.6)
 
@@ -407,8 +473,11 @@ class _Flow:
                 self._new_page()
                 header()
             if i % 2 == 1:
-                self.ax.add_patch(Rectangle((MARGIN, self.y), right - MARGIN, line_h, color="#f0f0f0", lw=0,
-                                            zorder=0))
+                self.ax.add_patch(
+                    Rectangle(
+                        (MARGIN, self.y), right - MARGIN, line_h, color="#f0f0f0", lw=0, zorder=0
+                    )
+                )
             for j, text in enumerate(row):
                 cell(j, self.y + line_h / 2, text)
             self.y += line_h
@@ -461,13 +530,28 @@ def build_report(run_dir: str | Path, out: str | Path = "report.pdf", *, echo=pr
     out = Path(out)
     with mpl.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT}):
         report = _Report(run, echo)
-        for section in (_protocol, _settings, _data, _genre_results, _leak, _confusions, _classical, _beside,
-                        _mood):
+        for section in (
+            _protocol,
+            _settings,
+            _data,
+            _genre_results,
+            _leak,
+            _confusions,
+            _classical,
+            _beside,
+            _mood,
+        ):
             section(report)
         title = _title_page(report, __version__)
         with atomic_path(out) as tmp:
-            with PdfPages(tmp, metadata={"Title": "musiclass report", "Subject": f"run folder {_shown_path(run.folder)}",
-                                         "Creator": f"musiclass {__version__}"}) as pdf:
+            with PdfPages(
+                tmp,
+                metadata={
+                    "Title": "musiclass report",
+                    "Subject": f"run folder {_shown_path(run.folder)}",
+                    "Creator": f"musiclass {__version__}",
+                },
+            ) as pdf:
                 pdf.savefig(title)
                 for _, fig in report.pages:
                     pdf.savefig(fig)
@@ -493,8 +577,15 @@ def _title_page(report: _Report, version: str) -> Figure:
     fig, ax = _blank_page()
     width = PAGE[0] - 2 * MARGIN
     ax.text(MARGIN, 0.9, "musiclass report", fontsize=28, fontweight="bold", va="top")
-    ax.text(MARGIN, 1.55, "Music genre classification (GTZAN-shaped) and mood tagging (MTG-Jamendo-shaped): "
-                          "the original 2020 study's protocol against ours", fontsize=11, va="top", color="dimgray")
+    ax.text(
+        MARGIN,
+        1.55,
+        "Music genre classification (GTZAN-shaped) and mood tagging (MTG-Jamendo-shaped): "
+        "the original 2020 study's protocol against ours",
+        fontsize=11,
+        va="top",
+        color="dimgray",
+    )
     datasets = info["datasets"]
     if len(set(datasets.values())) == 1:
         dataset_text = next(iter(datasets.values()))
@@ -503,11 +594,19 @@ def _title_page(report: _Report, version: str) -> Figure:
     sources = "; ".join(f"{task}: {s}" for task, s in info["sources"].items())
     studies = "; ".join(
         f"{task} ({len(s.table)} results: {len(s.networks)} network, {len(s.classical)} classical) in "
-        f"{s.folder}" for task, s in run.studies.items())
-    lines = [("Run folder", _shown_path(run.folder)), ("Dataset", f"{dataset_text}   (read from {sources})"),
-             ("Profile", str(info["profile"])), ("Preset", str(info["preset"])), ("Data seed", str(info["seed"])),
-             ("Studies", studies), ("Generated", _dt.datetime.now().strftime("%Y-%m-%d %H:%M")),
-             ("musiclass version", version)]
+        f"{s.folder}"
+        for task, s in run.studies.items()
+    )
+    lines = [
+        ("Run folder", _shown_path(run.folder)),
+        ("Dataset", f"{dataset_text}   (read from {sources})"),
+        ("Profile", str(info["profile"])),
+        ("Preset", str(info["preset"])),
+        ("Data seed", str(info["seed"])),
+        ("Studies", studies),
+        ("Generated", _dt.datetime.now().strftime("%Y-%m-%d %H:%M")),
+        ("musiclass version", version),
+    ]
     y = 2.05
     for key, value in lines:
         ax.text(MARGIN, y, key, fontsize=10.5, fontweight="bold", va="top")
@@ -518,20 +617,41 @@ def _title_page(report: _Report, version: str) -> Figure:
     y += 0.1
     if run.synthetic:
         which = ", ".join(t for t, d in datasets.items() if d == "synthetic")
-        text = _wrap("This report was built from a run on the embedded SYNTHETIC data: its figures test the "
-                     "pipeline and are not results on GTZAN / MTG-Jamendo. Run the study on the real data sets "
-                     "(see the README, 'Real data') for results.", width - 0.3, 10.5)
+        text = _wrap(
+            "This report was built from a run on the embedded SYNTHETIC data: its figures test the "
+            "pipeline and are not results on GTZAN / MTG-Jamendo. Run the study on the real data sets "
+            "(see the README, 'Real data') for results.",
+            width - 0.3,
+            10.5,
+        )
         box_h = 0.55 + 0.21 * len(text)
-        ax.add_patch(Rectangle((MARGIN, y), width, box_h, facecolor="#fdecea", edgecolor="#c0392b", lw=1.5))
-        ax.text(MARGIN + 0.15, y + 0.14, f"SYNTHETIC DATA ({which})", fontsize=13, fontweight="bold",
-                color="#c0392b", va="top")
+        ax.add_patch(
+            Rectangle((MARGIN, y), width, box_h, facecolor="#fdecea", edgecolor="#c0392b", lw=1.5)
+        )
+        ax.text(
+            MARGIN + 0.15,
+            y + 0.14,
+            f"SYNTHETIC DATA ({which})",
+            fontsize=13,
+            fontweight="bold",
+            color="#c0392b",
+            va="top",
+        )
         for i, line in enumerate(text):
-            ax.text(MARGIN + 0.15, y + 0.5 + 0.21 * i, line, fontsize=10.5, va="top", color="#7b241c")
+            ax.text(
+                MARGIN + 0.15, y + 0.5 + 0.21 * i, line, fontsize=10.5, va="top", color="#7b241c"
+            )
         y += box_h + 0.25
     elif all(d == "unknown" for d in datasets.values()):
-        ax.text(MARGIN, y, "The dataset is unknown (no workspace.json or summary.json in the run folder): check "
-                           "which data these figures come from before quoting them.", fontsize=10.5, va="top",
-                color="#7b241c")
+        ax.text(
+            MARGIN,
+            y,
+            "The dataset is unknown (no workspace.json or summary.json in the run folder): check "
+            "which data these figures come from before quoting them.",
+            fontsize=10.5,
+            va="top",
+            color="#7b241c",
+        )
         y += 0.45
     ax.text(MARGIN, y, "Contents", fontsize=12, fontweight="bold", va="top")
     y += 0.3
@@ -540,12 +660,24 @@ def _title_page(report: _Report, version: str) -> Figure:
         first_page.setdefault(section, i + 2)
     for section, title in SECTIONS.items():
         if section in first_page:
-            ax.text(MARGIN + 0.55, y, f"page {first_page[section]}", fontsize=9.5, va="top", ha="right")
+            ax.text(
+                MARGIN + 0.55, y, f"page {first_page[section]}", fontsize=9.5, va="top", ha="right"
+            )
             ax.text(MARGIN + 0.7, y, title, fontsize=9.5, va="top")
         else:
             ax.text(MARGIN + 0.55, y, DASH, fontsize=9.5, va="top", ha="right", color="dimgray")
-            ax.text(MARGIN + 0.7, y, _shorten(f"{title}: left out ({report.skipped.get(section, 'no data')})",
-                                             width - 0.7, 9.5), fontsize=9.5, va="top", color="dimgray")
+            ax.text(
+                MARGIN + 0.7,
+                y,
+                _shorten(
+                    f"{title}: left out ({report.skipped.get(section, 'no data')})",
+                    width - 0.7,
+                    9.5,
+                ),
+                fontsize=9.5,
+                va="top",
+                color="dimgray",
+            )
         y += 0.2
     return fig
 
@@ -555,18 +687,27 @@ def _protocol(report: _Report) -> None:
     """The original protocol against ours, point by point, and what this run used."""
     run = report.run
     flow = _Flow(SECTIONS["protocol"])
-    flow.para("The original 2020 study and this re-implementation differ in how the test set is drawn, how "
-              "baselines are fitted and how results are scored. The `seed` preset reproduces the original's "
-              "settings; the default preset is our protocol. Every network below is trained and tested under "
-              "both test sets, so the size of each difference is measured, not assumed.")
+    flow.para(
+        "The original 2020 study and this re-implementation differ in how the test set is drawn, how "
+        "baselines are fitted and how results are scored. The `seed` preset reproduces the original's "
+        "settings; the default preset is our protocol. Every network below is trained and tested under "
+        "both test sets, so the size of each difference is measured, not assumed."
+    )
     for topic, original, ours in PROTOCOL:
         flow.heading(topic, size=10.5)
         flow.bullets([f"original: {original}", f"ours: {ours}"], size=9)
-    splits = sorted({s for st in run.studies.values() for s in st.networks.get("split", pd.Series(dtype=str))})
+    splits = sorted(
+        {s for st in run.studies.values() for s in st.networks.get("split", pd.Series(dtype=str))}
+    )
     flow.heading("This run", size=10.5)
-    flow.bullets([f"preset: {run.info['preset']} (default: our frontend and training settings; seed: the "
-                  f"original's); profile: {run.info['profile']}",
-                  "networks trained and tested under the splits: " + (", ".join(splits) or DASH)], size=9)
+    flow.bullets(
+        [
+            f"preset: {run.info['preset']} (default: our frontend and training settings; seed: the "
+            f"original's); profile: {run.info['profile']}",
+            "networks trained and tested under the splits: " + (", ".join(splits) or DASH),
+        ],
+        size=9,
+    )
     report.add("protocol", flow.pages)
 
 
@@ -578,13 +719,16 @@ def _settings(report: _Report) -> None:
     for task, study in report.run.studies.items():
         nets = study.networks
         # a network under our split first: its settings are the ones the headline figures come from
-        preferred = nets.assign(_frame=(nets["split"] == "seed-frame").astype(int)).sort_values("_frame",
-                                                                                                kind="stable")
+        preferred = nets.assign(_frame=(nets["split"] == "seed-frame").astype(int)).sort_values(
+            "_frame", kind="stable"
+        )
         for rec in preferred.to_dict("records"):
             path = study.source(rec) / "train.json"
             if path.is_file():
-                train[task] = (f"{task}: {rec['experiment']}: {rec['model']} ({rec['split']} split)",
-                               _read_json(path).get("config", {}))
+                train[task] = (
+                    f"{task}: {rec['experiment']}: {rec['model']} ({rec['split']} split)",
+                    _read_json(path).get("config", {}),
+                )
                 break
         for store in study.stores():
             manifest = _read_json(store / "manifest.json")
@@ -594,9 +738,10 @@ def _settings(report: _Report) -> None:
         report.skip("settings", "no train.json in any model folder and no feature store manifest")
         return
     flow = _Flow(SECTIONS["settings"])
-    for what, found, source in (("Training settings", train, "the train.json of one network per study"),
-                                ("Frontend (feature extraction) settings", frontend,
-                                 "each study's feature store manifest")):
+    for what, found, source in (
+        ("Training settings", train, "the train.json of one network per study"),
+        ("Frontend (feature extraction) settings", frontend, "each study's feature store manifest"),
+    ):
         if not found:
             flow.para(f"{what}: not found in this run.", color="dimgray", style="italic")
             continue
@@ -627,44 +772,77 @@ def _data(report: _Report) -> None:
             any_store = True
             manifest = _read_json(store_dir / "manifest.json")
             flow.heading(f"{task.capitalize()} study: store {store_dir.name}")
-            flow.para(f"{manifest.get('n_tracks', DASH)} tracks, {manifest.get('n_rows', DASH)} frames, "
-                      f"{len(manifest.get('classes', []))} {'tags' if manifest.get('multilabel') else 'classes'}; "
-                      f"index dataset '{manifest.get('dataset', DASH)}'; {manifest.get('n_failed', 0)} tracks failed "
-                      f"extraction.")
+            flow.para(
+                f"{manifest.get('n_tracks', DASH)} tracks, {manifest.get('n_rows', DASH)} frames, "
+                f"{len(manifest.get('classes', []))} {'tags' if manifest.get('multilabel') else 'classes'}; "
+                f"index dataset '{manifest.get('dataset', DASH)}'; {manifest.get('n_failed', 0)} tracks failed "
+                f"extraction."
+            )
             summary_path = store_dir / "splits" / "summary.json"
             if summary_path.is_file():
                 rows = []
                 for method, s in _read_json(summary_path).items():
-                    tracks, frames, leak = s.get("tracks", {}), s.get("frames", {}), s.get("leak", {})
-                    rows.append([method, PROTOCOL_OF_SPLIT.get(method, method),
-                                 *(tracks.get(p, DASH) for p in ("train", "validation", "test")),
-                                 *(frames.get(p, DASH) for p in ("train", "validation", "test")),
-                                 s.get("tracks_in_several_parts", DASH),
-                                 _pct(leak.get("test_frames_with_song_in_train"))])
-                flow.table(["split", "protocol", "train\ntracks", "validation\ntracks", "test\ntracks", "train\nframes",
-                            "validation\nframes", "test\nframes", "tracks in\nseveral parts",
-                            "leak: test frames\nwith song in train"],
-                           rows, size=8,
-                           note="leak: the share of test frames whose song also has frames in the training part "
-                                "(measured on this run's split files)")
+                    tracks, frames, leak = (
+                        s.get("tracks", {}),
+                        s.get("frames", {}),
+                        s.get("leak", {}),
+                    )
+                    rows.append(
+                        [
+                            method,
+                            PROTOCOL_OF_SPLIT.get(method, method),
+                            *(tracks.get(p, DASH) for p in ("train", "validation", "test")),
+                            *(frames.get(p, DASH) for p in ("train", "validation", "test")),
+                            s.get("tracks_in_several_parts", DASH),
+                            _pct(leak.get("test_frames_with_song_in_train")),
+                        ]
+                    )
+                flow.table(
+                    [
+                        "split",
+                        "protocol",
+                        "train\ntracks",
+                        "validation\ntracks",
+                        "test\ntracks",
+                        "train\nframes",
+                        "validation\nframes",
+                        "test\nframes",
+                        "tracks in\nseveral parts",
+                        "leak: test frames\nwith song in train",
+                    ],
+                    rows,
+                    size=8,
+                    note="leak: the share of test frames whose song also has frames in the training part "
+                    "(measured on this run's split files)",
+                )
             else:
-                flow.para("no splits/summary.json in this store: split sizes unknown.", color="dimgray")
+                flow.para(
+                    "no splits/summary.json in this store: split sizes unknown.", color="dimgray"
+                )
             try:
                 store = FeatureStore(store_dir)
                 tracks = store.tracks().label_matrix().sum(axis=0)
                 frames = store.label_matrix().sum(axis=0)
-            except Exception as exc:  # an older or damaged store: say so, keep the rest of the report
+            except (
+                Exception
+            ) as exc:  # an older or damaged store: say so, keep the rest of the report
                 flow.para(f"classes not readable from this store ({exc})", color="dimgray")
                 continue
             noun = "tag" if store.multilabel else "class"
             counts = pd.DataFrame({"tracks": tracks, "frames": frames}, index=list(store.classes))
             if store.multilabel:
                 counts = counts.sort_values("tracks", ascending=False, kind="stable")
-            columns, rows = _folded([noun, "tracks", "frames"],
-                                    [[c, int(r.tracks), int(r.frames)] for c, r in counts.iterrows()], 10)
-            flow.heading(f"Tracks and frames per {noun}" + (" (a track may carry several tags)"
-                                                            if store.multilabel else ""),
-                         size=10.5, keep=flow.height(len(rows), 8))
+            columns, rows = _folded(
+                [noun, "tracks", "frames"],
+                [[c, int(r.tracks), int(r.frames)] for c, r in counts.iterrows()],
+                10,
+            )
+            flow.heading(
+                f"Tracks and frames per {noun}"
+                + (" (a track may carry several tags)" if store.multilabel else ""),
+                size=10.5,
+                keep=flow.height(len(rows), 8),
+            )
             flow.table(columns, rows, size=8)
     if not any_store:
         report.skip("data", "no feature store (stores/*/manifest.json) in any study folder")
@@ -687,17 +865,28 @@ def _folded(columns: list[str], rows: list[list], max_rows: int) -> tuple[list[s
 
 
 # ------------------------------------------------------------------------------ 4. genre results
-def _results_pages(shown: pd.DataFrame, metrics: Sequence[str], title: str, note: str | None) -> list[Figure]:
+def _results_pages(
+    shown: pd.DataFrame, metrics: Sequence[str], title: str, note: str | None
+) -> list[Figure]:
     """:func:`musiclass.plots.results_table`, :data:`TABLE_ROWS_PER_PAGE` models per page."""
     from . import plots
 
     models = list(pd.unique(shown["model"]))
-    chunks = [models[i:i + TABLE_ROWS_PER_PAGE] for i in range(0, len(models), TABLE_ROWS_PER_PAGE)]
+    chunks = [
+        models[i : i + TABLE_ROWS_PER_PAGE] for i in range(0, len(models), TABLE_ROWS_PER_PAGE)
+    ]
     figures = []
     for k, chunk in enumerate(chunks):
         part = f" ({k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
-        figures.append(plots.results_table(shown[shown["model"].isin(chunk)], metrics=metrics, title=title + part,
-                                           note=note, highlight_best=len(chunks) == 1))
+        figures.append(
+            plots.results_table(
+                shown[shown["model"].isin(chunk)],
+                metrics=metrics,
+                title=title + part,
+                note=note,
+                highlight_best=len(chunks) == 1,
+            )
+        )
     return figures
 
 
@@ -711,9 +900,15 @@ def _genre_results(report: _Report) -> None:
         return
     shown = results_for_display(study.table)
     metrics = [m for m in TABLE_METRICS if m in shown and shown[m].notna().any()]
-    report.add("genre", _results_pages(
-        shown, metrics, "Genre classification: test tracks (frame accuracy: test frames), 95 % bootstrap interval",
-        PROTOCOL_NOTE))
+    report.add(
+        "genre",
+        _results_pages(
+            shown,
+            metrics,
+            "Genre classification: test tracks (frame accuracy: test frames), 95 % bootstrap interval",
+            PROTOCOL_NOTE,
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------ 5. the leak
@@ -755,33 +950,66 @@ def _leak(report: _Report) -> None:
     leaks = _split_leaks(study)
     flow = _Flow(SECTIONS["leak"])
     measured = ", ".join(f"{m} split {_pct(v)}" for m, v in leaks.items()) or DASH
-    flow.para("The original protocol splits 3 s frames at random: test frames come from songs whose other "
-              "(overlapping) frames were trained on. Each network below was trained and tested twice, under that "
-              "frame split (seed-frame) and under our split of songs; the difference is the leak's effect on the "
-              f"reported figure. Measured leak, share of test frames whose song is in train: {measured}.")
+    flow.para(
+        "The original protocol splits 3 s frames at random: test frames come from songs whose other "
+        "(overlapping) frames were trained on. Each network below was trained and tested twice, under that "
+        "frame split (seed-frame) and under our split of songs; the difference is the leak's effect on the "
+        f"reported figure. Measured leak, share of test frames whose song is in train: {measured}."
+    )
     rows = []
     for frame, ours in pairs:
-        rows.append([f"{ours['experiment']}: {ours['model']}", ours["split"],
-                     _ci(frame["accuracy"], frame.get("accuracy_low"), frame.get("accuracy_high")),
-                     _ci(ours["accuracy"], ours.get("accuracy_low"), ours.get("accuracy_high")),
-                     _signed(_diff(frame["accuracy"], ours["accuracy"])),
-                     _ci(frame.get("frame_accuracy"), frame.get("frame_accuracy_low"), frame.get("frame_accuracy_high")),
-                     _ci(ours.get("frame_accuracy"), ours.get("frame_accuracy_low"), ours.get("frame_accuracy_high")),
-                     _signed(_diff(frame.get("frame_accuracy"), ours.get("frame_accuracy")))])
-    flow.table(["network", "our\nsplit", "seed-frame split:\ntrack accuracy", "our split:\ntrack accuracy",
-                "difference\n(tracks)", "seed-frame split:\nframe accuracy", "our split:\nframe accuracy",
-                "difference\n(frames)"], rows, size=8.5,
-               note="accuracy on test tracks (probabilities averaged over a track's frames) and on test frames, "
-                    "with 95 % bootstrap intervals over test tracks; difference = original split minus ours")
+        rows.append(
+            [
+                f"{ours['experiment']}: {ours['model']}",
+                ours["split"],
+                _ci(frame["accuracy"], frame.get("accuracy_low"), frame.get("accuracy_high")),
+                _ci(ours["accuracy"], ours.get("accuracy_low"), ours.get("accuracy_high")),
+                _signed(_diff(frame["accuracy"], ours["accuracy"])),
+                _ci(
+                    frame.get("frame_accuracy"),
+                    frame.get("frame_accuracy_low"),
+                    frame.get("frame_accuracy_high"),
+                ),
+                _ci(
+                    ours.get("frame_accuracy"),
+                    ours.get("frame_accuracy_low"),
+                    ours.get("frame_accuracy_high"),
+                ),
+                _signed(_diff(frame.get("frame_accuracy"), ours.get("frame_accuracy"))),
+            ]
+        )
+    flow.table(
+        [
+            "network",
+            "our\nsplit",
+            "seed-frame split:\ntrack accuracy",
+            "our split:\ntrack accuracy",
+            "difference\n(tracks)",
+            "seed-frame split:\nframe accuracy",
+            "our split:\nframe accuracy",
+            "difference\n(frames)",
+        ],
+        rows,
+        size=8.5,
+        note="accuracy on test tracks (probabilities averaged over a track's frames) and on test frames, "
+        "with 95 % bootstrap intervals over test tracks; difference = original split minus ours",
+    )
     report.add("leak", flow.pages)
     nets = results_for_display(pd.DataFrame([r for pair in pairs for r in pair]))
     nets = nets.drop_duplicates(["model", "split"])
     n_classes = _n_classes(study)
     for metric, what in (("accuracy", "test tracks"), ("frame_accuracy", "test frames")):
         if nets[metric].notna().any():
-            report.add("leak", plots.interval_plot(
-                nets, metric, chance=1.0 / n_classes if n_classes else None,
-                title=f"Accuracy on {what}: original protocol (seed-frame split) vs ours (song split), 95 % interval"))
+            report.add(
+                "leak",
+                plots.interval_plot(
+                    nets,
+                    metric,
+                    chance=1.0 / n_classes if n_classes else None,
+                    title=f"Accuracy on {what}: original protocol (seed-frame split) vs ours (song split), "
+                    "95 % interval",
+                ),
+            )
 
 
 def _diff(a, b):
@@ -812,51 +1040,83 @@ def _confusions(report: _Report) -> None:
             continue
         conf = _read_json(path).get("test", {}).get("track", {}).get("confusion")
         if conf:
-            panels.append((f"{rec['experiment']}: {rec['model']}\n{rec['split']} split, test accuracy "
-                           f"{_num(rec.get('accuracy'))}", np.asarray(conf["matrix"], dtype=float), conf["classes"]))
+            panels.append(
+                (
+                    f"{rec['experiment']}: {rec['model']}\n{rec['split']} split, test accuracy "
+                    f"{_num(rec.get('accuracy'))}",
+                    np.asarray(conf["matrix"], dtype=float),
+                    conf["classes"],
+                )
+            )
     if not panels:
-        report.skip("confusion", "no metrics.json with a confusion matrix for a network under our split")
+        report.skip(
+            "confusion", "no metrics.json with a confusion matrix for a network under our split"
+        )
         return
     max_rows, max_cols = CONFUSIONS_PER_PAGE
     per_page = max_rows * max_cols
     for start in range(0, len(panels), per_page):
-        chunk = panels[start:start + per_page]
+        chunk = panels[start : start + per_page]
         cols = min(max_cols, len(chunk))
         rows = -(-len(chunk) // cols)
         fig = Figure(figsize=PAGE, layout="constrained")
         page = start // per_page + 1
         pages = -(-len(panels) // per_page)
-        fig.suptitle("Confusion matrices of the networks under our split (test tracks, rows normalised: recall)"
-                     + (f" ({page} of {pages})" if pages > 1 else ""), fontweight="bold")
+        fig.suptitle(
+            "Confusion matrices of the networks under our split (test tracks, rows normalised: recall)"
+            + (f" ({page} of {pages})" if pages > 1 else ""),
+            fontweight="bold",
+        )
         axes = fig.subplots(rows, cols, squeeze=False).ravel()
         mesh = None
         for ax, (title, matrix, classes) in zip(axes, chunk):
-            mesh = _confusion_panel(ax, matrix, classes, title, fontsize={1: 8.0, 2: 6.5}.get(len(chunk), 5.0))
-        for ax in axes[len(chunk):]:
+            mesh = _confusion_panel(
+                ax, matrix, classes, title, fontsize={1: 8.0, 2: 6.5}.get(len(chunk), 5.0)
+            )
+        for ax in axes[len(chunk) :]:
             ax.set_axis_off()
         if mesh is not None:
             fig.colorbar(mesh, ax=list(axes), shrink=0.6, label="recall (fraction of the true row)")
         report.add("confusion", fig)
 
 
-def _confusion_panel(ax, matrix: np.ndarray, classes: Sequence[str], title: str, fontsize: float = 5.0):
+def _confusion_panel(
+    ax, matrix: np.ndarray, classes: Sequence[str], title: str, fontsize: float = 5.0
+):
     """One row-normalised confusion matrix as vector cells, annotated for up to 12 classes."""
     sums = matrix.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         shown = np.where(sums > 0, matrix / np.where(sums > 0, sums, 1), np.nan)
     n = len(classes)
-    mesh = ax.pcolormesh(np.arange(n + 1), np.arange(n + 1), shown, cmap="Blues", vmin=0, vmax=1,
-                         edgecolors="white", linewidth=0.3)
+    mesh = ax.pcolormesh(
+        np.arange(n + 1),
+        np.arange(n + 1),
+        shown,
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        edgecolors="white",
+        linewidth=0.3,
+    )
     if n <= 12:
         for i in range(n):
             for j in range(n):
                 if np.isfinite(shown[i, j]):
-                    ax.text(j + 0.5, i + 0.5, f"{shown[i, j]:.2f}", ha="center", va="center", fontsize=fontsize,
-                            color="white" if shown[i, j] > 0.6 else "black")
+                    ax.text(
+                        j + 0.5,
+                        i + 0.5,
+                        f"{shown[i, j]:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=fontsize,
+                        color="white" if shown[i, j] > 0.6 else "black",
+                    )
     ax.set_xlim(0, n)
     ax.set_ylim(n, 0)
     ax.set_aspect("equal")
-    ax.set_xticks(np.arange(n) + 0.5, classes, rotation=60, ha="right", rotation_mode="anchor", fontsize=6)
+    ax.set_xticks(
+        np.arange(n) + 0.5, classes, rotation=60, ha="right", rotation_mode="anchor", fontsize=6
+    )
     ax.set_yticks(np.arange(n) + 0.5, classes, fontsize=6)
     ax.set_xlabel("predicted", fontsize=7)
     ax.set_ylabel("true", fontsize=7)
@@ -878,11 +1138,22 @@ def _classical(report: _Report) -> None:
         report.skip("classical", "the genre study has no classical baselines")
         return
     shown = results_for_display(table)
-    metrics = [m for m in ("accuracy", "f1_macro", "roc_auc") if m in shown and shown[m].notna().any()]
-    how = "; ".join(f"{p}: {s}" for p, s in table.drop_duplicates("protocol")[["protocol", "split"]].itertuples(
-        index=False))
-    report.add("classical", _results_pages(
-        shown, metrics, "Classical baselines on the hand-crafted features: original protocol vs ours", how))
+    metrics = [
+        m for m in ("accuracy", "f1_macro", "roc_auc") if m in shown and shown[m].notna().any()
+    ]
+    how = "; ".join(
+        f"{p}: {s}"
+        for p, s in table.drop_duplicates("protocol")[["protocol", "split"]].itertuples(index=False)
+    )
+    report.add(
+        "classical",
+        _results_pages(
+            shown,
+            metrics,
+            "Classical baselines on the hand-crafted features: original protocol vs ours",
+            how,
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------ 8. beside the original
@@ -895,38 +1166,90 @@ def _beside(report: _Report) -> None:
         report.skip("beside", "no genre study in this run")
         return
     table = reference.beside(study.table)
-    ran = table.drop(columns=["experiment", "model", "original reported accuracy"]).notna().any(axis=1)
+    ran = (
+        table.drop(columns=["experiment", "model", "original reported accuracy"])
+        .notna()
+        .any(axis=1)
+    )
     if not ran.any():
-        report.skip("beside", "none of the original study's models (experiment and model names of "
-                              "configs/genre/) is in this run")
+        report.skip(
+            "beside",
+            "none of the original study's models (experiment and model names of "
+            "configs/genre/) is in this run",
+        )
         return
     flow = _Flow(SECTIONS["beside"])
-    flow.para("The accuracies the original study reported (test set of its frame split; classical: one 70/30 split, "
-              "scaler fitted on all clips) beside ours on test tracks, under the original protocol and ours, with "
-              "95 % intervals. They are not comparable one to one: the original tested frames of songs it also "
-              "trained on and computed its classical 'AUC' from hard labels. From the literature: GTZAN "
-              + reference.GTZAN_NOTE + ".")
+    flow.para(
+        "The accuracies the original study reported (test set of its frame split; classical: one 70/30 split, "
+        "scaler fitted on all clips) beside ours on test tracks, under the original protocol and ours, with "
+        "95 % intervals. They are not comparable one to one: the original tested frames of songs it also "
+        "trained on and computed its classical 'AUC' from hard labels. From the literature: GTZAN "
+        + reference.GTZAN_NOTE
+        + "."
+    )
     rows = []
     for i, r in table.iterrows():
-        mine = [(r.get(f"ours, {p}"), r.get(f"ours, {p} low"), r.get(f"ours, {p} high"), r.get(f"ours, {p}, frames"))
-                for p in ("original protocol", "our protocol")]
-        rows.append([r["experiment"], r["model"], _num(r["original reported accuracy"]),
-                     *(cell for v, lo, hi, frames in mine for cell in (_ci(v, lo, hi), _num(frames))),
-                     "" if ran[i] else "not in this run"])
-    flow.table(["experiment", "model", "original\nreported", "ours, original protocol\n(test tracks)",
-                "ours, original protocol\n(test frames)", "ours, our protocol\n(test tracks)",
-                "ours, our protocol\n(test frames)", ""], rows, size=8.5)
-    recall_source = study.networks[(study.networks["model"] == "cnn-7-mel") & (study.networks["split"] != "seed-frame")]
+        mine = [
+            (
+                r.get(f"ours, {p}"),
+                r.get(f"ours, {p} low"),
+                r.get(f"ours, {p} high"),
+                r.get(f"ours, {p}, frames"),
+            )
+            for p in ("original protocol", "our protocol")
+        ]
+        rows.append(
+            [
+                r["experiment"],
+                r["model"],
+                _num(r["original reported accuracy"]),
+                *(cell for v, lo, hi, frames in mine for cell in (_ci(v, lo, hi), _num(frames))),
+                "" if ran[i] else "not in this run",
+            ]
+        )
+    flow.table(
+        [
+            "experiment",
+            "model",
+            "original\nreported",
+            "ours, original protocol\n(test tracks)",
+            "ours, original protocol\n(test frames)",
+            "ours, our protocol\n(test tracks)",
+            "ours, our protocol\n(test frames)",
+            "",
+        ],
+        rows,
+        size=8.5,
+    )
+    recall_source = study.networks[
+        (study.networks["model"] == "cnn-7-mel") & (study.networks["split"] != "seed-frame")
+    ]
     if not recall_source.empty:
         path = study.source(recall_source.iloc[0]) / "metrics.json"
         if path.is_file():
             per_class = _read_json(path).get("test", {}).get("track", {}).get("per_class", {})
             if per_class:
-                flow.heading("CNN-7: per-genre recall, the original's (frame split) beside ours (test tracks)",
-                             size=10.5, keep=flow.height(len(per_class)))
-                flow.table(["genre", "original reported", f"ours ({recall_source.iloc[0]['split']} split)"],
-                           [[g, _num(reference.CNN7_RECALL.get(g)), _num(per_class.get(g, {}).get("recall"))]
-                            for g in per_class], size=8)
+                flow.heading(
+                    "CNN-7: per-genre recall, the original's (frame split) beside ours (test tracks)",
+                    size=10.5,
+                    keep=flow.height(len(per_class)),
+                )
+                flow.table(
+                    [
+                        "genre",
+                        "original reported",
+                        f"ours ({recall_source.iloc[0]['split']} split)",
+                    ],
+                    [
+                        [
+                            g,
+                            _num(reference.CNN7_RECALL.get(g)),
+                            _num(per_class.get(g, {}).get("recall")),
+                        ]
+                        for g in per_class
+                    ],
+                    size=8,
+                )
     report.add("beside", flow.pages)
 
 
@@ -943,10 +1266,16 @@ def _mood(report: _Report) -> None:
     table = study.table
     shown = results_for_display(table)
     metrics = [m for m in MOOD_TABLE_METRICS if m in shown and shown[m].notna().any()]
-    report.add("mood", _results_pages(
-        shown, metrics, "Mood tagging: test-track ROC-AUC, PR-AUC (macro) and F1, 95 % bootstrap interval",
-        "original protocol = random split of frames (seed-frame); ours = the official track split; F1 at "
-        "per-tag thresholds chosen on validation"))
+    report.add(
+        "mood",
+        _results_pages(
+            shown,
+            metrics,
+            "Mood tagging: test-track ROC-AUC, PR-AUC (macro) and F1, 95 % bootstrap interval",
+            "original protocol = random split of frames (seed-frame); ours = the official track split; F1 at "
+            "per-tag thresholds chosen on validation",
+        ),
+    )
     notes = []
     base = table[(table["split"] == "official") & (table["model"].isin(["base", "mood-cnn"]))]
     path = study.source(base.iloc[0]) / "metrics.json" if not base.empty else None
@@ -955,16 +1284,25 @@ def _mood(report: _Report) -> None:
         if per_tag:
             frame = pd.DataFrame(per_tag).T
             cols = [c for c in ("roc_auc", "support") if c in frame]
-            report.add("mood", plots.per_tag_auc(
-                frame[cols].astype(float), metric="roc_auc",
-                title=f"Per-tag ROC-AUC on test tracks: {base.iloc[0]['experiment']}: {base.iloc[0]['model']} "
-                      f"(official split)"))
+            report.add(
+                "mood",
+                plots.per_tag_auc(
+                    frame[cols].astype(float),
+                    metric="roc_auc",
+                    title=f"Per-tag ROC-AUC on test tracks: {base.iloc[0]['experiment']}: {base.iloc[0]['model']} "
+                    f"(official split)",
+                ),
+            )
     else:
         notes.append("per-tag ROC-AUC left out: no base model trained on the official split")
     counts = _resampled_counts(study)
     if isinstance(counts, pd.DataFrame):
-        report.add("mood", plots.resampled_counts(
-            counts, title="Training frames per tag in each resampled set (official split)"))
+        report.add(
+            "mood",
+            plots.resampled_counts(
+                counts, title="Training frames per tag in each resampled set (official split)"
+            ),
+        )
     else:
         notes.append(f"resampled tag counts left out: {counts}")
     flow = _Flow("Mood tagging beside the MediaEval references")
@@ -972,21 +1310,44 @@ def _mood(report: _Report) -> None:
     ours = ours if not ours.empty else table
     rows = []
     for name, (roc, pr) in reference.MEDIAEVAL.items():
-        rows.append([f"MediaEval: {name}", _num(roc, 4), _num(pr, 4), "MTG-Jamendo split-0 test, 4,231 tracks, 56 tags"])
+        rows.append(
+            [
+                f"MediaEval: {name}",
+                _num(roc, 4),
+                _num(pr, 4),
+                "MTG-Jamendo split-0 test, 4,231 tracks, 56 tags",
+            ]
+        )
     for metric, label in (("roc_auc_macro", "ROC-AUC"), ("pr_auc_macro", "PR-AUC")):
         if metric in ours and ours[metric].notna().any():
             best = ours.loc[ours[metric].astype(float).idxmax()]
-            cells = {m: _ci(best.get(m), best.get(f"{m}_low"), best.get(f"{m}_high")) for m in
-                     ("roc_auc_macro", "pr_auc_macro")}
-            rows.append([f"ours, best {label} macro: {best['experiment']}: {best['model']}", cells["roc_auc_macro"],
-                         cells["pr_auc_macro"], f"this run, {best['split']} split, {best.get('test_tracks', DASH)} "
-                                                f"test tracks, {_n_classes(study) or DASH} tags"])
-    rows.append(["the original study's best 'AUC' (binarised predictions)", _num(reference.MOOD_BEST_AUC), DASH,
-                 "its random frame split, 35 tags; resampled sets "
-                 f"{reference.MOOD_RESAMPLED_AUC_RANGE[0]:.2f}-{reference.MOOD_RESAMPLED_AUC_RANGE[1]:.2f}"])
-    flow.para("Our best test-track ROC-AUC and PR-AUC (macro, computed as the MediaEval 2019 task computes them) "
-              "beside the task's published figures. They are comparable only on the real data: the MediaEval "
-              "figures are on MTG-Jamendo's split-0 test set.")
+            cells = {
+                m: _ci(best.get(m), best.get(f"{m}_low"), best.get(f"{m}_high"))
+                for m in ("roc_auc_macro", "pr_auc_macro")
+            }
+            rows.append(
+                [
+                    f"ours, best {label} macro: {best['experiment']}: {best['model']}",
+                    cells["roc_auc_macro"],
+                    cells["pr_auc_macro"],
+                    f"this run, {best['split']} split, {best.get('test_tracks', DASH)} "
+                    f"test tracks, {_n_classes(study) or DASH} tags",
+                ]
+            )
+    rows.append(
+        [
+            "the original study's best 'AUC' (binarised predictions)",
+            _num(reference.MOOD_BEST_AUC),
+            DASH,
+            "its random frame split, 35 tags; resampled sets "
+            f"{reference.MOOD_RESAMPLED_AUC_RANGE[0]:.2f}-{reference.MOOD_RESAMPLED_AUC_RANGE[1]:.2f}",
+        ]
+    )
+    flow.para(
+        "Our best test-track ROC-AUC and PR-AUC (macro, computed as the MediaEval 2019 task computes them) "
+        "beside the task's published figures. They are comparable only on the real data: the MediaEval "
+        "figures are on MTG-Jamendo's split-0 test set."
+    )
     flow.table(["system", "ROC-AUC macro", "PR-AUC macro", "test set"], rows, size=8.5)
     for note in notes:
         flow.para(note, color="dimgray", style="italic")
@@ -1008,7 +1369,9 @@ def _resampled_counts(study: StudyFolder) -> pd.DataFrame | str:
             rows = load_split(store, "official")
             train = rows[rows["part"] == "train"]
             Y = targets(train["label"], store.classes, True).astype(np.int8)
-            return resampling.counts_table(Y, resampling.resample_sets(Y, seed=42), list(store.classes))
+            return resampling.counts_table(
+                Y, resampling.resample_sets(Y, seed=42), list(store.classes)
+            )
         except Exception as exc:  # a store this version cannot read: say so, keep the rest
             return f"{store_dir}: {exc}"
     return "no store with an official split"

@@ -53,8 +53,18 @@ DEFAULT_READING = "code"
 DEFAULT_SEED = 42
 
 __all__ = [
-    "SIZES", "READINGS", "DEFAULT_READING", "tag_counts", "upsample_targets", "downsample_targets",
-    "base_set", "upsample", "downsample", "set_name", "resample_sets", "counts_table",
+    "SIZES",
+    "READINGS",
+    "DEFAULT_READING",
+    "tag_counts",
+    "upsample_targets",
+    "downsample_targets",
+    "base_set",
+    "upsample",
+    "downsample",
+    "set_name",
+    "resample_sets",
+    "counts_table",
 ]
 
 
@@ -82,7 +92,9 @@ def _check_y(Y) -> np.ndarray:
             raise ConfigError(f"Y must be a 0/1 matrix, found {arr[r, c]!r} at row {r}, tag {c}")
     out = arr.astype(np.int64)
     if not out.any():
-        raise ConfigError(f"Y has no tagged frame ({out.shape[0]} rows, all zero): nothing to resample")
+        raise ConfigError(
+            f"Y has no tagged frame ({out.shape[0]} rows, all zero): nothing to resample"
+        )
     return out
 
 
@@ -97,7 +109,9 @@ def _check_size(size) -> float:
 
 def _check_reading(reading) -> str:
     if reading not in READINGS:
-        raise ConfigError(f"unknown downsampling reading {reading!r}; expected one of {', '.join(READINGS)}")
+        raise ConfigError(
+            f"unknown downsampling reading {reading!r}; expected one of {', '.join(READINGS)}"
+        )
     return reading
 
 
@@ -223,7 +237,9 @@ def upsample(Y, size: float, seed: int = DEFAULT_SEED) -> np.ndarray:
     return rng.permutation(idx)
 
 
-def downsample(Y, size: float, seed: int = DEFAULT_SEED, reading: str = DEFAULT_READING) -> np.ndarray:
+def downsample(
+    Y, size: float, seed: int = DEFAULT_SEED, reading: str = DEFAULT_READING
+) -> np.ndarray:
     """Row indices of the downsampled set: a subset of the rows, without repeats; shuffled.
 
     The minority tag (smallest non-zero count ``n_min``) keeps all its frames; every other tag, with ``n``
@@ -278,8 +294,9 @@ def set_name(kind: str, size: float | None = None) -> str:
     return f"{kind}-{_check_size(size):g}"
 
 
-def resample_sets(Y, sizes: Sequence[float] = SIZES, seed: int = DEFAULT_SEED,
-                  reading: str = DEFAULT_READING) -> dict[str, np.ndarray]:
+def resample_sets(
+    Y, sizes: Sequence[float] = SIZES, seed: int = DEFAULT_SEED, reading: str = DEFAULT_READING
+) -> dict[str, np.ndarray]:
     """The study's sets: ``"base"``, then ``"up-<s>"`` and ``"down-<s>"`` for each size (9 with :data:`SIZES`).
 
     ``result["up-0.5"]`` equals ``upsample(Y, 0.5, seed)`` and ``result["down-0.5"]`` equals
@@ -314,15 +331,21 @@ def counts_table(Y, sets: Mapping[str, np.ndarray], tags: Sequence[str]) -> pd.D
     if len(tags) != Y.shape[1]:
         raise ConfigError(f"{len(tags)} tag names for a Y with {Y.shape[1]} tags")
     if len(set(tags)) != len(tags) or "frames" in tags:
-        raise ConfigError("tag names must be distinct and none may be 'frames' (the set-size column)")
+        raise ConfigError(
+            "tag names must be distinct and none may be 'frames' (the set-size column)"
+        )
     rows = {}
     for name, idx in sets.items():
         idx = np.asarray(idx)
         if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
             raise ConfigError(f"set {name!r}: expected a 1-D array of integer row indices")
         if idx.size and (idx.min() < 0 or idx.max() >= Y.shape[0]):
-            raise ConfigError(f"set {name!r}: row index out of range for a Y with {Y.shape[0]} rows")
-        uses = np.bincount(idx, minlength=Y.shape[0]) if idx.size else np.zeros(Y.shape[0], np.int64)
+            raise ConfigError(
+                f"set {name!r}: row index out of range for a Y with {Y.shape[0]} rows"
+            )
+        uses = (
+            np.bincount(idx, minlength=Y.shape[0]) if idx.size else np.zeros(Y.shape[0], np.int64)
+        )
         rows[str(name)] = [*(uses @ Y).tolist(), int(idx.size)]
     table = pd.DataFrame.from_dict(rows, orient="index", columns=[*tags, "frames"], dtype=np.int64)
     table.index.name = "set"

@@ -31,7 +31,9 @@ METHODS = ("song", "artist", "seed-frame", "gtzan-filtered", "gtzan-stratified",
 def _check_fractions(fractions) -> tuple[float, float, float]:
     f = tuple(float(x) for x in fractions)
     if len(f) != 3 or min(f) < 0 or f[0] <= 0 or abs(sum(f) - 1.0) > 1e-6:
-        raise ConfigError(f"fractions must be three non-negative numbers summing to 1 (train > 0), got {fractions}")
+        raise ConfigError(
+            f"fractions must be three non-negative numbers summing to 1 (train > 0), got {fractions}"
+        )
     return f
 
 
@@ -62,22 +64,36 @@ def _two_step(ids: np.ndarray, strata: np.ndarray | None, fractions, seed: int):
         if size <= 0:
             return pos, pos[:0]
         try:
-            return train_test_split(pos, test_size=size, random_state=rng_seed,
-                                    stratify=None if strata is None else strata[pos])
+            return train_test_split(
+                pos,
+                test_size=size,
+                random_state=rng_seed,
+                stratify=None if strata is None else strata[pos],
+            )
         except ValueError:  # too few per stratum for this size: fall back to a plain shuffle
             if strata is not None:
-                warnings.warn("too few tracks per class to stratify this split; splitting at random",
-                              stacklevel=4)
+                warnings.warn(
+                    "too few tracks per class to stratify this split; splitting at random",
+                    stacklevel=4,
+                )
             return train_test_split(pos, test_size=size, random_state=rng_seed)
 
     rest, test = cut(np.arange(len(ids)), test_f, seed)
     train, val = cut(rest, val_f / (train_f + val_f), seed + 1)
-    return {**{k: "train" for k in ids[train]}, **{k: "validation" for k in ids[val]},
-            **{k: "test" for k in ids[test]}}
+    return {
+        **{k: "train" for k in ids[train]},
+        **{k: "validation" for k in ids[val]},
+        **{k: "test" for k in ids[test]},
+    }
 
 
-def song_split(index: TrackIndex, fractions=(0.8, 0.1, 0.1), seed: int = 42, stratify: bool = True,
-               group: str | None = None) -> pd.Series:
+def song_split(
+    index: TrackIndex,
+    fractions=(0.8, 0.1, 0.1),
+    seed: int = 42,
+    stratify: bool = True,
+    group: str | None = None,
+) -> pd.Series:
     """Assign every track of ``index`` to train / validation / test.
 
     Parameters
@@ -120,7 +136,9 @@ def _grouped(ids, strata, groups, fractions, seed) -> dict[str, str]:
         n_splits = max(2, int(round(1 / frac)))
         n_groups = len(set(groups[remaining]))
         if n_groups < n_splits:
-            raise ConfigError(f"only {n_groups} groups left: too few to carve a {frac:.0%} {name} part")
+            raise ConfigError(
+                f"only {n_groups} groups left: too few to carve a {frac:.0%} {name} part"
+            )
         cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + offset)
         held = None
         with warnings.catch_warnings():  # "least populated class has fewer members than n_splits"
@@ -130,9 +148,13 @@ def _grouped(ids, strata, groups, fractions, seed) -> dict[str, str]:
             except ValueError:  # every class has fewer tracks than there are folds
                 pass
         if held is None:  # group without stratifying, as _two_step does when it cannot stratify
-            warnings.warn("too few tracks per class to stratify this grouped split; grouping at random",
-                          stacklevel=3)
-            flat = np.zeros(len(remaining), dtype=np.int64)  # one class of len(remaining) >= n_splits tracks
+            warnings.warn(
+                "too few tracks per class to stratify this grouped split; grouping at random",
+                stacklevel=3,
+            )
+            flat = np.zeros(
+                len(remaining), dtype=np.int64
+            )  # one class of len(remaining) >= n_splits tracks
             _, held = next(cv.split(remaining, flat, groups[remaining]))
         for i in remaining[held]:
             part[ids[i]] = name
@@ -140,8 +162,13 @@ def _grouped(ids, strata, groups, fractions, seed) -> dict[str, str]:
     return part
 
 
-def frame_split(frame_index: pd.DataFrame, fractions=(0.8, 0.1, 0.1), seed: int = 42,
-                stratify: bool = True, multilabel: bool = False) -> pd.DataFrame:
+def frame_split(
+    frame_index: pd.DataFrame,
+    fractions=(0.8, 0.1, 0.1),
+    seed: int = 42,
+    stratify: bool = True,
+    multilabel: bool = False,
+) -> pd.DataFrame:
     """The original study's split of **frames** (``seed`` protocol): leaks songs across parts.
 
     Returns a DataFrame ``row, track_id, part``.
@@ -150,17 +177,26 @@ def frame_split(frame_index: pd.DataFrame, fractions=(0.8, 0.1, 0.1), seed: int 
     rows = frame_index["row"].to_numpy(dtype=object)
     strata = stratification_key(frame_index["label"], multilabel) if stratify else None
     part = _two_step(rows, strata, fractions, seed)
-    return pd.DataFrame({"row": frame_index["row"].to_numpy(), "track_id": frame_index["track_id"].to_numpy(),
-                         "part": [part[r] for r in rows]})
+    return pd.DataFrame(
+        {
+            "row": frame_index["row"].to_numpy(),
+            "track_id": frame_index["track_id"].to_numpy(),
+            "part": [part[r] for r in rows],
+        }
+    )
 
 
 def rows_for(track_parts: pd.Series, frame_index: pd.DataFrame) -> pd.DataFrame:
     """Expand a track split to frame rows: ``row, track_id, part`` (tracks not split: dropped)."""
     parts = frame_index["track_id"].map(track_parts)
     keep = parts.notna() & parts.isin(PARTS)
-    return pd.DataFrame({"row": frame_index["row"][keep].to_numpy(),
-                         "track_id": frame_index["track_id"][keep].to_numpy(),
-                         "part": parts[keep].to_numpy()})
+    return pd.DataFrame(
+        {
+            "row": frame_index["row"][keep].to_numpy(),
+            "track_id": frame_index["track_id"][keep].to_numpy(),
+            "part": parts[keep].to_numpy(),
+        }
+    )
 
 
 def tracks_in_several_parts(row_parts: pd.DataFrame) -> list[str]:
@@ -169,8 +205,9 @@ def tracks_in_several_parts(row_parts: pd.DataFrame) -> list[str]:
     return sorted(n[n > 1].index)
 
 
-def frame_leak(row_parts: pd.DataFrame, frame_index: pd.DataFrame,
-               frame_seconds: float | None = None) -> dict[str, float]:
+def frame_leak(
+    row_parts: pd.DataFrame, frame_index: pd.DataFrame, frame_seconds: float | None = None
+) -> dict[str, float]:
     """How much a split leaks, measured on its test frames.
 
     ``test_frames_with_song_in_train``: share of test frames whose song has frames in train.
@@ -181,7 +218,11 @@ def frame_leak(row_parts: pd.DataFrame, frame_index: pd.DataFrame,
     merged = frame_index.merge(row_parts[["row", "part"]], on="row")
     test = merged[merged["part"] == "test"]
     if test.empty:
-        return {"test_frames": 0, "test_frames_with_song_in_train": 0.0, "test_frames_overlapping_train": 0.0}
+        return {
+            "test_frames": 0,
+            "test_frames_with_song_in_train": 0.0,
+            "test_frames_overlapping_train": 0.0,
+        }
     train = merged[merged["part"] == "train"]
     train_starts = train.groupby("track_id")["start"].apply(np.sort).to_dict()
     with_song = overlapping = 0
@@ -225,8 +266,13 @@ def load(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise MetadataError(path, "split file not found: run `musiclass split` first")
-    df = read_csv_table(path, header="a header 'track_id,part' (or 'row,track_id,part')", kind="a split CSV",
-                        dtype={"track_id": str, "part": str}, keep_default_na=False)
+    df = read_csv_table(
+        path,
+        header="a header 'track_id,part' (or 'row,track_id,part')",
+        kind="a split CSV",
+        dtype={"track_id": str, "part": str},
+        keep_default_na=False,
+    )
     if "part" not in df.columns or "track_id" not in df.columns:
         raise MetadataError(path, "not a split file (needs columns track_id and part)")
     if df.empty:
@@ -240,6 +286,9 @@ def load(path: str | Path) -> pd.DataFrame:
         first = dup.iloc[0]
         what, shown = ("row", str(first)) if key == "row" else ("track", repr(first))
         parts = sorted(set(df.loc[df[key] == first, "part"]))
-        raise MetadataError(path, f"{what} {shown} is listed {int((df[key] == first).sum())} times "
-                                  f"(parts {parts}): each {what} must be in exactly one part")
+        raise MetadataError(
+            path,
+            f"{what} {shown} is listed {int((df[key] == first).sum())} times "
+            f"(parts {parts}): each {what} must be in exactly one part",
+        )
     return df

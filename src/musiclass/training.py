@@ -47,14 +47,15 @@ from .utils import atomic_path, config_hash, remove_temporaries, write_csv_atomi
 log = logging.getLogger(__name__)
 
 
-
 STRATEGIES = ("default", "mirrored")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 #: execution options and their defaults (left out of the config hash while at these values)
 EXECUTION_DEFAULTS = {"strategy": "default", "precision": "float32", "xla": "auto"}
 
 #: the original mood study's training sets: the base set and 4 up- and 4 down-sampled ones
-RESAMPLED_SETS = ("base",) + tuple(f"{kind}-{size}" for kind in ("up", "down") for size in ("0.25", "0.5", "0.75", "1"))
+RESAMPLED_SETS = ("base",) + tuple(
+    f"{kind}-{size}" for kind in ("up", "down") for size in ("0.25", "0.5", "0.75", "1")
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.representation not in REPRESENTATIONS:
-            raise ConfigError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
+            raise ConfigError(
+                f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}"
+            )
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ConfigError(f"monitor must be val_loss or val_accuracy, got {self.monitor!r}")
         if self.loss not in ("auto", "categorical"):
@@ -116,7 +119,9 @@ class TrainConfig:
             raise ConfigError(f"tag_weights must be none or balanced, got {self.tag_weights!r}")
         if self.resample is not None and self.resample not in RESAMPLED_SETS:
             raise ConfigError(f"resample must be one of {RESAMPLED_SETS}, got {self.resample!r}")
-        if self.resample == "base":  # the base set is the training part itself: one config, one hash
+        if (
+            self.resample == "base"
+        ):  # the base set is the training part itself: one config, one hash
             object.__setattr__(self, "resample", None)
         for name in ("batch_size", "epochs"):
             if int(getattr(self, name)) < 1:
@@ -128,8 +133,10 @@ class TrainConfig:
         if self.xla not in (True, False, "auto"):
             raise ConfigError(f"xla must be true, false or auto, got {self.xla!r}")
         if self.xla is True and self.deterministic:
-            raise ConfigError("xla and deterministic exclude each other (XLA has no deterministic mode for "
-                              "every op; Keras would silently drop XLA): choose one")
+            raise ConfigError(
+                "xla and deterministic exclude each other (XLA has no deterministic mode for "
+                "every op; Keras would silently drop XLA): choose one"
+            )
 
     @property
     def lr(self) -> float:
@@ -150,23 +157,32 @@ class TrainConfig:
         return config_hash(d)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown training option(s) {unknown}; known: {sorted(known)}")
         d = dict(d)
         if "model_options" in d:
-            d["model_options"] = {k: (tuple(v) if isinstance(v, list) else v)
-                                  for k, v in (d["model_options"] or {}).items()}
+            d["model_options"] = {
+                k: (tuple(v) if isinstance(v, list) else v)
+                for k, v in (d["model_options"] or {}).items()
+            }
         return cls(**d)
 
 
 #: the original study's settings: batch 128, 20 epochs, ReduceLROnPlateau(val_loss, 0.1, patience 1),
 #: no early stopping, best epoch on validation accuracy (picked by hand then, automatically here),
 #: raw inputs for the FNN, MFCC convolution across the coefficients
-SEED_TRAINING = dict(batch_size=128, epochs=20, reduce_lr_factor=0.1, reduce_lr_patience=1,
-                     early_stopping_patience=None, monitor="val_accuracy", loss="categorical")
+SEED_TRAINING = dict(
+    batch_size=128,
+    epochs=20,
+    reduce_lr_factor=0.1,
+    reduce_lr_patience=1,
+    early_stopping_patience=None,
+    monitor="val_accuracy",
+    loss="categorical",
+)
 
 
 def train_preset(preset: str = "default", **overrides: Any) -> TrainConfig:
@@ -206,10 +222,14 @@ def load_split(store: FeatureStore, split: str | Path) -> pd.DataFrame:
     if "row" in table.columns:
         merged = frames.merge(table[["row", "part"]], on="row", how="left")
     else:
-        merged = frames.merge(table[["track_id", "part"]].astype({"track_id": str}), on="track_id", how="left")
+        merged = frames.merge(
+            table[["track_id", "part"]].astype({"track_id": str}), on="track_id", how="left"
+        )
     merged = merged[merged["part"].isin(PARTS)]
     if merged.empty:
-        raise MetadataError(path, "no frame of this store is in the split (was it made for another store?)")
+        raise MetadataError(
+            path, "no frame of this store is in the split (was it made for another store?)"
+        )
     return merged.reset_index(drop=True)
 
 
@@ -258,7 +278,9 @@ def targets(labels: pd.Series, classes: tuple[str, ...], multilabel: bool) -> np
     try:
         return np.fromiter((lookup[v] for v in labels), dtype=np.int32, count=len(labels))
     except KeyError as exc:
-        raise MetadataError("index.csv", f"label {exc.args[0]!r} is not one of the store's classes") from None
+        raise MetadataError(
+            "index.csv", f"label {exc.args[0]!r} is not one of the store's classes"
+        ) from None
 
 
 def training_rows(rows: np.ndarray, y: np.ndarray, config: TrainConfig) -> np.ndarray:
@@ -293,8 +315,17 @@ def _keras():
     return keras
 
 
-def frame_batches(array, rows: np.ndarray, y: np.ndarray | None, batch_size: int, *, shuffle: bool,
-                  seed: int = 0, weights: np.ndarray | None = None, **kwargs):
+def frame_batches(
+    array,
+    rows: np.ndarray,
+    y: np.ndarray | None,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed: int = 0,
+    weights: np.ndarray | None = None,
+    **kwargs,
+):
     """A :class:`FrameBatches` (created lazily so importing this module does not import Keras)."""
     keras = _keras()
 
@@ -319,7 +350,7 @@ def frame_batches(array, rows: np.ndarray, y: np.ndarray | None, batch_size: int
             return math.ceil(len(self.rows) / self.batch_size)
 
         def __getitem__(self, i: int):
-            sel = self.order[i * self.batch_size:(i + 1) * self.batch_size]
+            sel = self.order[i * self.batch_size : (i + 1) * self.batch_size]
             x = self.array.rows(self.rows[sel])
             if x.dtype != np.float32:
                 x = x.astype(np.float32)
@@ -354,12 +385,16 @@ def _best_checkpoint(path: Path, monitor: str):
             value = (logs or {}).get(monitor)
             if value is None:
                 return
-            better = self.best is None or (value < self.best if mode == "min" else value > self.best)
+            better = self.best is None or (
+                value < self.best if mode == "min" else value > self.best
+            )
             if better:
                 self.best = float(value)
                 with atomic_path(path) as tmp:
                     self.model.save(tmp)
-                write_json_atomic(state_path, {"monitor": monitor, "value": self.best, "epoch": epoch + 1})
+                write_json_atomic(
+                    state_path, {"monitor": monitor, "value": self.best, "epoch": epoch + 1}
+                )
 
     return BestCheckpoint()
 
@@ -391,7 +426,9 @@ _CALLBACK_STATE = ("wait", "best", "best_epoch", "cooldown_counter", "stopped_ep
 
 def _json_float(value) -> float | str:
     v = float(value)
-    return v if math.isfinite(v) else repr(v)   # "inf", "-inf", "nan": strict JSON has no such numbers
+    return (
+        v if math.isfinite(v) else repr(v)
+    )  # "inf", "-inf", "nan": strict JSON has no such numbers
 
 
 def read_resume_state(out: Path) -> dict | None:
@@ -401,15 +438,25 @@ def read_resume_state(out: Path) -> dict | None:
     path = Path(out) / BACKUP / RESUME_STATE
     if not path.is_file():
         if (Path(out) / BACKUP / "training_metadata.json").is_file():
-            log.warning("%s: an unfinished run of an earlier musiclass version; starting it over", out)
+            log.warning(
+                "%s: an unfinished run of an earlier musiclass version; starting it over", out
+            )
         return None
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:   # not from our writer: refuse to guess
-        raise MetadataError(path, f"not valid JSON ({exc}); delete {path.parent} to train from the start") from None
+    except (
+        json.JSONDecodeError,
+        UnicodeDecodeError,
+    ) as exc:  # not from our writer: refuse to guess
+        raise MetadataError(
+            path, f"not valid JSON ({exc}); delete {path.parent} to train from the start"
+        ) from None
     if not (path.parent / str(state.get("weights", ""))).is_file():
-        raise MetadataError(path, f"names {state.get('weights')!r}, which is missing; delete {path.parent} "
-                                  "to train from the start")
+        raise MetadataError(
+            path,
+            f"names {state.get('weights')!r}, which is missing; delete {path.parent} "
+            "to train from the start",
+        )
     return state
 
 
@@ -422,8 +469,13 @@ def _truncate_history(path: Path, epochs: int) -> None:
         path.unlink()
         return
     lines = path.read_bytes().splitlines(keepends=True)
-    keep = lines[:1] + [ln for ln in lines[1:] if ln.endswith(b"\n") and ln.split(b",", 1)[0].strip().isdigit()
-                        and int(ln.split(b",", 1)[0]) < epochs]
+    keep = lines[:1] + [
+        ln
+        for ln in lines[1:]
+        if ln.endswith(b"\n")
+        and ln.split(b",", 1)[0].strip().isdigit()
+        and int(ln.split(b",", 1)[0]) < epochs
+    ]
     if keep != lines:
         with atomic_path(path) as tmp:
             tmp.write_bytes(b"".join(keep))
@@ -444,7 +496,9 @@ def _resume_callback(backup: Path, state: dict | None, train_seq, watched: list)
     """
     keras = _keras()
 
-    def seed_variables(model):   # in model order: their paths get numbered per process ("seed_generator_2")
+    def seed_variables(
+        model,
+    ):  # in model order: their paths get numbered per process ("seed_generator_2")
         return [v for v in model.variables if "seed_generator_state" in v.path]
 
     class Resume(keras.callbacks.Callback):
@@ -456,7 +510,9 @@ def _resume_callback(backup: Path, state: dict | None, train_seq, watched: list)
             if state is None:
                 return
             optimizer = self.model.optimizer
-            if optimizer is not None and not optimizer.built:  # its variables must exist to be loaded
+            if (
+                optimizer is not None and not optimizer.built
+            ):  # its variables must exist to be loaded
                 optimizer.build(self.model.trainable_variables)
             self.model.load_weights(backup / state["weights"])
             seeds, saved = seed_variables(self.model), state.get("seed_generators", [])
@@ -482,16 +538,30 @@ def _resume_callback(backup: Path, state: dict | None, train_seq, watched: list)
             name = f"epoch-{epoch + 1:04d}.weights.h5"
             with atomic_path(backup / name, suffix=".weights.h5") as tmp:
                 self.model.save_weights(tmp)
-            saved = [{k: _json_float(v) if k == "best" else int(v) for k in _CALLBACK_STATE
-                      if isinstance(v := getattr(cb, k, None), (int, float, np.number)) and not isinstance(v, bool)}
-                     for cb in watched]
+            saved = [
+                {
+                    k: _json_float(v) if k == "best" else int(v)
+                    for k in _CALLBACK_STATE
+                    if isinstance(v := getattr(cb, k, None), (int, float, np.number))
+                    and not isinstance(v, bool)
+                }
+                for cb in watched
+            ]
             version, internal, gauss = random.getstate()
-            write_json_atomic(backup / RESUME_STATE, {
-                "epoch": epoch + 1, "weights": name, "stopped": bool(self.model.stop_training),
-                "python_random": [version, list(internal), gauss],
-                "order_epoch": int(getattr(train_seq, "epoch", 0)),
-                "seed_generators": [np.asarray(v.numpy()).tolist() for v in seed_variables(self.model)],
-                "callbacks": saved})
+            write_json_atomic(
+                backup / RESUME_STATE,
+                {
+                    "epoch": epoch + 1,
+                    "weights": name,
+                    "stopped": bool(self.model.stop_training),
+                    "python_random": [version, list(internal), gauss],
+                    "order_epoch": int(getattr(train_seq, "epoch", 0)),
+                    "seed_generators": [
+                        np.asarray(v.numpy()).tolist() for v in seed_variables(self.model)
+                    ],
+                    "callbacks": saved,
+                },
+            )
             for old in backup.glob("epoch-*.weights.h5"):
                 if old.name != name:
                     old.unlink(missing_ok=True)
@@ -537,15 +607,16 @@ def distribute_strategy(name: str = "default"):
     _keras()
     import tensorflow as tf
 
-    devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
-        [d.name for d in tf.config.list_logical_devices("CPU")]
+    devices = [d.name for d in tf.config.list_logical_devices("GPU")] or [
+        d.name for d in tf.config.list_logical_devices("CPU")
+    ]
     # on CPU-only machines the default cross-device op (NCCL) does not exist: reduce on the host
     cross = None if tf.config.list_logical_devices("GPU") else tf.distribute.ReductionToOneDevice()
     return tf.distribute.MirroredStrategy(devices=devices, cross_device_ops=cross)
 
 
 @contextmanager
-def execution(config: "TrainConfig"):
+def execution(config: TrainConfig):
     """Run the block under ``config``'s precision policy and inside its strategy's scope; yields
     a description ``{"strategy", "replicas", "devices", "precision", "xla"}``. The global Keras
     dtype policy is restored afterwards."""
@@ -557,14 +628,25 @@ def execution(config: "TrainConfig"):
         if strategy is None:
             import tensorflow as tf
 
-            devices = [d.name for d in tf.config.list_logical_devices("GPU")[:1]] or ["/device:CPU:0"]
-            yield {"strategy": "default", "replicas": 1, "devices": devices, "precision": config.precision,
-                   "xla": config.xla}
+            devices = [d.name for d in tf.config.list_logical_devices("GPU")[:1]] or [
+                "/device:CPU:0"
+            ]
+            yield {
+                "strategy": "default",
+                "replicas": 1,
+                "devices": devices,
+                "precision": config.precision,
+                "xla": config.xla,
+            }
         else:
             with strategy.scope():
-                yield {"strategy": config.strategy, "replicas": int(strategy.num_replicas_in_sync),
-                       "devices": list(strategy.extended.worker_devices), "precision": config.precision,
-                       "xla": config.xla}
+                yield {
+                    "strategy": config.strategy,
+                    "replicas": int(strategy.num_replicas_in_sync),
+                    "devices": list(strategy.extended.worker_devices),
+                    "precision": config.precision,
+                    "xla": config.xla,
+                }
     finally:
         keras.mixed_precision.set_global_policy(previous)
 
@@ -573,16 +655,24 @@ def input_statistics(array, rows: np.ndarray, chunk: int = 512) -> tuple[np.ndar
     """Per-bin mean and variance of the given frames, streamed ``chunk`` frames at a time (float64)."""
     n, s, s2 = 0, 0.0, 0.0
     for i in range(0, len(rows), chunk):
-        x = array.rows(np.sort(rows[i:i + chunk])).astype(np.float64)
+        x = array.rows(np.sort(rows[i : i + chunk])).astype(np.float64)
         n += x.shape[0] * x.shape[2]
         s = s + x.sum(axis=(0, 2))
         s2 = s2 + np.square(x).sum(axis=(0, 2))
     mean = s / n
-    return mean, np.maximum(s2 / n - mean ** 2, 1e-12)
+    return mean, np.maximum(s2 / n - mean**2, 1e-12)
 
 
-def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConfig, out: str | Path, *,
-          progress: bool = True, n_boot: int = 1000, callbacks: list | None = None) -> TrainResult:
+def train(
+    store: FeatureStore | str | Path,
+    split: str | Path,
+    config: TrainConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    n_boot: int = 1000,
+    callbacks: list | None = None,
+) -> TrainResult:
     """Train ``config`` on the store's ``split``, select on validation, evaluate on test; see module doc.
 
     A finished model directory (``done.json`` with the same config hash) is returned as is; an
@@ -592,16 +682,22 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
     store = store if isinstance(store, FeatureStore) else FeatureStore(store)
     out = Path(out)
     rows = select_frames(load_split(store, split), config)
-    key = {"train": config.hash(), "store": store.manifest["config_hash"], "split": str(split),
-           "tracks": store.manifest.get("tracks_fingerprint"),
-           "rows": config_hash(rows[["row", "part"]].to_numpy().tolist())}
+    key = {
+        "train": config.hash(),
+        "store": store.manifest["config_hash"],
+        "split": str(split),
+        "tracks": store.manifest.get("tracks_fingerprint"),
+        "rows": config_hash(rows[["row", "part"]].to_numpy().tolist()),
+    }
     done = out / "done.json"
     if done.is_file() and json.loads(done.read_text()).get("key") == key:
         return load_result(out)
     _prepare_model_dir(out, key)
 
     if config.representation not in store.representations:
-        raise ConfigError(f"the store has no {config.representation!r} frames (it has {store.representations})")
+        raise ConfigError(
+            f"the store has no {config.representation!r} frames (it has {store.representations})"
+        )
     parts = {p: rows[rows["part"] == p] for p in PARTS}
     for p, r in parts.items():
         if r.empty:
@@ -611,11 +707,26 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
     shape = tuple(array.shape[1:])
     y = {p: targets(r["label"], classes, multilabel) for p, r in parts.items()}
 
-    write_json_atomic(out / "train.json", {"key": key, "config": config.to_dict(), "split": str(split),
-                                           "store": str(store.path), "musiclass": __version__})
+    write_json_atomic(
+        out / "train.json",
+        {
+            "key": key,
+            "config": config.to_dict(),
+            "split": str(split),
+            "store": str(store.path),
+            "musiclass": __version__,
+        },
+    )
     write_json_atomic(out / "labels.json", {"classes": list(classes), "multilabel": multilabel})
-    write_json_atomic(out / "frontend.json", {"config": store.config.to_dict(), "hash": store.config.hash(),
-                                              "representation": config.representation, "input_shape": shape})
+    write_json_atomic(
+        out / "frontend.json",
+        {
+            "config": store.config.to_dict(),
+            "hash": store.config.hash(),
+            "representation": config.representation,
+            "input_shape": shape,
+        },
+    )
 
     set_seed(config.seed, config.deterministic)
     options = dict(config.model_options)
@@ -629,24 +740,55 @@ def train(store: FeatureStore | str | Path, split: str | Path, config: TrainConf
 
     def predict(model, part: str):
         r = parts[part]
-        probs = model.predict(frame_batches(array, r["row"].to_numpy(), None, 256, shuffle=False), verbose=0)
+        probs = model.predict(
+            frame_batches(array, r["row"].to_numpy(), None, 256, shuffle=False), verbose=0
+        )
         return r, probs, y[part]
 
     data = TrainingData(
-        input_shape=shape, classes=classes, multilabel=multilabel,
-        train=frame_batches(array, parts["train"]["row"].to_numpy()[pick], train_y, config.batch_size,
-                            shuffle=True, seed=config.seed, weights=weights),
-        validation=frame_batches(array, parts["validation"]["row"].to_numpy(), y["validation"], config.batch_size,
-                                 shuffle=False),
-        predict=predict, train_y=train_y,
+        input_shape=shape,
+        classes=classes,
+        multilabel=multilabel,
+        train=frame_batches(
+            array,
+            parts["train"]["row"].to_numpy()[pick],
+            train_y,
+            config.batch_size,
+            shuffle=True,
+            seed=config.seed,
+            weights=weights,
+        ),
+        validation=frame_batches(
+            array,
+            parts["validation"]["row"].to_numpy(),
+            y["validation"],
+            config.batch_size,
+            shuffle=False,
+        ),
+        predict=predict,
+        train_y=train_y,
         frames={p: int(len(r)) for p, r in parts.items()},
-        tracks={p: int(r["track_id"].nunique()) for p, r in parts.items()})
-    return fit_and_evaluate(config, data, options, out, key, progress=progress, n_boot=n_boot, callbacks=callbacks)
+        tracks={p: int(r["track_id"].nunique()) for p, r in parts.items()},
+    )
+    return fit_and_evaluate(
+        config, data, options, out, key, progress=progress, n_boot=n_boot, callbacks=callbacks
+    )
 
 
-def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *, batch_tracks: int | None = None,
-                workers: int = 1, progress: bool = True, n_boot: int = 1000, callbacks: list | None = None,
-                split_name: str | None = None) -> TrainResult:
+def train_audio(
+    index,
+    split,
+    frontend,
+    config: TrainConfig,
+    out: str | Path,
+    *,
+    batch_tracks: int | None = None,
+    workers: int = 1,
+    progress: bool = True,
+    n_boot: int = 1000,
+    callbacks: list | None = None,
+    split_name: str | None = None,
+) -> TrainResult:
     """Train ``config`` straight from audio files, the spectral features computed inside the model.
 
     The network gets a :class:`~musiclass.models.frontend_layer.SpectralFrontend` in front, which
@@ -671,18 +813,32 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
     from .models import frontend_layer as fl
 
     index = index if isinstance(index, TrackIndex) else TrackIndex.load(index)
-    frontend = frontend if isinstance(frontend, FrontendConfig) else FrontendConfig.from_dict(frontend)
+    frontend = (
+        frontend if isinstance(frontend, FrontendConfig) else FrontendConfig.from_dict(frontend)
+    )
     if config.representation not in frontend.representations:
-        raise ConfigError(f"the frontend config has no {config.representation!r} representation "
-                          f"(it has {frontend.representations})")
-    unsupported = [name for name, on in (("first_frames", config.first_frames is not None),
-                                         ("resample", config.resample is not None),
-                                         ("tag_weights", config.tag_weights != "none"),
-                                         ("fnn normalize", config.model == "fnn"
-                                          and config.model_options.get("normalize", True))) if on]
+        raise ConfigError(
+            f"the frontend config has no {config.representation!r} representation "
+            f"(it has {frontend.representations})"
+        )
+    unsupported = [
+        name
+        for name, on in (
+            ("first_frames", config.first_frames is not None),
+            ("resample", config.resample is not None),
+            ("tag_weights", config.tag_weights != "none"),
+            (
+                "fnn normalize",
+                config.model == "fnn" and config.model_options.get("normalize", True),
+            ),
+        )
+        if on
+    ]
     if unsupported:
-        raise ConfigError(f"training from audio does not support {', '.join(unsupported)}: extract a feature "
-                          "store and use train() (musiclass train STORE), or drop these options")
+        raise ConfigError(
+            f"training from audio does not support {', '.join(unsupported)}: extract a feature "
+            "store and use train() (musiclass train STORE), or drop these options"
+        )
     if isinstance(split, str) and split == "song":
         table = splits_mod.song_split(index, seed=config.seed).reset_index()
         split_name = f"song (seed {config.seed})"
@@ -690,8 +846,11 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
         table, split_name = split.rename("part").reset_index(), split_name or "given"
     else:
         table, split_name = splits_mod.load(split), str(split)
-    tracks = index.tracks.drop(columns=["part"], errors="ignore").merge(   # the split decides, not the index
-        table[["track_id", "part"]].astype({"track_id": str}), on="track_id", how="inner")
+    tracks = index.tracks.drop(
+        columns=["part"], errors="ignore"
+    ).merge(  # the split decides, not the index
+        table[["track_id", "part"]].astype({"track_id": str}), on="track_id", how="inner"
+    )
     tracks = tracks[tracks["part"].isin(PARTS)].reset_index(drop=True)
     parts = {p: tracks[tracks["part"] == p].reset_index(drop=True) for p in PARTS}
     for p, r in parts.items():
@@ -701,9 +860,14 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
     y = {p: targets(r["label"], classes, multilabel) for p, r in parts.items()}
 
     out = Path(out)
-    key = {"train": config.hash(), "frontend": frontend.hash(), "input": "audio", "split": split_name,
-           "tracks": tracks_fingerprint(index),
-           "parts": config_hash(tracks[["track_id", "part"]].to_numpy().tolist())}
+    key = {
+        "train": config.hash(),
+        "frontend": frontend.hash(),
+        "input": "audio",
+        "split": split_name,
+        "tracks": tracks_fingerprint(index),
+        "parts": config_hash(tracks[["track_id", "part"]].to_numpy().tolist()),
+    }
     done = out / "done.json"
     if done.is_file() and json.loads(done.read_text()).get("key") == key:
         return load_result(out)
@@ -712,13 +876,29 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
     framer = Frontend(frontend)
     shape = frontend.shape(config.representation)
     n_in = fl.context_samples(frontend)
-    write_json_atomic(out / "train.json", {"key": key, "config": config.to_dict(), "split": split_name,
-                                           "index": index.root, "musiclass": __version__})
+    write_json_atomic(
+        out / "train.json",
+        {
+            "key": key,
+            "config": config.to_dict(),
+            "split": split_name,
+            "index": index.root,
+            "musiclass": __version__,
+        },
+    )
     write_json_atomic(out / "labels.json", {"classes": list(classes), "multilabel": multilabel})
-    write_json_atomic(out / "frontend.json", {"config": frontend.to_dict(), "hash": frontend.hash(),
-                                              "representation": config.representation, "input_shape": [n_in],
-                                              "frame_shape": list(shape), "input": "audio",
-                                              "context_samples": n_in})
+    write_json_atomic(
+        out / "frontend.json",
+        {
+            "config": frontend.to_dict(),
+            "hash": frontend.hash(),
+            "representation": config.representation,
+            "input_shape": [n_in],
+            "frame_shape": list(shape),
+            "input": "audio",
+            "context_samples": n_in,
+        },
+    )
 
     def header_frames(path: str) -> int:
         """Frames of a track from its header (the audio is decoded batch by batch during training);
@@ -732,21 +912,44 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
     from tqdm.auto import tqdm
 
     k = config.train_frames_per_track
-    train_counts = np.array([min(header_frames(p), k or 10**9) for p in tqdm(
-        parts["train"]["path"], desc="check headers", unit="track", disable=not progress or len(parts["train"]) < 500,
-        leave=False)])
+    train_counts = np.array(
+        [
+            min(header_frames(p), k or 10**9)
+            for p in tqdm(
+                parts["train"]["path"],
+                desc="check headers",
+                unit="track",
+                disable=not progress or len(parts["train"]) < 500,
+                leave=False,
+            )
+        ]
+    )
     if batch_tracks is None:
         typical = max(1, int(np.median(train_counts)) if len(train_counts) else 1)
         batch_tracks = max(1, int(round(config.batch_size / typical)))
     kwargs = {"workers": workers, "use_multiprocessing": workers > 1} if workers > 1 else {}
-    train_seq = fl.audio_batches(list(zip(parts["train"]["path"], y["train"])), frontend, batch_tracks,
-                                 shuffle=True, seed=config.seed, frames_per_track=k, **kwargs)
-    val_seq = fl.audio_batches(list(zip(parts["validation"]["path"], y["validation"])), frontend, batch_tracks,
-                               shuffle=False, **kwargs)
+    train_seq = fl.audio_batches(
+        list(zip(parts["train"]["path"], y["train"])),
+        frontend,
+        batch_tracks,
+        shuffle=True,
+        seed=config.seed,
+        frames_per_track=k,
+        **kwargs,
+    )
+    val_seq = fl.audio_batches(
+        list(zip(parts["validation"]["path"], y["validation"])),
+        frontend,
+        batch_tracks,
+        shuffle=False,
+        **kwargs,
+    )
 
     def predict(model, part: str):
         r = parts[part]
-        seq = fl.audio_batches([(p, None) for p in r["path"]], frontend, batch_tracks, shuffle=False)
+        seq = fl.audio_batches(
+            [(p, None) for p in r["path"]], frontend, batch_tracks, shuffle=False
+        )
         rows, probs = [], []
         for i, (track_id, label) in enumerate(zip(r["track_id"], r["label"])):
             x = seq.track(i)
@@ -758,19 +961,38 @@ def train_audio(index, split, frontend, config: TrainConfig, out: str | Path, *,
 
     set_seed(config.seed, config.deterministic)
     data = TrainingData(
-        input_shape=shape, classes=classes, multilabel=multilabel, train=train_seq, validation=val_seq,
-        predict=predict, train_y=np.repeat(y["train"], train_counts, axis=0),
-        frames={"train": int(train_counts.sum())},   # validation and test: counted as they are predicted
+        input_shape=shape,
+        classes=classes,
+        multilabel=multilabel,
+        train=train_seq,
+        validation=val_seq,
+        predict=predict,
+        train_y=np.repeat(y["train"], train_counts, axis=0),
+        frames={
+            "train": int(train_counts.sum())
+        },  # validation and test: counted as they are predicted
         tracks={p: int(len(r)) for p, r in parts.items()},
-        wrap=lambda model: fl.with_frontend(model, frontend, config.representation))
+        wrap=lambda model: fl.with_frontend(model, frontend, config.representation),
+    )
     try:
-        return fit_and_evaluate(config, data, dict(config.model_options), out, key, progress=progress,
-                                n_boot=n_boot, callbacks=callbacks)
+        return fit_and_evaluate(
+            config,
+            data,
+            dict(config.model_options),
+            out,
+            key,
+            progress=progress,
+            n_boot=n_boot,
+            callbacks=callbacks,
+        )
     except Exception as exc:  # a file that decodes badly past its header surfaces inside tf.data
         found = re.search(r"AudioError: (.+?): (.+)", str(exc))
         if found and not isinstance(exc, AudioError):
-            raise AudioError(found.group(1), found.group(2) + " (while training; the finished epochs are "
-                                                               "kept: fix or drop the file and run again)") from None
+            raise AudioError(
+                found.group(1),
+                found.group(2) + " (while training; the finished epochs are "
+                "kept: fix or drop the file and run again)",
+            ) from None
         raise
 
 
@@ -788,9 +1010,11 @@ def _prepare_model_dir(out: Path, key: dict) -> None:
     if done.is_file():
         done.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    for folder in (out, out / BACKUP, out / "predictions"):   # left by a run killed mid-write
+    for folder in (out, out / BACKUP, out / "predictions"):  # left by a run killed mid-write
         remove_temporaries(folder)
-    if (out / "train.json").is_file() and json.loads((out / "train.json").read_text()).get("key") != key:
+    if (out / "train.json").is_file() and json.loads((out / "train.json").read_text()).get(
+        "key"
+    ) != key:
         # another config trained here before: start clean rather than resume someone else's weights
         for name in (BACKUP, "model.keras", "model.best.json", "history.csv", "tensorboard"):
             p = out / name
@@ -819,8 +1043,17 @@ class TrainingData:
     wrap: Any = None
 
 
-def fit_and_evaluate(config: TrainConfig, data: TrainingData, options: dict, out: Path, key: dict, *,
-                     progress: bool = True, n_boot: int = 1000, callbacks: list | None = None) -> TrainResult:
+def fit_and_evaluate(
+    config: TrainConfig,
+    data: TrainingData,
+    options: dict,
+    out: Path,
+    key: dict,
+    *,
+    progress: bool = True,
+    n_boot: int = 1000,
+    callbacks: list | None = None,
+) -> TrainResult:
     """Build, fit (resumable, best-on-validation checkpoint), evaluate and write the model directory
     for one data source, under ``config``'s strategy, precision and XLA setting."""
     keras = _keras()
@@ -829,18 +1062,30 @@ def fit_and_evaluate(config: TrainConfig, data: TrainingData, options: dict, out
 
     classes, multilabel = data.classes, data.multilabel
     with execution(config) as run_on:
-        model = build_model(config.model, data.input_shape, len(classes), multilabel=multilabel, **options)
+        model = build_model(
+            config.model, data.input_shape, len(classes), multilabel=multilabel, **options
+        )
         if data.wrap is not None:
             model = data.wrap(model)
         if not multilabel:
             loss = "sparse_categorical_crossentropy"
         else:  # the original mood study's categorical loss on multi-hot targets only when asked (seed)
-            loss = "categorical_crossentropy" if config.loss == "categorical" else "binary_crossentropy"
+            loss = (
+                "categorical_crossentropy"
+                if config.loss == "categorical"
+                else "binary_crossentropy"
+            )
         metrics = ["binary_accuracy" if multilabel else "accuracy"]
         # under mixed_float16 Keras wraps the optimizer in a LossScaleOptimizer itself
-        model.compile(optimizer=keras.optimizers.Adam(config.lr), loss=loss, metrics=metrics,
-                      jit_compile=config.xla)
-        run_on["xla"] = bool(model.jit_compile)   # what Keras resolved "auto" (or a model it cannot compile) to
+        model.compile(
+            optimizer=keras.optimizers.Adam(config.lr),
+            loss=loss,
+            metrics=metrics,
+            jit_compile=config.xla,
+        )
+        run_on["xla"] = bool(
+            model.jit_compile
+        )  # what Keras resolved "auto" (or a model it cannot compile) to
         monitor = config.monitor
         if multilabel and monitor == "val_accuracy":
             monitor = "val_binary_accuracy"
@@ -848,27 +1093,54 @@ def fit_and_evaluate(config: TrainConfig, data: TrainingData, options: dict, out
         state = read_resume_state(out)
         initial_epoch = int(state["epoch"]) if state else 0
         _truncate_history(out / "history.csv", initial_epoch)
-        callbacks = [_best_checkpoint(out / "model.keras", monitor), _history_logger(out / "history.csv")]
+        callbacks = [
+            _best_checkpoint(out / "model.keras", monitor),
+            _history_logger(out / "history.csv"),
+        ]
         watched = []
         if config.reduce_lr_patience is not None:
-            watched.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.reduce_lr_factor,
-                                                             patience=config.reduce_lr_patience, verbose=0))
+            watched.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor="val_loss",
+                    factor=config.reduce_lr_factor,
+                    patience=config.reduce_lr_patience,
+                    verbose=0,
+                )
+            )
         if config.early_stopping_patience is not None:
-            watched.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=config.early_stopping_patience,
-                                                         mode="min" if monitor.endswith("loss") else "max"))
+            watched.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=monitor,
+                    patience=config.early_stopping_patience,
+                    mode="min" if monitor.endswith("loss") else "max",
+                )
+            )
         callbacks += watched
         if config.tensorboard:
-            callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False,
-                                                         profile_batch=0))
+            callbacks.append(
+                keras.callbacks.TensorBoard(
+                    str(out / "tensorboard"), write_graph=False, profile_batch=0
+                )
+            )
         # saved last of ours: whatever an epoch's end wrote before a kill is written again when the
         # epoch is redone (history rows beyond the saved epoch are dropped above)
         callbacks.append(_resume_callback(out / BACKUP, state, data.train, watched))
         callbacks += extra
         t0 = time.perf_counter()
-        verbose = (1 if sys.stdout.isatty() else 2) if progress else 0  # bars on a terminal, a line per epoch in logs
-        if not (state and state.get("stopped")):     # stopped early before the kill: nothing left to train
-            model.fit(data.train, validation_data=data.validation, epochs=config.epochs, callbacks=callbacks,
-                      verbose=verbose, initial_epoch=initial_epoch)
+        verbose = (
+            (1 if sys.stdout.isatty() else 2) if progress else 0
+        )  # bars on a terminal, a line per epoch in logs
+        if not (
+            state and state.get("stopped")
+        ):  # stopped early before the kill: nothing left to train
+            model.fit(
+                data.train,
+                validation_data=data.validation,
+                epochs=config.epochs,
+                callbacks=callbacks,
+                verbose=verbose,
+                initial_epoch=initial_epoch,
+            )
         seconds = time.perf_counter() - t0
 
         best = keras.saving.load_model(out / "model.keras", safe_mode=True)
@@ -883,19 +1155,35 @@ def fit_and_evaluate(config: TrainConfig, data: TrainingData, options: dict, out
         results.update(_evaluate_tags(parts, probs, y, classes, config, n_boot, out))
     else:
         for part in ("validation", "test"):
-            ev = evaluation.evaluate(probs[part], y[part], parts[part]["track_id"].to_numpy(), classes,
-                                     n_boot=n_boot if part == "test" else 0, seed=config.seed)
+            ev = evaluation.evaluate(
+                probs[part],
+                y[part],
+                parts[part]["track_id"].to_numpy(),
+                classes,
+                n_boot=n_boot if part == "test" else 0,
+                seed=config.seed,
+            )
             results[part] = ev.to_dict()
     results["train_frames"] = int(len(data.train_y))
     if multilabel:
-        results["train_tag_counts"] = dict(zip(classes, np.asarray(data.train_y).sum(axis=0).astype(int).tolist()))
+        results["train_tag_counts"] = dict(
+            zip(classes, np.asarray(data.train_y).sum(axis=0).astype(int).tolist())
+        )
     history = pd.read_csv(out / "history.csv")
     frames = {**data.frames, **{p: int(len(r)) for p, r in parts.items()}}
-    results.update(seconds=round(seconds, 2), epochs_run=int(len(history)), frames=frames, tracks=data.tracks,
-                   parameters=int(best.count_params()), execution=run_on)
+    results.update(
+        seconds=round(seconds, 2),
+        epochs_run=int(len(history)),
+        frames=frames,
+        tracks=data.tracks,
+        parameters=int(best.count_params()),
+        execution=run_on,
+    )
     write_json_atomic(out / "metrics.json", results)
     write_json_atomic(out / "done.json", {"key": key})
-    shutil.rmtree(out / BACKUP, ignore_errors=True)   # after done.json: a kill in between retrains nothing
+    shutil.rmtree(
+        out / BACKUP, ignore_errors=True
+    )  # after done.json: a kill in between retrains nothing
     return TrainResult(out, results, history, seconds)
 
 
@@ -905,7 +1193,9 @@ def track_truth(y: np.ndarray, track_ids: np.ndarray) -> np.ndarray:
     return y[np.sort(first)]
 
 
-def _evaluate_tags(parts, probs, y, classes, config: TrainConfig, n_boot: int, out: Path) -> dict[str, Any]:
+def _evaluate_tags(
+    parts, probs, y, classes, config: TrainConfig, n_boot: int, out: Path
+) -> dict[str, Any]:
     """Tagging metrics on validation and test; per-tag thresholds chosen on validation tracks
     (kept in ``thresholds.json`` for ``predict``); the original's metrics beside them."""
     from . import evaluation
@@ -914,21 +1204,37 @@ def _evaluate_tags(parts, probs, y, classes, config: TrainConfig, n_boot: int, o
     _, val_probs = evaluation.track_probabilities(probs["validation"], ids["validation"])
     import warnings
 
-    with warnings.catch_warnings(record=True) as caught:  # tags absent from validation: kept as a note
+    with warnings.catch_warnings(
+        record=True
+    ) as caught:  # tags absent from validation: kept as a note
         warnings.simplefilter("always")
-        thresholds = evaluation.choose_thresholds(track_truth(y["validation"], ids["validation"]), val_probs,
-                                                  classes)
-    write_json_atomic(out / "thresholds.json", {"chosen_on": "validation tracks (max F1 per tag)",
-                                                "thresholds": dict(zip(classes, map(float, thresholds))),
-                                                "notes": [str(w.message) for w in caught]})
+        thresholds = evaluation.choose_thresholds(
+            track_truth(y["validation"], ids["validation"]), val_probs, classes
+        )
+    write_json_atomic(
+        out / "thresholds.json",
+        {
+            "chosen_on": "validation tracks (max F1 per tag)",
+            "thresholds": dict(zip(classes, map(float, thresholds))),
+            "notes": [str(w.message) for w in caught],
+        },
+    )
     results: dict[str, Any] = {}
     for part in ("validation", "test"):
-        ev = evaluation.evaluate_tags(probs[part], y[part], ids[part], classes, thresholds=thresholds,
-                                      n_boot=n_boot if part == "test" else 0, seed=config.seed)
+        ev = evaluation.evaluate_tags(
+            probs[part],
+            y[part],
+            ids[part],
+            classes,
+            thresholds=thresholds,
+            n_boot=n_boot if part == "test" else 0,
+            seed=config.seed,
+        )
         results[part] = ev.to_dict()
         # the original's evaluation (frames, probabilities above 0.9), to set its table beside ours
         results[part]["seed_metrics"] = evaluation.tagging_metrics_to_json(
-            evaluation.seed_tagging_metrics(y[part], probs[part]), per_tag=False)
+            evaluation.seed_tagging_metrics(y[part], probs[part]), per_tag=False
+        )
     return results
 
 
@@ -949,4 +1255,6 @@ def load_predictions(path: str | Path) -> tuple[pd.DataFrame, np.ndarray, tuple[
 def load_result(model_dir: str | Path) -> TrainResult:
     model_dir = Path(model_dir)
     metrics = json.loads((model_dir / "metrics.json").read_text())
-    return TrainResult(model_dir, metrics, pd.read_csv(model_dir / "history.csv"), metrics.get("seconds", 0.0))
+    return TrainResult(
+        model_dir, metrics, pd.read_csv(model_dir / "history.csv"), metrics.get("seconds", 0.0)
+    )

@@ -7,8 +7,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 def stable_json(obj: Any) -> str:
@@ -113,8 +114,10 @@ def safe_name(text: str) -> str:
     return keep
 
 
-def read_json_object(path: str | os.PathLike,
-                     missing: str = "file not found (is this a model directory written by `musiclass train`?)") -> dict:
+def read_json_object(
+    path: str | os.PathLike,
+    missing: str = "file not found (is this a model directory written by `musiclass train`?)",
+) -> dict:
     """A JSON object from ``path``; :class:`~musiclass.errors.FileError` (``missing``) when the file
     is absent, :class:`~musiclass.errors.MetadataError` naming it when it is not a JSON object."""
     from .errors import FileError, MetadataError
@@ -131,8 +134,13 @@ def read_json_object(path: str | os.PathLike,
     return data
 
 
-def read_csv_table(path: str | os.PathLike, *, header: str = "a CSV header line", kind: str = "a CSV table",
-                   **kwargs):
+def read_csv_table(
+    path: str | os.PathLike,
+    *,
+    header: str = "a CSV header line",
+    kind: str = "a CSV table",
+    **kwargs,
+):
     """``pd.read_csv(path, **kwargs)``, an unparsable file becoming a
     :class:`~musiclass.errors.MetadataError` naming it: empty (``header`` was expected), not UTF-8
     (so not ``kind``), or not CSV."""

@@ -85,16 +85,27 @@ class TrackIndex:
         """Multi-hot ``(n_tracks, n_classes)`` uint8 matrix (one-hot for single-label data)."""
         return labels_to_matrix(self.tracks["label"], self.classes)
 
-    def subset(self, track_ids) -> "TrackIndex":
+    def subset(self, track_ids) -> TrackIndex:
         """The rows whose ``track_id`` is in ``track_ids``, keeping this index's order."""
         keep = self.tracks["track_id"].isin(set(track_ids))
-        return TrackIndex(self.tracks[keep].copy(), self.classes, self.multilabel, self.dataset,
-                          self.root, self.problems)
+        return TrackIndex(
+            self.tracks[keep].copy(),
+            self.classes,
+            self.multilabel,
+            self.dataset,
+            self.root,
+            self.problems,
+        )
 
     # ------------------------------------------------------------------ persistence
     def meta(self) -> dict:
-        return {"classes": list(self.classes), "multilabel": self.multilabel,
-                "dataset": self.dataset, "root": self.root, "n_tracks": len(self)}
+        return {
+            "classes": list(self.classes),
+            "multilabel": self.multilabel,
+            "dataset": self.dataset,
+            "root": self.root,
+            "n_tracks": len(self),
+        }
 
     def save(self, folder: str | Path) -> Path:
         """Write ``tracks.csv``, ``problems.csv`` and ``tracks.json`` (the metadata) into ``folder``."""
@@ -107,7 +118,7 @@ class TrackIndex:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> "TrackIndex":
+    def load(cls, folder: str | Path) -> TrackIndex:
         """Read an index folder written by :meth:`save` (``musiclass index``).
 
         Raises :class:`MetadataError` naming the file and the reason when a file is missing, cannot
@@ -127,14 +138,28 @@ class TrackIndex:
         except UnicodeDecodeError as exc:
             raise MetadataError(meta_path, f"not UTF-8 text (byte {exc.start})") from None
         classes, multilabel = _check_meta(meta_path, meta)
-        tracks = _read_table(tracks_path, dtype={"track_id": str, "label": str, "artist": str},
-                             keep_default_na=False, na_values={"duration": [""]})
+        tracks = _read_table(
+            tracks_path,
+            dtype={"track_id": str, "label": str, "artist": str},
+            keep_default_na=False,
+            na_values={"duration": [""]},
+        )
         _check_tracks(tracks_path, tracks, classes, multilabel)
         _check_inside_root(tracks_path, tracks, meta.get("root", ""))
         problems_path = folder / "problems.csv"
-        problems = (_read_table(problems_path, dtype=str, keep_default_na=False)
-                    if problems_path.is_file() else empty_problems())
-        return cls(tracks, classes, multilabel, meta.get("dataset", "custom"), meta.get("root", ""), problems)
+        problems = (
+            _read_table(problems_path, dtype=str, keep_default_na=False)
+            if problems_path.is_file()
+            else empty_problems()
+        )
+        return cls(
+            tracks,
+            classes,
+            multilabel,
+            meta.get("dataset", "custom"),
+            meta.get("root", ""),
+            problems,
+        )
 
 
 def _read_table(path: Path, **kwargs) -> pd.DataFrame:
@@ -158,8 +183,11 @@ def _check_inside_root(path: Path, tracks: pd.DataFrame, root: str) -> None:
         # a relative path may be relative to the root or, like a relative root, to the working folder
         seen_as = [value] if os.path.isabs(value) else [os.path.join(base, value), value]
         if not any(os.path.commonpath([base, os.path.abspath(p)]) == base for p in seen_as):
-            raise MetadataError(path, f"line {row}: path {value!r} is outside the dataset root {root!r} "
-                                      "(an index written by `musiclass index` never leaves its root)")
+            raise MetadataError(
+                path,
+                f"line {row}: path {value!r} is outside the dataset root {root!r} "
+                "(an index written by `musiclass index` never leaves its root)",
+            )
 
 
 def _check_meta(path: Path, meta) -> tuple[tuple[str, ...], bool]:
@@ -179,11 +207,15 @@ def _check_meta(path: Path, meta) -> tuple[tuple[str, ...], bool]:
     return tuple(classes), meta["multilabel"]
 
 
-def _check_tracks(path: Path, tracks: pd.DataFrame, classes: tuple[str, ...], multilabel: bool) -> None:
+def _check_tracks(
+    path: Path, tracks: pd.DataFrame, classes: tuple[str, ...], multilabel: bool
+) -> None:
     """What :class:`TrackIndex` would refuse, as a :class:`MetadataError` naming ``tracks.csv`` and the row."""
     missing = [c for c in TRACK_COLUMNS if c not in tracks.columns]
     if missing:
-        raise MetadataError(path, f"header lacks column(s) {missing}; expected at least {', '.join(TRACK_COLUMNS)}")
+        raise MetadataError(
+            path, f"header lacks column(s) {missing}; expected at least {', '.join(TRACK_COLUMNS)}"
+        )
     ids = tracks["track_id"]
     empty = np.flatnonzero((ids == "").to_numpy())
     if len(empty):
@@ -194,11 +226,18 @@ def _check_tracks(path: Path, tracks: pd.DataFrame, classes: tuple[str, ...], mu
         lines = [i + 2 for i in np.flatnonzero((ids == first).to_numpy())[:2]]
         raise MetadataError(path, f"duplicate track_id {first!r} (lines {lines[0]} and {lines[1]})")
     if not pd.api.types.is_numeric_dtype(tracks["duration"]):
-        bad = np.flatnonzero((pd.to_numeric(tracks["duration"], errors="coerce").isna()
-                              & tracks["duration"].notna()).to_numpy())
+        bad = np.flatnonzero(
+            (
+                pd.to_numeric(tracks["duration"], errors="coerce").isna()
+                & tracks["duration"].notna()
+            ).to_numpy()
+        )
         if len(bad):
-            raise MetadataError(path, f"duration {tracks['duration'].iloc[bad[0]]!r} on line {bad[0] + 2} "
-                                      "is not a number")
+            raise MetadataError(
+                path,
+                f"duration {tracks['duration'].iloc[bad[0]]!r} on line {bad[0] + 2} "
+                "is not a number",
+            )
     known = set(classes)
     for i, value in enumerate(tracks["label"]):
         labels = split_labels(value)
@@ -206,8 +245,11 @@ def _check_tracks(path: Path, tracks: pd.DataFrame, classes: tuple[str, ...], mu
             raise MetadataError(path, f"empty label on line {i + 2} (track {ids.iloc[i]!r})")
         unknown = [t for t in labels if t not in known]
         if unknown:
-            raise MetadataError(path, f"label {unknown[0]!r} on line {i + 2} (track {ids.iloc[i]!r}) is not one "
-                                      f"of the {len(classes)} classes in tracks.json")
+            raise MetadataError(
+                path,
+                f"label {unknown[0]!r} on line {i + 2} (track {ids.iloc[i]!r}) is not one "
+                f"of the {len(classes)} classes in tracks.json",
+            )
 
 
 def split_labels(value) -> list[str]:

@@ -37,7 +37,18 @@ from ..errors import AudioError, ConfigError, DatasetError, MetadataError
 from .base import PROBLEM_COLUMNS, TrackIndex, empty_problems
 
 #: the 10 genres, alphabetical: class ``i`` is ``GENRES[i]`` (the original study's label order)
-GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+GENRES = (
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+)
 
 #: clips per genre in the canonical collection (numbers 00000 to 00099)
 CLIPS_PER_GENRE = 100
@@ -75,7 +86,9 @@ def find_genre_root(root: str | os.PathLike) -> Path:
         candidate = root / rel if rel != "." else root
         if candidate.is_dir() and any((candidate / g).is_dir() for g in GENRES):
             return candidate
-    tried = ", ".join(f"{root}/{rel}/<genre>/" if rel != "." else f"{root}/<genre>/" for rel in LAYOUTS)
+    tried = ", ".join(
+        f"{root}/{rel}/<genre>/" if rel != "." else f"{root}/<genre>/" for rel in LAYOUTS
+    )
     raise DatasetError(
         f"no GTZAN genre folder ({', '.join(GENRES)}) found under {root}; looked for {tried}. "
         "Point root at the folder that holds 'genres/' (original tarball), 'genres_original/' or "
@@ -149,7 +162,9 @@ def index(
         candidates: dict[str, list[Path]] = {}
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:  # a genre that cannot be listed must not silently vanish from the index
+        except (
+            OSError
+        ) as exc:  # a genre that cannot be listed must not silently vanish from the index
             raise DatasetError(f"cannot list {folder}: {exc.strerror or exc}") from None
         for entry in entries:
             name = entry.name
@@ -164,12 +179,24 @@ def index(
                 continue
             match = _NAME.match(stem)
             if match is None:
-                problems.append(_problem(stem, path, "unexpected",
-                                         f"file name is not '{genre}.NNNNN{suffix}' (5-digit clip number)"))
+                problems.append(
+                    _problem(
+                        stem,
+                        path,
+                        "unexpected",
+                        f"file name is not '{genre}.NNNNN{suffix}' (5-digit clip number)",
+                    )
+                )
                 continue
             if match["genre"] != genre:
-                problems.append(_problem(stem, path, "unexpected",
-                                         f"genre prefix '{match['genre']}' disagrees with its folder '{genre}'"))
+                problems.append(
+                    _problem(
+                        stem,
+                        path,
+                        "unexpected",
+                        f"genre prefix '{match['genre']}' disagrees with its folder '{genre}'",
+                    )
+                )
                 continue
             candidates.setdefault(stem, []).append(path)
         for track_id, paths in candidates.items():
@@ -177,8 +204,14 @@ def index(
             found[track_id] = paths[0]
             ext_counts[paths[0].suffix.lower()] += 1
             for other in paths[1:]:
-                problems.append(_problem(track_id, other, "duplicate",
-                                         f"a second copy of {track_id}; {paths[0].name} is used"))
+                problems.append(
+                    _problem(
+                        track_id,
+                        other,
+                        "duplicate",
+                        f"a second copy of {track_id}; {paths[0].name} is used",
+                    )
+                )
 
     ids = sorted(found, key=_sort_key)
     rows = []
@@ -192,26 +225,64 @@ def index(
                 problems.append(_problem(track_id, path, "corrupt", exc.reason))
                 continue
             if duration < min_duration:
-                have, _ = audio.seconds_apart(duration, min_duration)  # never "1.00 s, less than 1 s"
-                problems.append(_problem(track_id, path, "short",
-                                         f"{have} s of audio, less than min_duration {min_duration:g} s"))
+                have, _ = audio.seconds_apart(
+                    duration, min_duration
+                )  # never "1.00 s, less than 1 s"
+                problems.append(
+                    _problem(
+                        track_id,
+                        path,
+                        "short",
+                        f"{have} s of audio, less than min_duration {min_duration:g} s",
+                    )
+                )
         genre, number = track_id.split(".")
-        rows.append({"track_id": track_id, "path": str(path), "label": genre, "duration": duration,
-                     "artist": artist_of.get(track_id, ""), "number": int(number)})
+        rows.append(
+            {
+                "track_id": track_id,
+                "path": str(path),
+                "label": genre,
+                "duration": duration,
+                "artist": artist_of.get(track_id, ""),
+                "number": int(number),
+            }
+        )
 
     if expect_full:
         ext = ext_counts.most_common(1)[0][0] if ext_counts else ".wav"
         for track_id in canonical_ids():
             if track_id not in found:
                 genre = track_id.split(".")[0]
-                problems.append(_problem(track_id, genre_root / genre / f"{track_id}{ext}", "missing",
-                                         "no audio file for this canonical clip"))
+                problems.append(
+                    _problem(
+                        track_id,
+                        genre_root / genre / f"{track_id}{ext}",
+                        "missing",
+                        "no audio file for this canonical clip",
+                    )
+                )
 
-    tracks = pd.DataFrame(rows, columns=["track_id", "path", "label", "duration", "artist", "number"])
-    tracks = tracks.astype({"track_id": str, "path": str, "label": str, "duration": float,
-                            "artist": str, "number": "int64"})
-    return TrackIndex(tracks, GENRES, multilabel=False, dataset="gtzan", root=str(root_path),
-                      problems=_problem_frame(problems))
+    tracks = pd.DataFrame(
+        rows, columns=["track_id", "path", "label", "duration", "artist", "number"]
+    )
+    tracks = tracks.astype(
+        {
+            "track_id": str,
+            "path": str,
+            "label": str,
+            "duration": float,
+            "artist": str,
+            "number": "int64",
+        }
+    )
+    return TrackIndex(
+        tracks,
+        GENRES,
+        multilabel=False,
+        dataset="gtzan",
+        root=str(root_path),
+        problems=_problem_frame(problems),
+    )
 
 
 def read_artists(path: str | os.PathLike) -> dict[str, str]:
@@ -259,9 +330,14 @@ def split_lists(kind: str = "filtered") -> dict[str, list[str]]:
             track_id = pure.name[: -len(pure.suffix)] if pure.suffix else pure.name
             match = _NAME.match(track_id)
             if match is None or match["genre"] not in GENRES:
-                raise MetadataError(str(resource), f"line {lineno}: {line!r} is not '<genre>/<genre>.NNNNN.wav'")
+                raise MetadataError(
+                    str(resource), f"line {lineno}: {line!r} is not '<genre>/<genre>.NNNNN.wav'"
+                )
             if track_id in seen:
-                raise MetadataError(str(resource), f"line {lineno}: {track_id} is already in part {seen[track_id]!r}")
+                raise MetadataError(
+                    str(resource),
+                    f"line {lineno}: {track_id} is already in part {seen[track_id]!r}",
+                )
             seen[track_id] = part
             ids.append(track_id)
         out[part] = ids
@@ -289,8 +365,12 @@ def split(index: TrackIndex, kind: str = "filtered") -> pd.Series:
     absent = Counter(part for t, part in part_of.items() if t not in present)
     if absent:
         detail = ", ".join(f"{n} {part}" for part, n in absent.items())
-        warnings.warn(f"GTZAN {kind} split: {sum(absent.values())} listed track(s) are not in the index "
-                      f"({detail}); those parts are smaller than published", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"GTZAN {kind} split: {sum(absent.values())} listed track(s) are not in the index "
+            f"({detail}); those parts are smaller than published",
+            UserWarning,
+            stacklevel=2,
+        )
     parts = [part_of.get(t, EXCLUDED) for t in ids]
     return pd.Series(parts, index=pd.Index(ids, name="track_id"), name="part", dtype=object)
 

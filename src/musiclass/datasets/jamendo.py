@@ -44,13 +44,65 @@ CATEGORY = "mood/theme"
 
 #: the 59 tags of ``autotagging_moodtheme.tsv`` (``tags/moodtheme.txt``), alphabetical
 MOODTHEME_TAGS = (
-    "action", "adventure", "advertising", "ambiental", "background", "ballad", "calm", "children",
-    "christmas", "commercial", "cool", "corporate", "dark", "deep", "documentary", "drama",
-    "dramatic", "dream", "emotional", "energetic", "epic", "fast", "film", "fun", "funny", "game",
-    "groovy", "happy", "heavy", "holiday", "hopeful", "horror", "inspiring", "love", "meditative",
-    "melancholic", "mellow", "melodic", "motivational", "movie", "nature", "party", "positive",
-    "powerful", "relaxing", "retro", "romantic", "sad", "sexy", "slow", "soft", "soundscape",
-    "space", "sport", "summer", "trailer", "travel", "upbeat", "uplifting",
+    "action",
+    "adventure",
+    "advertising",
+    "ambiental",
+    "background",
+    "ballad",
+    "calm",
+    "children",
+    "christmas",
+    "commercial",
+    "cool",
+    "corporate",
+    "dark",
+    "deep",
+    "documentary",
+    "drama",
+    "dramatic",
+    "dream",
+    "emotional",
+    "energetic",
+    "epic",
+    "fast",
+    "film",
+    "fun",
+    "funny",
+    "game",
+    "groovy",
+    "happy",
+    "heavy",
+    "holiday",
+    "hopeful",
+    "horror",
+    "inspiring",
+    "love",
+    "meditative",
+    "melancholic",
+    "mellow",
+    "melodic",
+    "motivational",
+    "movie",
+    "nature",
+    "party",
+    "positive",
+    "powerful",
+    "relaxing",
+    "retro",
+    "romantic",
+    "sad",
+    "sexy",
+    "slow",
+    "soft",
+    "soundscape",
+    "space",
+    "sport",
+    "summer",
+    "trailer",
+    "travel",
+    "upbeat",
+    "uplifting",
 )
 
 #: the 56 tags of the official splits (``tags/moodtheme_split.txt``): too rare for a split
@@ -61,9 +113,25 @@ SPLIT_TAGS = tuple(t for t in MOODTHEME_TAGS if t not in SPLIT_DROPPED_TAGS)
 
 #: the 19 tags the original 2020 study judged to be themes rather than moods, and dropped
 THEME_TAGS = (
-    "action", "adventure", "advertising", "background", "children", "commercial", "corporate",
-    "documentary", "drama", "dramatic", "epic", "fast", "film", "game", "movie", "nature",
-    "soundscape", "space", "trailer",
+    "action",
+    "adventure",
+    "advertising",
+    "background",
+    "children",
+    "commercial",
+    "corporate",
+    "documentary",
+    "drama",
+    "dramatic",
+    "epic",
+    "fast",
+    "film",
+    "game",
+    "movie",
+    "nature",
+    "soundscape",
+    "space",
+    "trailer",
 )
 
 #: tags the original study merged (``funny`` counted as ``fun``)
@@ -114,7 +182,9 @@ def read_tsv(
     """
     path = Path(path)
     if not path.is_file():
-        raise MetadataError(path, "a folder, not a metadata file" if path.is_dir() else "metadata file not found")
+        raise MetadataError(
+            path, "a folder, not a metadata file" if path.is_dir() else "metadata file not found"
+        )
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -129,8 +199,11 @@ def read_tsv(
 
     header = tuple(lines[0].rstrip("\r").split("\t"))
     if header != HEADER:
-        raise MetadataError(path, f"wrong header on line 1: expected columns {' '.join(HEADER)} "
-                                  f"(tab separated), found {' '.join(header)!r}")
+        raise MetadataError(
+            path,
+            f"wrong header on line 1: expected columns {' '.join(HEADER)} "
+            f"(tab separated), found {' '.join(header)!r}",
+        )
 
     prefix = None if category is None else category + TAG_SEP
     allowed = None
@@ -142,22 +215,33 @@ def read_tsv(
     for lineno, raw in enumerate(lines[1:], 2):
         fields = raw.rstrip("\r").split("\t")
         if len(fields) < len(HEADER):
-            raise MetadataError(path, f"line {lineno} has {len(fields)} tab-separated field(s), at least "
-                                      f"{len(HEADER)} expected ({' '.join(HEADER)})")
+            raise MetadataError(
+                path,
+                f"line {lineno} has {len(fields)} tab-separated field(s), at least "
+                f"{len(HEADER)} expected ({' '.join(HEADER)})",
+            )
         track_id, artist, album, relpath, duration_text = (f.strip() for f in fields[:5])
         if not track_id:
             raise MetadataError(path, f"empty TRACK_ID on line {lineno}")
         if track_id in first_line:
-            raise MetadataError(path, f"duplicate TRACK_ID {track_id!r} on line {lineno} "
-                                      f"(first on line {first_line[track_id]})")
+            raise MetadataError(
+                path,
+                f"duplicate TRACK_ID {track_id!r} on line {lineno} "
+                f"(first on line {first_line[track_id]})",
+            )
         first_line[track_id] = lineno
         try:
             duration = float(duration_text)
         except ValueError:
-            raise MetadataError(path, f"DURATION {duration_text!r} on line {lineno} is not a number") from None
+            raise MetadataError(
+                path, f"DURATION {duration_text!r} on line {lineno} is not a number"
+            ) from None
         if not math.isfinite(duration) or duration < 0:
-            raise MetadataError(path, f"DURATION {duration_text!r} on line {lineno} is not a finite "
-                                      "number of seconds >= 0")
+            raise MetadataError(
+                path,
+                f"DURATION {duration_text!r} on line {lineno} is not a finite "
+                "number of seconds >= 0",
+            )
         problem = _unsafe_relpath(relpath)
         if problem:
             raise MetadataError(path, f"PATH {relpath!r} on line {lineno} {problem}")
@@ -168,27 +252,35 @@ def read_tsv(
             cat, sep, name = tag.partition(TAG_SEP)
             if not sep or not cat or not name:
                 want = prefix or f"category{TAG_SEP}"
-                raise MetadataError(path, f"tag {tag!r} on line {lineno} lacks the '{want}' prefix "
-                                          "(or has an empty name)")
+                raise MetadataError(
+                    path,
+                    f"tag {tag!r} on line {lineno} lacks the '{want}' prefix "
+                    "(or has an empty name)",
+                )
             if prefix is not None:
                 if cat != category:
                     continue  # another category (genre---, instrument---)
                 tag = name
             if allowed is not None and tag not in allowed:
-                raise MetadataError(path, f"unknown tag {tag!r} on line {lineno} "
-                                          f"(not in the vocabulary of {len(allowed)} tags)")
+                raise MetadataError(
+                    path,
+                    f"unknown tag {tag!r} on line {lineno} "
+                    f"(not in the vocabulary of {len(allowed)} tags)",
+                )
             if tag not in tags:
                 tags.append(tag)
         records.append((track_id, artist, album, relpath, duration, tuple(tags)))
 
     df = pd.DataFrame.from_records([r[:5] for r in records], columns=list(COLUMNS[:5]))
-    df = df.astype({"track_id": str, "artist": str, "album": str, "relpath": str, "duration": float})
+    df = df.astype(
+        {"track_id": str, "artist": str, "album": str, "relpath": str, "duration": float}
+    )
     df["tags"] = pd.Series([r[5] for r in records], index=df.index, dtype=object)
     return df
 
 
 def _strip_prefix(tag: str, prefix: str | None) -> str:
-    return tag[len(prefix):] if prefix and tag.startswith(prefix) else tag
+    return tag[len(prefix) :] if prefix and tag.startswith(prefix) else tag
 
 
 def _unsafe_relpath(relpath: str) -> str | None:
@@ -241,8 +333,10 @@ def curate(df: pd.DataFrame, curation: str = "official", *, min_tracks: int = OR
         new_tags = [tuple(t for t in tags if t in keep) for tags in df["tags"]]
     else:
         drop = set(THEME_TAGS)
-        merged = [tuple(dict.fromkeys(ORIGINAL_MERGES.get(t, t) for t in tags if t not in drop))
-                  for tags in df["tags"]]
+        merged = [
+            tuple(dict.fromkeys(ORIGINAL_MERGES.get(t, t) for t in tags if t not in drop))
+            for tags in df["tags"]
+        ]
         counts = Counter(t for tags in merged for t in tags)
         rare = {t for t, n in counts.items() if n < min_tracks}
         new_tags = [tuple(t for t in tags if t not in rare) for tags in merged]
@@ -290,33 +384,52 @@ class _AudioResolver:
         if os.path.islink(real):
             real = os.path.realpath(real)
         if not (real == self.root_real or real.startswith(self.root_real.rstrip(os.sep) + os.sep)):
-            raise MetadataError(relpath, f"resolves to {real}, outside the audio root {self.root_real} "
-                                         "(a symlink out of the root?)")
+            raise MetadataError(
+                relpath,
+                f"resolves to {real}, outside the audio root {self.root_real} "
+                "(a symlink out of the root?)",
+            )
         return candidate
 
 
 # ---------------------------------------------------------------------------------- splits
-def split_files(splits_dir: str | os.PathLike, split: int = 0,
-                prefix: str = "autotagging_moodtheme") -> dict[str, Path]:
+def split_files(
+    splits_dir: str | os.PathLike, split: int = 0, prefix: str = "autotagging_moodtheme"
+) -> dict[str, Path]:
     """``{part: path}`` of the official split ``split`` under ``splits_dir`` (``split-<k>/<prefix>-<part>.tsv``)."""
     if isinstance(split, bool) or not isinstance(split, int) or split < 0:
-        raise ConfigError(f"split must be an integer >= 0 (the official ones are 0..4), not {split!r}")
+        raise ConfigError(
+            f"split must be an integer >= 0 (the official ones are 0..4), not {split!r}"
+        )
     folder = Path(splits_dir) / f"split-{split}"
     return {part: folder / f"{prefix}-{part}.tsv" for part in SPLIT_PARTS}
 
 
-def read_split(splits_dir: str | os.PathLike, split: int = 0, *, prefix: str = "autotagging_moodtheme",
-               **read_tsv_kwargs) -> dict[str, pd.DataFrame]:
+def read_split(
+    splits_dir: str | os.PathLike,
+    split: int = 0,
+    *,
+    prefix: str = "autotagging_moodtheme",
+    **read_tsv_kwargs,
+) -> dict[str, pd.DataFrame]:
     """Read the three files of official split ``split``: ``{"train": df, "validation": df, "test": df}``.
 
     Each frame is :func:`read_tsv`'s (``read_tsv_kwargs`` are passed on). A missing file is a
     :class:`MetadataError`.
     """
-    return {part: read_tsv(p, **read_tsv_kwargs) for part, p in split_files(splits_dir, split, prefix).items()}
+    return {
+        part: read_tsv(p, **read_tsv_kwargs)
+        for part, p in split_files(splits_dir, split, prefix).items()
+    }
 
 
-def split_assignment(splits_dir: str | os.PathLike, split: int = 0, *, prefix: str = "autotagging_moodtheme",
-                     **read_tsv_kwargs) -> pd.Series:
+def split_assignment(
+    splits_dir: str | os.PathLike,
+    split: int = 0,
+    *,
+    prefix: str = "autotagging_moodtheme",
+    **read_tsv_kwargs,
+) -> pd.Series:
     """Official split ``split`` as a Series ``track_id -> part`` (train, validation, test, in that order).
 
     Raises :class:`MetadataError` naming both files when a track is in two parts.
@@ -327,11 +440,18 @@ def split_assignment(splits_dir: str | os.PathLike, split: int = 0, *, prefix: s
     for part, df in parts.items():
         for track_id in df["track_id"]:
             if track_id in part_of:
-                raise MetadataError(files[part], f"track {track_id!r} is also in the {part_of[track_id]} "
-                                                 f"part ({files[part_of[track_id]]})")
+                raise MetadataError(
+                    files[part],
+                    f"track {track_id!r} is also in the {part_of[track_id]} "
+                    f"part ({files[part_of[track_id]]})",
+                )
             part_of[track_id] = part
-    return pd.Series(list(part_of.values()), index=pd.Index(list(part_of), name="track_id"),
-                     name="part", dtype=object)
+    return pd.Series(
+        list(part_of.values()),
+        index=pd.Index(list(part_of), name="track_id"),
+        name="part",
+        dtype=object,
+    )
 
 
 # ---------------------------------------------------------------------------------- index
@@ -381,8 +501,11 @@ def index(
         parts = split_assignment(splits_dir, split)
         unknown = int((~parts.index.isin(df["track_id"])).sum())
         if unknown:
-            warnings.warn(f"{unknown} track(s) of split-{split} are not in {metadata_tsv}; they are left out",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"{unknown} track(s) of split-{split} are not in {metadata_tsv}; they are left out",
+                UserWarning,
+                stacklevel=2,
+            )
         df = df[df["track_id"].isin(parts.index)].reset_index(drop=True)
     df, vocabulary = curate(df, curation)
 
@@ -413,7 +536,11 @@ def index(
                 problems.append(_problem(track_id, path, "missing", "file not found"))
                 ok = False
             elif not path.is_file():
-                problems.append(_problem(track_id, path, "corrupt", "not a regular file (a folder, pipe or device)"))
+                problems.append(
+                    _problem(
+                        track_id, path, "corrupt", "not a regular file (a folder, pipe or device)"
+                    )
+                )
                 ok = False
             elif path.stat().st_size == 0:
                 problems.append(_problem(track_id, path, "corrupt", "empty file (0 bytes)"))
@@ -429,24 +556,35 @@ def index(
         keep.append(ok)
         audio_durations.append(seconds)
 
-    tracks = pd.DataFrame({
-        "track_id": df["track_id"],
-        "path": paths,
-        "label": [join_labels(t) for t in df["tags"]],
-        "duration": df["duration"].astype(float),
-        "artist": df["artist"],
-        "album": df["album"],
-        "relpath": df["relpath"],
-    })
+    tracks = pd.DataFrame(
+        {
+            "track_id": df["track_id"],
+            "path": paths,
+            "label": [join_labels(t) for t in df["tags"]],
+            "duration": df["duration"].astype(float),
+            "artist": df["artist"],
+            "album": df["album"],
+            "relpath": df["relpath"],
+        }
+    )
     if check == "header":
         tracks["audio_duration"] = audio_durations
     if parts is not None:
         tracks["part"] = parts.reindex(tracks["track_id"]).to_numpy()
     tracks = tracks.loc[np.asarray(keep, dtype=bool)].reset_index(drop=True)
-    problem_frame = (pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS)).astype(object)
-                     if problems else empty_problems())
-    return TrackIndex(tracks, vocabulary, multilabel=True, dataset="mtg-jamendo", root=str(root_abs),
-                      problems=problem_frame)
+    problem_frame = (
+        pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS)).astype(object)
+        if problems
+        else empty_problems()
+    )
+    return TrackIndex(
+        tracks,
+        vocabulary,
+        multilabel=True,
+        dataset="mtg-jamendo",
+        root=str(root_abs),
+        problems=problem_frame,
+    )
 
 
 def _problem(track_id: str, path, problem: str, reason: str) -> dict:

@@ -47,16 +47,22 @@ MALLOC_TRIM = "MALLOC_TRIM_THRESHOLD_"
 def dask_options(scheduler, cluster) -> int | None:
     """Check ``scheduler`` / ``cluster`` before anything is written; return N of ``local:N``."""
     if scheduler is not None and cluster is not None:
-        raise ConfigError("give either scheduler (an existing Dask cluster) or cluster='local:N' "
-                          "(a local one started for this run), not both")
+        raise ConfigError(
+            "give either scheduler (an existing Dask cluster) or cluster='local:N' "
+            "(a local one started for this run), not both"
+        )
     if isinstance(scheduler, str) and not scheduler.strip():
-        raise ConfigError("scheduler is empty: give a Dask scheduler address such as tcp://HOST:8786")
+        raise ConfigError(
+            "scheduler is empty: give a Dask scheduler address such as tcp://HOST:8786"
+        )
     if cluster is None:
         return None
     m = re.fullmatch(r"\s*local:(\d+)\s*", str(cluster))
     if not m or int(m.group(1)) < 1:
-        raise ConfigError(f"cluster must be local:N with N >= 1 Dask worker processes (e.g. local:4), "
-                          f"not {cluster!r}")
+        raise ConfigError(
+            f"cluster must be local:N with N >= 1 Dask worker processes (e.g. local:4), "
+            f"not {cluster!r}"
+        )
     return int(m.group(1))
 
 
@@ -65,23 +71,38 @@ def _import_distributed():
     try:
         import distributed
     except ImportError:
-        raise ConfigError("scheduler / cluster need Dask: pip install 'musiclass[distributed]' "
-                          "(dask and distributed)") from None
+        raise ConfigError(
+            "scheduler / cluster need Dask: pip install 'musiclass[distributed]' "
+            "(dask and distributed)"
+        ) from None
     return distributed
 
 
-def _dask_task(track_id: str, path: str, config: FrontendConfig, store: Path,
-               version: str) -> tuple[str, int, str | None]:
+def _dask_task(
+    track_id: str, path: str, config: FrontendConfig, store: Path, version: str
+) -> tuple[str, int, str | None]:
     """One track on a Dask worker: :func:`process_track` under one BLAS thread, as everywhere else
     (the store must not depend on where it was computed). The worker is checked again here, cheaply:
     one that joined the cluster after the start-up check may run another musiclass or another
     filesystem."""
     if version != __version__:
-        return track_id, 0, (f"the Dask worker on {_host()} runs musiclass {__version__}, not {version}: "
-                             "install the same version into the workers' environment")
+        return (
+            track_id,
+            0,
+            (
+                f"the Dask worker on {_host()} runs musiclass {__version__}, not {version}: "
+                "install the same version into the workers' environment"
+            ),
+        )
     if not os.path.isdir(store):
-        return track_id, 0, (f"the store folder {store} is not visible on the Dask worker on {_host()}: it must be "
-                             "on a filesystem shared with the workers, at the same path")
+        return (
+            track_id,
+            0,
+            (
+                f"the store folder {store} is not visible on the Dask worker on {_host()}: it must be "
+                "on a filesystem shared with the workers, at the same path"
+            ),
+        )
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):  # per task: the worker's threads may serve other work too
@@ -94,8 +115,15 @@ def _host() -> str:
     return socket.gethostname()
 
 
-def run_dask(tasks, *, scheduler, local_workers: int | None, timeout: float, progress: bool,
-              timing: dict[str, float]):
+def run_dask(
+    tasks,
+    *,
+    scheduler,
+    local_workers: int | None,
+    timeout: float,
+    progress: bool,
+    timing: dict[str, float],
+):
     """:func:`_run` on Dask: yield ``(track_id, n_frames, error)`` as the workers finish tracks.
 
     Starts a ``LocalCluster`` (``local_workers``) or connects to ``scheduler``, checks that every
@@ -109,12 +137,18 @@ def run_dask(tasks, *, scheduler, local_workers: int | None, timeout: float, pro
     distributed = _import_distributed()
     t0 = time.perf_counter()
     store = Path(tasks[0][3])
-    with contextlib.ExitStack() as stack:  # unwound last in, first out: client, cluster, logs, environment
+    with (
+        contextlib.ExitStack() as stack
+    ):  # unwound last in, first out: client, cluster, logs, environment
         if local_workers is not None:
             stack.enter_context(_environ_restored())
             stack.enter_context(_quiet_dask_logs())
         client, own_client, cluster = _dask_connect(
-            distributed, scheduler, None if local_workers is None else min(local_workers, len(tasks)), timeout)
+            distributed,
+            scheduler,
+            None if local_workers is None else min(local_workers, len(tasks)),
+            timeout,
+        )
         if cluster is not None:
             stack.callback(_close_quietly, cluster)
         if own_client:
@@ -128,7 +162,9 @@ def run_dask(tasks, *, scheduler, local_workers: int | None, timeout: float, pro
         try:
             yield from _dask_results(distributed, client, tasks, store)
         except BaseException:
-            if cluster is not None:  # ours, closed with tracks running: each worker would warn about them
+            if (
+                cluster is not None
+            ):  # ours, closed with tracks running: each worker would warn about them
                 with contextlib.suppress(Exception):
                     client.run(_quiet_worker_logs)
             raise
@@ -209,9 +245,15 @@ def _dask_connect(distributed, scheduler, local_workers: int | None, timeout: fl
         no_trim = {f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM}": None}
         os.environ.pop(MALLOC_TRIM, None)
         with warnings.catch_warnings(), _children_ignore_sigint(), dask.config.set(no_trim):
-            warnings.filterwarnings("ignore", message=".*already in use")  # it takes another port, printed
-            cluster = distributed.LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
-                                               silence_logs=logging.WARNING)
+            warnings.filterwarnings(
+                "ignore", message=".*already in use"
+            )  # it takes another port, printed
+            cluster = distributed.LocalCluster(
+                n_workers=local_workers,
+                threads_per_worker=1,
+                processes=True,
+                silence_logs=logging.WARNING,
+            )
         try:
             return distributed.Client(cluster, set_as_default=False), True, cluster
         except BaseException:
@@ -219,15 +261,18 @@ def _dask_connect(distributed, scheduler, local_workers: int | None, timeout: fl
             raise
     if isinstance(scheduler, distributed.Client):
         return scheduler, False, None
-    if not isinstance(scheduler, (str, os.PathLike)):  # a cluster object, e.g. dask-jobqueue's SLURMCluster
+    if not isinstance(
+        scheduler, (str, os.PathLike)
+    ):  # a cluster object, e.g. dask-jobqueue's SLURMCluster
         return distributed.Client(scheduler, set_as_default=False), True, None
     address = _scheduler_address(scheduler)
     _wait_reachable(address, timeout)
     try:
         return distributed.Client(address, timeout=timeout, set_as_default=False), True, None
     except (OSError, TimeoutError) as exc:
-        raise MusiclassError(f"cannot connect to the Dask scheduler at {address} within {timeout:g} s "
-                             f"({exc})") from None
+        raise MusiclassError(
+            f"cannot connect to the Dask scheduler at {address} within {timeout:g} s ({exc})"
+        ) from None
 
 
 def _scheduler_address(scheduler: str | os.PathLike) -> str:
@@ -239,7 +284,9 @@ def _scheduler_address(scheduler: str | os.PathLike) -> str:
         try:
             return str(json.loads(Path(text).read_text(encoding="utf-8"))["address"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{text}: not a Dask scheduler file (JSON with an \"address\"): {exc}") from None
+            raise ConfigError(
+                f'{text}: not a Dask scheduler file (JSON with an "address"): {exc}'
+            ) from None
     return text
 
 
@@ -260,8 +307,9 @@ def _wait_reachable(address: str, timeout: float) -> None:
             return  # another transport (inproc, ucx): left to the client
         host, port = parse_host_port(location)
     except ValueError as exc:
-        raise ConfigError(f"{address!r} is not a Dask scheduler address (expected e.g. tcp://HOST:8786): "
-                          f"{exc}") from None
+        raise ConfigError(
+            f"{address!r} is not a Dask scheduler address (expected e.g. tcp://HOST:8786): {exc}"
+        ) from None
     import socket
 
     deadline = time.monotonic() + timeout
@@ -274,7 +322,8 @@ def _wait_reachable(address: str, timeout: float) -> None:
             if deadline - time.monotonic() <= 0:
                 raise MusiclassError(
                     f"cannot reach the Dask scheduler at {address} within {timeout:g} s ({exc}): is it running, "
-                    "and is the address right (see the scheduler's log, or its scheduler file)?") from None
+                    "and is the address right (see the scheduler's log, or its scheduler file)?"
+                ) from None
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
@@ -289,28 +338,43 @@ def _dask_say(text: str, progress: bool) -> None:
 
 def _dask_wait_for_workers(client, progress: bool) -> None:
     if not client.nthreads():
-        _dask_say(f"waiting for a Dask worker to join the scheduler at {client.scheduler.address} "
-                  "(on a batch system their jobs may still be queued)", progress)
+        _dask_say(
+            f"waiting for a Dask worker to join the scheduler at {client.scheduler.address} "
+            "(on a batch system their jobs may still be queued)",
+            progress,
+        )
         client.wait_for_workers(1)
 
 
 def _dask_announce(client, cluster, progress: bool) -> None:
     threads = client.nthreads()
-    where = "local Dask cluster" if cluster is not None else f"Dask scheduler {client.scheduler.address}"
+    where = (
+        "local Dask cluster"
+        if cluster is not None
+        else f"Dask scheduler {client.scheduler.address}"
+    )
     try:
         link = client.dashboard_link
     except Exception:  # noqa: BLE001 - no dashboard is no reason to stop
         link = None
-    _dask_say(f"{where}: {len(threads)} worker(s), {sum(threads.values())} thread(s)"
-              + (f"; dashboard: {link}" if link else ""), progress)
+    _dask_say(
+        f"{where}: {len(threads)} worker(s), {sum(threads.values())} thread(s)"
+        + (f"; dashboard: {link}" if link else ""),
+        progress,
+    )
 
 
 def _worker_probe():
     """The start-up check run on every worker, as a closure: cloudpickle sends it by value, so it
     runs (and can say so) even on a worker that cannot import musiclass."""
 
-    def probe(probe_path: str, token: str, audio_path: str | None, modules: tuple[str, ...],
-              preload: list[str]) -> dict:
+    def probe(
+        probe_path: str,
+        token: str,
+        audio_path: str | None,
+        modules: tuple[str, ...],
+        preload: list[str],
+    ) -> dict:
         import importlib
         import os
         import socket
@@ -322,11 +386,15 @@ def _worker_probe():
         except OSError:
             answer["store"] = False
         answer["writable"] = os.access(os.path.dirname(probe_path), os.W_OK)
-        answer["audio"] = audio_path is None or (os.path.isfile(audio_path) and os.access(audio_path, os.R_OK))
+        answer["audio"] = audio_path is None or (
+            os.path.isfile(audio_path) and os.access(audio_path, os.R_OK)
+        )
         answer["malloc_trim"] = os.environ.get("MALLOC_TRIM_THRESHOLD_")
         for name in modules:
             try:
-                answer["versions"][name] = getattr(importlib.import_module(name), "__version__", "?")
+                answer["versions"][name] = getattr(
+                    importlib.import_module(name), "__version__", "?"
+                )
             except Exception:  # noqa: BLE001
                 answer["versions"][name] = None
         try:  # also warms the worker up: librosa loads its submodules lazily, on the first track
@@ -352,8 +420,15 @@ def _dask_check_workers(client, store: Path, audio_path: str | None, handcrafted
     probe_path.write_text(token, encoding="utf-8")
     preload = _PRELOAD + (_PRELOAD_HANDCRAFTED if handcrafted else [])
     try:
-        answers = client.run(_worker_probe(), str(probe_path), token, audio_path, _CHECKED_MODULES, preload,
-                             on_error="return")
+        answers = client.run(
+            _worker_probe(),
+            str(probe_path),
+            token,
+            audio_path,
+            _CHECKED_MODULES,
+            preload,
+            on_error="return",
+        )
     finally:
         probe_path.unlink(missing_ok=True)
     ours = {}
@@ -369,45 +444,83 @@ def _dask_check_workers(client, store: Path, audio_path: str | None, handcrafted
     mismatched: dict[str, set] = {}
     for worker, answer in sorted(answers.items()):
         if not isinstance(answer, dict):
-            problem(f"could not run the start-up check ({type(answer).__name__}: {answer}): "
-                    "is it a worker of the same Python version?", worker, None)
+            problem(
+                f"could not run the start-up check ({type(answer).__name__}: {answer}): "
+                "is it a worker of the same Python version?",
+                worker,
+                None,
+            )
             continue
         theirs = answer["versions"]
         if theirs.get("musiclass") is None:
-            problem("cannot import musiclass: install it (the same version, "
-                    f"{ours['musiclass']}) into the workers' environment, then restart them", worker, answer)
+            problem(
+                "cannot import musiclass: install it (the same version, "
+                f"{ours['musiclass']}) into the workers' environment, then restart them",
+                worker,
+                answer,
+            )
             continue
         if theirs["musiclass"] != ours["musiclass"]:
-            problem(f"import musiclass {theirs['musiclass']}, this process {ours['musiclass']}: install the same "
-                    "version into the workers' environment, then restart them", worker, answer)
+            problem(
+                f"import musiclass {theirs['musiclass']}, this process {ours['musiclass']}: install the same "
+                "version into the workers' environment, then restart them",
+                worker,
+                answer,
+            )
         elif answer["import_error"]:
-            problem(f"cannot import what extraction needs ({answer['import_error']})", worker, answer)
+            problem(
+                f"cannot import what extraction needs ({answer['import_error']})", worker, answer
+            )
         if not answer["store"]:
-            problem(f"do not see the store folder {store} (a file written there from here was not there): the "
-                    "workers write the chunks straight into it, so --out must be on a filesystem shared with "
-                    "them, at the same path (not a node-local /tmp)", worker, answer)
+            problem(
+                f"do not see the store folder {store} (a file written there from here was not there): the "
+                "workers write the chunks straight into it, so --out must be on a filesystem shared with "
+                "them, at the same path (not a node-local /tmp)",
+                worker,
+                answer,
+            )
         elif not answer["writable"]:
             problem(f"cannot write into the store folder {store} (permissions)", worker, answer)
         if not answer["audio"]:
-            problem(f"cannot read the audio file {audio_path}: the audio must be on a filesystem shared with the "
-                    "workers, at the same paths as in the track index", worker, answer)
+            problem(
+                f"cannot read the audio file {audio_path}: the audio must be on a filesystem shared with the "
+                "workers, at the same paths as in the track index",
+                worker,
+                answer,
+            )
         for name in _CHECKED_MODULES[1:]:
             if theirs.get(name) != ours[name]:
-                mismatched.setdefault(f"{name} {theirs.get(name)} (here {ours[name]})", set()).add(worker)
+                mismatched.setdefault(f"{name} {theirs.get(name)} (here {ours[name]})", set()).add(
+                    worker
+                )
     if problems:
         lines = []
         for what, workers in problems.items():
-            shown = ", ".join(workers[:4]) + (f" and {len(workers) - 4} more" if len(workers) > 4 else "")
+            shown = ", ".join(workers[:4]) + (
+                f" and {len(workers) - 4} more" if len(workers) > 4 else ""
+            )
             lines.append(f"{len(workers)} of {len(answers)} Dask worker(s) {what} [{shown}]")
-        raise MusiclassError("the Dask workers cannot run this extraction:\n  " + "\n  ".join(lines))
+        raise MusiclassError(
+            "the Dask workers cannot run this extraction:\n  " + "\n  ".join(lines)
+        )
     for what, workers in mismatched.items():
-        log.warning("%d Dask worker(s) have %s: the store may differ in the last bits from one computed here",
-                    len(workers), what)
-    trimmed = [w for w, a in answers.items() if isinstance(a, dict) and a.get("malloc_trim") is not None]
+        log.warning(
+            "%d Dask worker(s) have %s: the store may differ in the last bits from one computed here",
+            len(workers),
+            what,
+        )
+    trimmed = [
+        w for w, a in answers.items() if isinstance(a, dict) and a.get("malloc_trim") is not None
+    ]
     if trimmed:
-        log.warning("%d Dask worker(s) run with %s set (a Dask nanny's default), which makes extraction about 1.5x "
-                    "slower; start them with `distributed: {nanny: {pre-spawn-environ: {%s: null}}}` in their Dask "
-                    "config", len(trimmed), MALLOC_TRIM, MALLOC_TRIM)
+        log.warning(
+            "%d Dask worker(s) run with %s set (a Dask nanny's default), which makes extraction about 1.5x "
+            "slower; start them with `distributed: {nanny: {pre-spawn-environ: {%s: null}}}` in their Dask "
+            "config",
+            len(trimmed),
+            MALLOC_TRIM,
+            MALLOC_TRIM,
+        )
 
 
 def _dask_results(distributed, client, tasks, store: Path):
@@ -421,18 +534,24 @@ def _dask_results(distributed, client, tasks, store: Path):
     def in_flight() -> int:  # follows the cluster as workers join or leave (re-read every 5 s)
         now = time.monotonic()
         if now - bound["at"] > 5.0:
-            bound["at"], bound["n"] = now, IN_FLIGHT_PER_THREAD * max(1, sum(client.nthreads().values()))
+            bound["at"], bound["n"] = (
+                now,
+                IN_FLIGHT_PER_THREAD * max(1, sum(client.nthreads().values())),
+            )
         return bound["n"]
 
     def submit(task):
-        future = client.submit(_dask_task, *task, __version__, key=f"musiclass-extract-{uuid.uuid4().hex}",
-                               pure=False)
+        future = client.submit(
+            _dask_task, *task, __version__, key=f"musiclass-extract-{uuid.uuid4().hex}", pure=False
+        )
         owner[future] = task[0]
         return future
 
     unseen: dict[str, tuple[str, int, str | None]] = {}  # done on a worker, not yet visible here
     first = [submit(t) for t in itertools.islice(todo, in_flight())]
-    finished = distributed.as_completed(first, loop=client.loop)  # our client need not be the default one
+    finished = distributed.as_completed(
+        first, loop=client.loop
+    )  # our client need not be the default one
     try:
         for future in finished:
             track_id = owner.pop(future)
@@ -462,12 +581,20 @@ def _dask_outcome(distributed, client, future, track_id: str) -> tuple[str, int,
     except distributed.KilledWorker:
         return track_id, 0, WORKER_DIED
     except CancelledError:
-        raise ClusterLost("the Dask scheduler dropped this run's tasks (the connection was lost, or the cluster "
-                          "was restarted)") from None
+        raise ClusterLost(
+            "the Dask scheduler dropped this run's tasks (the connection was lost, or the cluster "
+            "was restarted)"
+        ) from None
     except (CommClosedError, OSError, TimeoutError) as exc:
         if client.status != "running":
-            raise ClusterLost(f"lost the connection to the Dask scheduler at {client.scheduler.address}") from None
-        return track_id, 0, f"the Dask worker died or lost its connection while processing this track ({exc})"
+            raise ClusterLost(
+                f"lost the connection to the Dask scheduler at {client.scheduler.address}"
+            ) from None
+        return (
+            track_id,
+            0,
+            f"the Dask worker died or lost its connection while processing this track ({exc})",
+        )
     except Exception as exc:  # noqa: BLE001 - e.g. the task could not be unpickled on the worker
         return track_id, 0, f"the Dask task failed: {type(exc).__name__}: {exc}"
 
@@ -482,5 +609,11 @@ def _dask_confirm(unseen: dict, store: Path):
             break
         time.sleep(0.5)
     for track_id in list(unseen):
-        yield track_id, 0, (f"a Dask worker computed this track, but its chunks are not in {store} as seen from "
-                            "here: the store folder must be on a filesystem shared with the workers, at the same path")
+        yield (
+            track_id,
+            0,
+            (
+                f"a Dask worker computed this track, but its chunks are not in {store} as seen from "
+                "here: the store folder must be on a filesystem shared with the workers, at the same path"
+            ),
+        )

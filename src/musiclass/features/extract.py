@@ -43,7 +43,9 @@ class ExtractReport:
     n_tracks: int
     computed: int = 0
     reused: int = 0
-    failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(FAILURE_COLUMNS)))
+    failures: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(FAILURE_COLUMNS))
+    )
     seconds: float = 0.0
     up_to_date: bool = False
     #: of ``seconds``, the time spent starting (or connecting to) a Dask cluster and checking its workers
@@ -56,11 +58,13 @@ class ExtractReport:
     def summary(self) -> str:
         if self.up_to_date:
             return f"{self.store.path}: up to date ({self.store.manifest['n_rows']} frames); nothing to do"
-        text = (f"extracted {self.computed} track(s), reused {self.reused} from an earlier run, "
-                f"{self.failed} failed, in {self.seconds:.1f} s"
-                + (f" ({self.setup_seconds:.1f} s of it setting up Dask)" if self.setup_seconds else "")
-                + f" -> {self.store.path} "
-                f"({self.store.manifest['n_rows']} frames)")
+        text = (
+            f"extracted {self.computed} track(s), reused {self.reused} from an earlier run, "
+            f"{self.failed} failed, in {self.seconds:.1f} s"
+            + (f" ({self.setup_seconds:.1f} s of it setting up Dask)" if self.setup_seconds else "")
+            + f" -> {self.store.path} "
+            f"({self.store.manifest['n_rows']} frames)"
+        )
         if self.failed:
             text += f"\n{self.failed} track(s) failed (listed in {self.store.path / store_mod.FAILURES}):"
             for row in self.failures.head(20).itertuples():
@@ -83,7 +87,9 @@ def _init_worker() -> None:
     _LIMITS = threadpool_limits(limits=1)
 
 
-def process_track(track_id: str, path: str, config: FrontendConfig, store: Path) -> tuple[str, int, str | None]:
+def process_track(
+    track_id: str, path: str, config: FrontendConfig, store: Path
+) -> tuple[str, int, str | None]:
     """Decode, frame and describe one track; save its chunks. Returns ``(track_id, n_frames, error)``."""
     try:
         key = config.hash()
@@ -101,7 +107,9 @@ def process_track(track_id: str, path: str, config: FrontendConfig, store: Path)
             hc_signal = y
         frames = fe.compute(y)
         hc = descriptors(hc_signal, HANDCRAFTED_SR) if config.handcrafted else None
-        store_mod.save_track(store, track_id, frames.arrays, frames.starts, frames.fill, hc, config.dtype)
+        store_mod.save_track(
+            store, track_id, frames.arrays, frames.starts, frames.fill, hc, config.dtype
+        )
         return track_id, len(frames), None
     except FileError as exc:
         return track_id, 0, exc.reason
@@ -117,7 +125,12 @@ def _process_task(task):
 
 #: imported once in the fork server, so every worker starts warm (librosa loads its submodules
 #: lazily: without this each worker spends about a second importing on its first track)
-_PRELOAD = ["musiclass.features.extract", "librosa.core.spectrum", "librosa.core.audio", "librosa.feature"]
+_PRELOAD = [
+    "musiclass.features.extract",
+    "librosa.core.spectrum",
+    "librosa.core.audio",
+    "librosa.feature",
+]
 #: what the hand-crafted descriptors add (onset strength and tempo)
 _PRELOAD_HANDCRAFTED = ["librosa.onset", "scipy.stats"]
 
@@ -134,9 +147,18 @@ def _mp_context(handcrafted: bool):
 
 
 # ---------------------------------------------------------------------- driver
-def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *, jobs: int = 1,
-            progress: bool = True, force: bool = False, scheduler=None, cluster: str | None = None,
-            connect_timeout: float = 10.0) -> ExtractReport:
+def extract(
+    index: TrackIndex,
+    config: FrontendConfig,
+    out: str | os.PathLike,
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    force: bool = False,
+    scheduler=None,
+    cluster: str | None = None,
+    connect_timeout: float = 10.0,
+) -> ExtractReport:
     """Extract ``config``'s representations for every track of ``index`` into the store ``out``.
 
     A store already built from the same config and tracks is left alone (``up_to_date``); one
@@ -160,7 +182,9 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
     if scheduler is not None or cluster is not None:
         from .dask_run import dask_options
 
-        local_workers = dask_options(scheduler, cluster)  # bad options first, before any file is written
+        local_workers = dask_options(
+            scheduler, cluster
+        )  # bad options first, before any file is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / store_mod.MANIFEST
@@ -168,19 +192,24 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
     if manifest.is_file():
         try:
             existing = store_mod.FeatureStore(out)
-            same = (existing.manifest.get("config_hash") == config.hash()
-                    and existing.manifest.get("tracks_fingerprint") == fingerprint)
+            same = (
+                existing.manifest.get("config_hash") == config.hash()
+                and existing.manifest.get("tracks_fingerprint") == fingerprint
+            )
         except MusiclassError:  # an older or damaged store: rebuild only when asked
             existing, same = None, False
         if same and not force:
             # a kill between the manifest and the end of finalize leaves the claim: the store is complete
             (out / store_mod.EXTRACTING).unlink(missing_ok=True)
             return ExtractReport(existing, len(index), up_to_date=True)
-        if not force and (existing is None or existing.manifest.get("config_hash") != config.hash()):
+        if not force and (
+            existing is None or existing.manifest.get("config_hash") != config.hash()
+        ):
             raise ConfigError(
                 f"{out} holds a feature store built from another config "
                 f"({existing.manifest.get('config_hash') if existing else 'unknown'} vs {config.hash()}); "
-                "pass --force to rebuild it, or choose another output folder")
+                "pass --force to rebuild it, or choose another output folder"
+            )
         # same config, other tracks (or --force): finished chunks of tracks still listed are reused
         manifest.unlink()  # from here on the folder is incomplete until finalize succeeds
     store_mod.begin(out, config, force=force)
@@ -200,14 +229,20 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
     else:
         from .dask_run import run_dask
 
-        runner = run_dask(todo, scheduler=scheduler, local_workers=local_workers, timeout=connect_timeout,
-                           progress=progress, timing=timing)
+        runner = run_dask(
+            todo,
+            scheduler=scheduler,
+            local_workers=local_workers,
+            timeout=connect_timeout,
+            progress=progress,
+            timing=timing,
+        )
     bar = _progress(total=len(rows), initial=reused, enabled=progress)
     try:
         # closing: whatever stops the loop, the runner cancels its pending work and shuts its
         # workers down before the error below is raised
         with contextlib.closing(runner) as results:
-            for track_id, n, error in results:
+            for track_id, _n, error in results:
                 if error is None:
                     done.append(track_id)
                 else:
@@ -219,17 +254,21 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
         bar.close()
         raise MusiclassError(
             f"interrupted: {len(done)} of {len(rows)} tracks are saved in {out}; "
-            "run the same command again to resume") from None
+            "run the same command again to resume"
+        ) from None
     except BrokenProcessPool:
         bar.close()
         raise MusiclassError(
             f"a worker process died: out of memory, or it could not start (a script that calls "
             f"extract with jobs > 1 needs an `if __name__ == '__main__':` guard); {len(done)} finished "
-            f"tracks are saved in {out}; run again (with fewer --jobs) to resume") from None
+            f"tracks are saved in {out}; run again (with fewer --jobs) to resume"
+        ) from None
     except ClusterLost as exc:
         bar.close()
-        raise MusiclassError(f"{exc}; {len(done)} of {len(rows)} tracks are saved in {out}; "
-                             "run the same command again to resume") from None
+        raise MusiclassError(
+            f"{exc}; {len(done)} of {len(rows)} tracks are saved in {out}; "
+            "run the same command again to resume"
+        ) from None
     bar.close()
 
     # failures in index order, so failures.csv does not depend on the order tracks finished in
@@ -237,8 +276,15 @@ def extract(index: TrackIndex, config: FrontendConfig, out: str | os.PathLike, *
     failures.sort(key=lambda f: position[f[0]])
     fail_df = pd.DataFrame(failures, columns=list(FAILURE_COLUMNS))
     fs = store_mod.finalize(out, index, config, done, fail_df)
-    return ExtractReport(fs, len(rows), computed=len(done) - reused, reused=reused, failures=fail_df,
-                         seconds=time.perf_counter() - t0, setup_seconds=timing.get("setup", 0.0))
+    return ExtractReport(
+        fs,
+        len(rows),
+        computed=len(done) - reused,
+        reused=reused,
+        failures=fail_df,
+        seconds=time.perf_counter() - t0,
+        setup_seconds=timing.get("setup", 0.0),
+    )
 
 
 def _run(tasks, jobs):
@@ -255,8 +301,11 @@ def _run(tasks, jobs):
                 yield _process_task(task)
         return
     handcrafted = tasks[0][2].handcrafted
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=_mp_context(handcrafted),
-                             initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)),
+        mp_context=_mp_context(handcrafted),
+        initializer=_init_worker,
+    ) as pool:
         # keep a bounded number of tasks in flight so an interrupt cancels quickly
         pending = set()
         try:
@@ -288,6 +337,12 @@ class ClusterLost(MusiclassError):
 def _progress(total: int, initial: int, enabled: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="track", desc="extract", disable=not enabled,
-                dynamic_ncols=True, leave=True)
-
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="track",
+        desc="extract",
+        disable=not enabled,
+        dynamic_ncols=True,
+        leave=True,
+    )

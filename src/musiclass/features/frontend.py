@@ -63,8 +63,12 @@ class Frontend:
         config.validate()
         self.config = config
         self.mel_basis = librosa.filters.mel(
-            sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin,
-            fmax=config.fmax, dtype=np.float32,
+            sr=config.sample_rate,
+            n_fft=config.n_fft,
+            n_mels=config.n_mels,
+            fmin=config.fmin,
+            fmax=config.fmax,
+            dtype=np.float32,
         )
         self._mel_sparse = scipy.sparse.csr_matrix(self.mel_basis)
         self._need_mel = bool({"mel", "mfcc"} & set(config.representations))
@@ -110,7 +114,9 @@ class Frontend:
             power, frame_view = self._track_power(y, n)  # (bins, T), slicer
         arrays = self._representations(power, frame_view, n)
         start_s = (starts + lo) / c.sample_rate
-        return Frames(arrays=arrays, starts=start_s.astype(np.float64), fill=fill.astype(np.float64))
+        return Frames(
+            arrays=arrays, starts=start_s.astype(np.float64), fill=fill.astype(np.float64)
+        )
 
     __call__ = compute
 
@@ -118,8 +124,14 @@ class Frontend:
     def _stft_power(self, y: np.ndarray) -> np.ndarray:
         """``|STFT|^2`` as a C-contiguous float32 array (librosa returns Fortran order)."""
         c = self.config
-        D = librosa.stft(y, n_fft=c.n_fft, hop_length=c.hop_length, window=c.window, center=c.center,
-                         pad_mode=c.pad_mode)
+        D = librosa.stft(
+            y,
+            n_fft=c.n_fft,
+            hop_length=c.hop_length,
+            window=c.window,
+            center=c.center,
+            pad_mode=c.pad_mode,
+        )
         # |D|**2 as librosa forms it (abs, then square), in D's own memory order, and one
         # reordering copy at the end: ~2x faster than writing C order while reading Fortran order
         P = np.abs(D)
@@ -191,7 +203,8 @@ class Frontend:
                 # librosa.feature.mfcc(y=frame) takes the DCT of power_to_db(mel, ref=1.0, top_db):
                 # the frame's relative dB shifted back by the frame's maximum.
                 out["mfcc"] = np.ascontiguousarray(
-                    librosa.feature.mfcc(S=mel_rel + frame_max, n_mfcc=c.n_mfcc), dtype=np.float32)
+                    librosa.feature.mfcc(S=mel_rel + frame_max, n_mfcc=c.n_mfcc), dtype=np.float32
+                )
             if "mel" in reps:
                 out["mel"] = mel_rel
         if "spectrogram" in reps:  # last: the power array is turned into dB in place

@@ -37,16 +37,28 @@ SAMPLE_RATE = 22050
 
 
 def _names() -> list[str]:
-    names = ["signal_mean", "signal_std", "signal_skew", "signal_kurtosis",
-             "zcr_mean", "zcr_std", "rmse_mean", "rmse_std", "tempo",
-             "spectral_centroid_mean", "spectral_centroid_std"]
+    names = [
+        "signal_mean",
+        "signal_std",
+        "signal_skew",
+        "signal_kurtosis",
+        "zcr_mean",
+        "zcr_std",
+        "rmse_mean",
+        "rmse_std",
+        "tempo",
+        "spectral_centroid_mean",
+        "spectral_centroid_std",
+    ]
     for p in (2, 3, 4):
         names += [f"spectral_bandwidth_{p}_mean", f"spectral_bandwidth_{p}_std"]
     names += [f"spectral_contrast_{k}_mean" for k in range(1, 8)]
     names += [f"spectral_contrast_{k}_std" for k in range(1, 8)]
     names += ["spectral_rolloff_mean", "spectral_rolloff_std"]
     names += [f"mfccs_{k}_mean" for k in range(1, 21)] + [f"mfccs_{k}_std" for k in range(1, 21)]
-    names += [f"chroma_stft_{k}_mean" for k in range(1, 13)] + [f"chroma_stft_{k}_std" for k in range(1, 13)]
+    names += [f"chroma_stft_{k}_mean" for k in range(1, 13)] + [
+        f"chroma_stft_{k}_std" for k in range(1, 13)
+    ]
     return names
 
 
@@ -66,7 +78,9 @@ def descriptors(y: np.ndarray, sr: int) -> np.ndarray:
     if y.size < N_FFT:
         raise ValueError(f"signal too short for descriptors: {y.size} samples < {N_FFT}")
     if sr <= 12800:
-        raise ValueError(f"descriptors need a sample rate above 12,800 Hz (spectral contrast bands), got {sr}")
+        raise ValueError(
+            f"descriptors need a sample rate above 12,800 Hz (spectral contrast bands), got {sr}"
+        )
 
     # one STFT for every spectral descriptor
     S = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH))
@@ -83,17 +97,29 @@ def descriptors(y: np.ndarray, sr: int) -> np.ndarray:
         out.extend([float(np.mean(x)), float(np.std(x))])
 
     absy = np.abs(y)
-    out += [float(np.mean(absy)), float(np.std(y)),
-            float(scipy.stats.skew(absy)), float(scipy.stats.kurtosis(y))]
+    out += [
+        float(np.mean(absy)),
+        float(np.std(y)),
+        float(scipy.stats.skew(absy)),
+        float(scipy.stats.kurtosis(y)),
+    ]
     mean_std_pairs(librosa.feature.zero_crossing_rate(y, frame_length=N_FFT, hop_length=HOP_LENGTH))
     mean_std_pairs(librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP_LENGTH))
     onset = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=HOP_LENGTH)
     out.append(float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=HOP_LENGTH)[0]))
-    mean_std_pairs(librosa.feature.spectral_centroid(S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH))
+    mean_std_pairs(
+        librosa.feature.spectral_centroid(S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH)
+    )
     for p in (2, 3, 4):
-        mean_std_pairs(librosa.feature.spectral_bandwidth(S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, p=p))
+        mean_std_pairs(
+            librosa.feature.spectral_bandwidth(S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, p=p)
+        )
     mean_std(librosa.feature.spectral_contrast(S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH))
-    mean_std_pairs(librosa.feature.spectral_rolloff(S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, roll_percent=0.85))
+    mean_std_pairs(
+        librosa.feature.spectral_rolloff(
+            S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, roll_percent=0.85
+        )
+    )
     mean_std(librosa.feature.mfcc(S=mel_db, n_mfcc=20))
     mean_std(librosa.feature.chroma_stft(S=power, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH))
 

@@ -34,7 +34,14 @@ from .. import __version__
 from ..config import FrontendConfig
 from ..datasets.base import TrackIndex, labels_to_matrix
 from ..errors import ConfigError, MetadataError
-from ..utils import atomic_path, config_hash, remove_temporaries, safe_name, write_csv_atomic, write_json_atomic
+from ..utils import (
+    atomic_path,
+    config_hash,
+    remove_temporaries,
+    safe_name,
+    write_csv_atomic,
+    write_json_atomic,
+)
 from .handcrafted import DESCRIPTOR_NAMES
 
 MANIFEST = "manifest.json"
@@ -66,14 +73,24 @@ def is_done(store: Path, track_id: str) -> bool:
     return meta_path(store, track_id).is_file()
 
 
-def save_track(store: Path, track_id: str, arrays: dict[str, np.ndarray], starts: np.ndarray,
-               fill: np.ndarray, handcrafted: np.ndarray | None, dtype: str) -> None:
+def save_track(
+    store: Path,
+    track_id: str,
+    arrays: dict[str, np.ndarray],
+    starts: np.ndarray,
+    fill: np.ndarray,
+    handcrafted: np.ndarray | None,
+    dtype: str,
+) -> None:
     """Write one track's chunks, each atomically; the meta chunk last."""
     for rep, a in arrays.items():
         with atomic_path(chunk_path(store, rep, track_id)) as tmp:
             np.save(tmp, np.ascontiguousarray(a, dtype=dtype), allow_pickle=False)
-    records = (np.asarray(starts, dtype=np.float64), np.asarray(fill, dtype=np.float64),
-               np.asarray(handcrafted if handcrafted is not None else [], dtype=np.float64))
+    records = (
+        np.asarray(starts, dtype=np.float64),
+        np.asarray(fill, dtype=np.float64),
+        np.asarray(handcrafted if handcrafted is not None else [], dtype=np.float64),
+    )
     with atomic_path(meta_path(store, track_id)) as tmp, open(tmp, "wb") as f:
         for r in records:
             np.save(f, r, allow_pickle=False)
@@ -88,7 +105,9 @@ def load_meta(store: Path, track_id: str) -> tuple[np.ndarray, np.ndarray, np.nd
 def begin(out: Path, config: FrontendConfig, force: bool) -> None:
     """Claim ``out`` for ``config``: resume a run of the same config, refuse another unless ``force``."""
     out = Path(out)
-    remove_temporaries(out)   # a run killed while finalizing left them (chunk folders: see _remove_orphans)
+    remove_temporaries(
+        out
+    )  # a run killed while finalizing left them (chunk folders: see _remove_orphans)
     claim = out / EXTRACTING
     if claim.is_file():
         try:
@@ -99,15 +118,17 @@ def begin(out: Path, config: FrontendConfig, force: bool) -> None:
             if not force:
                 raise ConfigError(
                     f"{out} holds an unfinished extraction with another config ({previous} vs {config.hash()}); "
-                    "pass --force to discard it, or choose another output folder")
+                    "pass --force to discard it, or choose another output folder"
+                )
             shutil.rmtree(out / CHUNKS, ignore_errors=True)
     elif (out / CHUNKS).exists() and force:
         shutil.rmtree(out / CHUNKS, ignore_errors=True)
     write_json_atomic(claim, {"config_hash": config.hash(), "config": config.to_dict()})
 
 
-def finalize(out: Path, index: TrackIndex, config: FrontendConfig, done: list[str],
-             failures: pd.DataFrame) -> "FeatureStore":
+def finalize(
+    out: Path, index: TrackIndex, config: FrontendConfig, done: list[str], failures: pd.DataFrame
+) -> FeatureStore:
     """Write the tables and the manifest for the finished tracks (``done``, taken in index order)."""
     out = Path(out)
     done_set = set(done)
@@ -119,14 +140,16 @@ def finalize(out: Path, index: TrackIndex, config: FrontendConfig, done: list[st
     counts = np.array([len(m[0]) for m in metas], dtype=np.int64)
     n_rows = int(counts.sum())
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    frame_index = pd.DataFrame({
-        "row": np.arange(n_rows),
-        "track_id": np.repeat(np.asarray(order, dtype=object), counts),
-        "frame": np.arange(n_rows) - np.repeat(offsets[:-1], counts),
-        "start": np.concatenate([m[0] for m in metas]).round(6) if metas else np.empty(0),
-        "fill": np.concatenate([m[1] for m in metas]).round(6) if metas else np.empty(0),
-        "label": np.repeat(np.asarray([labels[t] for t in order], dtype=object), counts),
-    })
+    frame_index = pd.DataFrame(
+        {
+            "row": np.arange(n_rows),
+            "track_id": np.repeat(np.asarray(order, dtype=object), counts),
+            "frame": np.arange(n_rows) - np.repeat(offsets[:-1], counts),
+            "start": np.concatenate([m[0] for m in metas]).round(6) if metas else np.empty(0),
+            "fill": np.concatenate([m[1] for m in metas]).round(6) if metas else np.empty(0),
+            "label": np.repeat(np.asarray([labels[t] for t in order], dtype=object), counts),
+        }
+    )
     write_csv_atomic(frame_index, out / INDEX)
 
     if config.handcrafted:
@@ -153,9 +176,18 @@ def finalize(out: Path, index: TrackIndex, config: FrontendConfig, done: list[st
         "n_tracks": len(order),
         "n_failed": int(len(failures)),
         "n_rows": n_rows,
-        "representations": {r: {"folder": f"{CHUNKS}/{r}", "shape": [n_rows, *config.shape(r)],
-                                "dtype": config.dtype} for r in reps},
-        "chunks": [{"track_id": t, "file": f"{safe_name(t)}.npy", "rows": int(c)} for t, c in zip(order, counts)],
+        "representations": {
+            r: {
+                "folder": f"{CHUNKS}/{r}",
+                "shape": [n_rows, *config.shape(r)],
+                "dtype": config.dtype,
+            }
+            for r in reps
+        },
+        "chunks": [
+            {"track_id": t, "file": f"{safe_name(t)}.npy", "rows": int(c)}
+            for t, c in zip(order, counts)
+        ],
         "handcrafted": HANDCRAFTED if config.handcrafted else None,
     }
     write_json_atomic(out / MANIFEST, manifest)
@@ -186,8 +218,15 @@ class ChunkedArray:
     store (re-opening a chunk costs tens of microseconds, nothing beside a training step).
     """
 
-    def __init__(self, folder: Path, files: list[str], rows: list[int], shape: tuple[int, ...], dtype: str,
-                 max_open: int = 64):
+    def __init__(
+        self,
+        folder: Path,
+        files: list[str],
+        rows: list[int],
+        shape: tuple[int, ...],
+        dtype: str,
+        max_open: int = 64,
+    ):
         self.folder = Path(folder)
         self.files = files
         self.offsets = np.concatenate([[0], np.cumsum(np.asarray(rows, dtype=np.int64))])
@@ -212,13 +251,22 @@ class ChunkedArray:
             try:
                 a = np.load(path, mmap_mode="r", allow_pickle=False)
             except FileNotFoundError:
-                raise MetadataError(path, "chunk missing: the store is damaged; re-run `musiclass extract`") from None
-            except ValueError as exc:  # object arrays (pickles), or not a .npy file at all: never unpickled
-                raise MetadataError(path, f"not a plain numeric .npy chunk ({exc}); the store is damaged or was "
-                                          "not written by `musiclass extract`") from None
+                raise MetadataError(
+                    path, "chunk missing: the store is damaged; re-run `musiclass extract`"
+                ) from None
+            except (
+                ValueError
+            ) as exc:  # object arrays (pickles), or not a .npy file at all: never unpickled
+                raise MetadataError(
+                    path,
+                    f"not a plain numeric .npy chunk ({exc}); the store is damaged or was "
+                    "not written by `musiclass extract`",
+                ) from None
             expected = (int(self.offsets[i + 1] - self.offsets[i]), *self.shape[1:])
             if a.shape != expected:
-                raise MetadataError(path, f"chunk has shape {a.shape}, the manifest says {expected}")
+                raise MetadataError(
+                    path, f"chunk has shape {a.shape}, the manifest says {expected}"
+                )
             self._open[i] = a
             if len(self._open) > self.max_open:
                 self._open.popitem(last=False)
@@ -258,8 +306,13 @@ class ChunkedArray:
 
 def _plain_chunk_name(name: str) -> bool:
     """``NAME.npy`` with no folder part, not hidden (what :func:`chunk_path` writes, via ``safe_name``)."""
-    return (name == Path(name).name and "/" not in name and "\\" not in name and not name.startswith(".")
-            and name.endswith(".npy"))
+    return (
+        name == Path(name).name
+        and "/" not in name
+        and "\\" not in name
+        and not name.startswith(".")
+        and name.endswith(".npy")
+    )
 
 
 @dataclass
@@ -272,15 +325,21 @@ class FeatureStore:
         self.path = Path(self.path)
         mpath = self.path / MANIFEST
         if not mpath.is_file():
-            raise MetadataError(mpath, "no manifest: this is not a complete feature store "
-                                       "(run or resume `musiclass extract`)")
+            raise MetadataError(
+                mpath,
+                "no manifest: this is not a complete feature store "
+                "(run or resume `musiclass extract`)",
+            )
         try:
             self.manifest = json.loads(mpath.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise MetadataError(mpath, f"not valid JSON ({exc})") from None
         if self.manifest.get("format_version") != FORMAT_VERSION:
-            raise MetadataError(mpath, f"store format {self.manifest.get('format_version')} is not "
-                                       f"{FORMAT_VERSION}: re-run `musiclass extract --force`")
+            raise MetadataError(
+                mpath,
+                f"store format {self.manifest.get('format_version')} is not "
+                f"{FORMAT_VERSION}: re-run `musiclass extract --force`",
+            )
         self.config = FrontendConfig.from_dict(self.manifest["config"])
         self._index: pd.DataFrame | None = None
         self._arrays: dict[str, ChunkedArray] = {}
@@ -301,8 +360,9 @@ class FeatureStore:
     def index(self) -> pd.DataFrame:
         """Frame table: ``row, track_id, frame, start, fill, label``."""
         if self._index is None:
-            self._index = pd.read_csv(self.path / INDEX, dtype={"track_id": str, "label": str},
-                                      keep_default_na=False)
+            self._index = pd.read_csv(
+                self.path / INDEX, dtype={"track_id": str, "label": str}, keep_default_na=False
+            )
         return self._index
 
     def array(self, representation: str) -> ChunkedArray:
@@ -314,15 +374,28 @@ class FeatureStore:
             chunks = self.manifest["chunks"]
             folder, files = str(info["folder"]), [str(c["file"]) for c in chunks]
             # every file read is inside the store: the manifest names chunks, it does not point elsewhere
-            if Path(folder).is_absolute() or ".." in Path(folder).parts or not folder.startswith(f"{CHUNKS}/"):
-                raise MetadataError(self.path / MANIFEST, f"representation folder {folder!r} is not inside "
-                                                          f"{CHUNKS}/ of the store")
+            if (
+                Path(folder).is_absolute()
+                or ".." in Path(folder).parts
+                or not folder.startswith(f"{CHUNKS}/")
+            ):
+                raise MetadataError(
+                    self.path / MANIFEST,
+                    f"representation folder {folder!r} is not inside {CHUNKS}/ of the store",
+                )
             bad = [f for f in files if not _plain_chunk_name(f)]
             if bad:
-                raise MetadataError(self.path / MANIFEST, f"chunk file name {bad[0]!r} is not a plain .npy file "
-                                                          "name inside the store")
+                raise MetadataError(
+                    self.path / MANIFEST,
+                    f"chunk file name {bad[0]!r} is not a plain .npy file name inside the store",
+                )
             self._arrays[representation] = ChunkedArray(
-                self.path / folder, files, [c["rows"] for c in chunks], tuple(info["shape"]), info["dtype"])
+                self.path / folder,
+                files,
+                [c["rows"] for c in chunks],
+                tuple(info["shape"]),
+                info["dtype"],
+            )
         return self._arrays[representation]
 
     def tracks(self) -> TrackIndex:
@@ -331,7 +404,9 @@ class FeatureStore:
     def handcrafted(self) -> pd.DataFrame:
         if not self.manifest.get("handcrafted"):
             raise KeyError("this store was extracted with handcrafted=False")
-        return pd.read_csv(self.path / HANDCRAFTED, dtype={"track_id": str, "label": str}, keep_default_na=False)
+        return pd.read_csv(
+            self.path / HANDCRAFTED, dtype={"track_id": str, "label": str}, keep_default_na=False
+        )
 
     def failures(self) -> pd.DataFrame:
         return pd.read_csv(self.path / FAILURES, dtype=str, keep_default_na=False)
@@ -343,6 +418,8 @@ class FeatureStore:
     def summary(self) -> str:
         m = self.manifest
         reps = ", ".join(f"{r} {tuple(v['shape'])}" for r, v in m["representations"].items())
-        return (f"feature store {self.path}: {m['n_tracks']} tracks, {m['n_rows']} frames, "
-                f"{len(m['classes'])} classes ({m['dataset']}), config {m['config_hash']}; "
-                f"{reps}; {m['n_failed']} failed")
+        return (
+            f"feature store {self.path}: {m['n_tracks']} tracks, {m['n_rows']} frames, "
+            f"{len(m['classes'])} classes ({m['dataset']}), config {m['config_hash']}; "
+            f"{reps}; {m['n_failed']} failed"
+        )

@@ -7,8 +7,14 @@ from typing import Any
 from ..errors import ConfigError
 
 
-def build_model(name: str, input_shape: tuple[int, int], n_classes: int, *, multilabel: bool = False,
-                **options: Any):
+def build_model(
+    name: str,
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    multilabel: bool = False,
+    **options: Any,
+):
     """Build a network by name: ``cnn-3`` ... ``cnn-7``, ``mfcc-1d``, ``fnn`` or ``mood-cnn``.
 
     ``options`` go to the builder: ``pool3`` (CNN), ``axis`` (``mfcc-1d``), ``normalize``, ``mean``,
@@ -19,7 +25,9 @@ def build_model(name: str, input_shape: tuple[int, int], n_classes: int, *, mult
     name = name.lower()
     try:
         if name.startswith("cnn-"):
-            return cnn.cnn_n(input_shape, n_classes, int(name[4:]), multilabel=multilabel, **options)
+            return cnn.cnn_n(
+                input_shape, n_classes, int(name[4:]), multilabel=multilabel, **options
+            )
         if name == "mfcc-1d":
             return cnn.mfcc_1d(input_shape, n_classes, multilabel=multilabel, **options)
         if name == "fnn":

@@ -74,9 +74,10 @@ import re
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,7 +102,14 @@ LABEL_COLUMNS = ("label", "genre")
 FILE_COLUMNS = ("track_id", "file_name", "filename", "file", "path")
 GROUP_COLUMNS = ("artist", "group")
 STORE_TABLE = "handcrafted.csv"
-METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro", "roc_auc", "roc_auc_hard_labels")
+METRICS = (
+    "accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "roc_auc",
+    "roc_auc_hard_labels",
+)
 #: metrics with a bootstrap interval, and the prefix of their interval columns
 INTERVAL_METRICS = {"accuracy": "accuracy", "f1_macro": "f1", "roc_auc": "roc_auc"}
 
@@ -140,7 +148,9 @@ def _find(columns: Sequence[str], wanted: Iterable[str]) -> str | None:
 
 
 def _is_index_column(name: str) -> bool:
-    return name.strip() == "" or re.fullmatch(r"Unnamed: \d+(_level_\d+)?", name.strip()) is not None
+    return (
+        name.strip() == "" or re.fullmatch(r"Unnamed: \d+(_level_\d+)?", name.strip()) is not None
+    )
 
 
 def _genre_from_file_name(value: str) -> str | None:
@@ -165,8 +175,11 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
     store_tracks = None
     if path.is_dir():
         if not (path / STORE_TABLE).is_file():
-            raise MetadataError(path, f"a folder without {STORE_TABLE}: not a feature store with hand-crafted "
-                                      "features (extract with handcrafted=true)")
+            raise MetadataError(
+                path,
+                f"a folder without {STORE_TABLE}: not a feature store with hand-crafted "
+                "features (extract with handcrafted=true)",
+            )
         store_tracks = path / "tracks.csv"
         path = path / STORE_TABLE
     if not path.exists():
@@ -178,14 +191,20 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
 
     try:
         header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
-        text_columns = [c for c in header.columns
-                        if c.strip().lower() in LABEL_COLUMNS + FILE_COLUMNS + GROUP_COLUMNS]
-        df = pd.read_csv(path, encoding="utf-8-sig", dtype={c: str for c in text_columns},
-                         keep_default_na=True)
+        text_columns = [
+            c
+            for c in header.columns
+            if c.strip().lower() in LABEL_COLUMNS + FILE_COLUMNS + GROUP_COLUMNS
+        ]
+        df = pd.read_csv(
+            path, encoding="utf-8-sig", dtype={c: str for c in text_columns}, keep_default_na=True
+        )
     except pd.errors.EmptyDataError:
         raise MetadataError(path, "empty file") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise MetadataError(path, f"not a readable CSV table ({str(exc).strip().splitlines()[0]})") from None
+        raise MetadataError(
+            path, f"not a readable CSV table ({str(exc).strip().splitlines()[0]})"
+        ) from None
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise MetadataError(path, "no data rows (only a header)")
@@ -193,15 +212,21 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
     label_col = _find(df.columns, LABEL_COLUMNS)
     file_col = _find(df.columns, FILE_COLUMNS)
     if label_col is None and file_col is None:
-        raise MetadataError(path, "no label column (label or genre) and no file-name column "
-                                  f"({', '.join(FILE_COLUMNS)}) to read the genre from")
+        raise MetadataError(
+            path,
+            "no label column (label or genre) and no file-name column "
+            f"({', '.join(FILE_COLUMNS)}) to read the genre from",
+        )
     if label_col is not None:
         raw = df[label_col]
         missing = raw.isna() | (raw.astype(str).str.strip() == "")
         if missing.any():
             rows = np.flatnonzero(missing.to_numpy()) + 1
-            raise MetadataError(path, f"empty label in column {label_col!r} in {len(rows)} row(s) "
-                                      f"(first: data row {rows[0]})")
+            raise MetadataError(
+                path,
+                f"empty label in column {label_col!r} in {len(rows)} row(s) "
+                f"(first: data row {rows[0]})",
+            )
         labels = raw.astype(str).str.strip().to_numpy(dtype=str)
         source_col = label_col
     else:
@@ -210,27 +235,39 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
         for i, value in enumerate(names):
             genre = None if pd.isna(value) else _genre_from_file_name(str(value))
             if genre is None:
-                raise MetadataError(path, f"cannot read a genre from {file_col!r} value {value!r} (data row {i + 1}): "
-                                          "expected <genre>.<number>.<ext>, or add a label column")
+                raise MetadataError(
+                    path,
+                    f"cannot read a genre from {file_col!r} value {value!r} (data row {i + 1}): "
+                    "expected <genre>.<number>.<ext>, or add a label column",
+                )
             labels_list.append(genre)
         labels = np.asarray(labels_list, dtype=str)
         source_col = f"{file_col} (file name)"
     multi = np.char.find(labels, "|") >= 0
     if multi.any():
         first = int(np.flatnonzero(multi)[0])
-        raise MetadataError(path, f"multi-label labels ('|' inside a label) in {int(multi.sum())} row(s), "
-                                  f"e.g. {labels[first]!r} (data row {first + 1}): these classifiers need one "
-                                  "label per row")
+        raise MetadataError(
+            path,
+            f"multi-label labels ('|' inside a label) in {int(multi.sum())} row(s), "
+            f"e.g. {labels[first]!r} (data row {first + 1}): these classifiers need one "
+            "label per row",
+        )
 
-    ids = (df[file_col].astype(str).str.strip().to_numpy(dtype=str) if file_col is not None
-           else np.asarray([str(i) for i in range(len(df))], dtype=str))
+    ids = (
+        df[file_col].astype(str).str.strip().to_numpy(dtype=str)
+        if file_col is not None
+        else np.asarray([str(i) for i in range(len(df))], dtype=str)
+    )
     group_col = _find(df.columns, GROUP_COLUMNS)
     groups = None
     if group_col is not None:
         groups = _groups(df[group_col], ids)
 
-    drop = {c for c in df.columns
-            if _is_index_column(c) or c.strip().lower() in LABEL_COLUMNS + FILE_COLUMNS + GROUP_COLUMNS}
+    drop = {
+        c
+        for c in df.columns
+        if _is_index_column(c) or c.strip().lower() in LABEL_COLUMNS + FILE_COLUMNS + GROUP_COLUMNS
+    }
     X = df[[c for c in df.columns if c not in drop]]
     if X.shape[1] == 0:
         raise MetadataError(path, "no feature columns (only labels and ids)")
@@ -244,8 +281,11 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
             bad = converted.isna() & col.notna() & (col.astype(str).str.strip() != "")
             if bad.any():
                 first = int(np.flatnonzero(bad.to_numpy())[0])
-                raise MetadataError(path, f"feature column {c!r} is not numeric ({int(bad.sum())} row(s), "
-                                          f"first: data row {first + 1} = {col.iloc[first]!r})")
+                raise MetadataError(
+                    path,
+                    f"feature column {c!r} is not numeric ({int(bad.sum())} row(s), "
+                    f"first: data row {first + 1} = {col.iloc[first]!r})",
+                )
             col = converted
         columns[c] = col.astype(np.float64)
     X = pd.DataFrame(columns)
@@ -256,26 +296,46 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
         rows = np.flatnonzero(~finite.all(axis=1)) + 1
         listed = ", ".join(f"{c!r} ({n} row{'s' if n > 1 else ''})" for c, n in bad_cols[:5])
         more = f" and {len(bad_cols) - 5} more column(s)" if len(bad_cols) > 5 else ""
-        raise MetadataError(path, f"NaN or infinite values in column {listed}{more}; "
-                                  f"{len(rows)} row(s) affected, first: data row {rows[0]}")
+        raise MetadataError(
+            path,
+            f"NaN or infinite values in column {listed}{more}; "
+            f"{len(rows)} row(s) affected, first: data row {rows[0]}",
+        )
 
     counts = Counter(labels.tolist())
     small = sorted(k for k, n in counts.items() if n < 2)
     if small:
         shown = ", ".join(f"{k!r} ({counts[k]} row)" for k in small[:10])
-        raise MetadataError(path, f"class(es) with fewer than 2 rows: {shown}; every class needs at least 2")
+        raise MetadataError(
+            path, f"class(es) with fewer than 2 rows: {shown}; every class needs at least 2"
+        )
     if len(counts) < 2:
-        raise MetadataError(path, f"only one class ({next(iter(counts))!r}); a classifier needs at least 2")
+        raise MetadataError(
+            path, f"only one class ({next(iter(counts))!r}); a classifier needs at least 2"
+        )
 
     if groups is None and store_tracks is not None and store_tracks.is_file():
         groups = _store_groups(store_tracks, ids)
-    return FeatureTable(X=X, y=labels, ids=ids, classes=tuple(sorted(counts)), source=str(path),
-                        groups=groups, label_column=source_col)
+    return FeatureTable(
+        X=X,
+        y=labels,
+        ids=ids,
+        classes=tuple(sorted(counts)),
+        source=str(path),
+        groups=groups,
+        label_column=source_col,
+    )
 
 
 def _groups(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     """Group names; a row without one is its own group (it may then land in any fold)."""
-    out = values.astype(object).where(values.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+    out = (
+        values.astype(object)
+        .where(values.notna(), "")
+        .astype(str)
+        .str.strip()
+        .to_numpy(dtype=object)
+    )
     for i in np.flatnonzero(out == ""):
         out[i] = f"\x00{ids[i]}"
     return out.astype(str)
@@ -310,7 +370,9 @@ class PlattSVC(CalibratedClassifierCV):
         if not isinstance(self.cv, int) or n_min >= self.cv:
             return super().fit(X, y, sample_weight=sample_weight, **params)
         if n_min < 2:
-            raise ConfigError("svm: Platt scaling needs at least 2 training rows of every class; one has 1")
+            raise ConfigError(
+                "svm: Platt scaling needs at least 2 training rows of every class; one has 1"
+            )
         folds, self.cv = self.cv, n_min
         try:
             return super().fit(X, y, sample_weight=sample_weight, **params)
@@ -346,16 +408,27 @@ class TunedPlattSVC(ClassifierMixin, BaseEstimator):
         from sklearn.pipeline import Pipeline
         from sklearn.svm import SVC
 
-        cv = self.cv if self.cv is not None else StratifiedKFold(INNER_SPLITS, shuffle=True, random_state=self.seed)
-        search = GridSearchCV(Pipeline(self._steps() + [("clf", SVC(kernel="rbf", random_state=self.seed))]),
-                              {f"clf__{k}": v for k, v in SVM_GRID.items()}, scoring="accuracy", refit=False,
-                              n_jobs=1, cv=cv)
+        cv = (
+            self.cv
+            if self.cv is not None
+            else StratifiedKFold(INNER_SPLITS, shuffle=True, random_state=self.seed)
+        )
+        search = GridSearchCV(
+            Pipeline(self._steps() + [("clf", SVC(kernel="rbf", random_state=self.seed))]),
+            {f"clf__{k}": v for k, v in SVM_GRID.items()},
+            scoring="accuracy",
+            refit=False,
+            n_jobs=1,
+            cv=cv,
+        )
         search.fit(X, y, groups=groups)
         self.best_params_ = search.best_params_
         chosen = {k.rsplit("__", 1)[-1]: v for k, v in search.best_params_.items()}
         svc = SVC(kernel="rbf", random_state=self.seed, **chosen)
-        self.model_ = Pipeline(self._steps() + [("clf", PlattSVC(svc, method="sigmoid", cv=5, ensemble=False,
-                                                                  n_jobs=1))]).fit(X, y)
+        self.model_ = Pipeline(
+            self._steps()
+            + [("clf", PlattSVC(svc, method="sigmoid", cv=5, ensemble=False, n_jobs=1))]
+        ).fit(X, y)
         self.classes_ = self.model_.classes_
         return self
 
@@ -377,12 +450,17 @@ def _classifier(name: str, seed: int):
     if name == "lr":
         return LogisticRegression(random_state=seed)
     if name == "rf":
-        return RandomForestClassifier(n_estimators=500, min_samples_split=5, random_state=seed, n_jobs=1)
+        return RandomForestClassifier(
+            n_estimators=500, min_samples_split=5, random_state=seed, n_jobs=1
+        )
     if name == "gb":
-        return HistGradientBoostingClassifier(max_depth=5, learning_rate=0.1, max_iter=500,
-                                              early_stopping=False, random_state=seed)
+        return HistGradientBoostingClassifier(
+            max_depth=5, learning_rate=0.1, max_iter=500, early_stopping=False, random_state=seed
+        )
     if name == "svm":
-        return PlattSVC(SVC(kernel="rbf", random_state=seed), method="sigmoid", cv=5, ensemble=False, n_jobs=1)
+        return PlattSVC(
+            SVC(kernel="rbf", random_state=seed), method="sigmoid", cv=5, ensemble=False, n_jobs=1
+        )
     if name == "knn":
         return KNeighborsClassifier(n_neighbors=7, n_jobs=1)
     raise ConfigError(f"unknown classifier {name!r}; choose from {', '.join(MODELS)}")
@@ -407,8 +485,11 @@ def make_pipeline(name: str, protocol: str = "default", seed: int = 42):
 
     _check_protocol(protocol)
     if name == "svm-tuned":
-        return TunedPlattSVC(scale=protocol == "default", seed=seed,
-                             cv=StratifiedKFold(INNER_SPLITS, shuffle=True, random_state=seed))
+        return TunedPlattSVC(
+            scale=protocol == "default",
+            seed=seed,
+            cv=StratifiedKFold(INNER_SPLITS, shuffle=True, random_state=seed),
+        )
     clf = _classifier(name, seed)
     steps = [("scale", StandardScaler())] if protocol == "default" else []
     return Pipeline(steps + [("clf", clf)])
@@ -481,16 +562,21 @@ def scores(y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int) -> dict[s
         auc = float("nan")
     return {
         "accuracy": _accuracy(y, pred),
-        "precision_macro": float(precision_score(y, pred, labels=labels, average="macro", zero_division=0)),
-        "recall_macro": float(recall_score(y, pred, labels=labels, average="macro", zero_division=0)),
+        "precision_macro": float(
+            precision_score(y, pred, labels=labels, average="macro", zero_division=0)
+        ),
+        "recall_macro": float(
+            recall_score(y, pred, labels=labels, average="macro", zero_division=0)
+        ),
         "f1_macro": f1_macro(y, pred, k),
         "roc_auc": auc,
         "roc_auc_hard_labels": hard_label_auc(y, pred, k),
     }
 
 
-def _intervals(y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int, n_boot: int,
-               seed: int) -> dict[str, tuple[float, float, float]]:
+def _intervals(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int, n_boot: int, seed: int
+) -> dict[str, tuple[float, float, float]]:
     """Bootstrap (point, low, high) of accuracy, macro F1 and ROC-AUC over rows (same resamples)."""
     from ..evaluation import bootstrap_ci
 
@@ -499,9 +585,16 @@ def _intervals(y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int, n_boo
         "f1_macro": bootstrap_ci(lambda a, b: f1_macro(a, b, k), y, pred, n_boot=n_boot, seed=seed),
         # a resample of a small test set often lacks a class: average over the classes it has, so
         # the interval is not built from the few resamples that happen to hold every class
-        "roc_auc": _with_point(scores(y, pred, proba, k)["roc_auc"],
-                               bootstrap_ci(lambda a, b: roc_auc_ovr_macro(a, b, defined_only=True), y, proba,
-                                            n_boot=n_boot, seed=seed)),
+        "roc_auc": _with_point(
+            scores(y, pred, proba, k)["roc_auc"],
+            bootstrap_ci(
+                lambda a, b: roc_auc_ovr_macro(a, b, defined_only=True),
+                y,
+                proba,
+                n_boot=n_boot,
+                seed=seed,
+            ),
+        ),
     }
 
 
@@ -538,17 +631,21 @@ class ClassicalResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (NaN becomes ``None``); per-track predictions are left out."""
-        return _json_safe({
-            "protocol": self.protocol,
-            "classes": list(self.classes),
-            "settings": self.settings,
-            "models": self.table.to_dict(orient="records"),
-            "confusion": {m: {"labels": list(cm.index), "matrix": cm.to_numpy().tolist()}
-                          for m, cm in self.confusion.items()},
-            "best_params": self.best_params,
-            "notes": list(self.notes),
-            "elapsed_s": round(self.elapsed_s, 3),
-        })
+        return _json_safe(
+            {
+                "protocol": self.protocol,
+                "classes": list(self.classes),
+                "settings": self.settings,
+                "models": self.table.to_dict(orient="records"),
+                "confusion": {
+                    m: {"labels": list(cm.index), "matrix": cm.to_numpy().tolist()}
+                    for m, cm in self.confusion.items()
+                },
+                "best_params": self.best_params,
+                "notes": list(self.notes),
+                "elapsed_s": round(self.elapsed_s, 3),
+            }
+        )
 
 
 def _json_safe(obj: Any) -> Any:
@@ -604,12 +701,16 @@ class _Warnings:
 
     def add(self, model: str, caught: list) -> None:
         for w in caught:
-            text = str(w.message).strip().splitlines()[0].rstrip(":") if str(w.message).strip() else ""
+            text = (
+                str(w.message).strip().splitlines()[0].rstrip(":") if str(w.message).strip() else ""
+            )
             self.counts[(model, w.category.__name__, text)] += 1
 
     def notes(self, fits: dict[str, int]) -> list[str]:
-        return [f"{m}: {cat} in {n} of {fits.get(m, n)} fit(s): {text}"
-                for (m, cat, text), n in sorted(self.counts.items())]
+        return [
+            f"{m}: {cat} in {n} of {fits.get(m, n)} fit(s): {text}"
+            for (m, cat, text), n in sorted(self.counts.items())
+        ]
 
 
 def _fit_predict(model, name, Xtr, ytr, Xte, k, collector, groups_tr=None):
@@ -620,8 +721,11 @@ def _fit_predict(model, name, Xtr, ytr, Xte, k, collector, groups_tr=None):
         if groups_tr is not None and name == "svm-tuned":
             from sklearn.model_selection import StratifiedGroupKFold
 
-            model.set_params(cv=StratifiedGroupKFold(INNER_SPLITS, shuffle=True,
-                                                     random_state=model.cv.random_state))
+            model.set_params(
+                cv=StratifiedGroupKFold(
+                    INNER_SPLITS, shuffle=True, random_state=model.cv.random_state
+                )
+            )
             model.fit(Xtr, ytr, groups=groups_tr)
         else:
             model.fit(Xtr, ytr)
@@ -633,17 +737,26 @@ def _fit_predict(model, name, Xtr, ytr, Xte, k, collector, groups_tr=None):
 
 def _prediction_frame(ids, y, pred, proba, classes, repeat, fold) -> pd.DataFrame:
     c = np.asarray(classes)
-    df = pd.DataFrame({"track_id": ids, "true": c[y], "predicted": c[pred],
-                       "repeat": np.full(len(y), repeat), "fold": np.full(len(y), fold)})
+    df = pd.DataFrame(
+        {
+            "track_id": ids,
+            "true": c[y],
+            "predicted": c[pred],
+            "repeat": np.full(len(y), repeat),
+            "fold": np.full(len(y), fold),
+        }
+    )
     for j, name in enumerate(classes):
         df[f"proba_{name}"] = proba[:, j]
     return df
 
 
 def _confusion_frame(y, pred, classes) -> pd.DataFrame:
-    return pd.DataFrame(_confusion(y, pred, len(classes)),
-                        index=pd.Index(list(classes), name="true"),
-                        columns=pd.Index(list(classes), name="predicted"))
+    return pd.DataFrame(
+        _confusion(y, pred, len(classes)),
+        index=pd.Index(list(classes), name="true"),
+        columns=pd.Index(list(classes), name="predicted"),
+    )
 
 
 def parse_models(models: str | Sequence[str]) -> tuple[str, ...]:
@@ -653,8 +766,10 @@ def parse_models(models: str | Sequence[str]) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(m.strip().lower() for m in models if m.strip()))
     unknown = [m for m in names if m not in MODELS]
     if unknown or not names:
-        raise ConfigError(f"unknown classifier(s) {', '.join(unknown) or '(none given)'}; "
-                          f"choose from {','.join(MODELS)}")
+        raise ConfigError(
+            f"unknown classifier(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {','.join(MODELS)}"
+        )
     return names
 
 
@@ -671,9 +786,17 @@ def _check_models(models: Sequence[str] | None, protocol: str) -> tuple[str, ...
     return parse_models(models)
 
 
-def run(table: FeatureTable, protocol: str = "default", models: Sequence[str] | None = None, seed: int = 42,
-        n_repeats: int = 3, n_boot: int = 1000, progress: bool = True, groups: bool = False,
-        keep_models: bool = False) -> ClassicalResult:
+def run(
+    table: FeatureTable,
+    protocol: str = "default",
+    models: Sequence[str] | None = None,
+    seed: int = 42,
+    n_repeats: int = 3,
+    n_boot: int = 1000,
+    progress: bool = True,
+    groups: bool = False,
+    keep_models: bool = False,
+) -> ClassicalResult:
     """Fit and score ``models`` on ``table`` under ``protocol`` (``"default"`` or ``"seed"``).
 
     ``models`` defaults to the original five under ``seed`` and to those plus ``svm-tuned`` under
@@ -691,7 +814,9 @@ def run(table: FeatureTable, protocol: str = "default", models: Sequence[str] | 
     models = _check_models(models, protocol)
     check_run_options(n_repeats, n_boot)
     if groups and table.groups is None:
-        raise ConfigError(f"{table.source}: groups requested, but the table has no artist or group column")
+        raise ConfigError(
+            f"{table.source}: groups requested, but the table has no artist or group column"
+        )
     if protocol == "seed":
         return _run_seed(table, models, seed, n_boot, progress, keep_models)
     return _run_default(table, models, seed, n_repeats, n_boot, progress, groups, keep_models)
@@ -699,9 +824,14 @@ def run(table: FeatureTable, protocol: str = "default", models: Sequence[str] | 
 
 def summary(results: dict[str, ClassicalResult], table: FeatureTable) -> dict[str, Any]:
     """JSON-safe summary of one run per protocol on ``table`` (what ``classical.json`` holds)."""
-    return {"features": table.source, "n_rows": len(table), "n_features": table.X.shape[1],
-            "classes": list(table.classes), "label_column": table.label_column,
-            "results": {p: r.to_dict() for p, r in results.items()}}
+    return {
+        "features": table.source,
+        "n_rows": len(table),
+        "n_features": table.X.shape[1],
+        "classes": list(table.classes),
+        "label_column": table.label_column,
+        "results": {p: r.to_dict() for p, r in results.items()},
+    }
 
 
 def save(results: dict[str, ClassicalResult], out: str | os.PathLike, table: FeatureTable) -> Path:
@@ -710,14 +840,24 @@ def save(results: dict[str, ClassicalResult], out: str | os.PathLike, table: Fea
     from ..utils import write_csv_atomic, write_json_atomic
 
     out = Path(out)
-    write_csv_atomic(pd.concat([r.table for r in results.values()], ignore_index=True), out / "classical.csv")
-    preds = [df.assign(protocol=p, model=m) for p, r in results.items() for m, df in r.predictions.items()]
+    write_csv_atomic(
+        pd.concat([r.table for r in results.values()], ignore_index=True), out / "classical.csv"
+    )
+    preds = [
+        df.assign(protocol=p, model=m)
+        for p, r in results.items()
+        for m, df in r.predictions.items()
+    ]
     write_csv_atomic(pd.concat(preds, ignore_index=True), out / "classical_predictions.csv")
-    write_json_atomic(out / "classical.json", summary(results, table))  # last: marks the folder complete
+    write_json_atomic(
+        out / "classical.json", summary(results, table)
+    )  # last: marks the folder complete
     return out
 
 
-def _row(name: str, protocol: str, s: dict[str, float], ci: dict[str, tuple[float, float, float]] | None):
+def _row(
+    name: str, protocol: str, s: dict[str, float], ci: dict[str, tuple[float, float, float]] | None
+):
     row: dict[str, Any] = {"model": name, "protocol": protocol}
     for metric in ("accuracy", "f1_macro", "roc_auc"):
         prefix = INTERVAL_METRICS[metric]
@@ -738,9 +878,14 @@ def _bar(total: int, desc: str, progress: bool):
 
 def _tuned_summary(chosen: list[dict]) -> dict[str, Any]:
     keys = [tuple(sorted((k.rsplit("__", 1)[-1], v) for k, v in p.items())) for p in chosen]
-    (best, n), = Counter(keys).most_common(1)
-    return {"most_chosen": dict(best), "times_chosen": n, "folds": len(chosen),
-            "per_fold": [dict(k) for k in keys], "grid": SVM_GRID}
+    ((best, n),) = Counter(keys).most_common(1)
+    return {
+        "most_chosen": dict(best),
+        "times_chosen": n,
+        "folds": len(chosen),
+        "per_fold": [dict(k) for k in keys],
+        "grid": SVM_GRID,
+    }
 
 
 def _run_seed(table, models, seed, n_boot, progress, keep_models) -> ClassicalResult:
@@ -777,17 +922,41 @@ def _run_seed(table, models, seed, n_boot, progress, keep_models) -> ClassicalRe
             if keep_models:
                 fitted[name] = [(tr, te, model)]
             bar.update(1)
-    settings = {"protocol": "seed", "seed": seed, "scaler": "MinMaxScaler fitted on all rows before the split "
-                "(the original's leak, kept to reproduce its table)", "split": "train_test_split stratified",
-                "test_size": TEST_SIZE, "n_train": len(tr), "n_test": len(te), "n_boot": n_boot,
-                "interval": "95 % percentile bootstrap over test rows", "source": table.source,
-                "n_rows": len(y), "n_features": table.X.shape[1], "models": list(models)}
-    return ClassicalResult("seed", classes, pd.DataFrame(rows), confusion, predictions, fold_scores, settings,
-                           best, collector.notes({m: 1 for m in models}), time.perf_counter() - start, fitted,
-                           scaler)
+    settings = {
+        "protocol": "seed",
+        "seed": seed,
+        "scaler": "MinMaxScaler fitted on all rows before the split "
+        "(the original's leak, kept to reproduce its table)",
+        "split": "train_test_split stratified",
+        "test_size": TEST_SIZE,
+        "n_train": len(tr),
+        "n_test": len(te),
+        "n_boot": n_boot,
+        "interval": "95 % percentile bootstrap over test rows",
+        "source": table.source,
+        "n_rows": len(y),
+        "n_features": table.X.shape[1],
+        "models": list(models),
+    }
+    return ClassicalResult(
+        "seed",
+        classes,
+        pd.DataFrame(rows),
+        confusion,
+        predictions,
+        fold_scores,
+        settings,
+        best,
+        collector.notes({m: 1 for m in models}),
+        time.perf_counter() - start,
+        fitted,
+        scaler,
+    )
 
 
-def _run_default(table, models, seed, n_repeats, n_boot, progress, groups, keep_models) -> ClassicalResult:
+def _run_default(
+    table, models, seed, n_repeats, n_boot, progress, groups, keep_models
+) -> ClassicalResult:
     start = time.perf_counter()
     classes, k = table.classes, len(table.classes)
     y = table.codes()
@@ -795,10 +964,14 @@ def _run_default(table, models, seed, n_repeats, n_boot, progress, groups, keep_
     small = min(Counter(y.tolist()).values())
     notes = []
     if small < N_SPLITS:
-        notes.append(f"the smallest class has {small} rows, fewer than the {N_SPLITS} folds: some test folds "
-                     "lack it (its ROC-AUC is then undefined in that fold and left out of the mean)")
+        notes.append(
+            f"the smallest class has {small} rows, fewer than the {N_SPLITS} folds: some test folds "
+            "lack it (its ROC-AUC is then undefined in that fold and left out of the mean)"
+        )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "least populated class" and the like: noted above
+        warnings.simplefilter(
+            "ignore", UserWarning
+        )  # "least populated class" and the like: noted above
         splits = _splits(table, y, n_repeats, seed, groups)
     collector, rows = _Warnings(), []
     confusion, predictions, fold_scores, fitted, best = {}, {}, {}, {}, {}
@@ -824,7 +997,10 @@ def _run_default(table, models, seed, n_repeats, n_boot, progress, groups, keep_
                 bar.update(1)
             fit_s = time.perf_counter() - t0
             folds = pd.DataFrame(per_fold)
-            mean = {m: float(np.nanmean(folds[m])) if folds[m].notna().any() else float("nan") for m in METRICS}
+            mean = {
+                m: float(np.nanmean(folds[m])) if folds[m].notna().any() else float("nan")
+                for m in METRICS
+            }
             pooled = scores(y, pooled_pred, pooled_proba, k)
             ci = _intervals(y, pooled_pred, pooled_proba, k, n_boot, seed) if n_boot else None
             row = _row(name, "default", mean, ci)
@@ -841,21 +1017,48 @@ def _run_default(table, models, seed, n_repeats, n_boot, progress, groups, keep_
                 best[name] = _tuned_summary(chosen)
             if keep_models:
                 fitted[name] = kept
-    settings = {"protocol": "default", "seed": seed, "scaler": "StandardScaler inside the pipeline (fitted on "
-                "training folds only)", "cv": "StratifiedGroupKFold per repeat (groups)" if groups
-                else "RepeatedStratifiedKFold", "n_splits": N_SPLITS, "n_repeats": n_repeats, "groups": groups,
-                "n_boot": n_boot, "interval": "95 % percentile bootstrap over tracks of the pooled out-of-fold "
-                "predictions of the first repeat", "point": "mean over folds (std: ddof=1)",
-                "svm_tuned": {"grid": SVM_GRID, "inner_cv": f"{INNER_SPLITS}-fold stratified", "scoring": "accuracy"},
-                "source": table.source, "n_rows": len(y), "n_features": X.shape[1], "models": list(models)}
+    settings = {
+        "protocol": "default",
+        "seed": seed,
+        "scaler": "StandardScaler inside the pipeline (fitted on training folds only)",
+        "cv": "StratifiedGroupKFold per repeat (groups)" if groups else "RepeatedStratifiedKFold",
+        "n_splits": N_SPLITS,
+        "n_repeats": n_repeats,
+        "groups": groups,
+        "n_boot": n_boot,
+        "interval": "95 % percentile bootstrap over tracks of the pooled out-of-fold "
+        "predictions of the first repeat",
+        "point": "mean over folds (std: ddof=1)",
+        "svm_tuned": {
+            "grid": SVM_GRID,
+            "inner_cv": f"{INNER_SPLITS}-fold stratified",
+            "scoring": "accuracy",
+        },
+        "source": table.source,
+        "n_rows": len(y),
+        "n_features": X.shape[1],
+        "models": list(models),
+    }
     notes += collector.notes({m: len(splits) for m in models})
-    return ClassicalResult("default", classes, pd.DataFrame(rows), confusion, predictions, fold_scores, settings,
-                           best, notes, time.perf_counter() - start, fitted)
+    return ClassicalResult(
+        "default",
+        classes,
+        pd.DataFrame(rows),
+        confusion,
+        predictions,
+        fold_scores,
+        settings,
+        best,
+        notes,
+        time.perf_counter() - start,
+        fitted,
+    )
 
 
 # ---------------------------------------------------------------------------- reporting
 def format_table(result: ClassicalResult) -> str:
     """A readable table: accuracy, macro F1 and ROC-AUC with their 95 % intervals, per model."""
+
     def cell(row, metric, prefix, std):
         text = f"{row[metric]:.3f}"
         if std and f"{metric}_std" in row and pd.notna(row[f"{metric}_std"]):
@@ -867,19 +1070,35 @@ def format_table(result: ClassicalResult) -> str:
 
     std = result.protocol == "default"
     head = ("protocol", "model", "accuracy", "macro F1", "ROC-AUC", "AUC (hard labels)")
-    body = [(result.protocol, r["model"], cell(r, "accuracy", "accuracy", std), cell(r, "f1_macro", "f1", std),
-             cell(r, "roc_auc", "roc_auc", std), f"{r['roc_auc_hard_labels']:.3f}")
-            for r in result.table.to_dict(orient="records")]
+    body = [
+        (
+            result.protocol,
+            r["model"],
+            cell(r, "accuracy", "accuracy", std),
+            cell(r, "f1_macro", "f1", std),
+            cell(r, "roc_auc", "roc_auc", std),
+            f"{r['roc_auc_hard_labels']:.3f}",
+        )
+        for r in result.table.to_dict(orient="records")
+    ]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip() for line in (head, *body)]
+    lines = [
+        "  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip() for line in (head, *body)
+    ]
     if std:
         s = result.settings
-        lines.append(f"(mean ±std over {s['n_splits']} folds x {s['n_repeats']} repeat(s); [95 % bootstrap "
-                     "interval] over tracks, first repeat pooled)")
+        lines.append(
+            f"(mean ±std over {s['n_splits']} folds x {s['n_repeats']} repeat(s); [95 % bootstrap "
+            "interval] over tracks, first repeat pooled)"
+        )
     else:
-        lines.append(f"(one stratified split, {result.settings['n_test']} test rows; [95 % bootstrap interval] "
-                     "over test rows; scaler fitted on all rows as in the original)")
+        lines.append(
+            f"(one stratified split, {result.settings['n_test']} test rows; [95 % bootstrap interval] "
+            "over test rows; scaler fitted on all rows as in the original)"
+        )
     for name, info in result.best_params.items():
         params = ", ".join(f"{k}={v}" for k, v in info["most_chosen"].items())
-        lines.append(f"{name}: most chosen {params} ({info['times_chosen']} of {info['folds']} fold(s))")
+        lines.append(
+            f"{name}: most chosen {params} ({info['times_chosen']} of {info['folds']} fold(s))"
+        )
     return "\n".join(lines)

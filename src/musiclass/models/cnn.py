@@ -42,12 +42,21 @@ def _head(x, n_classes: int, multilabel: bool, dropout: float = 0.3):
     x = layers.Dense(64, activation="relu", name="dense")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     # float32 outputs even under mixed precision, so losses and probabilities stay exact
-    return layers.Dense(n_classes, activation="sigmoid" if multilabel else "softmax", dtype="float32",
-                        name="output")(x)
+    return layers.Dense(
+        n_classes, activation="sigmoid" if multilabel else "softmax", dtype="float32", name="output"
+    )(x)
 
 
-def cnn_n(input_shape: tuple[int, int], n_classes: int, depth: int = 3, *, pool3: tuple[int, int] | None = None,
-          bn_momentum: float = 0.99, multilabel: bool = False, name: str | None = None) -> keras.Model:
+def cnn_n(
+    input_shape: tuple[int, int],
+    n_classes: int,
+    depth: int = 3,
+    *,
+    pool3: tuple[int, int] | None = None,
+    bn_momentum: float = 0.99,
+    multilabel: bool = False,
+    name: str | None = None,
+) -> keras.Model:
     """The original CNN-N, ``depth`` in 3..7 (see the module docstring).
 
     ``bn_momentum`` is the BatchNorm moving-average momentum: 0.99 (Keras' default, the original's)
@@ -70,8 +79,15 @@ def cnn_n(input_shape: tuple[int, int], n_classes: int, depth: int = 3, *, pool3
     return keras.Model(inputs, _head(x, n_classes, multilabel), name=name or f"cnn-{depth}")
 
 
-def mfcc_1d(input_shape: tuple[int, int], n_classes: int, *, axis: str = "time", bn_momentum: float = 0.99,
-            multilabel: bool = False, name: str = "mfcc-1d") -> keras.Model:
+def mfcc_1d(
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    axis: str = "time",
+    bn_momentum: float = 0.99,
+    multilabel: bool = False,
+    name: str = "mfcc-1d",
+) -> keras.Model:
     """1-D CNN on an MFCC frame ``(n_mfcc, columns)``.
 
     ``axis="time"`` (default) convolves along time, coefficients as channels; ``axis="coefficients"``
@@ -88,8 +104,15 @@ def mfcc_1d(input_shape: tuple[int, int], n_classes: int, *, axis: str = "time",
     return keras.Model(inputs, _head(x, n_classes, multilabel), name=name)
 
 
-def mood_cnn(input_shape: tuple[int, int], n_classes: int, *, multilabel: bool = True, bn_momentum: float = 0.99,
-             dropout: float = 0.5, name: str = "mood-cnn") -> keras.Model:
+def mood_cnn(
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    multilabel: bool = True,
+    bn_momentum: float = 0.99,
+    dropout: float = 0.5,
+    name: str = "mood-cnn",
+) -> keras.Model:
     """The original mood tagger (see the module docstring); sigmoid outputs unless ``multilabel=False``."""
     inputs = keras.Input(shape=tuple(input_shape), name="frame")
     x = layers.Reshape((*input_shape, 1), name="channel")(inputs)
@@ -100,6 +123,7 @@ def mood_cnn(input_shape: tuple[int, int], n_classes: int, *, multilabel: bool =
         x = layers.MaxPooling2D((4, 4), padding="same", name=f"pool{i + 1}")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     x = layers.Flatten(name="flatten")(x)
-    outputs = layers.Dense(n_classes, activation="sigmoid" if multilabel else "softmax", dtype="float32",
-                           name="output")(x)
+    outputs = layers.Dense(
+        n_classes, activation="sigmoid" if multilabel else "softmax", dtype="float32", name="output"
+    )(x)
     return keras.Model(inputs, outputs, name=name)

@@ -16,25 +16,38 @@ from keras import layers, regularizers
 HIDDEN = (512, 256, 64)
 
 
-def fnn(input_shape: tuple[int, int], n_classes: int, *, normalize: bool = True,
-        mean: np.ndarray | None = None, variance: np.ndarray | None = None, multilabel: bool = False,
-        name: str = "fnn") -> keras.Model:
+def fnn(
+    input_shape: tuple[int, int],
+    n_classes: int,
+    *,
+    normalize: bool = True,
+    mean: np.ndarray | None = None,
+    variance: np.ndarray | None = None,
+    multilabel: bool = False,
+    name: str = "fnn",
+) -> keras.Model:
     """Build the FNN. ``mean``/``variance`` (per frequency bin) come from the training frames
     (:func:`musiclass.training.input_statistics`); without them the layer must be adapted."""
     inputs = keras.Input(shape=tuple(input_shape), name="frame")
     x = inputs
     if normalize:
         if mean is not None and variance is not None:
-            norm = layers.Normalization(axis=1, mean=np.asarray(mean).reshape(-1),
-                                        variance=np.asarray(variance).reshape(-1), name="normalize")
+            norm = layers.Normalization(
+                axis=1,
+                mean=np.asarray(mean).reshape(-1),
+                variance=np.asarray(variance).reshape(-1),
+                name="normalize",
+            )
         else:
             norm = layers.Normalization(axis=1, name="normalize")
         x = norm(x)
     x = layers.Flatten(name="flatten")(x)
     for i, units in enumerate(HIDDEN):
-        x = layers.Dense(units, activation="relu", kernel_regularizer=regularizers.L2(1e-3), name=f"dense{i + 1}")(x)
+        x = layers.Dense(
+            units, activation="relu", kernel_regularizer=regularizers.L2(1e-3), name=f"dense{i + 1}"
+        )(x)
         x = layers.Dropout(0.3, name=f"dropout{i + 1}")(x)
-    outputs = layers.Dense(n_classes, activation="sigmoid" if multilabel else "softmax", dtype="float32",
-                           name="output")(x)
+    outputs = layers.Dense(
+        n_classes, activation="sigmoid" if multilabel else "softmax", dtype="float32", name="output"
+    )(x)
     return keras.Model(inputs, outputs, name=name)
-

@@ -63,8 +63,14 @@ from ..training import epoch_order, evenly_spaced  # noqa: E402  (re-exported: t
 from ..utils import atomic_path, read_json_object, write_json_atomic  # noqa: E402
 
 __all__ = [
-    "SpectralFrontend", "context_samples", "audio_frames", "with_frontend", "export_with_frontend",
-    "load_model", "audio_batches", "evenly_spaced",
+    "SpectralFrontend",
+    "context_samples",
+    "audio_frames",
+    "with_frontend",
+    "export_with_frontend",
+    "load_model",
+    "audio_batches",
+    "evenly_spaced",
 ]
 
 #: name of the layer inside models built by :func:`with_frontend`
@@ -82,10 +88,14 @@ def _as_config(config: FrontendConfig | dict[str, Any]) -> FrontendConfig:
 
 def _check_representation(config: FrontendConfig, representation: str) -> None:
     if representation not in REPRESENTATIONS:
-        raise ConfigError(f"unknown representation {representation!r}; choose from {REPRESENTATIONS}")
+        raise ConfigError(
+            f"unknown representation {representation!r}; choose from {REPRESENTATIONS}"
+        )
     if representation not in config.representations:
-        raise ConfigError(f"the frontend config has no {representation!r} representation "
-                          f"(it has {list(config.representations)})")
+        raise ConfigError(
+            f"the frontend config has no {representation!r} representation "
+            f"(it has {list(config.representations)})"
+        )
 
 
 def context_samples(config: FrontendConfig | dict[str, Any]) -> int:
@@ -113,7 +123,9 @@ def _framer(config: FrontendConfig) -> Frontend:
     return Frontend(config)
 
 
-def audio_frames(y: np.ndarray, config: FrontendConfig | dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def audio_frames(
+    y: np.ndarray, config: FrontendConfig | dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     """Cut a decoded mono signal (at ``config.sample_rate``) into :class:`SpectralFrontend` input rows.
 
     Returns ``(starts, frames)``: the start of each frame in seconds from the start of the
@@ -147,7 +159,9 @@ def audio_frames(y: np.ndarray, config: FrontendConfig | dict[str, Any]) -> tupl
         if len(sig) < total:  # only without centring: zeros past the end
             sig = np.pad(sig, (0, total - len(sig)))
     frames = np.lib.stride_tricks.sliding_window_view(sig, width)[starts]  # fancy indexing copies
-    return ((starts + lo) / c.sample_rate).astype(np.float64), np.ascontiguousarray(frames, dtype=np.float32)
+    return ((starts + lo) / c.sample_rate).astype(np.float64), np.ascontiguousarray(
+        frames, dtype=np.float32
+    )
 
 
 # ------------------------------------------------------------------------------ the layer
@@ -161,7 +175,9 @@ class SpectralFrontend(keras.layers.Layer):
     argument (as a saved config carries) is ignored.
     """
 
-    def __init__(self, config: FrontendConfig | dict[str, Any], representation: str = "mel", **kwargs: Any):
+    def __init__(
+        self, config: FrontendConfig | dict[str, Any], representation: str = "mel", **kwargs: Any
+    ):
         kwargs.pop("dtype", None)
         kwargs.setdefault("trainable", False)
         super().__init__(dtype="float32", **kwargs)
@@ -170,19 +186,29 @@ class SpectralFrontend(keras.layers.Layer):
         if cfg.n_fft % 2:
             raise ConfigError("the frontend layer needs an even n_fft")
         if _stft_columns(cfg) < cfg.n_columns:
-            raise ConfigError(f"an input row of {context_samples(cfg)} samples gives {_stft_columns(cfg)} STFT "
-                              f"columns, fewer than the {cfg.n_columns} a frame holds (center=False?)")
+            raise ConfigError(
+                f"an input row of {context_samples(cfg)} samples gives {_stft_columns(cfg)} STFT "
+                f"columns, fewer than the {cfg.n_columns} a frame holds (center=False?)"
+            )
         self.frontend_config = cfg
         self.representation = representation
         self.input_samples = context_samples(cfg)
         self.rows, self.n_columns = cfg.shape(representation)
         # constants, rebuilt from the config (never saved as weights)
-        self._window = librosa.filters.get_window(cfg.window, cfg.n_fft, fftbins=True).astype(np.float32)
+        self._window = librosa.filters.get_window(cfg.window, cfg.n_fft, fftbins=True).astype(
+            np.float32
+        )
         self._mel_t = None
         self._dct_t = None
         if representation in ("mel", "mfcc"):
-            mel = librosa.filters.mel(sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin,
-                                      fmax=cfg.fmax, dtype=np.float32)
+            mel = librosa.filters.mel(
+                sr=cfg.sample_rate,
+                n_fft=cfg.n_fft,
+                n_mels=cfg.n_mels,
+                fmin=cfg.fmin,
+                fmax=cfg.fmax,
+                dtype=np.float32,
+            )
             self._mel_t = np.ascontiguousarray(mel.T)  # (bins, n_mels)
         if representation == "mfcc":
             dct = scipy.fft.dct(np.eye(cfg.n_mels), type=2, norm="ortho", axis=0)[: cfg.n_mfcc]
@@ -200,21 +226,33 @@ class SpectralFrontend(keras.layers.Layer):
         if x.dtype != tf.float32:
             x = tf.cast(x, tf.float32)
         if x.shape.rank != 2:
-            raise ConfigError(f"SpectralFrontend expects (batch, samples) audio, got shape {tuple(x.shape)}")
+            raise ConfigError(
+                f"SpectralFrontend expects (batch, samples) audio, got shape {tuple(x.shape)}"
+            )
         if x.shape[-1] is not None and x.shape[-1] != self.input_samples:
-            raise ConfigError(f"SpectralFrontend expects rows of {self.input_samples} samples "
-                              f"(context_samples of its config), got {x.shape[-1]}")
+            raise ConfigError(
+                f"SpectralFrontend expects rows of {self.input_samples} samples "
+                f"(context_samples of its config), got {x.shape[-1]}"
+            )
         if c.stft == "frame" and c.center:
             x = _centre_pad(x, c.n_fft // 2, c.pad_mode)
         window = tf.constant(self._window)
-        stft = tf.signal.stft(x, frame_length=c.n_fft, frame_step=c.hop_length, fft_length=c.n_fft,
-                              window_fn=lambda length, dtype: window, pad_end=False)
+        stft = tf.signal.stft(
+            x,
+            frame_length=c.n_fft,
+            frame_step=c.hop_length,
+            fft_length=c.n_fft,
+            window_fn=lambda length, dtype: window,
+            pad_end=False,
+        )
         stft = stft[:, : self.n_columns, :]  # (batch, columns, bins)
         power = tf.math.square(tf.math.real(stft)) + tf.math.square(tf.math.imag(stft))
         if self.representation == "spectrogram":
             db = _log_power(power)
         else:
-            db = _log_power(tf.linalg.matmul(power, tf.constant(self._mel_t)))  # (batch, columns, n_mels)
+            db = _log_power(
+                tf.linalg.matmul(power, tf.constant(self._mel_t))
+            )  # (batch, columns, n_mels)
         frame_max = tf.math.reduce_max(db, axis=(1, 2), keepdims=True)
         rel = db - frame_max
         if c.top_db is not None:
@@ -251,13 +289,19 @@ def _centre_pad(x, pad: int, mode: str):
     if mode == "reflect":
         return tf.pad(x, [[0, 0], [pad, pad]], mode="REFLECT")
     if mode == "edge":
-        return tf.concat([tf.repeat(x[:, :1], pad, axis=1), x, tf.repeat(x[:, -1:], pad, axis=1)], axis=1)
+        return tf.concat(
+            [tf.repeat(x[:, :1], pad, axis=1), x, tf.repeat(x[:, -1:], pad, axis=1)], axis=1
+        )
     return tf.pad(x, [[0, 0], [pad, pad]])
 
 
 # ------------------------------------------------------------------------------ audio-input models
-def with_frontend(model: keras.Model, config: FrontendConfig | dict[str, Any], representation: str,
-                  name: str | None = None) -> keras.Model:
+def with_frontend(
+    model: keras.Model,
+    config: FrontendConfig | dict[str, Any],
+    representation: str,
+    name: str | None = None,
+) -> keras.Model:
     """``Input((context_samples,)) -> SpectralFrontend -> model``: a frame-input model fed raw audio rows.
 
     ``model`` must take one ``config.shape(representation)`` frame (as every builder in
@@ -268,8 +312,10 @@ def with_frontend(model: keras.Model, config: FrontendConfig | dict[str, Any], r
     want = cfg.shape(representation)
     got = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
     if got != want:
-        raise ConfigError(f"model {model.name!r} takes input {got}, but {representation!r} frames of this "
-                          f"frontend are {want}")
+        raise ConfigError(
+            f"model {model.name!r} takes input {got}, but {representation!r} frames of this "
+            f"frontend are {want}"
+        )
     inputs = keras.Input(shape=(context_samples(cfg),), dtype="float32", name="audio")
     frames = SpectralFrontend(cfg, representation, name=LAYER_NAME)(inputs)
     return keras.Model(inputs, model(frames), name=name or f"{model.name}-audio")
@@ -302,7 +348,9 @@ def export_with_frontend(model_dir: str | os.PathLike, out_dir: str | os.PathLik
     if not src.is_dir():
         raise FileError(src, "model directory not found")
     if out.resolve() == src.resolve():
-        raise ConfigError("export_with_frontend needs an output folder other than the model directory")
+        raise ConfigError(
+            "export_with_frontend needs an output folder other than the model directory"
+        )
     front = _read_json(src / "frontend.json")
     missing = [k for k in ("config", "representation") if k not in front]
     if missing:
@@ -311,7 +359,10 @@ def export_with_frontend(model_dir: str | os.PathLike, out_dir: str | os.PathLik
         raise ConfigError(f"{src} already holds an audio-input model")
     _read_json(src / "labels.json")
     if not (src / "model.keras").is_file():
-        raise FileError(src / "model.keras", "file not found (is this a model directory written by `musiclass train`?)")
+        raise FileError(
+            src / "model.keras",
+            "file not found (is this a model directory written by `musiclass train`?)",
+        )
     try:
         cfg = FrontendConfig.from_dict(front["config"])
     except (TypeError, ConfigError) as exc:
@@ -319,8 +370,11 @@ def export_with_frontend(model_dir: str | os.PathLike, out_dir: str | os.PathLik
     rep = front["representation"]
     _check_representation(cfg, rep)
     if "input_shape" in front and tuple(front["input_shape"]) != cfg.shape(rep):
-        raise MetadataError(src / "frontend.json", f"input_shape {front['input_shape']} is not the "
-                                                   f"{rep!r} frame shape {cfg.shape(rep)} of its config")
+        raise MetadataError(
+            src / "frontend.json",
+            f"input_shape {front['input_shape']} is not the "
+            f"{rep!r} frame shape {cfg.shape(rep)} of its config",
+        )
     model = load_model(src / "model.keras")
     audio_model = with_frontend(model, cfg, rep)
     out.mkdir(parents=True, exist_ok=True)
@@ -330,15 +384,30 @@ def export_with_frontend(model_dir: str | os.PathLike, out_dir: str | os.PathLik
         if (src / name).is_file():
             shutil.copyfile(src / name, out / name)
     n = context_samples(cfg)
-    write_json_atomic(out / "frontend.json", {**front, "input": "audio", "context_samples": n, "input_shape": [n],
-                                              "frame_shape": list(cfg.shape(rep))})
+    write_json_atomic(
+        out / "frontend.json",
+        {
+            **front,
+            "input": "audio",
+            "context_samples": n,
+            "input_shape": [n],
+            "frame_shape": list(cfg.shape(rep)),
+        },
+    )
     return out
 
 
 # ------------------------------------------------------------------------------ training from audio
-def audio_batches(tracks: Sequence[tuple[str | os.PathLike, Any]], config: FrontendConfig | dict[str, Any],
-                  batch_tracks: int = 8, *, shuffle: bool = True, seed: int = 0,
-                  frames_per_track: int | None = None, **kwargs: Any):
+def audio_batches(
+    tracks: Sequence[tuple[str | os.PathLike, Any]],
+    config: FrontendConfig | dict[str, Any],
+    batch_tracks: int = 8,
+    *,
+    shuffle: bool = True,
+    seed: int = 0,
+    frames_per_track: int | None = None,
+    **kwargs: Any,
+):
     """An :class:`AudioFrameBatches` ``keras.utils.PyDataset`` over ``(path, target)`` pairs.
 
     Each batch decodes ``batch_tracks`` tracks (``musiclass.audio.load`` at ``config.sample_rate``,
@@ -392,7 +461,9 @@ def audio_batches(tracks: Sequence[tuple[str | os.PathLike, Any]], config: Front
             from .. import audio
 
             path = self.paths[i]
-            sig, _ = audio.load(path, sr=self.config.sample_rate, min_duration=self.config.min_duration)
+            sig, _ = audio.load(
+                path, sr=self.config.sample_rate, min_duration=self.config.min_duration
+            )
             try:
                 frames = audio_frames(sig, self.config)[1]
             except ValueError as exc:
@@ -402,7 +473,7 @@ def audio_batches(tracks: Sequence[tuple[str | os.PathLike, Any]], config: Front
         def __getitem__(self, i: int):
             if not 0 <= i < len(self):
                 raise IndexError(f"batch {i} out of range ({len(self)} batches)")
-            sel = self.order[i * self.batch_tracks:(i + 1) * self.batch_tracks]
+            sel = self.order[i * self.batch_tracks : (i + 1) * self.batch_tracks]
             parts = [self.track(int(t)) for t in sel]
             x = np.concatenate(parts, axis=0)
             if self.y is None:
@@ -416,4 +487,3 @@ def audio_batches(tracks: Sequence[tuple[str | os.PathLike, Any]], config: Front
             self.epoch += 1
 
     return AudioFrameBatches()
-
