@@ -32,7 +32,7 @@ from musiclass.config import frontend_preset
 from musiclass.errors import MetadataError
 from musiclass.features.extract import extract
 from musiclass.features.store import FeatureStore
-from musiclass.study import collect, read_registry
+from musiclass.registry import collect, read_registry
 from musiclass.training import train, train_preset
 
 from .conftest import tone_index
@@ -115,10 +115,10 @@ elif mode == "extract":
     index, out, config = sys.argv[2:5]
     extract(TrackIndex.load(index), FrontendConfig.from_dict(json.loads(config)), out, jobs=1, progress=False)
 elif mode == "register":
-    from musiclass import study
+    from musiclass import registry
 
     out, record, key = sys.argv[2:5]
-    study._register(Path(out), json.loads(record), key)
+    registry.register(Path(out), json.loads(record), key)
 '''
 TIMEOUT = 300
 

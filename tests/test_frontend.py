@@ -215,7 +215,7 @@ def test_config_is_validated_and_hashed():
 def test_example_config_files_equal_their_presets():
     from pathlib import Path
 
-    from musiclass.pipeline import frontend_config
+    from musiclass.config import frontend_config
 
     configs = Path(__file__).resolve().parents[1] / "configs" / "frontend"
     assert frontend_config("genre", config_file=configs / "genre-default.yaml") == frontend_preset(

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from musiclass import layout, publish
 from musiclass import notebook as nb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,9 +48,9 @@ def params(task: str, out: Path) -> dict:
 def run_chain(task: str, out: Path) -> list[Path]:
     """Execute a task's notebooks in order into ``out``; print each one's time."""
     done, seconds = [], {}
-    for path in nb.notebook_paths(task, ROOT):
+    for path in publish.notebook_paths(task, ROOT):
         t = time.perf_counter()
-        done.append(nb.execute(path, params(task, out), out / "notebooks" / task / path.name))
+        done.append(publish.execute(path, params(task, out), out / "notebooks" / task / path.name))
         seconds[path.stem] = round(time.perf_counter() - t, 1)
     print(f"{task} notebook seconds:", json.dumps(seconds))
     return done
@@ -77,7 +78,7 @@ def no_errors(paths: list[Path]) -> None:
 @pytest.mark.xdist_group("notebooks-genre")
 def test_genre_notebooks_run_in_order_without_errors(genre_run):
     out, done = genre_run
-    assert [p.stem for p in done] == list(nb.NOTEBOOKS["genre"])
+    assert [p.stem for p in done] == list(layout.NOTEBOOKS["genre"])
     no_errors(done)
     # later notebooks read what earlier ones wrote, and the study's registry holds every result
     assert (out / "genre" / nb.STATE).is_file() and (out / "genre" / nb.FEATURES_CSV).is_file()
@@ -97,7 +98,7 @@ def test_genre_notebooks_run_in_order_without_errors(genre_run):
 @pytest.mark.xdist_group("notebooks-mood")
 def test_mood_notebooks_run_in_order_without_errors(mood_run):
     out, done = mood_run
-    assert [p.stem for p in done] == list(nb.NOTEBOOKS["mood"])
+    assert [p.stem for p in done] == list(layout.NOTEBOOKS["mood"])
     no_errors(done)
     mood = (out / "mood" / "results.csv").read_text()
     assert "up-0.5" in mood and "balanced-loss" in mood
@@ -128,9 +129,9 @@ def test_published_copy_has_no_machine_paths_and_says_synthetic(genre_run, tmp_p
         copy = tmp_path / path.name
         copy.write_bytes(path.read_bytes())
         assert MACHINE_PATH.search(text_of(copy))  # the tiny run printed its /tmp paths
-        nb.clean_outputs(copy, out)
-        nb.label_run(copy, "**synthetic** test run")
-        nb.label_run(copy, "**synthetic** test run, again")  # replaces, does not stack
+        publish.clean_outputs(copy, out)
+        publish.label_run(copy, "**synthetic** test run")
+        publish.label_run(copy, "**synthetic** test run, again")  # replaces, does not stack
         assert not MACHINE_PATH.search(text_of(copy)), copy.name
         book = nbformat.read(str(copy), as_version=4)
         assert book.cells[0].source.count("<!-- run-label -->") == 1
@@ -142,21 +143,21 @@ def test_published_copy_has_no_machine_paths_and_says_synthetic(genre_run, tmp_p
 def test_a_notebook_run_out_of_order_says_what_to_run_first(tmp_path):
     import papermill
 
-    path = nb.notebook_paths("genre", ROOT)[2]  # 3_Feedforward_Baseline on an empty run folder
+    path = publish.notebook_paths("genre", ROOT)[2]  # 3_Feedforward_Baseline on an empty run folder
     with pytest.raises(papermill.PapermillExecutionError, match="Run 1_Data_Collection"):
-        nb.execute(path, params("genre", tmp_path / "empty"), tmp_path / "out.ipynb")
+        publish.execute(path, params("genre", tmp_path / "empty"), tmp_path / "out.ipynb")
 
 
 @pytest.mark.parametrize("task", ["genre", "mood"])
 def test_committed_notebooks_are_thin_labelled_and_renderable(task):
-    paths = nb.notebook_paths(task, ROOT)
+    paths = publish.notebook_paths(task, ROOT)
     assert [p.is_file() for p in paths] == [True] * len(paths)
     for path in paths:
         book = nbformat.read(str(path), as_version=4)
         nbformat.validate(book)
         head = book.cells[0].source
         assert head.startswith("# ") and "colab.research.google.com/github/" in head
-        assert f"{nb.TASK_FOLDERS[task]}/code/{path.name}" in head
+        assert f"{layout.TASK_FOLDERS[task]}/code/{path.name}" in head
         assert "<!-- run-label -->" in head
         colab, parameters = book.cells[1], book.cells[2]
         assert "google.colab" in colab.source and "drive.mount" in colab.source
@@ -181,12 +182,13 @@ def test_committed_notebooks_are_thin_labelled_and_renderable(task):
 @pytest.mark.slow
 @pytest.mark.xdist_group("notebooks-genre")
 def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
-    from musiclass.pipeline import README_IMAGES, publish_run
+    from musiclass.layout import README_IMAGES
+    from musiclass.publish import publish_run
 
     out, done = genre_run
     root = tmp_path / "clone"
-    (root / nb.TASK_FOLDERS["genre"] / "code").mkdir(parents=True)
-    results = root / nb.RESULT_FOLDERS["genre"]
+    (root / layout.TASK_FOLDERS["genre"] / "code").mkdir(parents=True)
+    results = root / layout.RESULT_FOLDERS["genre"]
     results.mkdir(parents=True)
     for p in (out / "genre" / "figures").iterdir():
         (results / p.name).write_bytes(p.read_bytes())
@@ -201,8 +203,8 @@ def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
     }
     written = publish_run(out, root, summary, echo=lambda *a: None)
     for p in done:
-        target = root / nb.TASK_FOLDERS["genre"] / "code" / p.name
-        assert f"{nb.TASK_FOLDERS['genre']}/code/{p.name}" in written
+        target = root / layout.TASK_FOLDERS["genre"] / "code" / p.name
+        assert f"{layout.TASK_FOLDERS['genre']}/code/{p.name}" in written
         head = nbformat.read(str(target), as_version=4).cells[0].source
         assert "SYNTHETIC" in head and "make run PROFILE=tiny" in head and "on 2 CPU cores" in head
         assert not MACHINE_PATH.search(text_of(target)), p.name
@@ -220,10 +222,10 @@ def test_publishing_a_run_replaces_the_committed_outputs(genre_run, tmp_path):
 def test_cleaning_the_same_run_twice_gives_the_same_file(genre_run, tmp_path):
     out, done = genre_run
     first, second = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
-    nb.execute(
-        nb.notebook_paths("genre", ROOT)[4], params("genre", out), first
+    publish.execute(
+        publish.notebook_paths("genre", ROOT)[4], params("genre", out), first
     )  # 4.2: cached models
-    nb.execute(nb.notebook_paths("genre", ROOT)[4], params("genre", out), second)
+    publish.execute(publish.notebook_paths("genre", ROOT)[4], params("genre", out), second)
     for path in (first, second):
-        nb.clean_outputs(path, out)
+        publish.clean_outputs(path, out)
     assert first.read_text() != "" and first.read_text() == second.read_text()

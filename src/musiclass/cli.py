@@ -12,8 +12,25 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, evaluation
+from .config import frontend_config, load_yaml
+from .datasets import jamendo
+from .datasets.base import TrackIndex, labels_to_matrix
+from .demo import run_demo
 from .errors import ConfigError, MusiclassError
+from .features.extract import extract
+from .features.store import FeatureStore
+from .figures import write_figures
+from .layout import ClassicalFiles, ModelDir
+from .models import classical
+from .pipeline import index_gtzan, index_jamendo, make_splits, synthesize
+from .plots import results_markdown
+from .predict import predict
+from .registry import results_for_display, table_metrics
+from .report import build_report
+from .study import load_study, run_study
+from .training import load_predictions, train, train_audio, train_preset
+from .utils import default_jobs
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -36,8 +53,6 @@ def _overrides(pairs: list[str] | None) -> dict:
 
 # ---------------------------------------------------------------------------- commands
 def cmd_synth(args) -> int:
-    from .pipeline import synthesize
-
     which = {"all": ("gtzan", "mtg-jamendo"), "gtzan": ("gtzan",), "mood": ("mtg-jamendo",)}[
         args.only
     ]
@@ -56,8 +71,6 @@ def cmd_synth(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from .pipeline import index_gtzan, index_jamendo
-
     out = Path(args.out)
     if args.dataset == "gtzan":
         idx = index_gtzan(
@@ -88,10 +101,6 @@ def cmd_index(args) -> int:
 
 
 def cmd_extract(args) -> int:
-    from .datasets.base import TrackIndex
-    from .features.extract import extract
-    from .pipeline import frontend_config
-
     overrides = _overrides(args.set)  # bad usage first, before any file is read
     dask = args.scheduler or args.cluster
     if dask and args.jobs:
@@ -117,9 +126,6 @@ def cmd_extract(args) -> int:
 
 
 def cmd_split(args) -> int:
-    from .features.store import FeatureStore
-    from .pipeline import make_splits
-
     store = FeatureStore(args.store)
     official = (
         {"splits_dir": args.splits_dir, "split": args.official_split} if args.splits_dir else None
@@ -142,8 +148,6 @@ def cmd_split(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .features.store import FeatureStore
-
     store = FeatureStore(args.store)
     if args.json:
         print(json.dumps(store.manifest, indent=2))
@@ -153,16 +157,12 @@ def cmd_info(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import build_report
-
     out = Path(args.out) if args.out else Path(args.run_dir) / "report.pdf"
     build_report(args.run_dir, out)
     return EXIT_OK
 
 
 def cmd_demo(args) -> int:
-    from .pipeline import run_demo
-
     run_demo(
         args.out,
         jobs=args.jobs,
@@ -182,12 +182,8 @@ def cmd_demo(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .training import train, train_preset
-
     values = {}
     if args.config:
-        from .config import load_yaml
-
         data = load_yaml(args.config)
         values.update(data.get("train", data))
     values.update(
@@ -208,17 +204,11 @@ def cmd_train(args) -> int:
     preset = values.pop("preset", args.preset)
     config = train_preset(preset, **values)
     if args.from_audio:
-        from .datasets.base import TrackIndex
-        from .pipeline import frontend_config
-        from .training import train_audio
-
         idx = TrackIndex.load(args.store)
         task = "mood" if idx.multilabel else "genre"
         frontend = frontend_config(task, args.frontend_preset or preset, args.frontend_config)
         split = args.split
         if split == "official":
-            from .datasets import jamendo
-
             if not args.splits_dir:
                 raise ConfigError(
                     "--split official needs --splits-dir (the folder holding split-0 ... split-4)"
@@ -316,7 +306,6 @@ def _ci(value, interval) -> str:
 
 def _evaluate_matrices(args) -> int:
     """``musiclass evaluate --truth Y.npy --pred P.npy``: re-score a published run's matrices."""
-    from . import evaluation
 
     if not (args.truth and args.pred):
         raise ConfigError("give both --truth and --pred (.npy matrices: n x tags, truth 0/1)")
@@ -341,15 +330,12 @@ def _evaluate_matrices(args) -> int:
 
 def _evaluate_tagging_model(args) -> int:
     """A multi-label model directory: MediaEval metrics with its validation thresholds."""
-    from . import evaluation
-    from .datasets.base import labels_to_matrix
-    from .training import load_predictions
 
     model_dir = Path(args.model_dir)
     path = model_dir / "predictions" / f"{args.part}.csv"
     rows, probs, tags = load_predictions(path)
     Y = labels_to_matrix(rows["label"], tags)
-    thr_path = model_dir / "thresholds.json"
+    thr_path = ModelDir(model_dir).thresholds
     thresholds = None
     if thr_path.is_file():
         chosen = json.loads(thr_path.read_text())["thresholds"]
@@ -357,7 +343,7 @@ def _evaluate_tagging_model(args) -> int:
     seed = (
         args.seed
         if args.seed is not None
-        else json.loads((model_dir / "train.json").read_text())["config"]["seed"]
+        else json.loads(ModelDir(model_dir).train.read_text())["config"]["seed"]
     )
     ev = evaluation.evaluate_tags(
         probs,
@@ -390,14 +376,11 @@ def _evaluate_tagging_model(args) -> int:
 def cmd_evaluate(args) -> int:
     import pandas as pd
 
-    from . import evaluation
-    from .training import load_predictions
-
     if args.truth or args.pred:
         return _evaluate_matrices(args)
     if not args.model_dir:
         raise ConfigError("give a model directory, or --truth and --pred matrices")
-    labels_json = Path(args.model_dir) / "labels.json"
+    labels_json = ModelDir(args.model_dir).labels
     if labels_json.is_file() and json.loads(labels_json.read_text()).get("multilabel"):
         if args.compare:
             raise ConfigError("--compare is for single-label (genre) models")
@@ -418,7 +401,7 @@ def cmd_evaluate(args) -> int:
 
     rows, probs, classes, y = load(args.model_dir)
     if args.seed is None:  # the training seed, so the intervals are the ones training reported
-        train_json = Path(args.model_dir) / "train.json"
+        train_json = ModelDir(args.model_dir).train
         args.seed = (
             json.loads(train_json.read_text())["config"]["seed"] if train_json.is_file() else 0
         )
@@ -462,7 +445,6 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     """``musiclass predict MODEL_DIR PATH...``: the readable table (or CSV / JSON) of each file's prediction."""
-    from .predict import predict
 
     if args.top_k < 1:  # bad usage first, before the model is loaded
         raise ConfigError("--top-k must be at least 1")
@@ -491,14 +473,9 @@ def cmd_predict(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .plots import results_markdown
-    from .study import results_for_display, run_study, table_metrics, write_figures
-
     overrides = {f"train.{k}": v for k, v in _execution_options(args).items()}
     overrides.update(_overrides(args.set))
     if args.out is None:  # runs/genre or runs/mood, after the config's task
-        from .study import load_study
-
         args.out = str(Path("runs") / load_study(args.config)[0].task)
     table = run_study(
         args.config,
@@ -520,25 +497,15 @@ def cmd_run(args) -> int:
 
 
 def cmd_classical(args) -> int:
-    from .models.classical import (
-        check_run_options,
-        format_table,
-        parse_models,
-        read_features,
-        run,
-        save,
-        summary,
-    )
-
     models = (
-        parse_models(args.models) if args.models else None
+        classical.parse_models(args.models) if args.models else None
     )  # bad usage first, before any file is read
-    check_run_options(n_repeats=args.repeats, n_boot=args.n_boot)
-    table = read_features(args.features)
+    classical.check_run_options(n_repeats=args.repeats, n_boot=args.n_boot)
+    table = classical.read_features(args.features)
     protocols = ("seed", "default") if args.protocol == "both" else (args.protocol,)
     results = {}
     for protocol in protocols:
-        results[protocol] = run(
+        results[protocol] = classical.run(
             table,
             protocol=protocol,
             models=models,
@@ -549,9 +516,9 @@ def cmd_classical(args) -> int:
             groups=args.groups,
         )
     if args.out:
-        save(results, args.out, table)
+        classical.save(results, args.out, table)
     if args.json:
-        print(json.dumps(summary(results, table), indent=2))
+        print(json.dumps(classical.summary(results, table), indent=2))
         return EXIT_OK
     print(
         f"{table.source}: {len(table)} rows, {table.X.shape[1]} features, {len(table.classes)} classes "
@@ -559,44 +526,36 @@ def cmd_classical(args) -> int:
     )
     for protocol, result in results.items():
         print()
-        print(format_table(result))
+        print(classical.format_table(result))
         for note in result.notes:
             print(f"note: {note}")
         print(f"({protocol} protocol took {result.elapsed_s:.1f} s)")
     if args.out:
         print(
-            f"\nwrote {Path(args.out) / 'classical.json'}, classical.csv and classical_predictions.csv"
+            f"\nwrote {Path(args.out) / ClassicalFiles.SUMMARY}, classical.csv and classical_predictions.csv"
         )
     return EXIT_OK
 
 
 def _jobs() -> int:
-    from .pipeline import default_jobs
-
     return default_jobs()
 
 
 # ---------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="musiclass",
-        description="Reproducible music genre classification (GTZAN) and mood tagging (MTG-Jamendo).",
-        epilog="Run `musiclass demo` for the whole job on the embedded synthetic data.",
+def _common(sp) -> None:
+    """The options every long-running sub-command takes: ``--quiet`` and ``--jobs``."""
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sp.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: every CPU this process may use)",
     )
-    p.add_argument("--version", action="version", version=f"musiclass {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="log every skipped or failed item")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def common(sp):
-        sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-        sp.add_argument(
-            "-j",
-            "--jobs",
-            type=int,
-            default=None,
-            help="worker processes (default: every CPU this process may use)",
-        )
 
+def _add_demo(sub) -> None:
+    """The ``demo`` sub-command's options."""
     s = sub.add_parser(
         "demo",
         help="the main job: the genre and mood studies on the embedded synthetic data, "
@@ -633,9 +592,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="from a clone: replace the committed notebooks' outputs, the results folders' figures, "
         "images/ and report.pdf with this run's (what `make run PROFILE=full` does)",
     )
-    common(s)
+    _common(s)
     s.set_defaults(func=cmd_demo)
 
+
+def _add_synth(sub) -> None:
+    """The ``synth`` sub-command's options."""
     s = sub.add_parser("synth", help="write the synthetic GTZAN- and MTG-Jamendo-shaped sets")
     s.add_argument(
         "--out", default="runs/demo/data", help="folder receiving gtzan/ and mtg-jamendo/"
@@ -644,9 +606,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--clips-per-genre", type=int, default=20)
     s.add_argument("--mood-tracks", type=int, default=None)
     s.add_argument("--seed", type=int, default=0)
-    common(s)
+    _common(s)
     s.set_defaults(func=cmd_synth)
 
+
+def _add_index(sub) -> None:
+    """The ``index`` sub-command's options."""
     s = sub.add_parser(
         "index", help="index a GTZAN tree or an MTG-Jamendo metadata file into a track table"
     )
@@ -684,6 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-q", "--quiet", action="store_true")
     s.set_defaults(func=cmd_index)
 
+
+def _add_extract(sub) -> None:
+    """The ``extract`` sub-command's options."""
     s = sub.add_parser(
         "extract", help="compute spectrogram / mel / MFCC frames and descriptors into a store"
     )
@@ -714,9 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="start a local Dask cluster of N worker processes for this run (its dashboard shows "
         "progress, memory and failures), closed at the end",
     )
-    common(s)
+    _common(s)
     s.set_defaults(func=cmd_extract)
 
+
+def _add_split(sub) -> None:
+    """The ``split`` sub-command's options."""
     s = sub.add_parser(
         "split", help="assign tracks (or, under seed, frames) to train/validation/test"
     )
@@ -741,6 +712,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--official-split", type=int, default=0)
     s.set_defaults(func=cmd_split)
 
+
+def _add_classical(sub) -> None:
+    """The ``classical`` sub-command's options."""
     s = sub.add_parser(
         "classical",
         help="the original's classifiers on a hand-crafted feature table, under the "
@@ -788,6 +762,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_classical)
 
+
+def _add_train(sub) -> None:
+    """The ``train`` sub-command's options."""
     s = sub.add_parser(
         "train",
         help="train one network on a feature store split (streamed, seeded, early stopping), "
@@ -858,6 +835,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_options(s)
     s.set_defaults(func=cmd_train)
 
+
+def _add_evaluate(sub) -> None:
+    """The ``evaluate`` sub-command's options."""
     s = sub.add_parser(
         "evaluate",
         help="score a trained model's test predictions (intervals, confusion, "
@@ -885,6 +865,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_evaluate)
 
+
+def _add_predict(sub) -> None:
+    """The ``predict`` sub-command's options."""
     s = sub.add_parser(
         "predict",
         help="predict the genre (or mood tags) of your own audio files with a trained "
@@ -928,6 +911,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_predict)
 
+
+def _add_run(sub) -> None:
+    """The ``run`` sub-command's options."""
     s = sub.add_parser(
         "run", help="run a study config end to end (configs/genre/*.yaml, configs/mood/*.yaml)"
     )
@@ -956,15 +942,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", help="where synthetic data is written (default: OUT/../data)")
     s.add_argument("--figures", help="figure folder (default OUT/figures)")
     s.add_argument("--no-figures", action="store_true")
-    common(s)
+    _common(s)
     _add_execution_options(s)
     s.set_defaults(func=cmd_run)
 
+
+def _add_info(sub) -> None:
+    """The ``info`` sub-command's options."""
     s = sub.add_parser("info", help="describe a feature store")
     s.add_argument("store")
     s.add_argument("--json", action="store_true", help="print the manifest")
     s.set_defaults(func=cmd_info)
 
+
+def _add_report(sub) -> None:
+    """The ``report`` sub-command's options."""
     s = sub.add_parser(
         "report", help="write report.pdf from a run folder's results (musiclass demo / run)"
     )
@@ -975,6 +967,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--out", help="the PDF to write (default RUN_DIR/report.pdf)")
     s.set_defaults(func=cmd_report)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="musiclass",
+        description="Reproducible music genre classification (GTZAN) and mood tagging (MTG-Jamendo).",
+        epilog="Run `musiclass demo` for the whole job on the embedded synthetic data.",
+    )
+    p.add_argument("--version", action="version", version=f"musiclass {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log every skipped or failed item")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    for add in (
+        _add_demo,
+        _add_synth,
+        _add_index,
+        _add_extract,
+        _add_split,
+        _add_classical,
+        _add_train,
+        _add_evaluate,
+        _add_predict,
+        _add_run,
+        _add_info,
+        _add_report,
+    ):
+        add(sub)
     return p
 
 

@@ -291,3 +291,22 @@ __all__ = [
     "TASKS",
     "PRESETS",
 ]
+
+
+def frontend_config(
+    task: str,
+    preset: str = "default",
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> FrontendConfig:
+    """A preset, then a YAML file's ``frontend:`` section, then ``key=value`` overrides."""
+    mapping: dict[str, Any] = {"preset": preset}
+    if config_file:
+        data = load_yaml(config_file)
+        section = data.get("frontend", data)
+        if not isinstance(section, dict):
+            raise ConfigError(f"{config_file}: 'frontend' must be a mapping")
+        task = data.get("task", task)
+        mapping.update(section)
+    mapping.update(overrides or {})
+    return frontend_from_mapping(mapping, task=task)

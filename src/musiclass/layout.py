@@ -46,6 +46,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import ConfigError
+
 #: folders of the repository (relative to its root)
 TASK_FOLDERS = {"genre": "genre-classification", "mood": "mood-classification"}
 RESULT_FOLDERS = {
@@ -68,6 +70,37 @@ SYNTH_STAMP = "synth.json"
 #: the results table's file name, in a study folder and in a results folder
 RESULTS_CSV = "results.csv"
 RESULTS_MD = "results_table.md"
+
+
+class ClassicalFiles:
+    """The files of one classical protocol's results folder (written by
+    :func:`musiclass.models.classical.save`)."""
+
+    SUMMARY = "classical.json"
+    TABLE = "classical.csv"
+    PREDICTIONS = "classical_predictions.csv"
+
+
+class StoreFiles:
+    """The files of a feature store (see :mod:`musiclass.features.store`, which writes them)."""
+
+    MANIFEST = "manifest.json"
+    EXTRACTING = "extracting.json"
+    INDEX = "index.csv"
+    HANDCRAFTED = "handcrafted.csv"
+    FAILURES = "failures.csv"
+    CHUNKS = "chunks"
+    META = "meta"
+    SPLITS = "splits"
+
+
+class IndexFiles:
+    """The files of a track index folder (written by :meth:`TrackIndex.save`; a feature store
+    holds a copy of the index it was built from)."""
+
+    TRACKS = "tracks.csv"
+    META = "tracks.json"
+    PROBLEMS = "problems.csv"
 
 
 def repo_root(start: str | Path | None = None) -> Path | None:
@@ -187,7 +220,7 @@ class SplitFolder:
     SUMMARY = "summary.json"
 
     def __init__(self, store: str | Path) -> None:
-        object.__setattr__(self, "path", Path(store) / "splits")
+        object.__setattr__(self, "path", Path(store) / StoreFiles.SPLITS)
 
     def split(self, method: str) -> Path:
         """The split file of ``method`` (a track -> part table)."""
@@ -216,8 +249,6 @@ class StudyFolder:
     REGISTRY = "registry"
     CURATION = "tag_counts_curation.csv"
     FEATURES = "features.csv"
-    #: every store has its manifest, written last
-    MANIFEST = "manifest.json"
 
     def __init__(self, path: str | Path) -> None:
         object.__setattr__(self, "path", Path(path))
@@ -236,7 +267,7 @@ class StudyFolder:
 
     def stores(self) -> list[Path]:
         """The finished stores (those with a manifest), sorted by name."""
-        return [p.parent for p in sorted(self.stores_dir.glob(f"*/{self.MANIFEST}"))]
+        return [p.parent for p in sorted(self.stores_dir.glob(f"*/{StoreFiles.MANIFEST}"))]
 
     def model(self, split: str, name: str) -> ModelDir:
         """The model directory of network ``name`` trained on ``split``."""
@@ -308,3 +339,31 @@ class RunFolder:
     @property
     def report(self) -> Path:
         return self.path / self.REPORT
+
+
+#: the notebooks of each task, in the order they run
+NOTEBOOKS: dict[str, tuple[str, ...]] = {
+    "genre": (
+        "1_Data_Collection",
+        "2_Exploratory_Data_Analysis",
+        "3_Feedforward_Baseline",
+        "4.1_Experiment_1_Different_Inputs",
+        "4.2_Experiment_2_Number_Layers",
+        "5_Handcrafted_Features",
+        "6_Machine_Learning_Classifiers",
+    ),
+    "mood": ("1_Data_Collection", "2_Exploratory_Data_Analysis", "3_CNN"),
+}
+
+
+def study_config(name: str = "genre/study.yaml") -> Path:
+    """A study config shipped in the repository's ``configs/`` (found from the working directory or
+    from the package's checkout)."""
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        path = base / "configs" / name
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"configs/{name} not found: run from a clone of the musiclass repository "
+        f"(the study configs live in its configs/ folder)"
+    )

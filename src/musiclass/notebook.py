@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,43 +30,62 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .config import frontend_from_mapping
 from .errors import ConfigError
+from .features.store import FeatureStore
+from .figures import write_figures
+from .layout import (
+    NOTEBOOKS,
+    TASK_FOLDERS,
+    ModelDir,
+    RunFolder,
+    SplitFolder,
+    StoreFiles,
+    StudyFolder,
+    repo_root,
+    study_config,
+)
+from .plots import format_results, interval_plot, save_figure
+from .reference import beside
+from .registry import (
+    PROTOCOL_OF_SPLIT,
+    collect,
+    leak_table,
+    results_for_display,
+    source_path,
+    table_metrics,
+    track_confusion,
+    track_recall,
+)
+from .study import PROFILES, load_study, prepare, run_study
+from .utils import write_csv_atomic, write_json_atomic
 
-#: the notebooks of each task, in the order they run
-NOTEBOOKS: dict[str, tuple[str, ...]] = {
-    "genre": (
-        "1_Data_Collection",
-        "2_Exploratory_Data_Analysis",
-        "3_Feedforward_Baseline",
-        "4.1_Experiment_1_Different_Inputs",
-        "4.2_Experiment_2_Number_Layers",
-        "5_Handcrafted_Features",
-        "6_Machine_Learning_Classifiers",
-    ),
-    "mood": ("1_Data_Collection", "2_Exploratory_Data_Analysis", "3_CNN"),
-}
-#: where each task's notebooks and committed results live, relative to the repository root
-TASK_FOLDERS = {"genre": "genre-classification", "mood": "mood-classification"}
-RESULT_FOLDERS = {
-    "genre": "genre-classification/genre-results",
-    "mood": "mood-classification/mood-results",
-}
+#: the cell API (``leak_table`` is the registry's, offered here because the notebooks call it)
+__all__ = [
+    "Workspace",
+    "open_workspace",
+    "class_table",
+    "split_table",
+    "splits_of",
+    "show_table",
+    "leak_table",
+    "histories",
+    "confusion",
+    "per_class_recall",
+    "interval_figure",
+    "mean_mel_figure",
+    "curation_counts",
+    "export_features",
+    "descriptor_figure",
+    "original_beside",
+]
+
 #: the study config whose data section the data notebooks use
 DATA_CONFIG = {"genre": "exp1", "mood": "resampling"}
 #: the repository the Colab cell clones
 REPOSITORY = "https://github.com/musiclass/musiclass"
-STATE = "workspace.json"
-FEATURES_CSV = "features.csv"
-
-
-def repo_root(start: str | Path | None = None) -> Path | None:
-    """The musiclass checkout: the first of ``start`` (default: the working directory), its parents
-    and the package's own checkout that holds ``configs/genre/study.yaml``; None if none does."""
-    here = Path(start or Path.cwd()).resolve()
-    for base in (here, *here.parents, Path(__file__).resolve().parents[2]):
-        if (base / "configs" / "genre" / "study.yaml").is_file():
-            return base
-    return None
+STATE = StudyFolder.WORKSPACE
+FEATURES_CSV = StudyFolder.FEATURES
 
 
 @dataclass
@@ -100,20 +118,18 @@ class Workspace:
 
     @property
     def data_dir(self) -> Path:
-        return Path(self.out) / "data"
+        return RunFolder(self.out).data
 
     @property
     def figures(self) -> Path:
         """Where this run's figures go: ``results`` if given, else ``<out>/<task>/figures``."""
-        return Path(self.results) if self.results else self.study_dir / "figures"
+        return Path(self.results) if self.results else StudyFolder(self.study_dir).figures
 
     def figure(self, name: str) -> Path:
         self.figures.mkdir(parents=True, exist_ok=True)
         return self.figures / name
 
     def config(self, name: str) -> Path:
-        from .pipeline import study_config
-
         return study_config(f"{self.task}/{name}.yaml")
 
     # ------------------------------------------------------------------------- settings
@@ -143,8 +159,6 @@ class Workspace:
         )
 
     def save_state(self) -> Path:
-        from .utils import write_json_atomic
-
         path = self.study_dir / STATE
         write_json_atomic(path, asdict(self))
         return path
@@ -168,8 +182,6 @@ class Workspace:
     def prepare(self):
         """Notebook 1: synthesise or index the data, extract the feature store, make the splits.
         Returns ``(store, splits)`` (see :func:`musiclass.study.prepare`)."""
-        from .study import prepare
-
         store, splits = prepare(
             self.config(DATA_CONFIG[self.task]), self.study_dir, **self._kwargs()
         )
@@ -200,28 +212,24 @@ class Workspace:
             raise ConfigError(f"{self.study_dir / what} is missing: run {notebook or first} first.")
 
     def stores(self) -> list[Path]:
-        return sorted(p.parent for p in (self.study_dir / "stores").glob("*/manifest.json"))
+        return StudyFolder(self.study_dir).stores()
 
     def store(self):
         """The feature store notebook 1 extracted (the one of the task's data config)."""
-        from .features.store import FeatureStore
-        from .study import frontend_from_mapping, load_study
 
         self.require("data")
         study = load_study(self.config(DATA_CONFIG[self.task]))[0]
         frontend = dict(study.frontend)
         if self.preset != "default":
             frontend["preset"] = self.preset
-        path = (
-            self.study_dir / "stores" / frontend_from_mapping(frontend, task=self.task).hash()[:12]
+        path = StudyFolder(self.study_dir).store(
+            frontend_from_mapping(frontend, task=self.task).hash()[:12]
         )
-        return FeatureStore(path if (path / "manifest.json").is_file() else self.stores()[0])
+        return FeatureStore(path if (path / StoreFiles.MANIFEST).is_file() else self.stores()[0])
 
     def run(self, *configs: str) -> pd.DataFrame:
         """Train and evaluate the runs of the task's study configs (``"exp1"``, ``"fnn"``, ...),
         each under every split the config names; return those experiments' rows of the results table."""
-        from .study import load_study, run_study
-
         self.require("data")
         studies = [s for name in configs for s in load_study(self.config(name))]
         table = run_study(studies, self.study_dir, profile=self.profile, **self._kwargs())
@@ -230,20 +238,14 @@ class Workspace:
 
     def table(self) -> pd.DataFrame:
         """Every result of this task's study folder so far (all notebooks), as ``results.csv``."""
-        from .study import collect
-
         return collect(self.study_dir)
 
     def write_figures(self) -> list[Path]:
         """The study's figures and tables (:func:`musiclass.study.write_figures`) into :attr:`figures`."""
-        from .study import write_figures
-
         return write_figures(self.study_dir, self.figures)
 
     def model_dirs(self, table: pd.DataFrame) -> dict[str, Path]:
         """``"model (split)" -> model folder`` of the networks in ``table``."""
-        from .study import source_path
-
         nets = table[table["epochs"].notna()]
         return {
             f"{r['model']} ({r['split']})": source_path(self.study_dir, r["source"])
@@ -271,8 +273,6 @@ def open_workspace(
     """Check a notebook's parameters, move to the repository root (every path is relative to it)
     and set up inline figures. ``dataset`` is ``"synthetic"`` or the folder of a real GTZAN
     (``genres/<genre>/<genre>.NNNNN.wav``) or MTG-Jamendo (``NN/ID.mp3``) tree."""
-    from .study import PROFILES
-
     if task not in NOTEBOOKS:
         raise ConfigError(f"task must be genre or mood, got {task!r}")
     if profile not in PROFILES:
@@ -375,8 +375,6 @@ def class_table(store) -> pd.DataFrame:
 
 def split_table(splits: dict[str, Any]) -> pd.DataFrame:
     """The split sizes and the measured leak (share of test frames whose song is in training)."""
-    from .study import PROTOCOL_OF_SPLIT
-
     rows = []
     for method, s in splits.items():
         row = {"split": method, "protocol": PROTOCOL_OF_SPLIT.get(method, method)}
@@ -391,56 +389,28 @@ def split_table(splits: dict[str, Any]) -> pd.DataFrame:
 
 
 def splits_of(store) -> dict[str, Any]:
-    path = Path(store.path) / "splits" / "summary.json"
+    path = SplitFolder(store.path).summary
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def show_table(table: pd.DataFrame, digits: int = 3):
     """A results table as the notebooks show it: ``value [low, high]`` cells, one column per
     protocol (see :func:`musiclass.plots.format_results`)."""
-    from .plots import format_results
-    from .study import results_for_display, table_metrics
 
     return format_results(results_for_display(table), metrics=table_metrics(table), digits=digits)
-
-
-def leak_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Per network: test accuracy (tracks and frames) under the original frame split and our song
-    split, and the difference: the size of the leak."""
-    nets = table[table["epochs"].notna() & table["split"].isin(["seed-frame", "song"])]
-    rows = []
-    for (exp, model), g in nets.groupby(["experiment", "model"], sort=False):
-        by = g.set_index("split")
-        if not {"seed-frame", "song"} <= set(by.index):
-            continue
-        o, s = by.loc["seed-frame"], by.loc["song"]
-        rows.append(
-            {
-                "experiment": exp,
-                "model": model,
-                "frame acc., original (frame split)": o["frame_accuracy"],
-                "frame acc., ours (song split)": s["frame_accuracy"],
-                "track acc., original": o["accuracy"],
-                "track acc., ours": s["accuracy"],
-                "leak (frame acc. difference)": o["frame_accuracy"] - s["frame_accuracy"],
-            }
-        )
-    return pd.DataFrame(rows).round(3)
 
 
 def histories(ws: Workspace, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Training histories (``history.csv``) of the networks in ``table``."""
     out = {}
     for name, folder in ws.model_dirs(table).items():
-        if (folder / "history.csv").is_file():
-            out[name] = pd.read_csv(folder / "history.csv")
+        if ModelDir(folder).history.is_file():
+            out[name] = pd.read_csv(ModelDir(folder).history)
     return out
 
 
 def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song") -> pd.DataFrame:
     """The test-track confusion matrix of one network (rows true, columns predicted)."""
-    from .study import track_confusion
-
     folder = ws.model_dirs(table).get(f"{model} ({split})")
     if folder is None:
         raise ConfigError(f"no {model!r} trained on the {split!r} split in this table")
@@ -449,8 +419,6 @@ def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song
 
 def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str = "song") -> pd.DataFrame:
     """Per-genre recall on test tracks, one column per network trained on ``split``."""
-    from .study import track_recall
-
     return pd.DataFrame(
         {
             name.rsplit(" (", 1)[0]: track_recall(folder)
@@ -465,8 +433,6 @@ def interval_figure(
 ):
     """Test figures with their 95 % intervals, original protocol beside ours
     (:func:`musiclass.plots.interval_plot`); chance level marked for genres."""
-    from .plots import interval_plot
-    from .study import results_for_display
 
     mood = "task" in table and (table["task"] == "mood").all()
     metric = metric or ("roc_auc_macro" if mood else "accuracy")
@@ -479,8 +445,6 @@ def mean_mel_figure(store, out=None, *, chunk: int = 512):
     """The mean mel spectrum (dB, averaged over every frame and time step) of each class, one line
     per class: where in frequency the classes differ on average."""
     from matplotlib.figure import Figure
-
-    from .plots import save_figure
 
     mel = store.array("mel")
     Y = store.label_matrix().astype(np.float64)
@@ -506,16 +470,14 @@ def mean_mel_figure(store, out=None, *, chunk: int = 512):
 
 def curation_counts(ws: Workspace) -> pd.DataFrame:
     """Tracks per tag before curation (every tag of the metadata) and after, one row each."""
-    ws.require("tag_counts_curation.csv")
-    return pd.read_csv(ws.study_dir / "tag_counts_curation.csv").set_index("group")
+    ws.require(StudyFolder.CURATION)
+    return pd.read_csv(StudyFolder(ws.study_dir).curation).set_index("group")
 
 
 def export_features(ws: Workspace) -> tuple[pd.DataFrame, Path]:
     """Notebook 5: the store's hand-crafted descriptors (one row per track, the original's 97
     columns plus ``track_id`` and ``label``) as ``<study>/features.csv``; the table of the original
     study, ``df_features.csv``, has the same columns."""
-    from .utils import write_csv_atomic
-
     table = ws.store().handcrafted()
     path = ws.study_dir / FEATURES_CSV
     write_csv_atomic(table, path)
@@ -525,8 +487,6 @@ def export_features(ws: Workspace) -> tuple[pd.DataFrame, Path]:
 def descriptor_figure(table: pd.DataFrame, columns: Sequence[str], out=None):
     """Box plots of a few descriptors per genre (one panel each)."""
     from matplotlib.figure import Figure
-
-    from .plots import save_figure
 
     columns = [c for c in columns if c in table]
     fig = Figure(figsize=(3.6 * len(columns), 3.6), layout="constrained")
@@ -545,149 +505,9 @@ def descriptor_figure(table: pd.DataFrame, columns: Sequence[str], out=None):
 
 def original_beside(table: pd.DataFrame) -> pd.DataFrame:
     """The original study's reported accuracy beside ours (see :mod:`musiclass.reference`)."""
-    from .reference import beside
-
     shown = beside(table)
     keep = [c for c in shown if not c.endswith((" low", " high"))]
     return shown[keep].round(3).dropna(axis=1, how="all")
 
 
 # ----------------------------------------------------------------------------- running
-def notebook_paths(task: str, root: str | Path | None = None) -> list[Path]:
-    root = Path(root) if root else (repo_root() or Path.cwd())
-    return [root / TASK_FOLDERS[task] / "code" / f"{name}.ipynb" for name in NOTEBOOKS[task]]
-
-
-def execute(
-    path: str | Path,
-    parameters: dict[str, Any],
-    output: str | Path,
-    *,
-    root: str | Path | None = None,
-    timeout: int | None = None,
-    log_output: bool = False,
-) -> Path:
-    """Run one notebook with papermill (its ``parameters`` cell overridden by ``parameters``) into
-    ``output``; the kernel starts in the notebook's folder. Raises papermill's
-    ``PapermillExecutionError`` naming the failing cell on any error."""
-    import papermill as pm
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernels inherit it: no C++ log lines
-    path, output = Path(path), Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(
-        str(path),
-        str(output),
-        parameters=parameters,
-        cwd=str(path.parent),
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=log_output,
-        execution_timeout=timeout,
-        request_save_on_cell_execute=False,
-    )
-    return output
-
-
-#: absolute paths that must not end up in committed notebook outputs
-_ABSOLUTE = re.compile(r"(/(?:home|root|tmp|work|Users|usr|opt|content|private|var)/[^\s'\"]*)")
-
-
-def clean_outputs(path: str | Path, root: str | Path) -> int:
-    """Make an executed notebook fit to commit: machine paths replaced by repository-relative ones
-    (``<env>/...`` for installed packages), stderr warnings dropped, consecutive stdout outputs
-    merged, execution counts kept, and the per-run timings of papermill's metadata dropped, so
-    publishing the same run twice gives the same file. Returns the number of replacements."""
-    import nbformat
-
-    root = str(Path(root).resolve())
-    nb = nbformat.read(str(path), as_version=4)
-    count = 0
-
-    def fix(text: str) -> str:
-        nonlocal count
-        new = text.replace(root + "/", "").replace(root, ".")
-
-        def env(m: re.Match) -> str:
-            p = m.group(1)
-            i = p.find("site-packages/")
-            return "<env>/" + p[i + len("site-packages/") :] if i >= 0 else "<path>"
-
-        new = _ABSOLUTE.sub(env, new)
-        count += new != text
-        return new
-
-    for cell in nb.cells:
-        # timings and paths that change on every run: a re-run of the same run gives the same file
-        cell.get("metadata", {}).pop("papermill", None)
-        cell.get("metadata", {}).pop("execution", None)
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["id"] = "injected-parameters"
-        if cell.cell_type != "code":
-            continue
-        kept = []
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                continue  # progress bars and library warnings: not results
-            if "text" in output:
-                output["text"] = fix(
-                    "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
-                )
-            for key, value in list(output.get("data", {}).items()):
-                if key.startswith("text/"):
-                    output["data"][key] = fix("".join(value) if isinstance(value, list) else value)
-            if output.get("output_type") == "error":
-                output["traceback"] = [fix(t) for t in output.get("traceback", [])]
-            kept.append(output)
-        cell["outputs"] = kept
-    # one stdout output per run of prints: how a kernel splits a cell's prints into stream outputs
-    # depends on flush timing, so the same run would otherwise give different files
-    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
-
-    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
-    if "papermill" in nb.metadata:  # keep what it was run with, not when, where or for how long
-        nb.metadata["papermill"] = {"parameters": nb.metadata["papermill"].get("parameters", {})}
-    nbformat.write(nb, str(path))
-    return count
-
-
-def label_run(path: str | Path, text: str) -> None:
-    """Write ``text`` into the notebook's first (markdown) cell between the run-label markers."""
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
-    cell = nb.cells[0]
-    start, end = "<!-- run-label -->", "<!-- /run-label -->"
-    block = f"{start}\n{text}\n{end}"
-    if start in cell.source and end in cell.source:
-        cell.source = re.sub(
-            re.escape(start) + r".*?" + re.escape(end), lambda m: block, cell.source, flags=re.S
-        )
-    else:
-        cell.source = cell.source.rstrip() + "\n\n" + block
-    nbformat.write(nb, str(path))
-
-
-def run_notebooks(
-    task: str,
-    parameters: dict[str, Any],
-    out_dir: str | Path,
-    *,
-    root: str | Path | None = None,
-    names: Sequence[str] | None = None,
-    echo=print,
-    log_output: bool = False,
-) -> list[Path]:
-    """Execute a task's notebooks in order into ``out_dir`` (stop at the first failing cell)."""
-    written = []
-    for path in notebook_paths(task, root):
-        if names and path.stem not in names:
-            continue
-        t = time.perf_counter()
-        target = Path(out_dir) / path.name
-        execute(path, parameters, target, root=root, log_output=log_output)
-        echo(
-            f"   {TASK_FOLDERS[task]}/code/{path.name}: {time.perf_counter() - t:.0f} s -> {target}"
-        )
-        written.append(target)
-    return written

@@ -46,6 +46,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from .config import FrontendConfig
+from .features.store import FeatureStore
 from .utils import atomic_path
 
 __all__ = [
@@ -190,7 +192,6 @@ def examples_from_store(
     when ``per_class > 1``), in class order; with ``return_index=True`` also the chosen rows of
     ``store.index`` (plus a ``key`` column), to say which track and time each example shows.
     """
-    from .features.store import FeatureStore
 
     if not isinstance(store, FeatureStore):
         store = FeatureStore(store)
@@ -253,8 +254,6 @@ def representation_grid(
     and one colour bar. ``row_labels`` may replace a row's label (e.g. add the track id).
     """
     import librosa.display
-
-    from .config import FrontendConfig
 
     if config is None:
         config = FrontendConfig()

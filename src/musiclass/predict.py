@@ -54,6 +54,9 @@ import pandas as pd
 from . import audio
 from .config import FrontendConfig
 from .errors import ConfigError, FileError, MetadataError
+from .evaluation import track_probabilities
+from .features.frontend import Frontend
+from .layout import ModelDir
 from .utils import read_json_object, write_csv_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -77,7 +80,7 @@ DEFAULT_THRESHOLD = 0.5
 #: frames per forward pass: bounds the network's memory whatever the track's length
 BATCH_SIZE = 64
 #: the files a model directory must hold
-REQUIRED_FILES = ("model.keras", "labels.json", "frontend.json")
+REQUIRED_FILES = ModelDir.REQUIRED
 
 FAILURE_COLUMNS = ("path", "reason")
 
@@ -389,37 +392,37 @@ def load_predictor(
         raise ConfigError("batch_size must be at least 1")
     if not min_seconds > 0:
         raise ConfigError("min_seconds must be positive")
-    classes, multilabel = _read_labels(d / "labels.json")
-    cfg, rep, audio_input, front, notes = _read_frontend(d / "frontend.json")
+    classes, multilabel = _read_labels(ModelDir(d).labels)
+    cfg, rep, audio_input, front, notes = _read_frontend(ModelDir(d).frontend)
     thresholds = None
     if multilabel:
-        thresholds, more = _read_thresholds(d / "thresholds.json", classes)
+        thresholds, more = _read_thresholds(ModelDir(d).thresholds, classes)
         notes += more
 
-    from .models import frontend_layer as fl  # imports Keras: only now that a model is needed
+    from .models import frontend_layer as fl  # lazy: imports Keras, only once a model is needed
 
     if audio_input:
         want: tuple[int, ...] = (fl.context_samples(cfg),)
         if "context_samples" in front and front["context_samples"] != want[0]:
             raise MetadataError(
-                d / "frontend.json",
+                ModelDir(d).frontend,
                 f"context_samples {front['context_samples']} is not the {want[0]} its config gives",
             )
     else:
         want = cfg.shape(rep)
         if "input_shape" in front and tuple(front["input_shape"]) != want:
             raise MetadataError(
-                d / "frontend.json",
+                ModelDir(d).frontend,
                 f"input_shape {front['input_shape']} is not the {rep!r} "
                 f"frame shape {want} of its config",
             )
     try:
-        model = fl.load_model(d / "model.keras")
+        model = fl.load_model(ModelDir(d).model)
     except FileError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file: say which, and why
         raise FileError(
-            d / "model.keras", f"cannot load the model ({type(exc).__name__}: {exc})"
+            ModelDir(d).model, f"cannot load the model ({type(exc).__name__}: {exc})"
         ) from None
     got_in = model.input_shape
     if (
@@ -427,17 +430,17 @@ def load_predictor(
         or not isinstance(model.output_shape, tuple)
         or (model.output_shape and isinstance(model.output_shape[0], tuple))
     ):
-        raise MetadataError(d / "model.keras", "expected a model with one input and one output")
+        raise MetadataError(ModelDir(d).model, "expected a model with one input and one output")
     if tuple(got_in[1:]) != tuple(want):
         what = "audio rows of" if audio_input else f"{rep!r} frames of shape"
         raise MetadataError(
-            d / "frontend.json",
+            ModelDir(d).frontend,
             f"describes {what} {tuple(want)}, but the model takes {tuple(got_in[1:])}",
         )
     n_out = model.output_shape[-1]
     if n_out != len(classes):
         raise MetadataError(
-            d / "labels.json", f"lists {len(classes)} classes but the model outputs {n_out}"
+            ModelDir(d).labels, f"lists {len(classes)} classes but the model outputs {n_out}"
         )
     return Predictor(
         d,
@@ -489,8 +492,6 @@ class Predictor:
         min_seconds: float = MIN_SECONDS,
         whole_track: bool = True,
     ):
-        from .features.frontend import Frontend
-
         self.model_dir, self.model = Path(model_dir), model
         self.classes, self.multilabel = tuple(classes), bool(multilabel)
         #: the frontend config exactly as trained on (frontend.json)
@@ -532,6 +533,7 @@ class Predictor:
         """``(starts, x)``: frame starts in seconds and the network's input for every frame of the
         mono signal ``y`` (stored-feature frames, or audio rows for an audio-input model)."""
         if self.audio_input:
+            # Keras: imported only for an audio-input model, which has already loaded it
             from .models.frontend_layer import audio_frames
 
             return audio_frames(y, self.framing)
@@ -583,7 +585,6 @@ class Predictor:
 
     def finish(self, prep: _Prepared, top_k: int = 3) -> TrackPrediction:
         """Run the network on a prepared file and form the track's prediction."""
-        from .evaluation import track_probabilities
 
         frame_probs = self.frame_probabilities(prep.x)
         _, track = track_probabilities(frame_probs, np.zeros(len(frame_probs), dtype=np.int64))

@@ -35,10 +35,26 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .errors import FileError, MetadataError
-from .utils import is_temporary
+from . import __version__, plots, reference
+from .features.store import FeatureStore
+from .layout import ModelDir, SplitFolder, StoreFiles
+from .registry import (
+    MOOD_TABLE_METRICS,
+    PROTOCOL_NOTE,
+    PROTOCOL_OF_SPLIT,
+    TABLE_METRICS,
+    Run,
+    StudyResults,
+    base_tagger,
+    load_run,
+    read_json,
+    resampled_counts,
+    results_for_display,
+    shown_path,
+)
+from .utils import atomic_path
 
-__all__ = ["build_report", "load_run", "Run", "StudyFolder", "SECTIONS"]
+__all__ = ["build_report", "SECTIONS"]
 
 #: landscape A4, inches
 PAGE = (11.69, 8.27)
@@ -110,150 +126,6 @@ PROTOCOL = (
         "95 % bootstrap intervals over test tracks on every headline figure",
     ),
 )
-
-
-# ============================================================================== reading the run
-@dataclass
-class StudyFolder:
-    """One study folder of a run: its results table (from ``registry/*.json``) and its task."""
-
-    task: str
-    folder: Path
-    table: pd.DataFrame
-
-    @property
-    def networks(self) -> pd.DataFrame:
-        """The network results (they have epochs; the classical baselines do not)."""
-        return (
-            self.table[self.table["epochs"].notna()]
-            if "epochs" in self.table
-            else self.table.iloc[:0]
-        )
-
-    @property
-    def classical(self) -> pd.DataFrame:
-        """The classical baselines' results."""
-        return self.table[self.table["epochs"].isna()] if "epochs" in self.table else self.table
-
-    def source(self, record: dict | pd.Series) -> Path:
-        """The model or result folder a registry record names (resolved with :func:`study.source_path`)."""
-        from .study import source_path
-
-        return source_path(self.folder, record["source"])
-
-    def stores(self) -> list[Path]:
-        """The study's feature store folders (those with a manifest)."""
-        return [p.parent for p in sorted((self.folder / "stores").glob("*/manifest.json"))]
-
-
-@dataclass
-class Run:
-    """A run folder as the report sees it: its studies (by task) and what it was run with."""
-
-    folder: Path
-    studies: dict[str, StudyFolder]
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def synthetic(self) -> bool:
-        """Whether any study of the run was made from the embedded synthetic data."""
-        return any(d == "synthetic" for d in self.info.get("datasets", {}).values())
-
-
-def _read_json(path: Path) -> dict:
-    """A JSON file of the run; a damaged one is a :class:`MetadataError` naming it."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise MetadataError(path, f"not valid JSON ({exc})") from None
-
-
-def _results(folder: Path) -> pd.DataFrame:
-    """Every registry record of a study folder as one table (:func:`musiclass.study.read_registry`:
-    networks in config order, classical baselines last), without rewriting ``results.csv``."""
-    from .study import read_registry
-
-    table = read_registry(folder)  # a damaged record is a MetadataError naming its file
-    if table.empty:
-        return table.iloc[0:0]
-    for col in ("epochs", "frame_accuracy", "frame_accuracy_low", "frame_accuracy_high"):
-        if col not in table:
-            table[col] = np.nan
-    return table
-
-
-def _no_results(run_dir: Path, why: str) -> FileError:
-    """The error for a folder the report cannot be made from: what is wrong, and what to run."""
-    return FileError(
-        run_dir,
-        f"{why}: run `musiclass demo --out {run_dir}` or a study "
-        f"(`musiclass run configs/genre/study.yaml --out {run_dir}/genre`) first",
-    )
-
-
-def load_run(run_dir: str | Path) -> Run:
-    """Find the studies of a run folder (``genre/``, ``mood/``, or the folder itself when it is a
-    study folder) and what they were run with.
-
-    Raises :class:`~musiclass.errors.FileError` naming the folder when it does not exist or holds
-    no results.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise _no_results(run_dir, "no such run folder")
-    candidates = [run_dir / "genre", run_dir / "mood", run_dir]
-    candidates += [p for p in sorted(run_dir.iterdir()) if p.is_dir() and p not in candidates]
-    studies: dict[str, StudyFolder] = {}
-    for folder in candidates:
-        if not any(not is_temporary(p) for p in (folder / "registry").glob("*.json")):
-            continue
-        table = _results(folder)
-        if table.empty:
-            continue
-        task = "mood" if "task" in table and (table["task"] == "mood").all() else "genre"
-        studies.setdefault(task, StudyFolder(task, folder, table))
-    if not studies:
-        raise _no_results(
-            run_dir,
-            "no results in this run folder (no genre/registry/*.json or mood/registry/*.json)",
-        )
-    return Run(run_dir, dict(sorted(studies.items())), _run_info(run_dir, studies))
-
-
-def _run_info(run_dir: Path, studies: dict[str, StudyFolder]) -> dict[str, Any]:
-    """Dataset, profile, preset and seed: from each study's ``workspace.json`` (the notebooks
-    write it), else the run's ``summary.json`` (``musiclass demo`` writes it, and the demo runs only
-    on the embedded synthetic data), else whether the indexed data carries the synthetic sets'
-    stamp; what none of them says is "unknown"."""
-    from .pipeline import STAMP
-
-    summary = _read_json(run_dir / "summary.json") if (run_dir / "summary.json").is_file() else {}
-    info: dict[str, Any] = {"datasets": {}, "sources": {}}
-    for task, study in studies.items():
-        ws = (
-            _read_json(study.folder / "workspace.json")
-            if (study.folder / "workspace.json").is_file()
-            else {}
-        )
-        for key in ("profile", "preset", "seed"):
-            value = ws.get(key, summary.get(key))
-            if value is not None:
-                info.setdefault(key, value)
-        dataset, source = ws.get("dataset"), "workspace.json"
-        if dataset is None and summary:
-            dataset, source = summary.get("dataset", "synthetic"), "summary.json"
-        if dataset is None:
-            for store in study.stores():
-                meta = store / "tracks.json"
-                root = Path(_read_json(meta).get("root", "")) if meta.is_file() else None
-                if root is not None and str(root) and (root / STAMP).is_file():
-                    dataset, source = "synthetic", f"the stamp {_shown_path(root / STAMP)}"
-                    break
-        info["datasets"][task] = str(dataset) if dataset is not None else "unknown"
-        info["sources"][task] = source if dataset is not None else "nothing in the run folder says"
-    for key in ("profile", "preset", "seed"):
-        info.setdefault(key, "unknown")
-    return info
 
 
 # ============================================================================== formatting
@@ -523,9 +395,6 @@ def build_report(run_dir: str | Path, out: str | Path = "report.pdf", *, echo=pr
     """
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from . import __version__
-    from .utils import atomic_path
-
     run = load_run(run_dir)
     out = Path(out)
     with mpl.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": FONT}):
@@ -548,7 +417,7 @@ def build_report(run_dir: str | Path, out: str | Path = "report.pdf", *, echo=pr
                 tmp,
                 metadata={
                     "Title": "musiclass report",
-                    "Subject": f"run folder {_shown_path(run.folder)}",
+                    "Subject": f"run folder {shown_path(run.folder)}",
                     "Creator": f"musiclass {__version__}",
                 },
             ) as pdf:
@@ -561,13 +430,6 @@ def build_report(run_dir: str | Path, out: str | Path = "report.pdf", *, echo=pr
 
 
 # ------------------------------------------------------------------------------ 1. title page
-def _shown_path(path: Path) -> str:
-    """A path as the report prints it: relative to the working directory when inside it, so a
-    committed report carries no machine path."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _title_page(report: _Report, version: str) -> Figure:
@@ -598,7 +460,7 @@ def _title_page(report: _Report, version: str) -> Figure:
         for task, s in run.studies.items()
     )
     lines = [
-        ("Run folder", _shown_path(run.folder)),
+        ("Run folder", shown_path(run.folder)),
         ("Dataset", f"{dataset_text}   (read from {sources})"),
         ("Profile", str(info["profile"])),
         ("Preset", str(info["preset"])),
@@ -723,15 +585,15 @@ def _settings(report: _Report) -> None:
             "_frame", kind="stable"
         )
         for rec in preferred.to_dict("records"):
-            path = study.source(rec) / "train.json"
+            path = ModelDir(study.source(rec)).train
             if path.is_file():
                 train[task] = (
                     f"{task}: {rec['experiment']}: {rec['model']} ({rec['split']} split)",
-                    _read_json(path).get("config", {}),
+                    read_json(path).get("config", {}),
                 )
                 break
         for store in study.stores():
-            manifest = _read_json(store / "manifest.json")
+            manifest = read_json(store / StoreFiles.MANIFEST)
             frontend[task] = (f"{task}: store {store.name}", manifest.get("config", {}))
             break
     if not train and not frontend:
@@ -762,15 +624,13 @@ def _setting(value) -> str:
 # ------------------------------------------------------------------------------ 3. the data
 def _data(report: _Report) -> None:
     """Per study and store: sizes, every split's parts and measured leak, tracks and frames per class."""
-    from .features.store import FeatureStore
-    from .study import PROTOCOL_OF_SPLIT
 
     flow = _Flow(SECTIONS["data"])
     any_store = False
     for task, study in report.run.studies.items():
         for store_dir in study.stores():
             any_store = True
-            manifest = _read_json(store_dir / "manifest.json")
+            manifest = read_json(store_dir / StoreFiles.MANIFEST)
             flow.heading(f"{task.capitalize()} study: store {store_dir.name}")
             flow.para(
                 f"{manifest.get('n_tracks', DASH)} tracks, {manifest.get('n_rows', DASH)} frames, "
@@ -778,10 +638,10 @@ def _data(report: _Report) -> None:
                 f"index dataset '{manifest.get('dataset', DASH)}'; {manifest.get('n_failed', 0)} tracks failed "
                 f"extraction."
             )
-            summary_path = store_dir / "splits" / "summary.json"
+            summary_path = SplitFolder(store_dir).summary
             if summary_path.is_file():
                 rows = []
-                for method, s in _read_json(summary_path).items():
+                for method, s in read_json(summary_path).items():
                     tracks, frames, leak = (
                         s.get("tracks", {}),
                         s.get("frames", {}),
@@ -869,7 +729,6 @@ def _results_pages(
     shown: pd.DataFrame, metrics: Sequence[str], title: str, note: str | None
 ) -> list[Figure]:
     """:func:`musiclass.plots.results_table`, :data:`TABLE_ROWS_PER_PAGE` models per page."""
-    from . import plots
 
     models = list(pd.unique(shown["model"]))
     chunks = [
@@ -892,7 +751,6 @@ def _results_pages(
 
 def _genre_results(report: _Report) -> None:
     """The genre results table with 95 % intervals (both protocols side by side)."""
-    from .study import PROTOCOL_NOTE, TABLE_METRICS, results_for_display
 
     study = report.run.studies.get("genre")
     if study is None:
@@ -923,21 +781,19 @@ def _leak_pairs(nets: pd.DataFrame) -> list[tuple[dict, dict]]:
     return pairs
 
 
-def _split_leaks(study: StudyFolder) -> dict[str, float]:
+def _split_leaks(study: StudyResults) -> dict[str, float]:
     """Per split method, the share of test frames whose song is in train (from ``splits/summary.json``)."""
     leaks = {}
     for store in study.stores():
-        path = store / "splits" / "summary.json"
+        path = SplitFolder(store).summary
         if path.is_file():
-            for method, s in _read_json(path).items():
+            for method, s in read_json(path).items():
                 leaks.setdefault(method, s.get("leak", {}).get("test_frames_with_song_in_train"))
     return leaks
 
 
 def _leak(report: _Report) -> None:
     """Per network, the original frame split's test accuracy against ours (table and interval plots)."""
-    from . import plots
-    from .study import results_for_display
 
     study = report.run.studies.get("genre")
     if study is None:
@@ -1017,10 +873,10 @@ def _diff(a, b):
     return None if _missing(a) or _missing(b) else float(a) - float(b)
 
 
-def _n_classes(study: StudyFolder) -> int | None:
+def _n_classes(study: StudyResults) -> int | None:
     """The number of classes (tags) of the study's first feature store."""
     for store in study.stores():
-        return len(_read_json(store / "manifest.json").get("classes", [])) or None
+        return len(read_json(store / StoreFiles.MANIFEST).get("classes", [])) or None
     return None
 
 
@@ -1035,10 +891,10 @@ def _confusions(report: _Report) -> None:
     for rec in study.networks.drop_duplicates("source").to_dict("records"):
         if rec["split"] == "seed-frame":
             continue
-        path = study.source(rec) / "metrics.json"
+        path = ModelDir(study.source(rec)).metrics
         if not path.is_file():
             continue
-        conf = _read_json(path).get("test", {}).get("track", {}).get("confusion")
+        conf = read_json(path).get("test", {}).get("track", {}).get("confusion")
         if conf:
             panels.append(
                 (
@@ -1127,7 +983,6 @@ def _confusion_panel(
 # ------------------------------------------------------------------------------ 7. classical
 def _classical(report: _Report) -> None:
     """The classical baselines under the original protocol and ours."""
-    from .study import results_for_display
 
     study = report.run.studies.get("genre")
     if study is None:
@@ -1159,7 +1014,6 @@ def _classical(report: _Report) -> None:
 # ------------------------------------------------------------------------------ 8. beside the original
 def _beside(report: _Report) -> None:
     """The original study's reported accuracies (:func:`musiclass.reference.beside`) beside ours."""
-    from . import reference
 
     study = report.run.studies.get("genre")
     if study is None:
@@ -1225,9 +1079,9 @@ def _beside(report: _Report) -> None:
         (study.networks["model"] == "cnn-7-mel") & (study.networks["split"] != "seed-frame")
     ]
     if not recall_source.empty:
-        path = study.source(recall_source.iloc[0]) / "metrics.json"
+        path = ModelDir(study.source(recall_source.iloc[0])).metrics
         if path.is_file():
-            per_class = _read_json(path).get("test", {}).get("track", {}).get("per_class", {})
+            per_class = read_json(path).get("test", {}).get("track", {}).get("per_class", {})
             if per_class:
                 flow.heading(
                     "CNN-7: per-genre recall, the original's (frame split) beside ours (test tracks)",
@@ -1256,8 +1110,6 @@ def _beside(report: _Report) -> None:
 # ------------------------------------------------------------------------------ 9. mood
 def _mood(report: _Report) -> None:
     """Mood results, per-tag ROC-AUC of the base model, resampled tag counts, MediaEval references."""
-    from . import plots, reference
-    from .study import MOOD_TABLE_METRICS, results_for_display
 
     study = report.run.studies.get("mood")
     if study is None:
@@ -1277,10 +1129,10 @@ def _mood(report: _Report) -> None:
         ),
     )
     notes = []
-    base = table[(table["split"] == "official") & (table["model"].isin(["base", "mood-cnn"]))]
-    path = study.source(base.iloc[0]) / "metrics.json" if not base.empty else None
+    base = base_tagger(table)
+    path = ModelDir(study.source(base.iloc[0])).metrics if not base.empty else None
     if path is not None and path.is_file():
-        per_tag = _read_json(path).get("test", {}).get("track", {}).get("per_tag")
+        per_tag = read_json(path).get("test", {}).get("track", {}).get("per_tag")
         if per_tag:
             frame = pd.DataFrame(per_tag).T
             cols = [c for c in ("roc_auc", "support") if c in frame]
@@ -1355,23 +1207,13 @@ def _mood(report: _Report) -> None:
     report.add("mood", flow.pages)
 
 
-def _resampled_counts(study: StudyFolder) -> pd.DataFrame | str:
+def _resampled_counts(study: StudyResults) -> pd.DataFrame | str:
     """Training frames per tag of the base set and the 8 resampled sets (official split), or why not."""
-    from . import resampling
-    from .features.store import FeatureStore
-    from .training import load_split, targets
-
     for store_dir in study.stores():
-        if not (store_dir / "splits" / "official.csv").is_file():
+        if not SplitFolder(store_dir).split("official").is_file():
             continue
         try:
-            store = FeatureStore(store_dir)
-            rows = load_split(store, "official")
-            train = rows[rows["part"] == "train"]
-            Y = targets(train["label"], store.classes, True).astype(np.int8)
-            return resampling.counts_table(
-                Y, resampling.resample_sets(Y, seed=42), list(store.classes)
-            )
+            return resampled_counts(FeatureStore(store_dir), "official", seed=42)
         except Exception as exc:  # a store this version cannot read: say so, keep the rest
             return f"{store_dir}: {exc}"
     return "no store with an official split"

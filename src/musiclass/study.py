@@ -24,52 +24,49 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .config import frontend_from_mapping, load_yaml
-from .errors import ConfigError, MetadataError
-from .utils import config_hash, is_temporary, safe_name, write_csv_atomic, write_json_atomic
+from .datasets import jamendo
+from .errors import ConfigError
+from .features.extract import extract
+from .features.store import FeatureStore, tracks_fingerprint
+from .layout import ClassicalFiles, SplitFolder, StoreFiles, StudyFolder
+from .models import classical
+from .pipeline import index_gtzan, index_jamendo, make_splits, synthesize
+from .registry import (
+    CLASSICAL_METRICS,
+    CLASSICAL_PROTOCOL,
+    MOOD_METRICS,
+    PROTOCOL_OF_SPLIT,
+    collect,
+    register,
+    relative_source,
+    resampled_counts,
+    tags_per_part,
+)
+from .training import train, train_preset
+from .utils import config_hash, default_jobs, write_csv_atomic, write_json_atomic
+
+#: ``tags_per_part`` and ``resampled_counts`` are the registry's; the mood notebooks call them
+#: as ``study.tags_per_part`` / ``study.resampled_counts``, so they are offered here too
+__all__ = [
+    "PROFILES",
+    "Study",
+    "load_study",
+    "run_study",
+    "prepare",
+    "resampled_counts",
+    "tags_per_part",
+]
 
 log = logging.getLogger(__name__)
 
-#: how each split is labelled in the results table. Networks: the original protocol is its random
-#: split of frames, ours a split of songs. Classical baselines: the original's is a scaler fitted on
-#: all rows and one 70/30 split, ours repeated cross-validation with the scaler in the pipeline.
-PROTOCOL_OF_SPLIT = {
-    "seed-frame": "original protocol",
-    "song": "our protocol",
-    "artist": "our protocol, artist split",
-    "gtzan-filtered": "our protocol, fault-filtered split",
-    "gtzan-stratified": "our protocol, published stratified split",
-    "official": "our protocol",
-}
-CLASSICAL_PROTOCOL = {"seed": "original protocol", "default": "our protocol"}
-#: the columns of the printed and Markdown tables: the original reported frame accuracy, we report tracks
-TABLE_METRICS = ("frame_accuracy", "accuracy", "f1_macro", "roc_auc")
-#: mood: the MediaEval task's figures (ROC-AUC and PR-AUC macro) and F1 at thresholds chosen on validation
-MOOD_TABLE_METRICS = ("roc_auc_macro", "pr_auc_macro", "f1_macro")
-MOOD_METRICS = ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro", "f1_macro")
-
-
-def table_metrics(table: pd.DataFrame) -> tuple[str, ...]:
-    """The metric columns to print for a results table (genre or mood)."""
-    return (
-        MOOD_TABLE_METRICS if "task" in table and (table["task"] == "mood").all() else TABLE_METRICS
-    )
-
-
-PROTOCOL_NOTE = (
-    "networks: original = random split of frames, ours = split of songs; classical: original = "
-    "scaler fitted on all rows + one 70/30 split, ours = repeated 5-fold CV, scaler in the pipeline"
-)
 
 #: profile overrides: ``quick`` is the README demo (about 10 minutes on 2 cores), ``full`` the study
 PROFILES: dict[str, dict[str, Any]] = {
@@ -94,47 +91,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "skip_models": ["svm-tuned", "rf", "gb"],
     },
 }
-
-#: the metric columns a classical result carries over from ``classical.csv``
-CLASSICAL_METRICS = (
-    "accuracy",
-    "accuracy_low",
-    "accuracy_high",
-    "f1_macro",
-    "f1_low",
-    "f1_high",
-    "roc_auc",
-    "roc_auc_low",
-    "roc_auc_high",
-    "precision_macro",
-    "recall_macro",
-)
-RESULT_COLUMNS = [
-    "task",
-    "experiment",
-    "model",
-    "protocol",
-    "split",
-    "accuracy",
-    "accuracy_low",
-    "accuracy_high",
-    "f1_macro",
-    "f1_low",
-    "f1_high",
-    "roc_auc",
-    "roc_auc_low",
-    "roc_auc_high",
-    "precision_macro",
-    "recall_macro",
-    "frame_accuracy",
-    "frame_accuracy_low",
-    "frame_accuracy_high",
-    "test_tracks",
-    "epochs",
-    "seconds",
-    "parameters",
-    "source",
-]
 
 
 @dataclass
@@ -235,17 +191,12 @@ def run_study(
     echo=print,
 ) -> pd.DataFrame:
     """Run every experiment of a study config; return (and write) the results table."""
-    from . import pipeline
-    from .features.extract import extract
-    from .features.store import FeatureStore
-    from .training import train, train_preset
-
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose from {sorted(PROFILES)}")
     prof = PROFILES[profile]
     studies = load_study(config) if not isinstance(config, list) else config
     out = Path(out)
-    jobs = jobs or pipeline.default_jobs()
+    jobs = jobs or default_jobs()
     data_dir = Path(data_dir) if data_dir else out.parent / "data"
     stores: dict[str, FeatureStore] = {}
     records: list[dict[str, Any]] = []
@@ -258,10 +209,8 @@ def run_study(
             raise ConfigError(f"{study.source}: task must be genre or mood, got {study.task!r}")
         t0 = time.perf_counter()
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
-        store, official = _store_for(
-            study, out, data_dir, stores, jobs, progress, echo, pipeline, extract, FeatureStore
-        )
-        _ensure_splits(store, study.splits, pipeline, echo, official=official)
+        store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo)
+        _ensure_splits(store, study.splits, echo, official=official)
         for split in study.splits:
             for run_spec in study.runs:
                 run = dict(run_spec)
@@ -272,7 +221,9 @@ def run_study(
                 cfg = train_preset(study.train.get("preset", "default"), **values)
                 # named by what is trained, so identical runs in two experiments share one model
                 model_dir = (
-                    out / "models" / split / f"{cfg.model}-{cfg.representation}-{cfg.hash()[:8]}"
+                    StudyFolder(out)
+                    .model(split, f"{cfg.model}-{cfg.representation}-{cfg.hash()[:8]}")
+                    .path
                 )
                 echo(
                     f"-- {name} on {split} split: {cfg.model} on {cfg.representation} -> {model_dir}"
@@ -281,7 +232,7 @@ def run_study(
                 rec = _network_record(study, name, split, res)
                 rec["source"] = relative_source(res.model_dir, out)
                 rec["order"] = study.runs.index(run_spec)
-                _register(out, rec, split)
+                register(out, rec, split)
                 records.append(rec)
                 head = "roc_auc_macro" if study.task == "mood" else "accuracy"
                 echo(
@@ -291,7 +242,7 @@ def run_study(
         if study.classical:
             for key, rec in _run_classical(study, store, out, prof, progress, echo):
                 rec["source"] = relative_source(rec["source"], out)
-                _register(out, rec, key)
+                register(out, rec, key)
                 records.append(rec)
         echo(f"   {study.experiment} done in {time.perf_counter() - t0:.0f} s")
     table = collect(out)
@@ -316,10 +267,6 @@ def prepare(
     method, its sizes and measured leak (as kept in ``splits/summary.json``). :func:`run_study` on the
     same config and ``out`` finds both done and goes straight to training.
     """
-    from . import pipeline
-    from .features.extract import extract
-    from .features.store import FeatureStore
-
     study = _apply_overrides(load_study(config)[0], dict(overrides or {}))
     if preset:
         study.frontend["preset"] = preset
@@ -331,14 +278,11 @@ def prepare(
         out,
         data_dir,
         {},
-        jobs or pipeline.default_jobs(),
+        jobs or default_jobs(),
         progress,
         echo,
-        pipeline,
-        extract,
-        FeatureStore,
     )
-    return store, _ensure_splits(store, study.splits, pipeline, echo, official=official)
+    return store, _ensure_splits(store, study.splits, echo, official=official)
 
 
 def _store_for(
@@ -349,9 +293,6 @@ def _store_for(
     jobs,
     progress,
     echo,
-    pipeline,
-    extract,
-    FeatureStore,
 ):
     """Index the study's data and extract it with its frontend (each once per config)."""
     data = study.data
@@ -359,7 +300,7 @@ def _store_for(
     official = None
     if study.task == "mood":
         if dataset == "synthetic":
-            root = pipeline.synthesize(
+            root = synthesize(
                 data_dir,
                 mood_tracks=data.get("n_tracks"),
                 seed=int(data.get("seed", 0)),
@@ -393,7 +334,7 @@ def _store_for(
             check="header",
         )
     elif dataset == "synthetic":
-        root = pipeline.synthesize(
+        root = synthesize(
             data_dir,
             clips_per_genre=int(data.get("clips_per_genre", 20)),
             seed=int(data.get("seed", 0)),
@@ -424,14 +365,14 @@ def _store_for(
     if key in stores:
         return stores[key], official
     if study.task == "mood":
-        index = pipeline.index_jamendo(root, out / "index", **index_args)
+        index = index_jamendo(root, out / "index", **index_args)
         _save_curation_counts(root, index_args, index, out)
     else:
-        index = pipeline.index_gtzan(root, out / "index", **index_args)
-    path = out / "stores" / f"{frontend.hash()[:12]}"
-    if (path / "manifest.json").is_file():
+        index = index_gtzan(root, out / "index", **index_args)
+    path = StudyFolder(out).store(frontend.hash()[:12])
+    if (path / StoreFiles.MANIFEST).is_file():
         store = FeatureStore(path)
-        if store.manifest.get("tracks_fingerprint") == _fingerprint(index):
+        if store.manifest.get("tracks_fingerprint") == tracks_fingerprint(index):
             stores[key] = store
             return store, official
     echo(f"   extracting {len(index)} tracks with frontend {frontend.hash()} -> {path}")
@@ -443,8 +384,6 @@ def _store_for(
 
 def _save_curation_counts(root, index_args: dict, index, out: Path) -> None:
     """Tracks per tag before curation (all tags of the TSV) and after, for the tag-frequency figure."""
-    from .datasets import jamendo
-
     raw = jamendo.index(
         index_args["metadata"], root, curation="none", check="none", split=index_args.get("split")
     )
@@ -457,28 +396,19 @@ def _save_curation_counts(root, index_args: dict, index, out: Path) -> None:
         }
     ).fillna(0)
     write_csv_atomic(
-        table.astype(int).T.rename_axis("group").reset_index(), out / "tag_counts_curation.csv"
+        table.astype(int).T.rename_axis("group").reset_index(), StudyFolder(out).curation
     )
 
 
-def _fingerprint(index) -> str:
-    from .features.store import tracks_fingerprint
-
-    return tracks_fingerprint(index)
-
-
-def _ensure_splits(
-    store, methods, pipeline, echo=print, official: dict | None = None
-) -> dict[str, Any]:
+def _ensure_splits(store, methods, echo=print, official: dict | None = None) -> dict[str, Any]:
     """Make the splits the store lacks; return (and keep in ``splits/summary.json``) their sizes and
     the measured leak of each."""
-    path = store.path / "splits" / "summary.json"
+    folder = SplitFolder(store.path)
+    path = folder.summary
     summary = json.loads(path.read_text()) if path.is_file() else {}
-    missing = tuple(
-        m for m in methods if not (store.path / "splits" / f"{m}.csv").is_file() or m not in summary
-    )
+    missing = tuple(m for m in methods if not folder.split(m).is_file() or m not in summary)
     if missing:
-        summary.update(pipeline.make_splits(store, missing, seed=42, official=official))
+        summary.update(make_splits(store, missing, seed=42, official=official))
         write_json_atomic(path, summary)
     for m in methods:
         leak, tracks = summary[m]["leak"], summary[m]["tracks"]
@@ -561,8 +491,6 @@ def _run_classical(
     study: Study, store, out: Path, prof: dict, progress: bool, echo
 ) -> list[tuple[str, dict]]:
     """The scikit-learn baselines on the store's descriptor table, under both protocols."""
-    from .models import classical
-
     spec = dict(study.classical or {})
     skip = set(prof.get("skip_models", []))
     table = classical.read_features(store.path)
@@ -583,8 +511,8 @@ def _run_classical(
                 "tracks": store.manifest.get("tracks_fingerprint"),
             }
         )
-        folder = out / "models" / "classical" / f"{protocol}-{key[:8]}"
-        if not (folder / "classical.json").is_file():
+        folder = StudyFolder(out).classical(f"{protocol}-{key[:8]}")
+        if not (folder / ClassicalFiles.SUMMARY).is_file():
             echo(
                 f"-- classical ML ({', '.join(models)}), {protocol} protocol, on {len(table)} tracks"
             )
@@ -598,7 +526,7 @@ def _run_classical(
                 progress=progress,
             )
             classical.save({protocol: result}, folder, table)
-        for r in pd.read_csv(folder / "classical.csv").to_dict("records"):
+        for r in pd.read_csv(folder / ClassicalFiles.TABLE).to_dict("records"):
             rows.append(
                 (
                     f"classical-{protocol}",
@@ -625,308 +553,4 @@ def _run_classical(
     return rows
 
 
-def relative_source(model_dir: str | Path, out: str | Path) -> str:
-    """A result's folder as recorded in the registry: relative to the study folder ``out``, so the
-    records stay valid when the run folder is moved or read from another working directory."""
-    return Path(os.path.relpath(Path(model_dir).resolve(), Path(out).resolve())).as_posix()
-
-
-def source_path(out: str | Path, source: str | Path) -> Path:
-    """The folder a registry record's ``source`` names (relative to ``out``; older records held a
-    path relative to the working directory, which is still accepted)."""
-    path = Path(source)
-    if path.is_absolute():
-        return path
-    inside = Path(out) / path
-    return inside if inside.exists() or not path.exists() else path
-
-
-def _register(out: Path, record: dict[str, Any], key: str) -> Path:
-    """One JSON per result, named by what produced it (experiment, model, split or protocol key),
-    so a re-run replaces its record whatever the display labels."""
-    name = safe_name(
-        re.sub(r"[^A-Za-z0-9._-]+", "-", f"{record['experiment']}__{record['model']}__{key}")
-    )
-    path = out / "registry" / f"{name}.json"
-    write_json_atomic(path, record)
-    return path
-
-
-def read_registry(out: str | Path) -> pd.DataFrame:
-    """Every registry record under ``out`` as one table, networks first (in config order), the
-    classical baselines last; nothing is written (see :func:`collect`)."""
-    out = Path(out)
-    rows = []
-    for f in sorted((out / "registry").glob("*.json")):
-        if is_temporary(
-            f
-        ):  # a write killed mid-way left it (glob's * matches hidden names): not a record
-            continue
-        try:
-            rows.append(json.loads(f.read_text(encoding="utf-8")))
-        except json.JSONDecodeError as exc:
-            raise MetadataError(f, f"not valid JSON ({exc})") from None
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    known = [c for c in RESULT_COLUMNS if c in table] + [
-        c for c in table if c not in RESULT_COLUMNS
-    ]
-    table = table[known].astype(
-        {c: "Int64" for c in ("epochs", "parameters", "test_tracks", "train_frames") if c in table}
-    )
-    # networks first (exp1, exp2, fnn, ...) in config order, the classical baselines last
-    last = table["epochs"].isna().astype(int)
-    order = table["order"] if "order" in table else pd.Series(0, index=table.index)
-    return (
-        table.assign(_last=last, _order=order.fillna(0))
-        .sort_values(["_last", "experiment", "_order", "model", "protocol"], kind="stable")
-        .drop(columns=["_last", "_order"])
-        .reset_index(drop=True)
-    )
-
-
-def collect(out: str | Path) -> pd.DataFrame:
-    """Every registry record under ``out`` as one table (:func:`read_registry`), also written to
-    ``out/results.csv``."""
-    table = read_registry(out)
-    if not table.empty:
-        write_csv_atomic(table, Path(out) / "results.csv", float_format="%.4f")
-    return table
-
-
-def track_confusion(model_dir: str | Path) -> pd.DataFrame:
-    """A network's confusion matrix on its test tracks, from its ``metrics.json`` (rows true,
-    columns predicted)."""
-    conf = json.loads((Path(model_dir) / "metrics.json").read_text())["test"]["track"]["confusion"]
-    return pd.DataFrame(
-        conf["matrix"],
-        index=pd.Index(conf["classes"], name="true"),
-        columns=pd.Index(conf["classes"], name="predicted"),
-    )
-
-
-def track_recall(model_dir: str | Path) -> dict[str, float]:
-    """A network's recall per class on its test tracks, from its ``metrics.json``."""
-    per_class = json.loads((Path(model_dir) / "metrics.json").read_text())["test"]["track"][
-        "per_class"
-    ]
-    return {c: v["recall"] for c, v in per_class.items()}
-
-
 # ------------------------------------------------------------------------------ figures and tables
-def results_for_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The results table in the shape :mod:`musiclass.plots` draws: ``model`` is "experiment: model"
-    and ``split`` the protocol, networks first (in config order), then the classical baselines."""
-    t = table.copy()
-    t["model"] = t["experiment"] + ": " + t["model"]
-    t["split"] = t["protocol"]
-    return t
-
-
-def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[Path]:
-    """Draw the study's figures from ``out`` (its registry, stores and model folders) into ``figures``.
-
-    Figure 1 (one frame per genre in every representation), the results table (PNG, Markdown, CSV),
-    test accuracy with intervals under both protocols, and per network under our split: its
-    confusion matrix, ROC curves, training curves; per-genre recall of every network.
-    """
-    from . import plots
-    from .features.store import FeatureStore
-    from .training import load_predictions
-
-    out, figures = Path(out), Path(figures)
-    figures.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    table = collect(out)
-    if table.empty:
-        raise ConfigError(f"{out}: no results registered yet (run the study first)")
-    if table_metrics(table) == MOOD_TABLE_METRICS:
-        return _write_mood_figures(out, figures, table, echo)
-    shown = results_for_display(table)
-
-    stores = sorted((out / "stores").glob("*/manifest.json"))
-    if stores:
-        store = FeatureStore(stores[0].parent)
-        examples = plots.examples_from_store(store)
-        written.append(figures / "figure1_representations.png")
-        plots.representation_grid(
-            examples,
-            store.config,
-            out=written[-1],
-            title="One 3 s frame per genre: mel spectrogram, spectrogram, MFCC",
-        )
-        n_classes = len(store.classes)
-    else:
-        n_classes = None
-
-    written.append(figures / "results_table.png")
-    plots.results_table(
-        shown,
-        title="Genre classification: test-track accuracy, macro F1 and ROC-AUC "
-        "[95 % bootstrap interval]",
-        out=written[-1],
-        note=PROTOCOL_NOTE,
-    )
-    md = plots.results_markdown(shown, metrics=TABLE_METRICS)
-    from .utils import write_text_atomic
-
-    write_text_atomic(figures / "results_table.md", md + "\n")
-    write_csv_atomic(table, figures / "results.csv", float_format="%.4f")
-    written += [figures / "results_table.md", figures / "results.csv"]
-    written.append(figures / "accuracy_intervals.png")
-    plots.interval_plot(
-        shown.drop_duplicates(["model", "split"]),
-        "accuracy",
-        chance=1.0 / n_classes if n_classes else None,
-        title="Test accuracy: original protocol (frame split) vs ours (song split)",
-        out=written[-1],
-    )
-
-    nets = table[table["epochs"].notna()].drop_duplicates("source")
-    recalls, histories = {}, {}
-    for rec in nets.to_dict("records"):
-        model_dir = source_path(out, rec["source"])
-        if not (model_dir / "predictions" / "test.csv").is_file():
-            continue
-        histories[f"{rec['model']} ({rec['split']})"] = pd.read_csv(model_dir / "history.csv")
-        if rec["split"] == "seed-frame":
-            continue
-        written.append(figures / f"confusion_{rec['model']}.png")
-        plots.confusion_matrix(
-            track_confusion(model_dir),
-            title=f"{rec['model']}, {rec['protocol']}: test tracks",
-            out=written[-1],
-        )
-        rows, probs, classes = load_predictions(model_dir / "predictions" / "test.csv")
-        from .evaluation import track_probabilities
-
-        tracks, tp = track_probabilities(probs, rows["track_id"].to_numpy())
-        labels = (
-            rows.drop_duplicates("track_id").set_index("track_id").loc[tracks, "label"].to_numpy()
-        )
-        written.append(figures / f"roc_{rec['model']}.png")
-        plots.roc_curves(
-            labels,
-            tp,
-            classes,
-            title=f"{rec['model']}: one-vs-rest ROC, test tracks",
-            out=written[-1],
-        )
-        recalls[rec["model"]] = track_recall(model_dir)
-    if histories:
-        written.append(figures / "training_curves.png")
-        plots.training_curves_grid(
-            histories, out=written[-1], title="Validation accuracy and loss per epoch"
-        )
-    if recalls:
-        written.append(figures / "per_genre_recall.png")
-        plots.per_class_bars(
-            pd.DataFrame(recalls),
-            "recall",
-            out=written[-1],
-            title="Per-genre recall on test tracks (song split)",
-        )
-    echo(f"wrote {len(written)} figures and tables to {figures}")
-    return written
-
-
-def tags_per_part(store, split: str = "official") -> pd.DataFrame:
-    """Tracks per tag in each part (train, validation, test) of a split: one row per part."""
-    from .training import load_split, targets
-
-    rows = load_split(store, split)
-    tags = list(store.classes)
-    per_part = pd.DataFrame(
-        {
-            p: targets(r.drop_duplicates("track_id")["label"], tags, True).sum(axis=0)
-            for p, r in rows.groupby("part")
-        },
-        index=tags,
-    ).T
-    return per_part.loc[[p for p in ("train", "validation", "test") if p in per_part.index]]
-
-
-def resampled_counts(store, split: str = "official", seed: int = 42) -> pd.DataFrame:
-    """Training frames per tag in the base set and each of the 8 resampled sets
-    (:func:`musiclass.resampling.counts_table`) of a split's training part."""
-    from . import resampling
-    from .training import load_split, targets
-
-    rows = load_split(store, split)
-    train = rows[rows["part"] == "train"]
-    Y = targets(train["label"], list(store.classes), True).astype(np.int8)
-    return resampling.counts_table(Y, resampling.resample_sets(Y, seed=seed), list(store.classes))
-
-
-def _write_mood_figures(out: Path, figures: Path, table: pd.DataFrame, echo=print) -> list[Path]:
-    """Tag frequencies (before and after curation, per split part, per resampled set), tag
-    co-occurrence, the results table and per-tag ROC-AUC of the base model."""
-    from . import plots
-    from .features.store import FeatureStore
-    from .utils import write_text_atomic
-
-    written: list[Path] = []
-
-    def add(name: str) -> Path:
-        written.append(figures / name)
-        return written[-1]
-
-    if (out / "tag_counts_curation.csv").is_file():
-        counts = pd.read_csv(out / "tag_counts_curation.csv").set_index("group")
-        plots.tag_frequencies(
-            counts,
-            title="Tracks per tag, before and after curation",
-            out=add("tag_frequencies_curation.png"),
-        )
-    stores = sorted((out / "stores").glob("*/manifest.json"))
-    if stores:
-        store = FeatureStore(stores[0].parent)
-        tags = store.classes
-        tracks = store.tracks()
-        plots.cooccurrence(
-            tracks.label_matrix(),
-            tags,
-            title="Tag co-occurrence: P(column tag | row tag), tracks",
-            out=add("tag_cooccurrence.png"),
-        )
-        if (store.path / "splits" / "official.csv").is_file():
-            plots.tag_frequencies(
-                tags_per_part(store),
-                title="Tracks per tag in each part of the official split",
-                out=add("tag_frequencies_split.png"),
-            )
-            counts = resampled_counts(store)
-            write_csv_atomic(counts.reset_index(), add("resampled_tag_counts.csv"))
-            plots.resampled_counts(
-                counts,
-                title="Training frames per tag in each resampled set (official split)",
-                out=add("resampled_tag_counts.png"),
-            )
-    shown = results_for_display(table)
-    plots.results_table(
-        shown,
-        metrics=MOOD_TABLE_METRICS,
-        out=add("results_table.png"),
-        title="Mood tagging: test-track ROC-AUC, PR-AUC (macro) and F1 [95 % bootstrap interval]",
-        note="original protocol = random split of 29.1 s frames; ours = the official track split; "
-        "F1 at per-tag thresholds chosen on validation",
-    )
-    write_text_atomic(
-        add("results_table.md"), plots.results_markdown(shown, metrics=MOOD_TABLE_METRICS) + "\n"
-    )
-    write_csv_atomic(table, add("results.csv"), float_format="%.4f")
-    base = table[(table["split"] == "official") & (table["model"].isin(["base", "mood-cnn"]))]
-    if not base.empty:
-        metrics = json.loads(
-            (source_path(out, base.iloc[0]["source"]) / "metrics.json").read_text()
-        )
-        per_tag = pd.DataFrame(metrics["test"]["track"]["per_tag"]).T
-        plots.per_tag_auc(
-            per_tag.astype(float),
-            metric="roc_auc",
-            out=add("per_tag_roc_auc.png"),
-            title=f"Per-tag ROC-AUC on test tracks: {base.iloc[0]['model']} (official split)",
-        )
-    echo(f"wrote {len(written)} figures and tables to {figures}")
-    return written

@@ -156,3 +156,11 @@ def read_csv_table(
         raise MetadataError(path, f"not UTF-8 text: not {kind}") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise MetadataError(path, f"cannot parse as CSV ({str(exc).strip()})") from None
+
+
+def default_jobs() -> int:
+    """Worker processes to use when not told: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,430 @@
+"""The one reader and writer of results: registry records, results tables, the leak table and the
+tag counts of the resampled sets.
+
+A study registers one JSON record per result in its ``registry/`` folder
+(:func:`register`); :func:`read_registry` reads them back as one table and :func:`collect` also
+writes it to ``results.csv``. :func:`load_run` reads a whole run folder (its studies and what they
+were run with) for the report, the notebooks and the figures, so every consumer sees the same
+table. File names come from :mod:`musiclass.layout`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import FileError, MetadataError
+from .layout import SYNTH_STAMP, IndexFiles, ModelDir, RunFolder, StudyFolder
+from .resampling import counts_table, resample_sets
+from .training import load_split, targets
+from .utils import is_temporary, safe_name, write_csv_atomic, write_json_atomic
+
+#: how each split is labelled in the results table. Networks: the original protocol is its random
+#: split of frames, ours a split of songs. Classical baselines: the original's is a scaler fitted on
+#: all rows and one 70/30 split, ours repeated cross-validation with the scaler in the pipeline.
+PROTOCOL_OF_SPLIT = {
+    "seed-frame": "original protocol",
+    "song": "our protocol",
+    "artist": "our protocol, artist split",
+    "gtzan-filtered": "our protocol, fault-filtered split",
+    "gtzan-stratified": "our protocol, published stratified split",
+    "official": "our protocol",
+}
+
+
+CLASSICAL_PROTOCOL = {"seed": "original protocol", "default": "our protocol"}
+
+
+#: the columns of the printed and Markdown tables: the original reported frame accuracy, we report tracks
+TABLE_METRICS = ("frame_accuracy", "accuracy", "f1_macro", "roc_auc")
+
+
+#: mood: the MediaEval task's figures (ROC-AUC and PR-AUC macro) and F1 at thresholds chosen on validation
+MOOD_TABLE_METRICS = ("roc_auc_macro", "pr_auc_macro", "f1_macro")
+
+
+MOOD_METRICS = ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro", "f1_macro")
+
+
+def table_metrics(table: pd.DataFrame) -> tuple[str, ...]:
+    """The metric columns to print for a results table (genre or mood)."""
+    return (
+        MOOD_TABLE_METRICS if "task" in table and (table["task"] == "mood").all() else TABLE_METRICS
+    )
+
+
+PROTOCOL_NOTE = (
+    "networks: original = random split of frames, ours = split of songs; classical: original = "
+    "scaler fitted on all rows + one 70/30 split, ours = repeated 5-fold CV, scaler in the pipeline"
+)
+
+
+#: the metric columns a classical result carries over from ``classical.csv``
+CLASSICAL_METRICS = (
+    "accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "f1_macro",
+    "f1_low",
+    "f1_high",
+    "roc_auc",
+    "roc_auc_low",
+    "roc_auc_high",
+    "precision_macro",
+    "recall_macro",
+)
+
+
+RESULT_COLUMNS = [
+    "task",
+    "experiment",
+    "model",
+    "protocol",
+    "split",
+    "accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "f1_macro",
+    "f1_low",
+    "f1_high",
+    "roc_auc",
+    "roc_auc_low",
+    "roc_auc_high",
+    "precision_macro",
+    "recall_macro",
+    "frame_accuracy",
+    "frame_accuracy_low",
+    "frame_accuracy_high",
+    "test_tracks",
+    "epochs",
+    "seconds",
+    "parameters",
+    "source",
+]
+
+
+def relative_source(model_dir: str | Path, out: str | Path) -> str:
+    """A result's folder as recorded in the registry: relative to the study folder ``out``, so the
+    records stay valid when the run folder is moved or read from another working directory."""
+    return Path(os.path.relpath(Path(model_dir).resolve(), Path(out).resolve())).as_posix()
+
+
+def source_path(out: str | Path, source: str | Path) -> Path:
+    """The folder a registry record's ``source`` names (relative to ``out``; older records held a
+    path relative to the working directory, which is still accepted)."""
+    path = Path(source)
+    if path.is_absolute():
+        return path
+    inside = Path(out) / path
+    return inside if inside.exists() or not path.exists() else path
+
+
+def register(out: str | Path, record: dict[str, Any], key: str) -> Path:
+    """One JSON per result, named by what produced it (experiment, model, split or protocol key),
+    so a re-run replaces its record whatever the display labels."""
+    name = safe_name(
+        re.sub(r"[^A-Za-z0-9._-]+", "-", f"{record['experiment']}__{record['model']}__{key}")
+    )
+    path = StudyFolder(out).record(name)
+    write_json_atomic(path, record)
+    return path
+
+
+def read_registry(out: str | Path) -> pd.DataFrame:
+    """Every registry record under ``out`` as one table, networks first (in config order), the
+    classical baselines last; nothing is written (see :func:`collect`)."""
+    out = Path(out)
+    rows = []
+    for f in sorted(StudyFolder(out).registry.glob("*.json")):
+        if is_temporary(
+            f
+        ):  # a write killed mid-way left it (glob's * matches hidden names): not a record
+            continue
+        try:
+            rows.append(json.loads(f.read_text(encoding="utf-8")))
+        except json.JSONDecodeError as exc:
+            raise MetadataError(f, f"not valid JSON ({exc})") from None
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    known = [c for c in RESULT_COLUMNS if c in table] + [
+        c for c in table if c not in RESULT_COLUMNS
+    ]
+    table = table[known].astype(
+        {c: "Int64" for c in ("epochs", "parameters", "test_tracks", "train_frames") if c in table}
+    )
+    # networks first (exp1, exp2, fnn, ...) in config order, the classical baselines last
+    last = table["epochs"].isna().astype(int)
+    order = table["order"] if "order" in table else pd.Series(0, index=table.index)
+    return (
+        table.assign(_last=last, _order=order.fillna(0))
+        .sort_values(["_last", "experiment", "_order", "model", "protocol"], kind="stable")
+        .drop(columns=["_last", "_order"])
+        .reset_index(drop=True)
+    )
+
+
+def collect(out: str | Path) -> pd.DataFrame:
+    """Every registry record under ``out`` as one table (:func:`read_registry`), also written to
+    ``out/results.csv``."""
+    table = read_registry(out)
+    if not table.empty:
+        write_csv_atomic(table, StudyFolder(out).results, float_format="%.4f")
+    return table
+
+
+def track_confusion(model_dir: str | Path) -> pd.DataFrame:
+    """A network's confusion matrix on its test tracks, from its ``metrics.json`` (rows true,
+    columns predicted)."""
+    conf = read_json(ModelDir(model_dir).metrics)["test"]["track"]["confusion"]
+    return pd.DataFrame(
+        conf["matrix"],
+        index=pd.Index(conf["classes"], name="true"),
+        columns=pd.Index(conf["classes"], name="predicted"),
+    )
+
+
+def track_recall(model_dir: str | Path) -> dict[str, float]:
+    """A network's recall per class on its test tracks, from its ``metrics.json``."""
+    per_class = read_json(ModelDir(model_dir).metrics)["test"]["track"]["per_class"]
+    return {c: v["recall"] for c, v in per_class.items()}
+
+
+def results_for_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The results table in the shape :mod:`musiclass.plots` draws: ``model`` is "experiment: model"
+    and ``split`` the protocol, networks first (in config order), then the classical baselines."""
+    t = table.copy()
+    t["model"] = t["experiment"] + ": " + t["model"]
+    t["split"] = t["protocol"]
+    return t
+
+
+def tags_per_part(store, split: str = "official") -> pd.DataFrame:
+    """Tracks per tag in each part (train, validation, test) of a split: one row per part."""
+    rows = load_split(store, split)
+    tags = list(store.classes)
+    per_part = pd.DataFrame(
+        {
+            p: targets(r.drop_duplicates("track_id")["label"], tags, True).sum(axis=0)
+            for p, r in rows.groupby("part")
+        },
+        index=tags,
+    ).T
+    return per_part.loc[[p for p in ("train", "validation", "test") if p in per_part.index]]
+
+
+def resampled_counts(store, split: str = "official", seed: int = 42) -> pd.DataFrame:
+    """Training frames per tag in the base set and each of the 8 resampled sets
+    (:func:`musiclass.resampling.counts_table`) of a split's training part."""
+    rows = load_split(store, split)
+    train = rows[rows["part"] == "train"]
+    Y = targets(train["label"], list(store.classes), True).astype(np.int8)
+    return counts_table(Y, resample_sets(Y, seed=seed), list(store.classes))
+
+
+# ============================================================================== reading the run
+@dataclass
+class StudyResults:
+    """One study folder of a run: its results table (from ``registry/*.json``) and its task."""
+
+    task: str
+    folder: Path
+    table: pd.DataFrame
+
+    @property
+    def networks(self) -> pd.DataFrame:
+        """The network results (they have epochs; the classical baselines do not)."""
+        return (
+            self.table[self.table["epochs"].notna()]
+            if "epochs" in self.table
+            else self.table.iloc[:0]
+        )
+
+    @property
+    def classical(self) -> pd.DataFrame:
+        """The classical baselines' results."""
+        return self.table[self.table["epochs"].isna()] if "epochs" in self.table else self.table
+
+    def source(self, record: dict | pd.Series) -> Path:
+        """The model or result folder a registry record names (resolved with :func:`source_path`)."""
+        return source_path(self.folder, record["source"])
+
+    def stores(self) -> list[Path]:
+        """The study's feature store folders (those with a manifest)."""
+        return StudyFolder(self.folder).stores()
+
+
+@dataclass
+class Run:
+    """A run folder as the report sees it: its studies (by task) and what it was run with."""
+
+    folder: Path
+    studies: dict[str, StudyResults]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether any study of the run was made from the embedded synthetic data."""
+        return any(d == "synthetic" for d in self.info.get("datasets", {}).values())
+
+
+def read_json(path: Path) -> dict:
+    """A JSON file of the run; a damaged one is a :class:`MetadataError` naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise MetadataError(path, f"not valid JSON ({exc})") from None
+
+
+def _results(folder: Path) -> pd.DataFrame:
+    """Every registry record of a study folder as one table (:func:`read_registry`: networks in
+    config order, classical baselines last), without rewriting ``results.csv``."""
+    table = read_registry(folder)  # a damaged record is a MetadataError naming its file
+    if table.empty:
+        return table.iloc[0:0]
+    for col in ("epochs", "frame_accuracy", "frame_accuracy_low", "frame_accuracy_high"):
+        if col not in table:
+            table[col] = np.nan
+    return table
+
+
+def _no_results(run_dir: Path, why: str) -> FileError:
+    """The error for a folder the report cannot be made from: what is wrong, and what to run."""
+    return FileError(
+        run_dir,
+        f"{why}: run `musiclass demo --out {run_dir}` or a study "
+        f"(`musiclass run configs/genre/study.yaml --out {run_dir}/genre`) first",
+    )
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Find the studies of a run folder (``genre/``, ``mood/``, or the folder itself when it is a
+    study folder) and what they were run with.
+
+    Raises :class:`~musiclass.errors.FileError` naming the folder when it does not exist or holds
+    no results.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise _no_results(run_dir, "no such run folder")
+    candidates = [run_dir / "genre", run_dir / "mood", run_dir]
+    candidates += [p for p in sorted(run_dir.iterdir()) if p.is_dir() and p not in candidates]
+    studies: dict[str, StudyResults] = {}
+    for folder in candidates:
+        if not any(not is_temporary(p) for p in StudyFolder(folder).registry.glob("*.json")):
+            continue
+        table = _results(folder)
+        if table.empty:
+            continue
+        task = "mood" if "task" in table and (table["task"] == "mood").all() else "genre"
+        studies.setdefault(task, StudyResults(task, folder, table))
+    if not studies:
+        raise _no_results(
+            run_dir,
+            "no results in this run folder (no genre/registry/*.json or mood/registry/*.json)",
+        )
+    return Run(run_dir, dict(sorted(studies.items())), _run_info(run_dir, studies))
+
+
+def _run_info(run_dir: Path, studies: dict[str, StudyResults]) -> dict[str, Any]:
+    """Dataset, profile, preset and seed: from each study's ``workspace.json`` (the notebooks
+    write it), else the run's ``summary.json`` (``musiclass demo`` writes it, and the demo runs only
+    on the embedded synthetic data), else whether the indexed data carries the synthetic sets'
+    stamp; what none of them says is "unknown"."""
+    summary_path = RunFolder(run_dir).summary
+    summary = read_json(summary_path) if summary_path.is_file() else {}
+    info: dict[str, Any] = {"datasets": {}, "sources": {}}
+    for task, study in studies.items():
+        workspace = StudyFolder(study.folder).workspace
+        ws = read_json(workspace) if workspace.is_file() else {}
+        for key in ("profile", "preset", "seed"):
+            value = ws.get(key, summary.get(key))
+            if value is not None:
+                info.setdefault(key, value)
+        dataset, source = ws.get("dataset"), workspace.name
+        if dataset is None and summary:
+            dataset, source = summary.get("dataset", "synthetic"), summary_path.name
+        if dataset is None:
+            for store in study.stores():
+                meta = store / IndexFiles.META
+                root = Path(read_json(meta).get("root", "")) if meta.is_file() else None
+                if root is not None and str(root) and (root / SYNTH_STAMP).is_file():
+                    dataset, source = "synthetic", f"the stamp {shown_path(root / SYNTH_STAMP)}"
+                    break
+        info["datasets"][task] = str(dataset) if dataset is not None else "unknown"
+        info["sources"][task] = source if dataset is not None else "nothing in the run folder says"
+    for key in ("profile", "preset", "seed"):
+        info.setdefault(key, "unknown")
+    return info
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as reports and notebooks print it.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any path.
+
+    Returns
+    -------
+    str
+        ``path`` relative to the working directory when inside it (so a committed report carries
+        no machine path), else as given.
+    """
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+#: the models whose per-tag figures stand for a mood study: the base training set's network
+BASE_TAGGERS = ("base", "mood-cnn")
+
+
+def base_tagger(table: pd.DataFrame) -> pd.DataFrame:
+    """The registry rows of the mood study's base model on the official split.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table (:func:`read_registry`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its rows whose split is ``official`` and model one of :data:`BASE_TAGGERS` (empty if
+        none): the model whose per-tag ROC-AUC the figures and the report show.
+    """
+    return table[(table["split"] == "official") & (table["model"].isin(BASE_TAGGERS))]
+
+
+def leak_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per network: test accuracy (tracks and frames) under the original frame split and our song
+    split, and the difference: the size of the leak."""
+    nets = table[table["epochs"].notna() & table["split"].isin(["seed-frame", "song"])]
+    rows = []
+    for (exp, model), g in nets.groupby(["experiment", "model"], sort=False):
+        by = g.set_index("split")
+        if not {"seed-frame", "song"} <= set(by.index):
+            continue
+        o, s = by.loc["seed-frame"], by.loc["song"]
+        rows.append(
+            {
+                "experiment": exp,
+                "model": model,
+                "frame acc., original (frame split)": o["frame_accuracy"],
+                "frame acc., ours (song split)": s["frame_accuracy"],
+                "track acc., original": o["accuracy"],
+                "track acc., ours": s["accuracy"],
+                "leak (frame acc. difference)": o["frame_accuracy"] - s["frame_accuracy"],
+            }
+        )
+    return pd.DataFrame(rows).round(3)
