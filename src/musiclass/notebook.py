@@ -1,7 +1,7 @@
 """What the numbered notebooks call, so that each of their cells is a few lines.
 
 The notebooks in ``genre-classification/code/`` and ``mood-classification/code/`` run in order
-against one **run folder** (the layout :func:`musiclass.pipeline.run_demo` writes)::
+against one **run folder** (the layout :func:`musiclass.demo.run_demo` writes)::
 
     runs/demo/data/            the synthetic sets (when the dataset is synthetic)
     runs/demo/genre/           the genre study: index, feature store, splits, models, registry
@@ -14,7 +14,7 @@ which notebook to run first when it is missing. Training and evaluation go throu
 :func:`musiclass.study.run_study`, so a model a notebook trained is never trained again, by another
 notebook or by ``musiclass demo``.
 
-:func:`execute` runs notebooks with papermill (the tests and ``musiclass demo`` use it).
+:func:`musiclass.publish.execute` runs notebooks with papermill (the tests and ``musiclass demo`` use it).
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ class Workspace:
         return collect(self.study_dir)
 
     def write_figures(self) -> list[Path]:
-        """The study's figures and tables (:func:`musiclass.study.write_figures`) into :attr:`figures`."""
+        """The study's figures and tables (:func:`musiclass.figures.write_figures`) into :attr:`figures`."""
         return write_figures(self.study_dir, self.figures)
 
     def model_dirs(self, table: pd.DataFrame) -> dict[str, Path]:
