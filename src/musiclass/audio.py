@@ -36,7 +36,24 @@ AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".s
 
 @dataclass(frozen=True)
 class AudioInfo:
-    """What the file header says, without decoding the samples."""
+    """What the file header says, without decoding the samples.
+
+    Returned by :func:`info`.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    sample_rate : int
+        The file's own sample rate in Hz (at least :data:`MIN_SAMPLE_RATE`).
+    frames : int
+        Samples per channel; 0 when the header does not know the length (some MP3 headers report
+        junk, which is read as unknown).
+    channels : int
+        Number of channels.
+    format : str
+        libsndfile's name of the container format (``"WAV"``, ``"AU"``, ``"FLAC"``, ``"MP3"``, ...).
+    """
 
     path: str
     sample_rate: int
@@ -46,12 +63,46 @@ class AudioInfo:
 
     @property
     def duration(self) -> float:
-        """Duration in seconds (0 when the header does not know the length)."""
+        """Duration in seconds (0 when the header does not know the length).
+
+        Returns
+        -------
+        float
+            ``frames / sample_rate``.
+        """
         return self.frames / self.sample_rate if self.sample_rate else 0.0
 
 
 def info(path: str | os.PathLike) -> AudioInfo:
-    """Read the header of an audio file. Raises :class:`AudioError` when it cannot."""
+    """Read the header of an audio file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The audio file.
+
+    Returns
+    -------
+    AudioInfo
+        Rate, length, channels and format, as the header gives them.
+
+    Raises
+    ------
+    musiclass.errors.AudioError
+        When it cannot: the file is missing, not a regular file, empty (0 bytes), has an unreadable
+        header, has no audio header at all (bytes libsndfile would only read as header-less raw
+        u-law), or a sample rate below :data:`MIN_SAMPLE_RATE` (a damaged header).
+
+    See Also
+    --------
+    load : Decode the samples.
+
+    Examples
+    --------
+    >>> from musiclass import audio
+    >>> audio.info("genres/blues/blues.00000.au").duration  # doctest: +SKIP
+    30.013333333333332
+    """
     path = Path(path)
     _check_exists(path)
     try:
@@ -78,22 +129,51 @@ def load(
 
     Parameters
     ----------
-    path : file to read.
-    sr : target sample rate in Hz; ``None`` keeps the file's own rate.
-    mono : average the channels (``librosa.to_mono``). When False the result has shape
+    path : str or os.PathLike
+        File to read.
+    sr : int or None, default=22050
+        Target sample rate in Hz; ``None`` keeps the file's own rate.
+    mono : bool, default=True
+        Average the channels (``librosa.to_mono``). When False the result has shape
         ``(channels, samples)``.
-    offset, duration : the part to read, in seconds (``duration=None``: to the end).
-    min_duration : the decoded part must last at least this many seconds.
-    check_silence : reject a signal whose peak is below ``SILENCE_PEAK`` (-80 dBFS).
-    res_type : resampler passed to :func:`librosa.resample`.
+    offset : float, default=0.0
+        Start of the part to read, in seconds.
+    duration : float or None, default=None
+        Length of the part to read, in seconds; ``None`` reads to the end.
+    min_duration : float, default=0.0
+        The decoded part must last at least this many seconds.
+    check_silence : bool, default=True
+        Reject a signal whose peak is below :data:`SILENCE_PEAK` (-80 dBFS).
+    res_type : str, default="soxr_hq"
+        Resampler passed to :func:`librosa.resample`.
 
     Returns
     -------
-    (y, sr) : ``y`` float32 of shape ``(samples,)`` (or ``(channels, samples)``), and the rate.
+    y : numpy.ndarray
+        The samples, float32, of shape ``(samples,)`` (or ``(channels, samples)`` when
+        ``mono=False``).
+    sr : int
+        Their sample rate in Hz: ``sr``, or the file's own rate when ``sr`` is None.
 
     Raises
     ------
-    AudioError : naming the file and the reason.
+    musiclass.errors.AudioError
+        Naming the file and the reason: missing, not a regular file, empty, an invalid
+        ``offset``/``duration``, undecodable, an implausible header (see :func:`info`), too large to
+        decode in memory, no samples (empty or truncated audio data, or ``offset`` past the end),
+        NaN or infinite samples, shorter than ``min_duration`` (saying so when a WAV header
+        announces more data than the file holds: a truncated file), or silent.
+
+    See Also
+    --------
+    resample : Resample decoded samples as this function does.
+
+    Examples
+    --------
+    >>> from musiclass import audio
+    >>> y, sr = audio.load("genres/blues/blues.00000.au", sr=22050)  # doctest: +SKIP
+    >>> y.dtype, y.shape, sr  # doctest: +SKIP
+    (dtype('float32'), (661794,), 22050)
     """
     path = Path(path)
     _check_exists(path)
@@ -142,10 +222,33 @@ def load(
 def resample(
     y: np.ndarray, orig_sr: int, target_sr: int | None, res_type: str = "soxr_hq"
 ) -> np.ndarray:
-    """:func:`librosa.resample` as :func:`load` applies it (float32, C order); a no-op when the rates match.
+    """Resample as :func:`load` does: :func:`librosa.resample`, float32, C order; no-op when rates match.
 
     ``resample(load(p, sr=None)[0], native, 12000)`` equals ``load(p, sr=12000)[0]``, so one decode
     can feed several rates.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Samples, ``(samples,)`` or ``(channels, samples)``.
+    orig_sr : int
+        Their rate in Hz.
+    target_sr : int or None
+        The rate wanted, in Hz; ``None`` keeps ``orig_sr``.
+    res_type : str, default="soxr_hq"
+        Resampler passed to :func:`librosa.resample`.
+
+    Returns
+    -------
+    numpy.ndarray
+        C-contiguous float32 samples at ``target_sr`` (``y`` converted, when the rates match).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.audio import resample
+    >>> resample(np.zeros(44100), 44100, 22050).shape
+    (22050,)
     """
     if target_sr is not None and int(target_sr) != int(orig_sr):
         y = librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type)
@@ -172,8 +275,31 @@ def _check_header(path: Path, fmt: str, samplerate: int | None = None) -> None:
 
 
 def seconds_apart(have: float, need: float) -> tuple[str, str]:
-    """``have`` and ``need`` in seconds, with 2 decimals, or more when 2 would print them equal
-    (0.9993 s is "0.9993 s", never "1.00 s of audio, at least 1.00 s needed")."""
+    """Format ``have`` and ``need`` in seconds, with 2 decimals, or more when 2 would print them equal.
+
+    For error messages: 0.9993 s against 1 s prints as "0.999" and "1.000", never as "1.00 s of
+    audio, at least 1.00 s needed". At most 6 decimals are used.
+
+    Parameters
+    ----------
+    have : float
+        The duration found, in seconds.
+    need : float
+        The duration required, in seconds.
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``have`` and ``need``, formatted with the same number of decimals.
+
+    Examples
+    --------
+    >>> from musiclass.audio import seconds_apart
+    >>> seconds_apart(12.5, 29.0)
+    ('12.50', '29.00')
+    >>> seconds_apart(0.9993, 1.0)
+    ('0.999', '1.000')
+    """
     for digits in range(2, 7):
         a, b = f"{have:.{digits}f}", f"{need:.{digits}f}"
         if a != b:

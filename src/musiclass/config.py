@@ -1,10 +1,11 @@
 """Typed configuration and the two protocol presets.
 
 ``seed``
-    reproduces the original 2020 study exactly (see the README's protocol section).
+    reproduces the original 2020 study exactly (see ``docs/protocol.md``, "The original study").
 ``default``
     our protocol: the same spectral parameters where they were sound, with the mistakes fixed and
-    the slow parts made fast. Differences from ``seed``:
+    the slow parts made fast (see ``docs/protocol.md``, "What our protocol fixes"). Differences
+    from ``seed``:
 
     * genre frames start on STFT hops (every 64 hops = 1.486 s instead of 1.5 s) so one STFT of the
       whole track is computed once and sliced, instead of one STFT per overlapping frame;
@@ -41,6 +42,78 @@ class FrontendConfig:
     are relative to the maximum of each frame and clipped ``top_db`` below it (range
     ``[-top_db, 0]``); MFCCs are the DCT-II (orthonormal) of the mel spectrogram in dB
     (``librosa.feature.mfcc``).
+
+    The instance is frozen. Build one with :func:`frontend_preset` or :meth:`from_dict`, which
+    validate it; the constructor alone does not (call :meth:`validate`).
+
+    Attributes
+    ----------
+    sample_rate : int, default=22050
+        Rate the audio is resampled to, in Hz.
+    n_fft : int, default=1024
+        FFT length in samples.
+    hop_length : int, default=512
+        STFT hop in samples.
+    window : str, default="hann"
+        STFT window (any name :func:`librosa.stft` accepts).
+    center : bool, default=True
+        Centre the STFT columns on their samples (pad ``n_fft // 2`` at both edges).
+    pad_mode : {"constant", "reflect", "edge"}, default="constant"
+        Edge padding of the centred STFT.
+    n_mels : int, default=128
+        Mel bands.
+    fmin : float, default=0.0
+        Lowest frequency of the mel filterbank, in Hz.
+    fmax : float or None, default=None
+        Highest frequency of the mel filterbank, in Hz; None means ``sample_rate / 2``.
+    n_mfcc : int, default=20
+        MFCC coefficients (at most ``n_mels``).
+    top_db : float or None, default=80.0
+        dB floor below each frame's maximum; None for no floor.
+    representations : tuple of str, default=("spectrogram", "mel", "mfcc")
+        What is computed and stored, among :data:`REPRESENTATIONS`.
+    stft : {"track", "frame"}, default="track"
+        "track": one STFT of the whole track, sliced into frames (frame hop rounded down to a
+        multiple of ``hop_length``); "frame": one centred STFT per frame (the original's way).
+    frame_seconds : float, default=3.0
+        Frame length in seconds.
+    hop_seconds : float, default=1.5
+        Distance between frame starts in seconds (see :attr:`frame_hop`).
+    frame_columns : int or None, default=None
+        Fix the number of STFT columns per frame (crop); None = ``1 + frame_length // hop_length``.
+    max_frames : int or None, default=None
+        Keep at most this many frames per track (None: all).
+    min_fill : float, default=1.0
+        A partial last frame is kept (zero-padded) when at least this fraction of it is audio; in
+        ``(0, 1]``.
+    trim_start : float, default=0.0
+        Seconds cut from the start of tracks lasting at least ``trim_min_duration``.
+    trim_end : float, default=0.0
+        Seconds cut from the end of tracks lasting at least ``trim_min_duration``.
+    trim_min_duration : float, default=0.0
+        Shortest track, in seconds, that is trimmed.
+    min_duration : float, default=1.0
+        Tracks shorter than this (after decoding, before trimming) are rejected as too short.
+    handcrafted : bool, default=True
+        Also compute the hand-crafted descriptor table (one row per track).
+    dtype : {"float32", "float16"}, default="float32"
+        Dtype of the stored arrays.
+
+    See Also
+    --------
+    frontend_preset : The presets of both tasks.
+    musiclass.features.frontend.Frontend : What computes the representations.
+
+    Examples
+    --------
+    >>> from musiclass.config import FrontendConfig
+    >>> cfg = FrontendConfig()
+    >>> cfg.frame_length, cfg.frame_hop, cfg.n_columns
+    (66150, 32768, 130)
+    >>> cfg.shape("mel")
+    (128, 130)
+    >>> FrontendConfig.from_dict(cfg.to_dict()) == cfg
+    True
     """
 
     sample_rate: int = 22050
@@ -80,12 +153,25 @@ class FrontendConfig:
     # ------------------------------------------------------------------ derived values
     @property
     def frame_length(self) -> int:
-        """Frame length in samples."""
+        """Frame length in samples.
+
+        Returns
+        -------
+        int
+            ``round(frame_seconds * sample_rate)``.
+        """
         return int(round(self.frame_seconds * self.sample_rate))
 
     @property
     def frame_hop(self) -> int:
-        """Distance between frame starts in samples (a multiple of ``hop_length`` in track mode)."""
+        """Distance between frame starts in samples (a multiple of ``hop_length`` in track mode).
+
+        Returns
+        -------
+        int
+            ``round(hop_seconds * sample_rate)``; with ``stft="track"`` rounded down to a multiple of
+            ``hop_length`` (at least one hop).
+        """
         hop = int(round(self.hop_seconds * self.sample_rate))
         if self.stft == "track":
             hop = max(1, hop // self.hop_length) * self.hop_length
@@ -93,15 +179,44 @@ class FrontendConfig:
 
     @property
     def n_columns(self) -> int:
-        """STFT columns per frame."""
+        """STFT columns per frame.
+
+        Returns
+        -------
+        int
+            ``frame_columns`` when set, else ``1 + frame_length // hop_length``.
+        """
         return self.frame_columns or 1 + self.frame_length // self.hop_length
 
     @property
     def n_bins(self) -> int:
+        """Frequency bins of the STFT (rows of the spectrogram).
+
+        Returns
+        -------
+        int
+            ``1 + n_fft // 2``.
+        """
         return 1 + self.n_fft // 2
 
     def shape(self, representation: str) -> tuple[int, int]:
-        """``(rows, columns)`` of one frame of ``representation``."""
+        """Return ``(rows, columns)`` of one frame of ``representation``.
+
+        Parameters
+        ----------
+        representation : {"spectrogram", "mel", "mfcc"}
+            The representation.
+
+        Returns
+        -------
+        tuple of (int, int)
+            Rows (:attr:`n_bins`, ``n_mels`` or ``n_mfcc``) and columns (:attr:`n_columns`).
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            For an unknown representation.
+        """
         rows = {"spectrogram": self.n_bins, "mel": self.n_mels, "mfcc": self.n_mfcc}
         if representation not in rows:
             raise ConfigError(
@@ -111,16 +226,48 @@ class FrontendConfig:
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
+        """Return every value as plain JSON types (``representations`` as a list).
+
+        Returns
+        -------
+        dict
+            Field name to value; :meth:`from_dict` turns it back into an equal config.
+        """
         d = dataclasses.asdict(self)
         d["representations"] = list(self.representations)
         return d
 
     def hash(self) -> str:
-        """Short stable hash of every value: the feature store's name for this config."""
+        """Return a short stable hash of every value: the feature store's name for this config.
+
+        Returns
+        -------
+        str
+            12 hex digits (:func:`musiclass.utils.config_hash` of :meth:`to_dict`).
+        """
         return config_hash(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FrontendConfig:
+        """Build a validated config from a mapping (the inverse of :meth:`to_dict`).
+
+        Parameters
+        ----------
+        d : dict
+            Option name to value. Options it lacks keep their defaults; ``representations`` may be one
+            name or a sequence of names.
+
+        Returns
+        -------
+        FrontendConfig
+            The validated config.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            For an unknown option name (the message lists the known ones), or a value that
+            :meth:`validate` rejects.
+        """
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -134,10 +281,40 @@ class FrontendConfig:
         return cfg
 
     def replace(self, **changes: Any) -> FrontendConfig:
+        """Return a validated copy with ``changes`` applied.
+
+        Parameters
+        ----------
+        **changes : Any
+            New values, by option name.
+
+        Returns
+        -------
+        FrontendConfig
+            The new config (this one is frozen and left unchanged).
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            As :meth:`from_dict`.
+        """
         return FrontendConfig.from_dict({**self.to_dict(), **changes})
 
     def validate(self) -> None:
-        def need(cond: bool, msg: str) -> None:
+        """Check every value; the first one that is wrong raises.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            Saying what is wrong: a non-positive rate, size or duration, not ``0 < n_mfcc <= n_mels``,
+            not ``fmin < fmax <= sample_rate / 2``, an unknown ``stft``, ``pad_mode``, representation or
+            ``dtype``, no or repeated representations, frames too short for reflect padding,
+            ``frame_columns`` outside ``1 .. 1 + frame_length // hop_length``, ``max_frames < 1``,
+            ``min_fill`` outside ``(0, 1]``, negative trims, a ``trim_min_duration`` below
+            ``trim_start + trim_end``, or non-finite frame times.
+        """
+
+        def need(cond: bool, msg: str) -> None:  # a closure, not API; numpydoc ignore=GL08
             if not cond:
                 raise ConfigError(msg)
 
@@ -248,7 +425,37 @@ _PRESETS = {
 def frontend_preset(
     task: str = "genre", preset: str = "default", **overrides: Any
 ) -> FrontendConfig:
-    """The frontend of ``task`` ("genre" or "mood") under ``preset`` ("default" or "seed")."""
+    """Return the frontend of ``task`` under ``preset``.
+
+    Parameters
+    ----------
+    task : {"genre", "mood"}, default="genre"
+        The task.
+    preset : {"default", "seed"}, default="default"
+        Our protocol, or the original study's.
+    **overrides : Any
+        Values that replace the preset's, by option name (see :class:`FrontendConfig`).
+
+    Returns
+    -------
+    FrontendConfig
+        The preset, validated, with the overrides applied.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown task or preset, or an override that :meth:`FrontendConfig.from_dict`
+        rejects.
+
+    Examples
+    --------
+    >>> from musiclass.config import frontend_preset
+    >>> cfg = frontend_preset("mood", "seed")
+    >>> cfg.sample_rate, cfg.n_mels, cfg.frame_columns
+    (12000, 96, 341)
+    >>> frontend_preset("genre", n_mels=64).n_mels
+    64
+    """
     if task not in TASKS:
         raise ConfigError(f"unknown task {task!r}; choose from {TASKS}")
     if preset not in PRESETS:
@@ -258,7 +465,24 @@ def frontend_preset(
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config file into a dict, with a clear error for malformed files."""
+    """Read a YAML config file into a dict, with a clear error for malformed files.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The YAML file (UTF-8).
+
+    Returns
+    -------
+    dict
+        The mapping at the top level of the file; ``{}`` for an empty file.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        Naming the file, when it is not found, is not valid YAML, or does not hold a mapping at the
+        top level.
+    """
     import yaml
 
     path = Path(path)
@@ -276,7 +500,36 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def frontend_from_mapping(d: dict[str, Any] | None, task: str = "genre") -> FrontendConfig:
-    """``{"preset": "seed", "n_mels": 64, ...}`` -> a validated :class:`FrontendConfig`."""
+    """Build a validated :class:`FrontendConfig` from a config mapping.
+
+    ``{"preset": "seed", "n_mels": 64, ...}`` -> the ``seed`` preset of ``task`` with ``n_mels=64``:
+    the ``preset`` key picks the preset (``"default"`` when absent), every other key overrides one of
+    its values.
+
+    Parameters
+    ----------
+    d : dict or None
+        The mapping (a config file's ``frontend`` section); None or empty gives the default preset.
+    task : {"genre", "mood"}, default="genre"
+        The task whose presets are used.
+
+    Returns
+    -------
+    FrontendConfig
+        The validated config.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        As :func:`frontend_preset`.
+
+    Examples
+    --------
+    >>> from musiclass.config import frontend_from_mapping
+    >>> cfg = frontend_from_mapping({"preset": "seed", "n_mels": 64})
+    >>> cfg.stft, cfg.n_mels
+    ('frame', 64)
+    """
     d = dict(d or {})
     preset = d.pop("preset", "default")
     return frontend_preset(task, preset, **d)

@@ -73,7 +73,10 @@ __all__ = [
 
 
 class EvaluationError(MusiclassError, ValueError):
-    """Predictions, labels or parameters that cannot be evaluated (wrong shape, non-finite, ...)."""
+    """Predictions, labels or parameters that cannot be evaluated (wrong shape, non-finite, ...).
+
+    Both a :class:`~musiclass.errors.MusiclassError` and a ``ValueError``.
+    """
 
 
 # --------------------------------------------------------------------------------------------------
@@ -123,7 +126,47 @@ def bootstrap_ci(
     Each array has one entry (row) per independent unit, e.g. one per test *track*: rows are
     resampled with replacement ``n_boot`` times, the same rows from every array. Resamples on
     which the metric is undefined (``ValueError``, e.g. ROC-AUC when a class is missing) or NaN
-    are dropped. Returns ``(point, low, high)``; the bounds are NaN when every resample failed.
+    are dropped.
+
+    Parameters
+    ----------
+    metric : callable
+        ``metric(*arrays) -> float``; it may raise ``ValueError`` where it is undefined.
+    *arrays : array-like
+        The data, one row per unit, all with the same number of rows.
+    n_boot : int, default=1000
+        Number of resamples.
+    seed : int, default=0
+        Seed of :func:`numpy.random.default_rng`, which draws the resamples. The same seed draws
+        the same resamples of ``n`` units as the intervals of :func:`evaluate`.
+    level : float, default=0.95
+        Coverage of the percentile interval.
+
+    Returns
+    -------
+    point : float
+        ``metric(*arrays)`` on the data itself.
+    low : float
+        Lower bound of the interval; NaN when every resample failed.
+    high : float
+        Upper bound of the interval; NaN when every resample failed.
+
+    Raises
+    ------
+    ValueError
+        When the arrays differ in length or have no rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.evaluation import bootstrap_ci
+    >>> y = np.array([0, 1, 1, 0, 1, 0, 1, 1])
+    >>> pred = np.array([0, 1, 0, 0, 1, 0, 1, 1])
+    >>> point, low, high = bootstrap_ci(lambda a, b: np.mean(a == b), y, pred, n_boot=200)
+    >>> point
+    0.875
+    >>> bool(low <= point <= high)
+    True
     """
     arrays = tuple(np.asarray(a) for a in arrays)
     n = len(arrays[0])
@@ -350,11 +393,37 @@ def _mean_by_track(p: np.ndarray, unit: np.ndarray, n_tracks: int) -> np.ndarray
 def track_probabilities(frame_probs: Any, track_ids: Any) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the frame probabilities of each track.
 
-    ``frame_probs`` is ``(n_frames, n_classes)``: softmax rows (single-label) or independent per-tag
-    sigmoid outputs (multi-label); only finiteness and the range ``[0, 1]`` are checked, so both work.
-    ``track_ids`` ``(n_frames,)`` (any ids; compared as strings). Returns ``(tracks, probs)``: the
-    track ids as a ``str`` array in order of first appearance and their ``(n_tracks, n_classes)`` mean
-    probabilities.
+    ``frame_probs`` may hold softmax rows (single-label) or independent per-tag sigmoid outputs
+    (multi-label): only finiteness and the range ``[0, 1]`` are checked, so both work.
+
+    Parameters
+    ----------
+    frame_probs : array-like of shape (n_frames, n_classes)
+        Probabilities, one row per frame.
+    track_ids : array-like of shape (n_frames,)
+        The track of each frame (any ids; compared as strings).
+
+    Returns
+    -------
+    tracks : numpy.ndarray of str, shape (n_tracks,)
+        The track ids, in order of first appearance.
+    probs : numpy.ndarray of shape (n_tracks, n_classes)
+        Their mean probabilities.
+
+    Raises
+    ------
+    EvaluationError
+        When ``frame_probs`` is not a non-empty 2-D matrix of finite numbers in ``[0, 1]``, or
+        ``track_ids`` is not 1-D with one id per frame.
+
+    Examples
+    --------
+    >>> from musiclass.evaluation import track_probabilities
+    >>> tracks, probs = track_probabilities([[0.2, 0.8], [0.4, 0.6], [0.9, 0.1]], ["b", "b", "a"])
+    >>> tracks.tolist()
+    ['b', 'a']
+    >>> probs.round(2).tolist()
+    [[0.3, 0.7], [0.9, 0.1]]
     """
     p = _check_scores(frame_probs, "frame_probs")
     tracks, inverse, _ = _group_tracks(track_ids, len(p))
@@ -391,11 +460,40 @@ def _prepare(y_true: Any, probs: Any, classes: Sequence[str]):
 def classification_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> dict[str, Any]:
     """Single-label metrics of a probability matrix; the predicted class is the argmax of each row.
 
-    Returns a dict with ``n``, ``accuracy``, ``precision_macro``, ``recall_macro``, ``f1_macro``
-    (macro over the classes that occur, ``zero_division=0``), ``roc_auc_ovr_macro`` (one-vs-rest from the
-    probabilities; NaN, with an entry in ``notes``, when a class is absent from ``y_true``),
-    ``per_class`` (``{class: {precision, recall, f1, support}}``), ``confusion`` (DataFrame, rows
-    ``true`` class, columns ``predicted`` class) and ``notes`` (list of str).
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True class indices in ``[0, k)`` (integers, or floats with integer values).
+    probs : array-like of shape (n, k)
+        Probabilities (softmax outputs): finite, in ``[0, 1]``, rows summing to 1, ``k >= 2``.
+    classes : sequence of str
+        The ``k`` class names, unique; column ``i`` of ``probs`` is ``classes[i]``.
+
+    Returns
+    -------
+    dict
+        ``n``, ``accuracy``, ``precision_macro``, ``recall_macro``, ``f1_macro`` (macro over the
+        classes that occur, ``zero_division=0``), ``roc_auc_ovr_macro`` (one-vs-rest from the
+        probabilities; NaN, with an entry in ``notes``, when a class is absent from ``y_true``),
+        ``per_class`` (``{class: {precision, recall, f1, support}}``), ``confusion`` (DataFrame, rows
+        ``true`` class, columns ``predicted`` class) and ``notes`` (list of str).
+
+    Raises
+    ------
+    EvaluationError
+        When ``probs`` is not such a matrix (the message says what is wrong, e.g. rows that do not
+        sum to 1: apply softmax to logits), ``classes`` is one string, not ``k`` names or repeats
+        one, or ``y_true`` is not 1-D, has another length, is not integer or lies outside
+        ``0 .. k-1``.
+
+    Examples
+    --------
+    >>> from musiclass.evaluation import classification_metrics
+    >>> m = classification_metrics([0, 1, 1], [[0.7, 0.3], [0.2, 0.8], [0.6, 0.4]], ["a", "b"])
+    >>> round(m["accuracy"], 3), m["roc_auc_ovr_macro"]
+    (0.667, 1.0)
+    >>> m["confusion"].to_numpy().tolist()
+    [[1, 0], [1, 1]]
     """
     p, y, pred, names = _prepare(y_true, probs, classes)
     k = p.shape[1]
@@ -480,10 +578,24 @@ class _Levels:
 
     @property
     def n_frames(self) -> int:
+        """Number of test frames.
+
+        Returns
+        -------
+        int
+            ``frame["n"]``.
+        """
         return int(self.frame["n"])
 
     @property
     def n_tracks(self) -> int:
+        """Number of test tracks.
+
+        Returns
+        -------
+        int
+            ``track["n"]``.
+        """
         return int(self.track["n"])
 
 
@@ -495,6 +607,31 @@ class Evaluation(_Levels):
     ``(low, high)`` bootstrap interval over test tracks for ``accuracy``, ``f1_macro`` and ``roc_auc``
     (``level`` is ``"frame"`` or ``"track"``). ``tracks``, ``track_labels`` and ``track_probs`` are the
     track-level predictions, in order of first appearance, e.g. for :func:`paired_comparison`.
+    The properties ``n_frames`` and ``n_tracks`` count the test frames and tracks.
+
+    Attributes
+    ----------
+    classes : tuple of str
+        The class names; class ``i`` is ``classes[i]``.
+    frame : dict
+        :func:`classification_metrics` of the frames.
+    track : dict
+        :func:`classification_metrics` of the tracks (mean frame probabilities).
+    intervals : dict
+        ``{"frame": {metric: (low, high)}, "track": {...}}`` for ``accuracy``, ``f1_macro`` and
+        ``roc_auc``; NaN bounds when ``n_boot`` is 0.
+    tracks : numpy.ndarray of str, shape (n_tracks,)
+        The test track ids.
+    track_labels : numpy.ndarray of shape (n_tracks,)
+        Their class indices.
+    track_probs : numpy.ndarray of shape (n_tracks, n_classes)
+        Their mean frame probabilities.
+    n_boot : int, default=1000
+        Bootstrap resamples behind the intervals.
+    seed : int, default=0
+        Seed of the resamples.
+    level : float, default=0.95
+        Coverage of the intervals.
     """
 
     classes: tuple[str, ...]
@@ -509,9 +646,20 @@ class Evaluation(_Levels):
     level: float = 0.95
 
     def to_dict(self, predictions: bool = False) -> dict[str, Any]:
-        """JSON-safe dict (NaN -> None, confusion as nested lists with the class names).
+        """Return a JSON-safe dict (NaN -> None, confusion as nested lists with the class names).
 
-        With ``predictions=True`` the track ids, labels and probabilities are included too.
+        Parameters
+        ----------
+        predictions : bool, default=False
+            Also include the track ids, labels and probabilities.
+
+        Returns
+        -------
+        dict
+            ``classes``, ``n_frames``, ``n_tracks``, ``n_boot``, ``seed``, ``level``,
+            ``bootstrap_unit`` (``"track"``), ``frame`` and ``track`` (the metrics, each with its
+            ``intervals`` ``{metric: [low, high]}``) and, with ``predictions=True``, ``predictions``
+            (``tracks``, ``labels``, ``probs``).
         """
         out: dict[str, Any] = {
             "classes": list(self.classes),
@@ -538,7 +686,15 @@ class Evaluation(_Levels):
         return out
 
     def table(self) -> pd.DataFrame:
-        """One row per level (``frame``, ``track``): point estimates and interval bounds."""
+        """Tabulate one row per level (``frame``, ``track``): point estimates and interval bounds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``level``, ``accuracy``, ``accuracy_low``, ``accuracy_high``, ``f1_macro``,
+            ``f1_low``, ``f1_high``, ``roc_auc``, ``roc_auc_low``, ``roc_auc_high``,
+            ``precision_macro`` and ``recall_macro``.
+        """
         rows = []
         for lvl in ("frame", "track"):
             m, ci = getattr(self, lvl), self.intervals[lvl]
@@ -561,7 +717,13 @@ class Evaluation(_Levels):
         return pd.DataFrame(rows)
 
     def per_class(self) -> pd.DataFrame:
-        """Track-level recall, precision, F1 and support per class (index ``class``)."""
+        """Tabulate track-level recall, precision, F1 and support per class.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``class``; columns ``recall``, ``precision``, ``f1`` and ``support``.
+        """
         df = pd.DataFrame.from_dict(self.track["per_class"], orient="index")
         df.index.name = "class"
         return df[["recall", "precision", "f1", "support"]]
@@ -586,12 +748,57 @@ def evaluate(
 ) -> Evaluation:
     """Frame- and track-level metrics of one model, with bootstrap intervals over test tracks.
 
-    ``frame_probs`` ``(n_frames, k)``, ``frame_labels`` ``(n_frames,)`` class indices, ``track_ids``
-    ``(n_frames,)``. A track's probabilities are the mean of its frames' (:func:`track_probabilities`)
-    and its label is its frames' label (an error if they differ). Intervals: track level with
-    :func:`bootstrap_ci` over the track arrays; frame level with a cluster bootstrap drawing the same
-    resamples of tracks and taking every frame of each drawn track. Resamples where a metric is
-    undefined (ROC-AUC with a class missing) are dropped, as in :func:`bootstrap_ci`.
+    A track's probabilities are the mean of its frames' (:func:`track_probabilities`) and its label
+    is its frames' label (an error if they differ). Intervals: track level with :func:`bootstrap_ci`
+    over the track arrays; frame level with a cluster bootstrap drawing the same resamples of tracks
+    and taking every frame of each drawn track. Resamples where a metric is undefined (ROC-AUC with
+    a class missing) are dropped, as in :func:`bootstrap_ci`.
+
+    Parameters
+    ----------
+    frame_probs : array-like of shape (n_frames, k)
+        Softmax probabilities, one row per frame.
+    frame_labels : array-like of shape (n_frames,)
+        Class indices in ``[0, k)``.
+    track_ids : array-like of shape (n_frames,)
+        The track of each frame.
+    classes : sequence of str
+        The ``k`` class names.
+    n_boot : int, default=1000
+        Bootstrap resamples of the test tracks; 0 gives NaN intervals.
+    seed : int, default=0
+        Seed of the resamples.
+    level : float, default=0.95
+        Coverage of the percentile intervals, in ``(0, 1)``.
+
+    Returns
+    -------
+    Evaluation
+        Both levels' metrics, their intervals and the track-level predictions.
+
+    Raises
+    ------
+    EvaluationError
+        When ``n_boot`` is not a non-negative integer, ``level`` is not between 0 and 1, an input
+        is invalid (see :func:`classification_metrics`; ``track_ids`` must be 1-D, one per frame),
+        or frames of one track carry different labels (the first five such tracks are named).
+
+    See Also
+    --------
+    evaluate_tags : The same for multi-label tagging.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.evaluation import evaluate
+    >>> probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7], [0.7, 0.3], [0.4, 0.6]])
+    >>> labels = [0, 0, 1, 1, 0, 0]
+    >>> tracks = ["t1", "t1", "t2", "t2", "t3", "t3"]
+    >>> ev = evaluate(probs, labels, tracks, ["blues", "jazz"], n_boot=100)
+    >>> ev.n_frames, ev.n_tracks
+    (6, 3)
+    >>> round(ev.frame["accuracy"], 3), ev.track["accuracy"]
+    (0.833, 1.0)
     """
     _check_boot(n_boot, level)
     p = _check_probs(frame_probs, "frame_probs")
@@ -654,6 +861,37 @@ def paired_comparison(
     ``n01`` = units ``a`` gets wrong and ``b`` right, ``n10`` = the reverse; ``p_value`` is the
     two-sided ``scipy.stats.binomtest(n01, n01 + n10, 0.5)`` p-value (1 when there is no discordant
     unit). ``verdict`` is one line; "better" needs ``p_value < 1 - level``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True class indices, one per unit.
+    probs_a : array-like of shape (n, k)
+        Probabilities of model ``a`` (rows summing to 1); its prediction is the argmax.
+    probs_b : array-like of shape (n, k)
+        Probabilities of model ``b``, for the same units in the same order.
+    n_boot : int, default=1000
+        Bootstrap resamples of the units.
+    seed : int, default=0
+        Seed of the resamples.
+    level : float, default=0.95
+        Coverage of the intervals; ``1 - level`` is the significance level of the test.
+    names : tuple of (str, str), default=("a", "b")
+        The two models' names, used in ``verdict``.
+
+    Returns
+    -------
+    dict
+        ``n``, ``accuracy_a``, ``accuracy_b``, ``accuracy_diff`` with ``accuracy_diff_low`` and
+        ``accuracy_diff_high``, ``f1_macro_a``, ``f1_macro_b``, ``f1_macro_diff`` with
+        ``f1_macro_diff_low`` and ``f1_macro_diff_high``, ``n01``, ``n10``, ``p_value``,
+        ``n_boot``, ``seed``, ``level`` and ``verdict``.
+
+    Raises
+    ------
+    EvaluationError
+        When ``n_boot`` or ``level`` is invalid, either probability matrix or ``y_true`` is invalid
+        (see :func:`classification_metrics`), or the two matrices differ in shape.
     """
     _check_boot(n_boot, level)
     pa = _check_probs(probs_a, "probs_a")
@@ -667,10 +905,10 @@ def paired_comparison(
     pred_a, pred_b = pa.argmax(axis=1), pb.argmax(axis=1)
     kw = dict(n_boot=int(n_boot), seed=seed, level=level)
 
-    def acc_diff(t, a, b):
+    def acc_diff(t, a, b):  # a closure, not API; numpydoc ignore=GL08
         return _accuracy(t, b) - _accuracy(t, a)
 
-    def f1_diff(t, a, b):
+    def f1_diff(t, a, b):  # a closure, not API; numpydoc ignore=GL08
         return _f1_macro(t, b, k) - _f1_macro(t, a, k)
 
     d_acc, acc_lo, acc_hi = bootstrap_ci(acc_diff, y, pred_a, pred_b, **kw)
@@ -719,7 +957,7 @@ def paired_comparison(
 
 # --------------------------------------------------------------------------------------------------
 # The original study's metrics, bugs included. ONLY to reproduce its tables next to ours; never use
-# these numbers as results (see SEED_PROTOCOL.md, "Metric bugs").
+# these numbers as results (see docs/protocol.md, "Metric bugs").
 # --------------------------------------------------------------------------------------------------
 
 
@@ -727,7 +965,30 @@ def hard_label_auc(y_true: Any, probs: Any) -> float:
     """The original ML classifiers' "AUC": OvR macro ROC-AUC of one-hot *argmax* predictions.
 
     Reproduction only. With hard labels each class's curve has one point, so this is the mean over
-    classes of (TPR + TNR) / 2, not a ranking measure. NaN when a class is absent from ``y_true``.
+    classes of (TPR + TNR) / 2, not a ranking measure.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True class indices.
+    probs : array-like of shape (n, k)
+        Probabilities (rows summing to 1); only their argmax is used.
+
+    Returns
+    -------
+    float
+        The "AUC"; NaN when a class is absent from ``y_true``.
+
+    Raises
+    ------
+    EvaluationError
+        When ``probs`` or ``y_true`` is invalid (see :func:`classification_metrics`).
+
+    Examples
+    --------
+    >>> from musiclass.evaluation import hard_label_auc
+    >>> hard_label_auc([0, 1, 1], [[0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
+    0.75
     """
     p = _check_probs(probs)
     y = _check_labels(y_true, len(p), p.shape[1])
@@ -738,8 +999,28 @@ def hard_label_auc(y_true: Any, probs: Any) -> float:
 def swapped_precision_recall(y_true: Any, y_pred: Any, n_classes: int) -> tuple[float, float]:
     """The original study's macro "precision" and "recall": scikit-learn called with the arguments swapped.
 
-    Reproduction only. Returns ``(precision_score(y_pred, y_true), recall_score(y_pred, y_true))``,
-    which are the true macro recall and the true macro precision respectively.
+    Reproduction only.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True class indices in ``[0, n_classes)``.
+    y_pred : array-like of shape (n,)
+        Predicted class indices in ``[0, n_classes)``.
+    n_classes : int
+        Number of classes; the macro averages cover all of them (``zero_division=0``).
+
+    Returns
+    -------
+    precision : float
+        ``precision_score(y_pred, y_true)``, which is the true macro recall.
+    recall : float
+        ``recall_score(y_pred, y_true)``, which is the true macro precision.
+
+    Raises
+    ------
+    EvaluationError
+        When either array is not 1-D integer class indices in range, or their lengths differ.
     """
     t = np.asarray(y_true)
     pr = _check_labels(y_pred, len(t), n_classes, "y_pred")
@@ -758,6 +1039,28 @@ def seed_metrics(y_true: Any, probs: Any, classes: Sequence[str]) -> dict[str, A
     are the true recall / precision; its F1 is unaffected); ``roc_auc_macro`` is the OvR macro AUC from
     probabilities (as for its CNNs) and ``hard_label_auc`` the one its ML classifiers reported.
     ``per_class`` holds the swapped per-class precision / recall of its per-genre table.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True class indices.
+    probs : array-like of shape (n, k)
+        Probabilities (rows summing to 1).
+    classes : sequence of str
+        The ``k`` class names.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``precision_macro``, ``recall_macro``, ``f1_macro`` (macro over all ``k``
+        classes), ``roc_auc_macro``, ``hard_label_auc``, ``per_class``
+        (``{class: {precision, recall, f1}}``) and ``note``, which says these are for comparison
+        with the original's tables only.
+
+    Raises
+    ------
+    EvaluationError
+        As :func:`classification_metrics`.
     """
     p, y, pred, names = _prepare(y_true, probs, classes)
     k = p.shape[1]
@@ -980,26 +1283,62 @@ def tagging_metrics(
 ) -> dict[str, Any]:
     """Multi-label tagging metrics of a probability matrix, as the MediaEval 2019 task computes them.
 
-    ``y_true`` is an ``(n, k)`` 0/1 matrix (one row per track or frame, one column per tag), ``probs``
-    the ``(n, k)`` probabilities (finite, in ``[0, 1]``; rows need not sum to 1), ``tags`` the ``k`` tag
-    names (default ``tag0 ..``). Returns a dict with
+    Parameters
+    ----------
+    y_true : array-like of shape (n, k)
+        0/1 ground truth (bool, integer or float 0./1.), one row per track or frame, one column per
+        tag.
+    probs : array-like of shape (n, k)
+        Probabilities, finite, in ``[0, 1]``; rows need not sum to 1.
+    tags : sequence of str, optional
+        The ``k`` unique tag names (default ``tag0 ..``).
+    thresholds : float or array-like of shape (k,), optional
+        Decision thresholds, one per tag or one for all (e.g. from :func:`choose_thresholds`).
+        Without them the decision metrics are NaN.
 
-    * ``roc_auc_macro`` / ``pr_auc_macro``: ``sklearn.metrics.roc_auc_score(Y, P, average="macro")`` and
-      ``average_precision_score(Y, P, average="macro")`` (the task's "ROC-AUC" and "PR-AUC") over the
-      tags that have both positive and negative examples; the others are listed in ``excluded_tags``
-      and in ``notes`` (scikit-learn raises on them, or warns and returns a NaN ROC-AUC and an AP of 0,
-      depending on its version), ``n_tags_macro`` counts the tags averaged;
-    * ``roc_auc_micro`` / ``pr_auc_micro``: the same with ``average="micro"`` (every (row, tag) pair of
-      every tag; NaN only when ``y_true`` is all 0 or all 1);
-    * with ``thresholds`` (one per tag, or one for all): decisions ``P >= threshold`` and their
-      ``precision_/recall_/f1_macro`` and ``_micro`` (scikit-learn ``precision_recall_fscore_support``,
-      ``zero_division=0``; the macro average covers all ``k`` tags, as in MediaEval). NaN without
-      thresholds. (MediaEval's own script applies ``P > threshold``; ``>=`` is the rule under which
-      scikit-learn's ``precision_recall_curve`` and :func:`choose_thresholds` report the F1 of a threshold.)
-    * ``per_tag``: ``{tag: {roc_auc, pr_auc, support (positives), prevalence (support / n), threshold,
-      precision, recall, f1}}``, NaN where undefined (AUCs of excluded tags; everything decision-based
-      without thresholds);
-    * ``n``, ``n_tags``, ``notes`` (list of str).
+    Returns
+    -------
+    dict
+        * ``roc_auc_macro`` / ``pr_auc_macro``: ``sklearn.metrics.roc_auc_score(Y, P, average="macro")``
+          and ``average_precision_score(Y, P, average="macro")`` (the task's "ROC-AUC" and "PR-AUC")
+          over the tags that have both positive and negative examples; the others are listed in
+          ``excluded_tags`` and in ``notes`` (scikit-learn raises on them, or warns and returns a NaN
+          ROC-AUC and an AP of 0, depending on its version), ``n_tags_macro`` counts the tags
+          averaged;
+        * ``roc_auc_micro`` / ``pr_auc_micro``: the same with ``average="micro"`` (every (row, tag)
+          pair of every tag; NaN only when ``y_true`` is all 0 or all 1);
+        * with ``thresholds``: decisions ``P >= threshold`` and their ``precision_/recall_/f1_macro``
+          and ``_micro`` (scikit-learn ``precision_recall_fscore_support``, ``zero_division=0``; the
+          macro average covers all ``k`` tags, as in MediaEval). NaN without thresholds.
+          (MediaEval's own script applies ``P > threshold``; ``>=`` is the rule under which
+          scikit-learn's ``precision_recall_curve`` and :func:`choose_thresholds` report the F1 of a
+          threshold.)
+        * ``per_tag``: ``{tag: {roc_auc, pr_auc, support (positives), prevalence (support / n),
+          threshold, precision, recall, f1}}``, NaN where undefined (AUCs of excluded tags;
+          everything decision-based without thresholds);
+        * ``n``, ``n_tags``, ``notes`` (list of str).
+
+    Raises
+    ------
+    EvaluationError
+        When ``probs`` is not a non-empty 2-D matrix of finite numbers in ``[0, 1]``, ``y_true`` is
+        not a 0/1 matrix of the same shape, ``tags`` is one string, not ``k`` names or repeats one,
+        or ``thresholds`` is not numeric, finite and one per tag.
+
+    See Also
+    --------
+    evaluate_tags : These metrics at frame and track level, with bootstrap intervals.
+    tagging_metrics_to_json : The result made JSON-safe.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.evaluation import tagging_metrics
+    >>> Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    >>> P = np.array([[0.9, 0.2], [0.3, 0.8], [0.6, 0.7], [0.1, 0.4]])
+    >>> m = tagging_metrics(Y, P, ["calm", "happy"], thresholds=0.5)
+    >>> m["roc_auc_macro"], m["f1_macro"]
+    (1.0, 1.0)
     """
     P = _check_scores(probs, "probs")
     Y = _check_multihot(y_true, P.shape, "y_true")
@@ -1013,14 +1352,47 @@ def choose_thresholds(
 ) -> np.ndarray:
     """Per-tag decision thresholds maximising each tag's F1 on validation data (MediaEval's rule).
 
-    ``y_val`` ``(n, k)`` 0/1, ``p_val`` ``(n, k)`` probabilities (e.g. validation *tracks*). For each tag
-    the candidates are the thresholds of ``sklearn.metrics.precision_recall_curve`` (every distinct
-    score; a sample is positive when ``p >= threshold``), or the values of ``grid`` if given; the F1 of
-    each candidate is ``2 P R / (P + R)`` (0 where ``P + R = 0``) and the best is kept. Ties (within
-    1e-12) go to the **largest** threshold, i.e. the fewest positive decisions (MediaEval's
-    ``np.argmax`` keeps the smallest; exact ties are rare with continuous scores). Tags without any
-    positive example in the validation data get 0.5 and a ``UserWarning`` naming them. Returns the
-    ``(k,)`` thresholds only, in the column order of ``p_val``.
+    For each tag the candidates are the thresholds of ``sklearn.metrics.precision_recall_curve``
+    (every distinct score; a sample is positive when ``p >= threshold``), or the values of ``grid``
+    if given; the F1 of each candidate is ``2 P R / (P + R)`` (0 where ``P + R = 0``) and the best is
+    kept. Ties (within 1e-12) go to the **largest** threshold, i.e. the fewest positive decisions
+    (MediaEval's ``np.argmax`` keeps the smallest; exact ties are rare with continuous scores).
+
+    Parameters
+    ----------
+    y_val : array-like of shape (n, k)
+        0/1 validation ground truth (e.g. validation *tracks*).
+    p_val : array-like of shape (n, k)
+        Their probabilities.
+    tags : sequence of str, optional
+        The ``k`` tag names, used in messages (default ``tag0 ..``).
+    grid : array-like of shape (m,), optional
+        Candidate thresholds to use instead of every distinct score.
+
+    Returns
+    -------
+    numpy.ndarray of shape (k,)
+        The thresholds only, in the column order of ``p_val``.
+
+    Raises
+    ------
+    EvaluationError
+        When an input is invalid (see :func:`tagging_metrics`), or ``grid`` is not a non-empty 1-D
+        array of finite numbers.
+
+    Warns
+    -----
+    UserWarning
+        Naming the tags without any positive example in the validation data; they get 0.5.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.evaluation import choose_thresholds
+    >>> Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    >>> P = np.array([[0.9, 0.2], [0.3, 0.8], [0.6, 0.7], [0.1, 0.4]])
+    >>> choose_thresholds(Y, P).tolist()
+    [0.6, 0.7]
     """
     P = _check_scores(p_val, "p_val")
     Y = _check_multihot(y_val, P.shape, "y_val")
@@ -1202,8 +1574,23 @@ def _jsonable(x: Any) -> Any:
 
 
 def tagging_metrics_to_json(metrics: dict[str, Any], per_tag: bool = True) -> dict[str, Any]:
-    """A :func:`tagging_metrics` (or :func:`score_matrices`) dict made JSON-safe: NaN -> None, numpy
-    values -> Python; ``per_tag=False`` drops the per-tag table."""
+    """Make a :func:`tagging_metrics` (or :func:`score_matrices`) dict JSON-safe.
+
+    NaN and infinities become None, NumPy values Python ones, tuples and arrays lists and
+    DataFrames dicts of rows.
+
+    Parameters
+    ----------
+    metrics : dict
+        The metrics.
+    per_tag : bool, default=True
+        Keep the per-tag table; False drops it.
+
+    Returns
+    -------
+    dict
+        The JSON-safe copy.
+    """
     return _jsonable({key: v for key, v in metrics.items() if per_tag or key != "per_tag"})
 
 
@@ -1216,6 +1603,34 @@ class TagEvaluation(_Levels):
     for ``roc_auc_macro``, ``pr_auc_macro``, ``roc_auc_micro``, ``pr_auc_micro`` and, with thresholds,
     ``f1_macro`` and ``f1_micro``. ``tracks``, ``track_truth`` and ``track_probs`` are the track-level
     data in order of first appearance; ``thresholds`` the per-tag thresholds used (or None).
+    The properties ``n_frames`` and ``n_tracks`` count the test frames and tracks.
+
+    Attributes
+    ----------
+    tags : tuple of str
+        The tag names, in column order.
+    frame : dict
+        :func:`tagging_metrics` of the frames.
+    track : dict
+        :func:`tagging_metrics` of the tracks (mean frame probabilities).
+    intervals : dict
+        ``{"frame": {metric: (low, high)}, "track": {...}}``; NaN bounds when not computed.
+    tracks : numpy.ndarray of str, shape (n_tracks,)
+        The test track ids.
+    track_truth : numpy.ndarray of shape (n_tracks, n_tags)
+        Their 0/1 tags.
+    track_probs : numpy.ndarray of shape (n_tracks, n_tags)
+        Their mean frame probabilities.
+    thresholds : numpy.ndarray of shape (n_tags,) or None, default=None
+        The decision thresholds used.
+    n_boot : int, default=1000
+        Bootstrap resamples behind the intervals.
+    seed : int, default=0
+        Seed of the resamples.
+    level : float, default=0.95
+        Coverage of the intervals.
+    notes : tuple of str, default=()
+        What was not computed, and why.
     """
 
     tags: tuple[str, ...]
@@ -1232,9 +1647,23 @@ class TagEvaluation(_Levels):
     notes: tuple[str, ...] = ()
 
     def to_dict(self, predictions: bool = False) -> dict[str, Any]:
-        """JSON-safe dict (NaN -> None): ``frame`` and ``track`` metrics each with their ``intervals``
-        ``{metric: [low, high]}``, ``per_tag`` at track level only, ``thresholds`` ``{tag: value}`` (or
-        None). With ``predictions=True`` the track ids, truth and probabilities are included too."""
+        """Return a JSON-safe dict (NaN -> None).
+
+        ``frame`` and ``track`` metrics each come with their ``intervals`` ``{metric: [low, high]}``,
+        ``per_tag`` at track level only, ``thresholds`` as ``{tag: value}`` (or None).
+
+        Parameters
+        ----------
+        predictions : bool, default=False
+            Also include the track ids, truth and probabilities.
+
+        Returns
+        -------
+        dict
+            ``tags``, ``n_frames``, ``n_tracks``, ``n_boot``, ``seed``, ``level``, ``bootstrap_unit``
+            (``"track"``), ``thresholds``, ``notes``, ``frame``, ``track`` and, with
+            ``predictions=True``, ``predictions`` (``tracks``, ``truth``, ``probs``).
+        """
         out: dict[str, Any] = {
             "tags": list(self.tags),
             "n_frames": self.n_frames,
@@ -1264,8 +1693,17 @@ class TagEvaluation(_Levels):
         return out
 
     def table(self) -> pd.DataFrame:
-        """One row per level (``frame``, ``track``): the macro and micro AUCs (and ``f1_macro`` with
-        thresholds), each with its ``_low`` / ``_high`` interval bounds."""
+        """Tabulate one row per level (``frame``, ``track``): macro and micro AUCs with interval bounds.
+
+        With thresholds ``f1_macro`` is added; every metric comes with its ``_low`` / ``_high``
+        interval bounds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``level``, then ``<metric>``, ``<metric>_low`` and ``<metric>_high`` for
+            ``roc_auc_macro``, ``pr_auc_macro``, ``roc_auc_micro``, ``pr_auc_micro`` (and ``f1_macro``).
+        """
         keys = _TAG_INTERVAL_KEYS + (("f1_macro",) if self.thresholds is not None else ())
         rows = []
         for lvl in ("frame", "track"):
@@ -1278,8 +1716,14 @@ class TagEvaluation(_Levels):
         return pd.DataFrame(rows)
 
     def per_tag(self) -> pd.DataFrame:
-        """Track-level per-tag metrics (index ``tag``): roc_auc, pr_auc, support, prevalence, threshold,
-        precision, recall, f1."""
+        """Tabulate the track-level metrics of each tag.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``tag``; columns ``roc_auc``, ``pr_auc``, ``support``, ``prevalence``, ``threshold``,
+            ``precision``, ``recall`` and ``f1``.
+        """
         df = pd.DataFrame.from_dict(self.track["per_tag"], orient="index")
         df.index.name = "tag"
         return df[
@@ -1301,11 +1745,10 @@ def evaluate_tags(
 ) -> TagEvaluation:
     """Frame- and track-level tagging metrics of one model, with bootstrap intervals over test tracks.
 
-    ``frame_probs`` ``(n_frames, k)`` probabilities, ``Y_frames`` ``(n_frames, k)`` 0/1, ``track_ids``
-    ``(n_frames,)``. A track's probabilities are the mean of its frames' (as
-    :func:`track_probabilities`), its truth its frames' multi-hot row (an error if they differ).
-    Metrics are :func:`tagging_metrics` at both levels (``thresholds``, e.g. from
-    :func:`choose_thresholds` on validation tracks, add the decision metrics).
+    A track's probabilities are the mean of its frames' (as :func:`track_probabilities`), its truth
+    its frames' multi-hot row (an error if they differ). Metrics are :func:`tagging_metrics` at both
+    levels (``thresholds``, e.g. from :func:`choose_thresholds` on validation tracks, add the decision
+    metrics).
 
     Intervals (``n_boot`` > 0): percentile intervals at ``level`` from ``n_boot`` resamples of the test
     tracks, drawn with the generator :func:`evaluate` uses (the same ``seed`` gives the same resampled
@@ -1313,8 +1756,45 @@ def evaluate_tags(
     resampled track rows (macro over the tags with both classes in that resample); frame level, when
     ``frame_intervals`` is true: a cluster bootstrap taking every frame of each drawn track. The areas
     are computed with weighted cumulative sums instead of 2 x k scikit-learn calls per resample (tested
-    equal to scikit-learn on explicit resamples). ``frame_intervals=False`` skips the frame-level
-    intervals (NaN, with a note): they cost about frames-per-track times the track-level ones.
+    equal to scikit-learn on explicit resamples).
+
+    Parameters
+    ----------
+    frame_probs : array-like of shape (n_frames, k)
+        Probabilities, one row per frame.
+    Y_frames : array-like of shape (n_frames, k)
+        0/1 ground truth of the frames.
+    track_ids : array-like of shape (n_frames,)
+        The track of each frame.
+    tags : sequence of str, optional
+        The ``k`` tag names (default ``tag0 ..``).
+    thresholds : float or array-like of shape (k,), optional
+        Decision thresholds (one per tag, or one for all).
+    n_boot : int, default=1000
+        Bootstrap resamples of the test tracks; 0 gives NaN intervals.
+    seed : int, default=0
+        Seed of the resamples.
+    level : float, default=0.95
+        Coverage of the percentile intervals, in ``(0, 1)``.
+    frame_intervals : bool, default=True
+        False skips the frame-level intervals (NaN, with a note): they cost about frames-per-track
+        times the track-level ones.
+
+    Returns
+    -------
+    TagEvaluation
+        Both levels' metrics, their intervals and the track-level data.
+
+    Raises
+    ------
+    EvaluationError
+        When ``n_boot`` or ``level`` is invalid, an input is invalid (see :func:`tagging_metrics`;
+        ``track_ids`` must be 1-D, one per frame), or frames of one track carry different tags (the
+        first five such tracks are named).
+
+    See Also
+    --------
+    evaluate : The same for single-label classification.
     """
     _check_boot(n_boot, level)
     P = _check_scores(frame_probs, "frame_probs")
@@ -1405,12 +1885,42 @@ def score_matrices(
 ) -> dict[str, Any]:
     """Re-score a published run from its matrices, as the MediaEval 2019 task did.
 
-    ``truth_path``: ``.npy`` ground truth ``(n, k)`` 0/1 (e.g. MediaEval's ``groundtruth.npy``);
-    ``pred_path``: ``.npy`` probabilities ``(n, k)`` (``predictions.npy``). Both are loaded with
-    ``np.load(allow_pickle=False)`` (object arrays and pickles are refused). Returns
-    :func:`tagging_metrics` plus ``truth_path``, ``pred_path`` and, with ``n_boot`` > 0, ``intervals``
-    ``{metric: (low, high)}``: percentile bootstrap over the *rows* (tracks), ``n_boot`` resamples from
-    ``seed`` (same generator as :func:`evaluate_tags`). Use :func:`tagging_metrics_to_json` for JSON.
+    Both files are loaded with ``np.load(allow_pickle=False)`` (object arrays and pickles are
+    refused). Use :func:`tagging_metrics_to_json` for JSON.
+
+    Parameters
+    ----------
+    truth_path : str or os.PathLike
+        ``.npy`` ground truth ``(n, k)`` 0/1 (e.g. MediaEval's ``groundtruth.npy``).
+    pred_path : str or os.PathLike
+        ``.npy`` probabilities ``(n, k)`` (``predictions.npy``).
+    tags : sequence of str, optional
+        The ``k`` tag names (default ``tag0 ..``).
+    thresholds : float or array-like of shape (k,), optional
+        Decision thresholds, as in :func:`tagging_metrics`.
+    n_boot : int, default=0
+        Bootstrap resamples; 0 computes no intervals.
+    seed : int, default=0
+        Seed of the resamples (same generator as :func:`evaluate_tags`).
+    level : float, default=0.95
+        Coverage of the percentile intervals.
+
+    Returns
+    -------
+    dict
+        :func:`tagging_metrics` plus ``truth_path``, ``pred_path`` and, with ``n_boot`` > 0,
+        ``intervals`` ``{metric: (low, high)}`` (percentile bootstrap over the *rows*, i.e. tracks,
+        ``n_boot`` resamples from ``seed``), ``n_boot``, ``seed``, ``level`` and
+        ``bootstrap_unit``.
+
+    Raises
+    ------
+    musiclass.errors.FileError
+        When a file cannot be read (missing, a folder, no permission).
+    EvaluationError
+        When a file is not one plain numeric 2-D ``.npy`` array (object arrays, pickles, ``.npz``
+        archives, other files), the two shapes differ, the values are invalid (see
+        :func:`tagging_metrics`), or ``n_boot`` or ``level`` is invalid.
     """
     _check_boot(n_boot, level)
     truth = _load_matrix(truth_path, "ground-truth")
@@ -1441,20 +1951,42 @@ def score_matrices(
     return out
 
 
-# The original study's tagging evaluation. ONLY to reproduce its table next to ours (SEED_PROTOCOL.md,
-# "Mood task", Evaluation); these numbers are not a valid assessment of a tagger.
+# The original study's tagging evaluation. ONLY to reproduce its table next to ours (docs/protocol.md,
+# "Mood task" and "Metric bugs"); these numbers are not a valid assessment of a tagger.
 
 
 def seed_tagging_metrics(y_true: Any, probs: Any, threshold: float = 0.9) -> dict[str, Any]:
     """The original study's tagging numbers for these predictions. Reproduction only.
 
-    It set probabilities *above* ``threshold`` (0.9) to 1 and everything else to 0, then reported:
-    ``exact_match_accuracy`` (scikit-learn ``accuracy_score`` on the multi-label matrices: a row counts
-    only if every tag is right), ``precision_samples`` / ``recall_samples`` / ``f1_samples``
-    (``average="samples"``, ``zero_division=0``) and an "AUC" computed from the *binarised* predictions,
-    ``auc_binarised`` = ``roc_auc_score(Y, B, average="macro")`` over the ``n_tags_auc`` tags with both
-    classes in ``y_true`` (one point per ROC curve, so (TPR + TNR) / 2 per tag, not a ranking measure).
-    Use :func:`tagging_metrics` for real results.
+    It set probabilities *above* ``threshold`` (0.9) to 1 and everything else to 0, then reported
+    exact-match accuracy, samples-averaged precision, recall and F1, and an "AUC" computed from the
+    *binarised* predictions (one point per ROC curve, so (TPR + TNR) / 2 per tag, not a ranking
+    measure). Use :func:`tagging_metrics` for real results.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n, k)
+        0/1 ground truth, ``k >= 2`` tags.
+    probs : array-like of shape (n, k)
+        Probabilities in ``[0, 1]``.
+    threshold : float, default=0.9
+        Probabilities above it count as 1.
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``rule`` (``"probability > threshold"``), ``exact_match_accuracy``
+        (scikit-learn ``accuracy_score`` on the multi-label matrices: a row counts only if every
+        tag is right), ``precision_samples`` / ``recall_samples`` / ``f1_samples``
+        (``average="samples"``, ``zero_division=0``), ``auc_binarised``
+        (``roc_auc_score(Y, B, average="macro")`` of the binarised predictions ``B`` over the
+        ``n_tags_auc`` tags with both classes in ``y_true``; NaN when none has), ``n_tags_auc`` and
+        ``note``.
+
+    Raises
+    ------
+    EvaluationError
+        When an input is invalid (see :func:`tagging_metrics`) or there are fewer than 2 tags.
     """
     P = _check_scores(probs, "probs")
     Y = _check_multihot(y_true, P.shape, "y_true")

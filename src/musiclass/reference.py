@@ -1,9 +1,10 @@
 """The figures the original 2020 study reported, and reference figures from the field.
 
-Read from the study's notebooks and report (see the README, "The original study"). They are shown beside
-ours in the notebooks and in ``report.pdf``; they are *not* comparable one to one: the original tested
-frames of songs it also trained on (a random split of 3 s frames), computed its classical "AUC" from
-hard labels, and scored mood tags after setting probabilities above 0.9 to 1.
+Read from the study's notebooks and report (see ``docs/protocol.md``, "The original study"). They
+are shown beside ours in the notebooks and in ``report.pdf``; they are *not* comparable one to one:
+the original tested frames of songs it also trained on (a random split of 3 s frames), computed its
+classical "AUC" from hard labels, and scored mood tags after setting probabilities above 0.9 to 1
+(see ``docs/protocol.md``, "Metric bugs").
 """
 
 from __future__ import annotations
@@ -63,7 +64,23 @@ GTZAN_NOTE = (
 
 
 def genre_table() -> pd.DataFrame:
-    """The original's genre results as a table: experiment, model, accuracy, f1, auc."""
+    """Return the original's genre results as a table: experiment, model, accuracy, f1, auc.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per entry of :data:`GENRE`, with columns ``experiment``, ``model``, ``accuracy``,
+        ``f1`` and ``auc``.
+
+    Examples
+    --------
+    >>> from musiclass.reference import genre_table
+    >>> t = genre_table()
+    >>> t.shape
+    (14, 5)
+    >>> t.columns.tolist()
+    ['experiment', 'model', 'accuracy', 'f1', 'auc']
+    """
     return pd.DataFrame(
         [(e, m, *v) for (e, m), v in GENRE.items()],
         columns=["experiment", "model", "accuracy", "f1", "auc"],
@@ -71,10 +88,29 @@ def genre_table() -> pd.DataFrame:
 
 
 def beside(results: pd.DataFrame) -> pd.DataFrame:
-    """Our genre results (a ``results.csv`` table) beside the original's reported figures.
+    """Put our genre results (a ``results.csv`` table) beside the original's reported figures.
 
     One row per (experiment, model) the original reported: its accuracy, and our test-track accuracy
     with its interval under the original protocol and under ours.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Our results, with columns ``experiment``, ``model``, ``protocol`` (a row whose protocol is
+        ``"original protocol"`` is ours under the original protocol, any other under ours),
+        ``accuracy`` and, where known, ``accuracy_low``, ``accuracy_high`` and ``frame_accuracy``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``experiment``, ``model`` and ``original reported accuracy``, then, for each
+        protocol found (``<p>`` is ``original protocol`` or ``our protocol``):
+
+        * ``ours, <p>``: our test-track accuracy;
+        * ``ours, <p> low`` and ``ours, <p> high``: its interval;
+        * ``ours, <p>, frames``: our frame accuracy, when known.
+
+        Models we did not run have only the original's figure.
     """
     rows = []
     for (exp, model), (acc, _f1, _auc) in GENRE.items():

@@ -4,14 +4,17 @@ Every function takes ``Y``, the ``(n_frames, n_tags)`` 0/1 multi-hot matrix of t
 integer, boolean or float dtype whose values are 0 or 1), and returns a 1-D ``int64`` array of row indices
 into ``Y``: repeats mean a frame is used more than once (upsampling), no repeats a subset (downsampling).
 
-The original study (see ``SEED_PROTOCOL.md``, "Mood task") built, from the training frames (most frequent
+The original study (see ``docs/protocol.md``, "Mood task") built, from the training frames (most frequent
 tag 429 frames, least 25):
 
-``up-s``    target = ``int(max_count * s)``; every tag below the target gets frames drawn with replacement
-            up to the target, from its single-tag frames where it has any (:func:`upsample`);
-``down-s``  the minority tag keeps all its frames, every other tag keeps a reduced number (:func:`downsample`,
-            two readings of the rule: ``"code"`` and ``"readme"``);
-``base``    the unmodified set,
+``up-s``
+    target = ``int(max_count * s)``; every tag below the target gets frames drawn with replacement
+    up to the target, from its single-tag frames where it has any (:func:`upsample`);
+``down-s``
+    the minority tag keeps all its frames, every other tag keeps a reduced number (:func:`downsample`,
+    two readings of the rule: ``"code"`` and ``"readme"``);
+``base``
+    the unmodified set,
 
 for ``s`` in :data:`SIZES`: 9 sets in all (:func:`resample_sets`). :func:`counts_table` gives the frames per
 tag each set achieved, for the report's table and figures.
@@ -34,6 +37,22 @@ Differences from the original, on purpose:
 A tag with no frame in ``Y`` is allowed: it stays at 0 frames in every set and is left out of ``max_count``
 and ``n_min`` (it has no frame to draw or keep). Rows that carry no tag at all are kept once in every set
 and counted in the set size only.
+
+Every function raises :class:`~musiclass.errors.ConfigError`, saying what is wrong, for a ``Y`` that is
+not a non-empty 2-D 0/1 matrix with at least one tagged frame, a size outside ``(0, 1]``, an unknown
+reading or a seed that is not a non-negative integer.
+
+Examples
+--------
+>>> import numpy as np
+>>> from musiclass.resampling import downsample, tag_counts, upsample
+>>> Y = np.array([[1, 0], [1, 0], [1, 0], [1, 0], [0, 1]])
+>>> tag_counts(Y).tolist()
+[4, 1]
+>>> tag_counts(Y[upsample(Y, 0.5, seed=0)]).tolist()
+[4, 2]
+>>> tag_counts(Y[downsample(Y, 0.5, seed=0)]).tolist()
+[2, 1]
 """
 
 from __future__ import annotations
@@ -145,7 +164,23 @@ def _ceil(x: float) -> int:
 
 
 def tag_counts(Y) -> np.ndarray:
-    """Frames per tag (``int64``, one entry per column of ``Y``). ``tag_counts(Y[idx])`` counts repeats."""
+    """Count the frames of each tag (``tag_counts(Y[idx])`` counts repeats).
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_frames, n_tags)
+        0/1 multi-hot matrix.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_tags,)
+        Frames per tag (``int64``, one entry per column of ``Y``).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When ``Y`` is not a non-empty 2-D 0/1 matrix with at least one tagged frame.
+    """
     return _check_y(Y).sum(axis=0)
 
 
@@ -154,6 +189,31 @@ def upsample_targets(Y, size: float) -> np.ndarray:
 
     Tags already at or above ``int(max_count * size)`` keep their own count as target (nothing is drawn
     for them); a tag without frames keeps target 0.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_frames, n_tags)
+        0/1 multi-hot matrix of the training frames.
+    size : float
+        The set's size, in ``(0, 1]``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_tags,)
+        The targets (``int64``).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an invalid ``Y`` or ``size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.resampling import upsample_targets
+    >>> Y = np.array([[1, 0], [1, 0], [1, 0], [1, 0], [0, 1]])
+    >>> upsample_targets(Y, 0.5).tolist()
+    [4, 2]
     """
     counts = tag_counts(Y)
     target = _floor(int(counts.max()) * _check_size(size))
@@ -161,13 +221,43 @@ def upsample_targets(Y, size: float) -> np.ndarray:
 
 
 def downsample_targets(Y, size: float, reading: str = DEFAULT_READING) -> np.ndarray:
-    """The frames per tag that :func:`downsample` aims at, ``n_min`` being the smallest non-zero count:
+    """The frames per tag that :func:`downsample` aims at, ``n_min`` being the smallest non-zero count.
 
-    ``"code"``    ``max(n_min, ceil((n - n_min) * (1 - size)))``, the original notebook's rule;
-    ``"readme"``  ``n - int((n - n_min) * size)``, i.e. remove ``(n - n_min) * size`` frames, the README's wording.
+    ``"code"``
+        ``max(n_min, ceil((n - n_min) * (1 - size)))``, the original notebook's rule;
+    ``"readme"``
+        ``n - int((n - n_min) * size)``, i.e. remove ``(n - n_min) * size`` frames, the wording of the
+        original study's README.
 
     The minority tag's target is its own count under both readings; a tag without frames keeps target 0.
     Example (smallest tag 25 frames, a tag of 100, size 0.5): ``"code"`` keeps 38, ``"readme"`` keeps 63.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_frames, n_tags)
+        0/1 multi-hot matrix of the training frames.
+    size : float
+        The set's size, in ``(0, 1]``.
+    reading : {"code", "readme"}, default="code"
+        Which reading of the original's rule.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_tags,)
+        The targets (``int64``).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an invalid ``Y``, ``size`` or ``reading``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.resampling import downsample_targets
+    >>> Y = np.array([[1, 0]] * 100 + [[0, 1]] * 25)
+    >>> downsample_targets(Y, 0.5, "code").tolist(), downsample_targets(Y, 0.5, "readme").tolist()
+    ([38, 25], [63, 25])
     """
     counts = tag_counts(Y)
     s = _check_size(size)
@@ -190,7 +280,25 @@ def downsample_targets(Y, size: float, reading: str = DEFAULT_READING) -> np.nda
 
 
 def base_set(Y, seed: int = DEFAULT_SEED) -> np.ndarray:
-    """Every row of ``Y`` once, shuffled with the seed."""
+    """Return every row of ``Y`` once, shuffled with the seed.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_frames, n_tags)
+        0/1 multi-hot matrix of the training frames.
+    seed : int, default=42
+        Non-negative seed.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_frames,)
+        A permutation of the row indices (``int64``).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an invalid ``Y`` or ``seed``.
+    """
     Y = _check_y(Y)
     return _rng(seed, "base").permutation(Y.shape[0]).astype(np.int64)
 
@@ -211,6 +319,25 @@ def upsample(Y, size: float, seed: int = DEFAULT_SEED) -> np.ndarray:
     Tags at or above the target get no draws of their own (they may still gain repeats of frames they share
     with a smaller tag). A tag with no frames stays at 0. Targets: :func:`upsample_targets`; achieved
     counts: ``tag_counts(Y[idx])`` or :func:`counts_table`.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_frames, n_tags)
+        0/1 multi-hot matrix of the training frames.
+    size : float
+        The set's size, in ``(0, 1]``: the target is ``int(max_count * size)``.
+    seed : int, default=42
+        Non-negative seed; the same ``Y``, size and seed give the same array in any process.
+
+    Returns
+    -------
+    numpy.ndarray
+        Row indices into ``Y`` (``int64``), with repeats, shuffled.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an invalid ``Y``, ``size`` or ``seed``.
     """
     Y = _check_y(Y)
     s = _check_size(size)
@@ -245,12 +372,13 @@ def downsample(
     The minority tag (smallest non-zero count ``n_min``) keeps all its frames; every other tag, with ``n``
     frames, is reduced to a target (:func:`downsample_targets`):
 
-    ``reading="code"`` (the default)  ``max(n_min, ceil((n - n_min) * (1 - size)))``. This is what the
-        original notebook computed, so it is what produced the study's reported sets and numbers; the
-        ``seed`` preset uses it.
-    ``reading="readme"``  ``n - int((n - n_min) * size)``: remove ``(n - n_min) * size`` frames, as the
-        original README words it. It keeps more frames (smallest tag 25, a tag of 100, size 0.5: 63 kept
-        instead of 38).
+    ``reading="code"`` (the default)
+        ``max(n_min, ceil((n - n_min) * (1 - size)))``. This is what the original notebook computed, so
+        it is what produced the study's reported sets and numbers; the ``seed`` preset uses it.
+    ``reading="readme"``
+        ``n - int((n - n_min) * size)``: remove ``(n - n_min) * size`` frames, as the original study's
+        README words it. It keeps more frames (smallest tag 25, a tag of 100, size 0.5: 63 kept instead
+        of 38).
 
     Multi-label rule: no tag is ever taken below its own target. Tags are processed from most to least
     frequent (original counts, ties by column order). For each tag whose current count is above its target,
@@ -261,6 +389,27 @@ def downsample(
     its target, the minority tag keeps all its frames, and with single-tag data every target is met
     exactly; a tag that shares most frames with protected tags may stay above its target. Rows without any
     tag are kept. Achieved counts: ``tag_counts(Y[idx])`` or :func:`counts_table`.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_frames, n_tags)
+        0/1 multi-hot matrix of the training frames.
+    size : float
+        The set's size, in ``(0, 1]``.
+    seed : int, default=42
+        Non-negative seed; the same ``Y``, size, reading and seed give the same array in any process.
+    reading : {"code", "readme"}, default="code"
+        Which reading of the original's rule.
+
+    Returns
+    -------
+    numpy.ndarray
+        Row indices into ``Y`` (``int64``), without repeats, shuffled.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an invalid ``Y``, ``size``, ``seed`` or ``reading``.
     """
     Y = _check_y(Y)
     s = _check_size(size)
@@ -286,7 +435,31 @@ def downsample(
 
 
 def set_name(kind: str, size: float | None = None) -> str:
-    """``"base"``, ``"up-0.25"``, ..., ``"down-1"``: the size written with ``%g``."""
+    """Name a set: ``"base"``, ``"up-0.25"``, ..., ``"down-1"`` (the size written with ``%g``).
+
+    Parameters
+    ----------
+    kind : {"base", "up", "down"}
+        The kind of set.
+    size : float or None, default=None
+        The size, in ``(0, 1]``; needed for ``"up"`` and ``"down"``, ignored for ``"base"``.
+
+    Returns
+    -------
+    str
+        The name.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown kind, or an ``"up"``/``"down"`` size that is missing or outside ``(0, 1]``.
+
+    Examples
+    --------
+    >>> from musiclass.resampling import set_name
+    >>> set_name("base"), set_name("up", 0.25), set_name("down", 1.0)
+    ('base', 'up-0.25', 'down-1')
+    """
     if kind == "base":
         return "base"
     if kind not in ("up", "down"):
@@ -301,6 +474,29 @@ def resample_sets(
 
     ``result["up-0.5"]`` equals ``upsample(Y, 0.5, seed)`` and ``result["down-0.5"]`` equals
     ``downsample(Y, 0.5, seed, reading)``; ``result["base"]`` is :func:`base_set`. Deterministic per seed.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_frames, n_tags)
+        0/1 multi-hot matrix of the training frames.
+    sizes : sequence of float, default=SIZES
+        Distinct sizes in ``(0, 1]``.
+    seed : int, default=42
+        Non-negative seed.
+    reading : {"code", "readme"}, default="code"
+        The reading of the downsampling rule.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Set name (:func:`set_name`) to row indices, in the order base, the upsampled sets, the
+        downsampled sets.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an invalid ``Y``, ``seed`` or ``reading``, or ``sizes`` that are not a non-empty
+        sequence of distinct numbers in ``(0, 1]``.
     """
     Y = _check_y(Y)
     _check_seed(seed)
@@ -320,11 +516,31 @@ def resample_sets(
 
 
 def counts_table(Y, sets: Mapping[str, np.ndarray], tags: Sequence[str]) -> pd.DataFrame:
-    """Frames per tag achieved by each set (repeats counted), plus ``frames``, the set's size.
+    """Tabulate the frames per tag each set achieved (repeats counted), plus ``frames``, the set's size.
 
     One row per set (index ``set``, in the order of ``sets``), one ``int64`` column per tag in column order
     of ``Y``, then ``frames``. A frame with several tags counts once for each, so a row's tag counts can sum
     to more than ``frames``.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_frames, n_tags)
+        0/1 multi-hot matrix of the training frames.
+    sets : mapping of str to array-like
+        Set name to 1-D integer row indices into ``Y`` (e.g. :func:`resample_sets`).
+    tags : sequence of str
+        The ``n_tags`` tag names, distinct, none of them ``"frames"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The counts (``int64``).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an invalid ``Y``, tag names that do not match its columns, repeat, or include
+        ``"frames"``, or a set that is not 1-D integer indices within the rows of ``Y``.
     """
     Y = _check_y(Y)
     tags = [str(t) for t in tags]

@@ -1,11 +1,16 @@
 """Train / validation / test splits. Tracks are assigned, never frames, except under ``seed``.
 
-``song``   stratified by label, seeded (:func:`song_split`)
-``artist`` stratified and grouped: no artist in two parts (:func:`song_split` with ``group="artist"``)
-``gtzan-filtered`` / ``gtzan-stratified``  the published GTZAN lists (:func:`musiclass.datasets.gtzan.split`)
-``official``  the MTG-Jamendo split files (:func:`musiclass.datasets.jamendo.split_assignment`)
-``seed-frame``  the original study's split of *frames* (``seed`` protocol only), which puts frames of
-           one song, often overlapping ones, on both sides: :func:`frame_leak` measures that leak.
+``song``
+    stratified by label, seeded (:func:`song_split`)
+``artist``
+    stratified and grouped: no artist in two parts (:func:`song_split` with ``group="artist"``)
+``gtzan-filtered`` / ``gtzan-stratified``
+    the published GTZAN lists (:func:`musiclass.datasets.gtzan.split`)
+``official``
+    the MTG-Jamendo split files (:func:`musiclass.datasets.jamendo.split_assignment`)
+``seed-frame``
+    the original study's split of *frames* (``seed`` protocol only), which puts frames of one
+    song, often overlapping ones, on both sides: :func:`frame_leak` measures that leak.
 
 A split is saved as CSV: ``track_id,part`` for track splits, ``row,track_id,part`` for frame splits.
 """
@@ -41,7 +46,26 @@ def stratification_key(labels: list[str] | pd.Series, multilabel: bool) -> np.nd
     """One stratum per track: its label, or (multi-label) its least frequent tag.
 
     Strata with fewer than 3 members are merged into one ``<rare>`` stratum so that every stratum
-    can appear in every part.
+    can appear in every part. For multi-label data, ties between equally rare tags go to the
+    alphabetically first, and a track without any tag gets the stratum ``<none>``.
+
+    Parameters
+    ----------
+    labels : list of str or pandas.Series
+        One label per track; multi-label tags joined by ``|``.
+    multilabel : bool
+        Whether ``labels`` are multi-label.
+
+    Returns
+    -------
+    numpy.ndarray of object, shape (n_tracks,)
+        The stratum of each track.
+
+    Examples
+    --------
+    >>> from musiclass.splits import stratification_key
+    >>> stratification_key(["rock"] * 3 + ["jazz"] * 2, multilabel=False).tolist()
+    ['rock', 'rock', 'rock', '<rare>', '<rare>']
     """
     labels = list(labels)
     if multilabel:
@@ -98,16 +122,35 @@ def song_split(
 
     Parameters
     ----------
-    fractions : target shares of tracks (train, validation, test).
-    seed : the split is a pure function of the index, the fractions and the seed.
-    stratify : keep class proportions in every part (see :func:`stratification_key`).
-    group : a column of the track table (``"artist"``) whose values must not be shared between
+    index : musiclass.datasets.base.TrackIndex
+        The tracks to split.
+    fractions : tuple of (float, float, float), default=(0.8, 0.1, 0.1)
+        Target shares of tracks (train, validation, test): non-negative, summing to 1, train > 0.
+    seed : int, default=42
+        The split is a pure function of the index, the fractions and the seed.
+    stratify : bool, default=True
+        Keep class proportions in every part (see :func:`stratification_key`).
+    group : str or None, default=None
+        A column of the track table (``"artist"``) whose values must not be shared between
         parts. Uses :class:`sklearn.model_selection.StratifiedGroupKFold`; the shares are then
         approximate (validation and test get one fold each of ``round(1 / fraction)`` folds).
 
     Returns
     -------
-    Series ``track_id -> part``, in the index's track order.
+    pandas.Series
+        ``track_id -> part`` (name ``"part"``), in the index's track order.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When ``fractions`` are invalid, the track table has no ``group`` column or some tracks have
+        an empty value in it, or too few groups are left to carve a part.
+
+    Warns
+    -----
+    UserWarning
+        When a class has too few tracks to stratify: that cut is made at random (or, grouped,
+        grouping without stratifying).
     """
     fractions = _check_fractions(fractions)
     t = index.tracks
@@ -171,7 +214,33 @@ def frame_split(
 ) -> pd.DataFrame:
     """The original study's split of **frames** (``seed`` protocol): leaks songs across parts.
 
-    Returns a DataFrame ``row, track_id, part``.
+    Parameters
+    ----------
+    frame_index : pandas.DataFrame
+        One row per frame, with columns ``row``, ``track_id`` and ``label`` (a store's index).
+    fractions : tuple of (float, float, float), default=(0.8, 0.1, 0.1)
+        Target shares of frames (train, validation, test).
+    seed : int, default=42
+        Seed of the split.
+    stratify : bool, default=True
+        Keep label proportions in every part (see :func:`stratification_key`).
+    multilabel : bool, default=False
+        Whether the labels are multi-label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``row, track_id, part``, one row per frame, in the order of ``frame_index``.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When ``fractions`` are invalid.
+
+    Warns
+    -----
+    UserWarning
+        When a stratum has too few frames to stratify: the cut is made at random.
     """
     fractions = _check_fractions(fractions)
     rows = frame_index["row"].to_numpy(dtype=object)
@@ -187,7 +256,21 @@ def frame_split(
 
 
 def rows_for(track_parts: pd.Series, frame_index: pd.DataFrame) -> pd.DataFrame:
-    """Expand a track split to frame rows: ``row, track_id, part`` (tracks not split: dropped)."""
+    """Expand a track split to frame rows: ``row, track_id, part`` (tracks not split: dropped).
+
+    Parameters
+    ----------
+    track_parts : pandas.Series
+        ``track_id -> part``, e.g. from :func:`song_split`.
+    frame_index : pandas.DataFrame
+        One row per frame, with columns ``row`` and ``track_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``row, track_id, part`` for the frames of tracks in train, validation or test (tracks
+        absent from ``track_parts`` or in another part, such as ``excluded``, are dropped).
+    """
     parts = frame_index["track_id"].map(track_parts)
     keep = parts.notna() & parts.isin(PARTS)
     return pd.DataFrame(
@@ -200,7 +283,18 @@ def rows_for(track_parts: pd.Series, frame_index: pd.DataFrame) -> pd.DataFrame:
 
 
 def tracks_in_several_parts(row_parts: pd.DataFrame) -> list[str]:
-    """Tracks whose frames are in more than one part (empty for every track-level split)."""
+    """List the tracks whose frames are in more than one part (empty for every track-level split).
+
+    Parameters
+    ----------
+    row_parts : pandas.DataFrame
+        A frame split, with columns ``track_id`` and ``part``.
+
+    Returns
+    -------
+    list of str
+        The track ids, sorted.
+    """
     n = row_parts.groupby("track_id")["part"].nunique()
     return sorted(n[n > 1].index)
 
@@ -208,12 +302,28 @@ def tracks_in_several_parts(row_parts: pd.DataFrame) -> list[str]:
 def frame_leak(
     row_parts: pd.DataFrame, frame_index: pd.DataFrame, frame_seconds: float | None = None
 ) -> dict[str, float]:
-    """How much a split leaks, measured on its test frames.
+    """Measure how much a split leaks, on its test frames.
 
     ``test_frames_with_song_in_train``: share of test frames whose song has frames in train.
     ``test_frames_overlapping_train``: share of test frames that overlap in time a train frame of
     the same song (frames overlap when their starts are closer than ``frame_seconds``; only
     reported when ``frame_seconds`` is given).
+
+    Parameters
+    ----------
+    row_parts : pandas.DataFrame
+        A frame split, with columns ``row`` and ``part``.
+    frame_index : pandas.DataFrame
+        One row per frame, with columns ``row``, ``track_id`` and ``start`` (seconds).
+    frame_seconds : float or None, default=None
+        Frame length in seconds, needed for the overlap share.
+
+    Returns
+    -------
+    dict
+        ``test_frames`` (int), ``test_frames_with_song_in_train`` and, with ``frame_seconds``,
+        ``test_frames_overlapping_train`` (floats in ``[0, 1]``). Without test frames all three
+        are 0.
     """
     merged = frame_index.merge(row_parts[["row", "part"]], on="row")
     test = merged[merged["part"] == "test"]
@@ -241,7 +351,21 @@ def frame_leak(
 
 
 def summarize(row_parts: pd.DataFrame, frame_index: pd.DataFrame) -> pd.DataFrame:
-    """Tracks and frames per part."""
+    """Count tracks and frames per part.
+
+    Parameters
+    ----------
+    row_parts : pandas.DataFrame
+        A frame split, with columns ``row``, ``track_id`` and ``part``.
+    frame_index : pandas.DataFrame
+        One row per frame, with column ``row``; only rows present in it are counted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``part`` (train, validation, test: those present, in that order); columns
+        ``tracks`` and ``frames``.
+    """
     merged = row_parts.merge(frame_index[["row"]], on="row")
     g = merged.groupby("part")
     table = pd.DataFrame({"tracks": g["track_id"].nunique(), "frames": g.size()})
@@ -249,6 +373,21 @@ def summarize(row_parts: pd.DataFrame, frame_index: pd.DataFrame) -> pd.DataFram
 
 
 def save(split: pd.Series | pd.DataFrame, path: str | Path) -> Path:
+    """Write a split as CSV, atomically.
+
+    Parameters
+    ----------
+    split : pandas.Series or pandas.DataFrame
+        A track split (Series ``track_id -> part``, written as ``track_id,part``) or a frame split
+        (DataFrame ``row, track_id, part``, written as is).
+    path : str or pathlib.Path
+        The CSV file; its folder is created when missing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     df = split.reset_index() if isinstance(split, pd.Series) else split
     write_csv_atomic(df, path)
@@ -258,10 +397,23 @@ def save(split: pd.Series | pd.DataFrame, path: str | Path) -> Path:
 def load(path: str | Path) -> pd.DataFrame:
     """Read a saved split: returns its table (``track_id,part`` or ``row,track_id,part``).
 
-    Raises :class:`MetadataError` naming the file when it is missing, empty (or a header without
-    rows) or not a CSV table, lacks the ``track_id`` or ``part`` column, names a part other than
-    train / validation / test / excluded, or assigns one track (one ``row``, for a frame split)
-    twice: a track listed in two parts would leak it between them.
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A CSV written by :func:`save` (``musiclass split``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table; ``track_id`` and ``part`` are strings.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        Naming the file when it is missing, empty (or a header without rows) or not a CSV table,
+        lacks the ``track_id`` or ``part`` column, names a part other than train / validation /
+        test / excluded, or assigns one track (one ``row``, for a frame split) twice: a track listed
+        in two parts would leak it between them.
     """
     path = Path(path)
     if not path.is_file():

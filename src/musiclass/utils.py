@@ -13,7 +13,33 @@ from typing import Any
 
 
 def stable_json(obj: Any) -> str:
-    """JSON with sorted keys and no whitespace: equal objects give equal strings."""
+    """Serialise ``obj`` as JSON with sorted keys and no whitespace: equal objects give equal strings.
+
+    Sets and frozensets become sorted lists, tuples lists, paths strings and NumPy scalars Python
+    numbers.
+
+    Parameters
+    ----------
+    obj : Any
+        A JSON-serialisable value (dicts, lists, strings, numbers, None), which may also hold sets,
+        tuples, :class:`pathlib.Path` objects and NumPy scalars.
+
+    Returns
+    -------
+    str
+        The canonical JSON text.
+
+    Raises
+    ------
+    TypeError
+        When a value has no JSON form.
+
+    Examples
+    --------
+    >>> from musiclass.utils import stable_json
+    >>> stable_json({"b": 1, "a": (2, 3)})
+    '{"a":[2,3],"b":1}'
+    """
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
@@ -30,7 +56,29 @@ def _json_default(obj: Any) -> Any:
 
 
 def config_hash(obj: Any, length: int = 12) -> str:
-    """Short SHA-256 of the canonical JSON form of ``obj``."""
+    """Return a short SHA-256 of the canonical JSON form of ``obj``.
+
+    Parameters
+    ----------
+    obj : Any
+        Anything :func:`stable_json` accepts.
+    length : int, default=12
+        How many hexadecimal digits to keep.
+
+    Returns
+    -------
+    str
+        The first ``length`` hex digits of the SHA-256 of ``stable_json(obj)``: the same for equal
+        objects in any process.
+
+    Examples
+    --------
+    >>> from musiclass.utils import config_hash
+    >>> config_hash({"a": 1, "b": 2}) == config_hash({"b": 2, "a": 1})
+    True
+    >>> len(config_hash({"a": 1}))
+    12
+    """
     return hashlib.sha256(stable_json(obj).encode()).hexdigest()[:length]
 
 
@@ -50,6 +98,29 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     A reader therefore sees either no file or the complete file, never half of one, even if the
     process is killed mid-write. ``suffix`` keeps an extension that a writer insists on (NumPy's
     ``savez`` appends ``.npz`` to names that lack it).
+
+    The parent folders are created. The temporary file (``.NAME.XXXX.tmp[.ext]``, see
+    :func:`is_temporary`) exists, empty, with the usual permissions (those of the umask) when the
+    block starts; if the block raises, it is deleted and the exception propagates.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    suffix : str or None, default=None
+        Extension that ends the temporary file's name; ``None`` uses the suffix of ``path``.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary file to write to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.utils import atomic_path
+    >>> with atomic_path("store/arrays.npz", suffix=".npz") as tmp:  # doctest: +SKIP
+    ...     np.savez(tmp, x=np.zeros(3))
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,15 +139,47 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 
 def is_temporary(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is one of :func:`atomic_path`'s temporary files (``.NAME.XXXX.tmp[.ext]``)."""
+    """Tell whether ``path`` is one of :func:`atomic_path`'s temporary files (``.NAME.XXXX.tmp[.ext]``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file name or path; only its last component is looked at.
+
+    Returns
+    -------
+    bool
+        True when the name starts with ``.`` and contains ``.tmp``.
+
+    Examples
+    --------
+    >>> from musiclass.utils import is_temporary
+    >>> is_temporary("runs/.index.csv.k2j4x8.tmp.csv")
+    True
+    >>> is_temporary("runs/index.csv")
+    False
+    """
     name = Path(path).name
     return name.startswith(".") and ".tmp" in name
 
 
 def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files that writes killed mid-way (SIGKILL, power loss: no ``except``
-    runs) left in ``folder`` (not recursive); returns them. Call it only while no other process
-    writes into ``folder``: before a stage starts or resumes there."""
+    """Delete the temporary files that writes killed mid-way left in ``folder``.
+
+    A write killed by SIGKILL or a power loss runs no ``except`` clause, so :func:`atomic_path`
+    cannot remove its temporary file. Only ``folder`` itself is searched (not recursive). Call it
+    only while no other process writes into ``folder``: before a stage starts or resumes there.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder to clean; a folder that does not exist is left alone.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed (empty when there were none).
+    """
     folder = Path(folder)
     removed = []
     if folder.is_dir():
@@ -89,17 +192,57 @@ def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, newline: str | None = None) -> None:
+    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_path`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its folder is created when missing.
+    text : str
+        The content.
+    newline : str or None, default=None
+        Passed to :func:`open`: ``None`` writes the platform's line ends, ``""`` writes ``text`` as
+        it is.
+    """
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline=newline) as f:
             f.write(text)
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` to ``path`` as indented JSON with sorted keys and a final newline, atomically.
+
+    Sets and frozensets become sorted lists, tuples lists, paths strings and NumPy scalars Python
+    numbers, as in :func:`stable_json`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its folder is created when missing.
+    obj : Any
+        The value to write.
+
+    Raises
+    ------
+    TypeError
+        When a value has no JSON form (nothing is written then).
+    """
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
 def write_csv_atomic(df, path: str | os.PathLike, **kwargs) -> None:
-    """Write a DataFrame as CSV, atomically, with LF line ends and no index unless asked."""
+    r"""Write a DataFrame as CSV, atomically, with LF line ends and no index unless asked.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table to write.
+    path : str or os.PathLike
+        The file to write; its folder is created when missing.
+    **kwargs
+        Passed to :meth:`pandas.DataFrame.to_csv`; ``index`` defaults to False and
+        ``lineterminator`` to ``"\n"``.
+    """
     kwargs.setdefault("index", False)
     kwargs.setdefault("lineterminator", "\n")
     with atomic_path(path) as tmp:
@@ -107,7 +250,31 @@ def write_csv_atomic(df, path: str | os.PathLike, **kwargs) -> None:
 
 
 def safe_name(text: str) -> str:
-    """A file-name-safe, collision-free rendering of an identifier."""
+    """Render an identifier as a file-name-safe, collision-free name.
+
+    Every character other than a letter, a digit, ``-``, ``_`` and ``.`` becomes ``_``. A name that
+    had to change, or that starts with ``.``, also loses its leading dots and gets ``-`` and the
+    first 8 hex digits of the SHA-1 of the original appended, so two identifiers never share a file
+    name; a name that is already safe is returned unchanged.
+
+    Parameters
+    ----------
+    text : str
+        The identifier (a track id, a model name).
+
+    Returns
+    -------
+    str
+        The file name.
+
+    Examples
+    --------
+    >>> from musiclass.utils import safe_name
+    >>> safe_name("blues.00042")
+    'blues.00042'
+    >>> safe_name("rock/live") == safe_name("rock_live")
+    False
+    """
     keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
     if keep != text or keep.startswith("."):
         keep = f"{keep.lstrip('.')}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
@@ -118,8 +285,27 @@ def read_json_object(
     path: str | os.PathLike,
     missing: str = "file not found (is this a model directory written by `musiclass train`?)",
 ) -> dict:
-    """A JSON object from ``path``; :class:`~musiclass.errors.FileError` (``missing``) when the file
-    is absent, :class:`~musiclass.errors.MetadataError` naming it when it is not a JSON object."""
+    """Read a JSON object from ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The JSON file.
+    missing : str, default="file not found (is this a model directory written by `musiclass train`?)"
+        The reason given when the file is absent.
+
+    Returns
+    -------
+    dict
+        The parsed object.
+
+    Raises
+    ------
+    musiclass.errors.FileError
+        When the file is absent (with ``missing`` as the reason).
+    musiclass.errors.MetadataError
+        Naming the file, when it is not valid JSON (or not UTF-8 text) or not a JSON object.
+    """
     from .errors import FileError, MetadataError
 
     path = Path(path)
@@ -141,9 +327,30 @@ def read_csv_table(
     kind: str = "a CSV table",
     **kwargs,
 ):
-    """``pd.read_csv(path, **kwargs)``, an unparsable file becoming a
-    :class:`~musiclass.errors.MetadataError` naming it: empty (``header`` was expected), not UTF-8
-    (so not ``kind``), or not CSV."""
+    """Read a CSV file with :func:`pandas.read_csv`, an unparsable file raising an error that names it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+    header : str, default="a CSV header line"
+        What the file should start with, named in the error for an empty file.
+    kind : str, default="a CSV table"
+        What the file should be, named in the error for a file that is not UTF-8 text.
+    **kwargs
+        Passed to :func:`pandas.read_csv`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pd.read_csv(path, **kwargs)``.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        Naming the file when it is empty (``header`` was expected), not UTF-8 (so not ``kind``), or
+        not CSV.
+    """
     import pandas as pd
 
     from .errors import MetadataError

@@ -4,12 +4,12 @@ Nothing downstream (extraction, splits, training) knows which dataset it reads; 
 :class:`TrackIndex`:
 
 ``tracks`` (a DataFrame, one row per usable track, in a stable order)
-    ``track_id``  unique string (``blues.00042``, ``track_0000948``)
-    ``path``      absolute path of the audio file
-    ``label``     the genre, or for multi-label data the tags joined by ``|`` (``calm|melodic``)
-    ``duration``  seconds, from the metadata or the file header (NaN when unknown)
-    ``artist``    artist identifier when known, else empty string
-    plus dataset-specific columns (``album``, ``relpath``, ...).
+    * ``track_id``: unique string (``blues.00042``, ``track_0000948``)
+    * ``path``: absolute path of the audio file
+    * ``label``: the genre, or for multi-label data the tags joined by ``|`` (``calm|melodic``)
+    * ``duration``: seconds, from the metadata or the file header (NaN when unknown)
+    * ``artist``: artist identifier when known, else empty string
+    * plus dataset-specific columns (``album``, ``relpath``, ...).
 ``classes``
     the label vocabulary; class ``i`` is ``classes[i]`` (genres alphabetical, as in the original).
 ``multilabel``
@@ -38,11 +38,62 @@ LABEL_SEP = "|"
 
 
 def empty_problems() -> pd.DataFrame:
+    """Return an empty problems table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        No rows; the columns of :data:`PROBLEM_COLUMNS` (``track_id, path, problem, reason``),
+        object dtype.
+    """
     return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
 
 
 @dataclass
 class TrackIndex:
+    """The tracks of a dataset, their labels, and the problems found while indexing them.
+
+    See the module docstring for the columns. On construction the track table is checked and
+    re-indexed (``0 .. n-1``) and ``classes`` becomes a tuple; ``len(index)`` is the number of
+    tracks. Dataset modules build it (:func:`musiclass.datasets.gtzan.index`,
+    :func:`musiclass.datasets.jamendo.index`); :meth:`save` and :meth:`load` keep it in a folder.
+
+    Attributes
+    ----------
+    tracks : pandas.DataFrame
+        One row per usable track, with at least the columns of :data:`TRACK_COLUMNS`.
+    classes : tuple of str
+        The label vocabulary; class ``i`` is ``classes[i]``.
+    multilabel : bool, default=False
+        Whether a track may carry several labels (joined by ``|`` in ``label``).
+    dataset : str, default="custom"
+        The dataset's name (``"gtzan"``, ``"mtg-jamendo"``, ...).
+    root : str, default=""
+        The dataset root the audio paths lie in; empty for an index built in code without one.
+    problems : pandas.DataFrame, default=empty_problems()
+        ``track_id, path, problem, reason`` of the files reported instead of indexed.
+
+    Raises
+    ------
+    ValueError
+        When the track table lacks a column of :data:`TRACK_COLUMNS`, repeats a ``track_id``, or
+        has a label outside ``classes``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from musiclass.datasets.base import TrackIndex
+    >>> tracks = pd.DataFrame(
+    ...     {"track_id": ["t1", "t2"], "path": ["/data/t1.mp3", "/data/t2.mp3"],
+    ...      "label": ["calm|happy", "sad"], "duration": [212.7, 180.0], "artist": ["", ""]}
+    ... )
+    >>> index = TrackIndex(tracks, ("calm", "happy", "sad"), multilabel=True)
+    >>> len(index), index.label_lists()
+    (2, [['calm', 'happy'], ['sad']])
+    >>> index.label_matrix().tolist()
+    [[1, 1, 0], [0, 0, 1]]
+    """
+
     tracks: pd.DataFrame
     classes: tuple[str, ...]
     multilabel: bool = False
@@ -68,25 +119,66 @@ class TrackIndex:
         return len(self.tracks)
 
     def label_lists(self) -> list[list[str]]:
-        """Per track, its labels as a list (one element unless multi-label)."""
+        """Per track, its labels as a list (one element unless multi-label).
+
+        Returns
+        -------
+        list of list of str
+            The labels of each track, in track order (an empty list for an empty label).
+        """
         return [split_labels(v) for v in self.tracks["label"]]
 
     def label_lists_flat(self) -> list[str]:
+        """Every label of every track, in track order, repeats included.
+
+        Returns
+        -------
+        list of str
+            The labels of :meth:`label_lists`, concatenated.
+        """
         return [t for labels in self.label_lists() for t in labels]
 
     def label_ids(self) -> np.ndarray:
-        """Integer class per track (single-label indexes only)."""
+        """Integer class per track (single-label indexes only).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_tracks,)
+            ``int64`` indices into :attr:`classes`.
+
+        Raises
+        ------
+        ValueError
+            For a multi-label index (use :meth:`label_matrix`).
+        """
         if self.multilabel:
             raise ValueError("label_ids() needs a single-label index; use label_matrix()")
         lookup = {c: i for i, c in enumerate(self.classes)}
         return np.array([lookup[v] for v in self.tracks["label"]], dtype=np.int64)
 
     def label_matrix(self) -> np.ndarray:
-        """Multi-hot ``(n_tracks, n_classes)`` uint8 matrix (one-hot for single-label data)."""
+        """Multi-hot ``(n_tracks, n_classes)`` uint8 matrix (one-hot for single-label data).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_tracks, n_classes)
+            ``1`` where the track carries the class (see :func:`labels_to_matrix`).
+        """
         return labels_to_matrix(self.tracks["label"], self.classes)
 
     def subset(self, track_ids) -> TrackIndex:
-        """The rows whose ``track_id`` is in ``track_ids``, keeping this index's order."""
+        """The rows whose ``track_id`` is in ``track_ids``, keeping this index's order.
+
+        Parameters
+        ----------
+        track_ids : iterable of str
+            The tracks to keep; ids that are not in the index are ignored.
+
+        Returns
+        -------
+        TrackIndex
+            A new index with the same classes, flags, root and (whole) problems table.
+        """
         keep = self.tracks["track_id"].isin(set(track_ids))
         return TrackIndex(
             self.tracks[keep].copy(),
@@ -99,6 +191,13 @@ class TrackIndex:
 
     # ------------------------------------------------------------------ persistence
     def meta(self) -> dict:
+        """Return the metadata :meth:`save` writes to ``tracks.json``.
+
+        Returns
+        -------
+        dict
+            ``classes`` (list), ``multilabel``, ``dataset``, ``root`` and ``n_tracks``.
+        """
         return {
             "classes": list(self.classes),
             "multilabel": self.multilabel,
@@ -108,7 +207,20 @@ class TrackIndex:
         }
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``tracks.csv``, ``problems.csv`` and ``tracks.json`` (the metadata) into ``folder``."""
+        """Write ``tracks.csv``, ``problems.csv`` and ``tracks.json`` (the metadata) into ``folder``.
+
+        Each file is written atomically; the folder is created when missing.
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            The index folder.
+
+        Returns
+        -------
+        pathlib.Path
+            ``folder``.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         write_csv_atomic(self.tracks, folder / "tracks.csv")
@@ -121,10 +233,26 @@ class TrackIndex:
     def load(cls, folder: str | Path) -> TrackIndex:
         """Read an index folder written by :meth:`save` (``musiclass index``).
 
-        Raises :class:`MetadataError` naming the file and the reason when a file is missing, cannot
-        be parsed, ``tracks.json`` lacks ``classes``/``multilabel``, or ``tracks.csv`` lacks a column,
-        repeats a ``track_id``, has an empty ``track_id``, a non-numeric ``duration`` or a label
-        outside ``classes`` (an empty label, for a single-label index).
+        A missing ``problems.csv`` reads as no problems.
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            The index folder (or a feature store, which holds a copy of its index).
+
+        Returns
+        -------
+        TrackIndex
+            The index.
+
+        Raises
+        ------
+        musiclass.errors.MetadataError
+            Naming the file and the reason when a file is missing, cannot be parsed, ``tracks.json``
+            lacks ``classes``/``multilabel``, or ``tracks.csv`` lacks a column, repeats a ``track_id``,
+            has an empty ``track_id``, a non-numeric ``duration`` or a label outside ``classes`` (an
+            empty label, for a single-label index), or names an audio path outside the dataset root
+            recorded in ``tracks.json`` (an index written by ``musiclass index`` never leaves its root).
         """
         folder = Path(folder)
         meta_path, tracks_path = folder / "tracks.json", folder / "tracks.csv"
@@ -253,16 +381,77 @@ def _check_tracks(
 
 
 def split_labels(value) -> list[str]:
+    """Split a ``label`` cell into its labels (on ``|``).
+
+    Parameters
+    ----------
+    value : str or None
+        The cell; None, NaN and ``""`` mean no label.
+
+    Returns
+    -------
+    list of str
+        The labels, in order.
+
+    Examples
+    --------
+    >>> from musiclass.datasets.base import split_labels
+    >>> split_labels("calm|melodic"), split_labels("rock"), split_labels("")
+    (['calm', 'melodic'], ['rock'], [])
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
         return []
     return str(value).split(LABEL_SEP)
 
 
 def join_labels(labels) -> str:
+    """Join labels into one ``label`` cell, separated by ``|`` (the inverse of :func:`split_labels`).
+
+    Parameters
+    ----------
+    labels : iterable of str
+        The labels.
+
+    Returns
+    -------
+    str
+        The cell (``""`` for no label).
+
+    Examples
+    --------
+    >>> from musiclass.datasets.base import join_labels
+    >>> join_labels(["calm", "melodic"])
+    'calm|melodic'
+    """
     return LABEL_SEP.join(labels)
 
 
 def labels_to_matrix(values, classes) -> np.ndarray:
+    """Turn ``label`` cells into a multi-hot matrix (one-hot for single labels).
+
+    Parameters
+    ----------
+    values : iterable of str
+        One ``label`` cell per row (labels joined by ``|``).
+    classes : sequence of str
+        The vocabulary; column ``i`` is ``classes[i]``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_rows, n_classes)
+        ``uint8``, 1 where the row carries the class.
+
+    Raises
+    ------
+    ValueError
+        When a label is not one of ``classes``.
+
+    Examples
+    --------
+    >>> from musiclass.datasets.base import labels_to_matrix
+    >>> labels_to_matrix(["calm|sad", "sad"], ("calm", "happy", "sad")).tolist()
+    [[1, 0, 1], [0, 0, 1]]
+    """
     lookup = {c: i for i, c in enumerate(classes)}
     values = list(values)
     out = np.zeros((len(values), len(classes)), dtype=np.uint8)

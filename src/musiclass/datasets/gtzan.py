@@ -1,7 +1,33 @@
 """GTZAN genre collection: index the audio tree, and apply the published track splits.
 
-GTZAN (Tzanetakis & Cook, 2002) is 1000 clips of about 30 s, 10 genres x 100, 22,050 Hz mono
-16-bit. It circulates in several forms; :func:`index` accepts all of them::
+.. admonition:: Dataset card
+
+    **What it is.** GTZAN (Tzanetakis & Cook, 2002 [1]_) is 1000 clips of about 30 s, 10 genres x
+    100 (:data:`GENRES`), 22,050 Hz mono 16-bit, gathered in 2000-2001 from CDs, radio and
+    microphone recordings so that recording conditions vary. It was made for the genre
+    classification paper [1]_ and has been the field's most used genre benchmark since.
+
+    **Licence.** None is stated. The clips are excerpts of commercial recordings, whose rights
+    stay with their owners; the collection circulates for research (the Marsyas download, a
+    Kaggle copy, mirdata's ``gtzan_genre``). musiclass neither ships nor downloads it: point
+    :func:`index` at a copy you have.
+
+    **Known faults** (Sturm [2]_):
+
+    * repetitions: some clips are exact copies of others, or other excerpts of the same
+      recording;
+    * mislabellings, and clips with distortions;
+    * many clips per artist within a genre, so a random split puts one artist's songs on both
+      sides: random-split systems report 90 %+, while on the artist-filtered split below
+      typical systems drop to 70-80 % (:data:`musiclass.reference.GTZAN_NOTE`);
+    * the clips are not all the same length: a few have slightly fewer than 661,500 samples
+      (30 s at 22,050 Hz);
+    * the Kaggle copy's ``jazz.00054.wav`` is unreadable.
+
+    The artist-filtered ("fault-filtered") split [3]_ shipped with the package keeps each artist
+    in one part and leaves out 70 faulty clips (see *Splits* below).
+
+It circulates in several forms; :func:`index` accepts all of them::
 
     <root>/genres/<genre>/<genre>.NNNNN.au                  original tarball (mirdata ``gtzan_genre``)
     <root>/genres_original/<genre>/<genre>.NNNNN.wav        Kaggle copy
@@ -18,6 +44,15 @@ Splits: :func:`split_lists` reads the lists shipped with the package
 (``musiclass/data/gtzan_splits``): the artist-filtered ("fault-filtered", Sturm 2013 / Kereliuk et
 al. 2015) split, 443 / 197 / 290 clips, which leaves out 70 clips that are repeated, distorted or
 mislabelled, and a stratified random split, 500 / 250 / 250. :func:`split` applies one to an index.
+
+References
+----------
+.. [1] G. Tzanetakis and P. Cook, "Musical genre classification of audio signals", IEEE
+   Transactions on Speech and Audio Processing, 10(5), 2002.
+.. [2] B. L. Sturm, "The GTZAN dataset: Its contents, its faults, their effects on evaluation,
+   and future use", arXiv, 2013.
+.. [3] C. Kereliuk, B. L. Sturm and J. Larsen, "Deep learning and music adversaries", IEEE
+   Transactions on Multimedia, 17(11), 2015.
 """
 
 from __future__ import annotations
@@ -70,14 +105,41 @@ _NAME = re.compile(r"^(?P<genre>[a-z]+)\.(?P<number>\d{5})$")
 
 
 def canonical_ids() -> list[str]:
-    """The 1000 track ids of the full collection, ``blues.00000`` .. ``rock.00099``, in index order."""
+    """The 1000 track ids of the full collection, ``blues.00000`` .. ``rock.00099``, in index order.
+
+    Returns
+    -------
+    list of str
+        ``<genre>.NNNNN`` for each genre of :data:`GENRES` and clip number 0 .. 99.
+
+    Examples
+    --------
+    >>> from musiclass.datasets.gtzan import canonical_ids
+    >>> ids = canonical_ids()
+    >>> len(ids), ids[0], ids[-1]
+    (1000, 'blues.00000', 'rock.00099')
+    """
     return [f"{g}.{n:05d}" for g in GENRES for n in range(CLIPS_PER_GENRE)]
 
 
 def find_genre_root(root: str | os.PathLike) -> Path:
-    """The folder that holds the genre folders, trying each of :data:`LAYOUTS` in turn.
+    """Find the folder that holds the genre folders, trying each of :data:`LAYOUTS` in turn.
 
-    Raises :class:`DatasetError` (saying which layouts were tried) when none holds a genre folder.
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The dataset folder given by the user.
+
+    Returns
+    -------
+    pathlib.Path
+        The first layout folder (absolute) that holds at least one genre folder.
+
+    Raises
+    ------
+    musiclass.errors.DatasetError
+        When ``root`` is not a folder, or none of the layouts holds a genre folder (the message
+        says which layouts were tried).
     """
     root = Path(os.path.abspath(root))
     if not root.is_dir():
@@ -109,20 +171,26 @@ def index(
 
     Parameters
     ----------
-    root : the dataset folder, in any layout of :data:`LAYOUTS` (see the module docstring).
-    check : how far each file is verified.
-        ``"header"`` (default) reads the header with :func:`musiclass.audio.info` (cheap; when the
+    root : str or os.PathLike
+        The dataset folder, in any layout of :data:`LAYOUTS` (see the module docstring).
+    check : {"header", "decode", "none"}, default="header"
+        How far each file is verified.
+        ``"header"`` reads the header with :func:`musiclass.audio.info` (cheap; when the
         header does not give the length the file is decoded to measure it);
         ``"decode"`` decodes every file fully (:func:`musiclass.audio.load`, native rate, which also
         rejects empty, non-finite and silent signals); ``"none"`` trusts the file names
         (``duration`` is then NaN and nothing is reported ``corrupt`` or ``short``).
-    min_duration : seconds; a clip shorter than this is kept but also reported ``short``.
+    min_duration : float, default=29.0
+        Seconds; a clip shorter than this is kept but also reported ``short``.
         The real clips last about 30 s (661,500 samples at 22,050 Hz, a few slightly fewer).
-    artists : CSV with header ``track_id,artist``. ``None``: ``<root>/artists.csv`` if it exists.
+    artists : str or os.PathLike or None, default=None
+        CSV with header ``track_id,artist``. ``None``: ``<root>/artists.csv`` if it exists.
         Tracks it does not list get an empty artist.
-    expect_full : report each of the 1000 canonical ids (:func:`canonical_ids`) that has no file
+    expect_full : bool, default=False
+        Report each of the 1000 canonical ids (:func:`canonical_ids`) that has no file
         as ``missing``.
-    progress : show a progress bar while checking files.
+    progress : bool, default=False
+        Show a progress bar while checking files.
 
     Returns
     -------
@@ -134,15 +202,27 @@ def index(
         ``corrupt`` (unreadable, or named like audio but a folder, a broken link or a pipe:
         left out of ``tracks``), ``short`` (kept in ``tracks``),
         ``unexpected`` (an audio file whose name is not ``<genre>.NNNNN`` or whose genre is not
-        its folder's: left out), ``duplicate`` (the same clip in a second format: left out) and
-        ``missing`` (only with ``expect_full``).
-        ``classes`` = :data:`GENRES`, ``multilabel`` False, ``dataset`` ``"gtzan"``.
+        its folder's: left out), ``duplicate`` (the same clip in a second format: left out; the
+        first of :data:`EXTENSIONS` is used) and ``missing`` (only with ``expect_full``).
+        ``classes`` = :data:`GENRES`, ``multilabel`` False, ``dataset`` ``"gtzan"``, ``root`` the
+        absolute ``root``.
 
     Raises
     ------
-    DatasetError : no genre folder found under ``root``, or a genre folder that cannot be listed.
-    MetadataError : the artists file is missing (when named explicitly) or malformed.
-    ConfigError : an unknown ``check``.
+    musiclass.errors.DatasetError
+        No genre folder found under ``root``, or a genre folder that cannot be listed.
+    musiclass.errors.MetadataError
+        The artists file is missing (when named explicitly) or malformed.
+    musiclass.errors.ConfigError
+        An unknown ``check``.
+
+    Examples
+    --------
+    >>> from musiclass.datasets import gtzan
+    >>> index = gtzan.index("~/datasets/gtzan", expect_full=True)  # doctest: +SKIP
+    >>> index.problems[["track_id", "problem"]]  # doctest: +SKIP
+          track_id  problem
+    0  jazz.00054  corrupt
     """
     if check not in CHECKS:
         raise ConfigError(f"check must be one of {CHECKS}, not {check!r}")
@@ -288,8 +368,23 @@ def index(
 def read_artists(path: str | os.PathLike) -> dict[str, str]:
     """Read a ``track_id,artist`` CSV (header required) into ``{track_id: artist}``.
 
-    Raises :class:`MetadataError` naming the file when it is missing, lacks a column, or lists a
-    track twice.
+    Values are stripped of surrounding spaces; other columns are ignored.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+
+    Returns
+    -------
+    dict of str to str
+        Track id to artist.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        Naming the file when it is missing, cannot be parsed as CSV, lacks a column, or lists a
+        track twice.
     """
     path = Path(path)
     if not path.is_file():
@@ -310,9 +405,32 @@ def read_artists(path: str | os.PathLike) -> dict[str, str]:
 def split_lists(kind: str = "filtered") -> dict[str, list[str]]:
     """The shipped GTZAN split as track ids per part: ``{"train": [...], "validation": [...], "test": [...]}``.
 
-    ``kind``: ``"filtered"`` (artist-filtered, 443 / 197 / 290 clips; 70 faulty clips are in no
-    part) or ``"stratified"`` (random, stratified by genre, 500 / 250 / 250). The list files hold
-    lines like ``blues/blues.00012.wav``; ids keep the list order.
+    The list files hold lines like ``blues/blues.00012.wav``; ids keep the list order.
+
+    Parameters
+    ----------
+    kind : {"filtered", "stratified"}, default="filtered"
+        ``"filtered"`` (artist-filtered, 443 / 197 / 290 clips; 70 faulty clips are in no part) or
+        ``"stratified"`` (random, stratified by genre, 500 / 250 / 250).
+
+    Returns
+    -------
+    dict of str to list of str
+        Part name to track ids.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown ``kind``.
+    musiclass.errors.MetadataError
+        Naming the list file and line, when a line is not ``<genre>/<genre>.NNNNN.wav`` or names a
+        track already in another part (a damaged installation).
+
+    Examples
+    --------
+    >>> from musiclass.datasets.gtzan import split_lists
+    >>> {part: len(ids) for part, ids in split_lists("filtered").items()}
+    {'train': 443, 'validation': 197, 'test': 290}
     """
     if kind not in SPLIT_KINDS:
         raise ConfigError(f"GTZAN split kind must be one of {SPLIT_KINDS}, not {kind!r}")
@@ -347,11 +465,37 @@ def split_lists(kind: str = "filtered") -> dict[str, list[str]]:
 def split(index: TrackIndex, kind: str = "filtered") -> pd.Series:
     """Assign the tracks of ``index`` to the parts of a shipped split (see :func:`split_lists`).
 
-    Returns a Series ``track_id -> part`` (name ``"part"``), in the index's track order, with part
-    ``train``, ``validation``, ``test`` or ``excluded`` for a track in no list (the filtered split
-    deliberately leaves out 70 faulty clips). List entries absent from the index (a partial tree,
-    or corrupt files) are counted in a :class:`UserWarning`, never an error.
-    ``index`` may also be a DataFrame with a ``track_id`` column or a sequence of track ids.
+    Parameters
+    ----------
+    index : TrackIndex or pandas.DataFrame or sequence of str
+        The tracks: an index, a DataFrame with a ``track_id`` column, or track ids.
+    kind : {"filtered", "stratified"}, default="filtered"
+        The shipped split.
+
+    Returns
+    -------
+    pandas.Series
+        ``track_id -> part`` (name ``"part"``), in the index's track order, with part ``train``,
+        ``validation``, ``test`` or ``excluded`` for a track in no list (the filtered split
+        deliberately leaves out 70 faulty clips).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown ``kind``.
+
+    Warns
+    -----
+    UserWarning
+        Counting the list entries absent from the index (a partial tree, or corrupt files), per
+        part; never an error.
+
+    Examples
+    --------
+    >>> from musiclass.datasets.gtzan import canonical_ids, split
+    >>> parts = split(canonical_ids(), "filtered")
+    >>> parts.value_counts().to_dict()
+    {'train': 443, 'test': 290, 'validation': 197, 'excluded': 70}
     """
     lists = split_lists(kind)
     if isinstance(index, TrackIndex):

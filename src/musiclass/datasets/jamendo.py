@@ -1,6 +1,32 @@
 """MTG-Jamendo, mood/theme subset: strict metadata parsing, tag curation, and the track index.
 
-MTG-Jamendo (Bogdanov et al., 2019) ships its annotations as tab-separated files::
+.. admonition:: Dataset card
+
+    **What it is.** MTG-Jamendo (Bogdanov et al., 2019 [1]_) is an open dataset for music
+    auto-tagging: over 55,000 full-length tracks from Jamendo, distributed as 320 kbps MP3, with
+    195 tags of three categories (genre, instrument, mood/theme) given by the content uploaders.
+    Its mood/theme subset, the one this module reads, has 18,486 tracks and 59 tags; the official
+    splits keep 56. It is the data of the MediaEval 2019-2021 "Emotion and Theme Recognition in
+    Music" task, which scored split-0 by ROC-AUC and PR-AUC (:data:`musiclass.reference.MEDIAEVAL`).
+
+    **Licence.** The metadata (the annotation and split files) is CC BY-NC-SA 4.0; each audio
+    file has its own Creative Commons licence (listed in the dataset repository's
+    ``audio_licenses.txt``); the dataset repository's code is Apache 2.0. musiclass neither ships
+    nor downloads the audio: point :func:`index` at a copy you have.
+
+    **Known faults.**
+
+    * The tags are the uploaders', not an annotation: incomplete (a missing tag is not a
+      negative), uneven in how tags are used, and heavily imbalanced between tags.
+    * Themes (film, advertising, corporate, ...) are mixed with moods, and near-synonyms co-exist
+      (``fun`` and ``funny``, ``film`` and ``movie``, ``drama`` and ``dramatic``): the original
+      2020 study dropped 19 theme tags (:data:`THEME_TAGS`) and merged ``funny`` into ``fun``.
+    * Tags describe a whole track of several minutes, not each excerpt: a 29.1 s frame inherits
+      tags that may not hold in it (weak labels).
+    * The official splits drop three tags too rare to appear in every part (ambiental, horror,
+      mellow: :data:`SPLIT_DROPPED_TAGS`).
+
+MTG-Jamendo ships its annotations as tab-separated files::
 
     TRACK_ID<TAB>ARTIST_ID<TAB>ALBUM_ID<TAB>PATH<TAB>DURATION<TAB>TAGS
     track_0000948<TAB>artist_000087<TAB>album_000149<TAB>48/948.mp3<TAB>212.7<TAB>mood/theme---background
@@ -20,6 +46,11 @@ use CRLF line ends; LF is accepted too.
 :func:`curate` applies a tag curation; :func:`index` builds the :class:`TrackIndex`, reporting
 missing or unreadable audio instead of raising; :func:`audio_path` refuses any ``PATH`` that would
 leave the audio folder.
+
+References
+----------
+.. [1] D. Bogdanov, M. Won, P. Tovstogan, A. Porter and X. Serra, "The MTG-Jamendo dataset for
+   automatic music tagging", Machine Learning for Music Discovery Workshop, ICML 2019.
 """
 
 from __future__ import annotations
@@ -105,10 +136,10 @@ MOODTHEME_TAGS = (
     "uplifting",
 )
 
-#: the 56 tags of the official splits (``tags/moodtheme_split.txt``): too rare for a split
-#: that has every tag in each part, ambiental, horror and mellow were dropped
 #: the tags of the full subset that the official split files drop
 SPLIT_DROPPED_TAGS = ("ambiental", "horror", "mellow")
+#: the 56 tags of the official splits (``tags/moodtheme_split.txt``): too rare for a split
+#: that has every tag in each part, ambiental, horror and mellow were dropped
 SPLIT_TAGS = tuple(t for t in MOODTHEME_TAGS if t not in SPLIT_DROPPED_TAGS)
 
 #: the 19 tags the original 2020 study judged to be themes rather than moods, and dropped
@@ -158,27 +189,40 @@ def read_tsv(
 
     Parameters
     ----------
-    path : the ``.tsv`` file (UTF-8, CRLF or LF line ends; a trailing newline is optional).
-    category : keep only tags of this category (``"mood/theme"``, ``"genre"``, ``"instrument"``),
+    path : str or os.PathLike
+        The ``.tsv`` file (UTF-8, CRLF or LF line ends; a trailing newline is optional; a byte
+        order mark is skipped).
+    category : str or None, default="mood/theme"
+        Keep only tags of this category (``"mood/theme"``, ``"genre"``, ``"instrument"``),
         named without their prefix (``happy``); tags of other categories are ignored. ``None`` keeps
         every tag, written in full (``genre---rock``).
-    vocabulary : optional collection of allowed tag names (with or without the
-        ``category---`` prefix); a kept tag outside it is an error.
+    vocabulary : collection of str, optional
+        Allowed tag names (with or without the ``category---`` prefix); a kept tag outside it is an
+        error.
 
     Returns
     -------
-    DataFrame with one row per track, in file order: ``track_id`` (str), ``artist`` (ARTIST_ID),
-    ``album`` (ALBUM_ID), ``relpath`` (PATH, POSIX, relative to the audio folder), ``duration``
-    (float, seconds) and ``tags`` (tuple of tag names in file order, duplicates removed; empty when
-    the track has no tag of ``category``).
+    pandas.DataFrame
+        One row per track, in file order: ``track_id`` (str), ``artist`` (ARTIST_ID),
+        ``album`` (ALBUM_ID), ``relpath`` (PATH, POSIX, relative to the audio folder), ``duration``
+        (float, seconds) and ``tags`` (tuple of tag names in file order, duplicates removed; empty when
+        the track has no tag of ``category``).
 
     Raises
     ------
-    MetadataError : naming the file and the line, for: a missing or empty file, text that is not
+    musiclass.errors.MetadataError
+        Naming the file and the line, for: a missing or empty file (or a folder), text that is not
         UTF-8, a header other than ``TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION TAGS``, a row with
         fewer than 6 fields, an empty TRACK_ID, a duplicate TRACK_ID, a DURATION that is not a
-        finite number >= 0, a PATH that is empty, absolute or contains ``..``, a tag without a
-        ``category---`` prefix (or with an empty name), a tag not in ``vocabulary``.
+        finite number >= 0, a PATH that is empty, absolute, contains ``..`` or a NUL character, a
+        tag without a ``category---`` prefix (or with an empty name), a tag not in ``vocabulary``.
+
+    Examples
+    --------
+    >>> from musiclass.datasets import jamendo
+    >>> df = jamendo.read_tsv("mtg-jamendo-dataset/data/autotagging_moodtheme.tsv")  # doctest: +SKIP
+    >>> len(df), df.loc[0, "tags"]  # doctest: +SKIP
+    (18486, ('background',))
     """
     path = Path(path)
     if not path.is_file():
@@ -313,13 +357,37 @@ def curate(df: pd.DataFrame, curation: str = "official", *, min_tracks: int = OR
         799 tracks and 35 tags remain).
 
     In every curation a track left without a tag is dropped. Tag order within a track is kept.
+    Curate the whole track set before splitting it, so that every part shares the vocabulary.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tracks with a ``tags`` column of tag tuples.
+    curation : {"official", "none", "original"}, default="official"
+        The curation.
+    min_tracks : int, default=ORIGINAL_MIN_TRACKS
+        Under ``"original"``, the fewest tracks a tag must have to be kept (10).
 
     Returns
     -------
-    (DataFrame, tuple[str, ...])
-        the curated copy of ``df`` (``tags`` rewritten, index reset) and its tag vocabulary: the
-        sorted tags that occur in it. Curate the whole track set before splitting it, so that
-        every part shares the vocabulary.
+    curated : pandas.DataFrame
+        The curated copy of ``df`` (``tags`` rewritten, untagged tracks dropped, index reset).
+    vocabulary : tuple of str
+        Its tag vocabulary: the sorted tags that occur in it.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown ``curation``, or a frame without a ``tags`` column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from musiclass.datasets.jamendo import curate
+    >>> df = pd.DataFrame({"track_id": ["a", "b"], "tags": [("film", "funny"), ("horror",)]})
+    >>> curated, vocabulary = curate(df, "official")
+    >>> curated["tags"].tolist(), vocabulary
+    ([('film', 'funny')], ('film', 'funny'))
     """
     if curation not in CURATIONS:
         raise ConfigError(f"curation must be one of {CURATIONS}, not {curation!r}")
@@ -351,12 +419,39 @@ def curate(df: pd.DataFrame, curation: str = "official", *, min_tracks: int = OR
 
 # ---------------------------------------------------------------------------------- audio paths
 def audio_path(root: str | os.PathLike, relpath: str) -> Path:
-    """The absolute path of ``relpath`` (a metadata PATH such as ``48/948.mp3``) under ``root``.
+    r"""The absolute path of ``relpath`` (a metadata PATH such as ``48/948.mp3``) under ``root``.
 
-    Raises :class:`MetadataError` when the path would leave ``root``: an absolute path, a ``..``
-    component, or a symlink (of the file or a folder on the way) that resolves outside ``root``.
     The check compares resolved paths, so it holds whether or not the file exists. The returned
     path is ``root`` (made absolute) joined with ``relpath``, not the resolved one.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The audio folder.
+    relpath : str
+        The PATH of a metadata row (``/`` or ``\`` separated).
+
+    Returns
+    -------
+    pathlib.Path
+        The path of the audio file.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        When the path would leave ``root``: an absolute path, a ``..`` component, or a symlink (of
+        the file or a folder on the way) that resolves outside ``root``; also for an empty path or
+        one with a NUL character.
+
+    Examples
+    --------
+    >>> from musiclass.datasets.jamendo import audio_path
+    >>> audio_path("/data/mtg-jamendo", "48/948.mp3").as_posix()
+    '/data/mtg-jamendo/48/948.mp3'
+    >>> audio_path("/data/mtg-jamendo", "../948.mp3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    musiclass.errors.MetadataError: ../948.mp3: contains '..': it must stay inside the audio folder ...
     """
     return Path(_AudioResolver(root)(relpath))
 
@@ -396,7 +491,35 @@ class _AudioResolver:
 def split_files(
     splits_dir: str | os.PathLike, split: int = 0, prefix: str = "autotagging_moodtheme"
 ) -> dict[str, Path]:
-    """``{part: path}`` of the official split ``split`` under ``splits_dir`` (``split-<k>/<prefix>-<part>.tsv``)."""
+    """Name the files of the official split ``split`` under ``splits_dir``: ``split-<k>/<prefix>-<part>.tsv``.
+
+    Nothing is read; the files need not exist.
+
+    Parameters
+    ----------
+    splits_dir : str or os.PathLike
+        The dataset's ``splits`` folder.
+    split : int, default=0
+        The split number (the official ones are 0 .. 4).
+    prefix : str, default="autotagging_moodtheme"
+        The subset's file name prefix.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{part: path}`` for ``train``, ``validation`` and ``test``.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When ``split`` is not an integer >= 0.
+
+    Examples
+    --------
+    >>> from musiclass.datasets.jamendo import split_files
+    >>> split_files("data/splits", 0)["test"].as_posix()
+    'data/splits/split-0/autotagging_moodtheme-test.tsv'
+    """
     if isinstance(split, bool) or not isinstance(split, int) or split < 0:
         raise ConfigError(
             f"split must be an integer >= 0 (the official ones are 0..4), not {split!r}"
@@ -414,8 +537,28 @@ def read_split(
 ) -> dict[str, pd.DataFrame]:
     """Read the three files of official split ``split``: ``{"train": df, "validation": df, "test": df}``.
 
-    Each frame is :func:`read_tsv`'s (``read_tsv_kwargs`` are passed on). A missing file is a
-    :class:`MetadataError`.
+    Parameters
+    ----------
+    splits_dir : str or os.PathLike
+        The dataset's ``splits`` folder.
+    split : int, default=0
+        The split number.
+    prefix : str, default="autotagging_moodtheme"
+        The subset's file name prefix.
+    **read_tsv_kwargs
+        Passed on to :func:`read_tsv` (``category``, ``vocabulary``).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Each part's frame, as :func:`read_tsv` returns it.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        For a missing or malformed file (see :func:`read_tsv`).
+    musiclass.errors.ConfigError
+        When ``split`` is not an integer >= 0.
     """
     return {
         part: read_tsv(p, **read_tsv_kwargs)
@@ -432,7 +575,30 @@ def split_assignment(
 ) -> pd.Series:
     """Official split ``split`` as a Series ``track_id -> part`` (train, validation, test, in that order).
 
-    Raises :class:`MetadataError` naming both files when a track is in two parts.
+    Parameters
+    ----------
+    splits_dir : str or os.PathLike
+        The dataset's ``splits`` folder.
+    split : int, default=0
+        The split number.
+    prefix : str, default="autotagging_moodtheme"
+        The subset's file name prefix.
+    **read_tsv_kwargs
+        Passed on to :func:`read_tsv`.
+
+    Returns
+    -------
+    pandas.Series
+        ``track_id -> part`` (name ``"part"``), the train tracks first, then validation, then test,
+        each in file order.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        Naming both files when a track is in two parts; for a missing or malformed file (see
+        :func:`read_tsv`).
+    musiclass.errors.ConfigError
+        When ``split`` is not an integer >= 0.
     """
     files = split_files(splits_dir, split, prefix)
     parts = read_split(splits_dir, split, prefix=prefix, **read_tsv_kwargs)
@@ -469,25 +635,57 @@ def index(
 
     Parameters
     ----------
-    metadata_tsv : ``autotagging_moodtheme.tsv`` (or any file :func:`read_tsv` accepts).
-    audio_root : the folder the PATH column is relative to (holding ``00/`` .. ``99/``).
-    curation : ``"official"`` (56 tags), ``"none"`` (59) or ``"original"`` (the 2020 study's), see
+    metadata_tsv : str or os.PathLike
+        ``autotagging_moodtheme.tsv`` (or any file :func:`read_tsv` accepts).
+    audio_root : str or os.PathLike
+        The folder the PATH column is relative to (holding ``00/`` .. ``99/``).
+    curation : {"official", "none", "original"}, default="official"
+        ``"official"`` (56 tags), ``"none"`` (59) or ``"original"`` (the 2020 study's), see
         :func:`curate`. Applied to the whole track set (after the ``split`` selection).
-    check : ``"exists"`` (default: the file must exist and not be empty), ``"header"`` (its header
-        must read with :func:`musiclass.audio.info`) or ``"none"``. Missing files are reported as
-        ``missing``, unreadable or empty ones as ``corrupt``; either way they leave ``tracks``.
-        A PATH whose symlinks lead out of ``audio_root`` is reported as ``unsafe`` and never opened.
-    split : keep only the tracks of official split ``k`` (all three parts); adds a ``part`` column.
-    splits_dir : where ``split-<k>/`` lies; default ``<folder of metadata_tsv>/splits``.
-    progress : show a progress bar while checking files.
+    check : {"exists", "header", "none"}, default="exists"
+        ``"exists"``: the file must exist and not be empty; ``"header"``: its header
+        must read with :func:`musiclass.audio.info`; ``"none"``: no check. Missing files are
+        reported as ``missing``, unreadable or empty ones as ``corrupt``; either way they leave
+        ``tracks``. A PATH whose symlinks lead out of ``audio_root`` is reported as ``unsafe`` and
+        never opened.
+    split : int or None, default=None
+        Keep only the tracks of official split ``k`` (all three parts); adds a ``part`` column.
+    splits_dir : str or os.PathLike or None, default=None
+        Where ``split-<k>/`` lies; default ``<folder of metadata_tsv>/splits``.
+    progress : bool, default=False
+        Show a progress bar while checking files.
 
     Returns
     -------
-    TrackIndex with ``tracks`` in file order: ``track_id``, ``path`` (absolute), ``label`` (tags joined
-    by ``|``), ``duration`` (seconds, from the metadata: the full track), ``artist`` (ARTIST_ID),
-    ``album`` (ALBUM_ID), ``relpath`` (PATH), plus ``audio_duration`` (seconds, from the header) with
-    ``check="header"`` and ``part`` with ``split``. ``classes`` = the sorted vocabulary after
-    curation; ``multilabel`` True; ``dataset`` ``"mtg-jamendo"``.
+    TrackIndex
+        ``tracks`` in file order: ``track_id``, ``path`` (absolute), ``label`` (tags joined
+        by ``|``), ``duration`` (seconds, from the metadata: the full track), ``artist`` (ARTIST_ID),
+        ``album`` (ALBUM_ID), ``relpath`` (PATH), plus ``audio_duration`` (seconds, from the header)
+        with ``check="header"`` and ``part`` with ``split``. ``classes`` = the sorted vocabulary after
+        curation; ``multilabel`` True; ``dataset`` ``"mtg-jamendo"``; ``problems`` the files left
+        out, and why.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown ``check`` or ``curation``, or an invalid ``split``.
+    musiclass.errors.MetadataError
+        For a missing or malformed metadata or split file (see :func:`read_tsv`,
+        :func:`split_assignment`).
+
+    Warns
+    -----
+    UserWarning
+        Counting the tracks of the split that are not in the metadata file (they are left out).
+
+    Examples
+    --------
+    >>> from musiclass.datasets import jamendo
+    >>> index = jamendo.index(  # doctest: +SKIP
+    ...     "mtg-jamendo-dataset/data/autotagging_moodtheme.tsv", "audio", split=0
+    ... )
+    >>> index.classes[:3]  # doctest: +SKIP
+    ('action', 'adventure', 'advertising')
     """
     if check not in CHECKS:
         raise ConfigError(f"check must be one of {CHECKS}, not {check!r}")

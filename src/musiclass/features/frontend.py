@@ -42,7 +42,20 @@ AMIN_POWER = 1e-10
 
 @dataclass
 class Frames:
-    """The output of :meth:`Frontend.compute` for one track."""
+    """The output of :meth:`Frontend.compute` for one track.
+
+    ``len(frames)`` is the number of frames.
+
+    Attributes
+    ----------
+    arrays : dict of str to numpy.ndarray
+        Representation name -> float32 array ``(n_frames, rows, n_columns)``, in the order of the
+        config's ``representations``.
+    starts : numpy.ndarray of shape (n_frames,)
+        Start of each frame in seconds from the start of the (untrimmed) track (float64).
+    fill : numpy.ndarray of shape (n_frames,)
+        Fraction of each frame that is audio rather than zero padding, in (0, 1] (float64).
+    """
 
     #: representation name -> float32 array ``(n_frames, rows, n_columns)``
     arrays: dict[str, np.ndarray]
@@ -56,8 +69,41 @@ class Frames:
 
 
 class Frontend:
-    """Computes the configured representations for one track at a time. Cheap to call repeatedly:
-    the mel filterbank and window are built once per instance."""
+    """Compute the configured representations for one track at a time.
+
+    Cheap to call repeatedly: the mel filterbank and window are built once per instance. Calling
+    the instance is :meth:`compute`.
+
+    Parameters
+    ----------
+    config : FrontendConfig
+        The frontend; validated here.
+
+    Attributes
+    ----------
+    config : FrontendConfig
+        The frontend configuration.
+    mel_basis : numpy.ndarray of shape (n_mels, 1 + n_fft // 2)
+        The float32 mel filterbank (:func:`librosa.filters.mel` of the config).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When ``config`` is invalid (see :meth:`~musiclass.config.FrontendConfig.validate`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.config import frontend_preset
+    >>> from musiclass.features.frontend import Frontend
+    >>> frontend = Frontend(frontend_preset("genre"))
+    >>> y = 0.1 * np.random.default_rng(0).standard_normal(30 * 22050).astype(np.float32)
+    >>> frames = frontend(y)
+    >>> len(frames), frames.arrays["mel"].shape
+    (19, (19, 128, 130))
+    >>> frames.starts[:3].round(3).tolist()
+    [0.0, 1.486, 2.972]
+    """
 
     def __init__(self, config: FrontendConfig):
         config.validate()
@@ -75,7 +121,23 @@ class Frontend:
 
     # ------------------------------------------------------------------ framing
     def trim_bounds(self, n_samples: int) -> tuple[int, int]:
-        """``(start, stop)`` sample indices of the part of a track that is framed."""
+        """Return ``(start, stop)`` sample indices of the part of a track that is framed.
+
+        A track of at least ``trim_min_duration`` seconds loses ``trim_start`` seconds at the start
+        and ``trim_end`` at the end; shorter tracks are framed whole.
+
+        Parameters
+        ----------
+        n_samples : int
+            Length of the decoded track, in samples at ``config.sample_rate``.
+
+        Returns
+        -------
+        start : int
+            First sample framed.
+        stop : int
+            One past the last sample framed.
+        """
         c = self.config
         sr = c.sample_rate
         if (c.trim_start or c.trim_end) and n_samples >= int(round(c.trim_min_duration * sr)):
@@ -83,7 +145,21 @@ class Frontend:
         return 0, n_samples
 
     def n_frames(self, n_samples: int) -> int:
-        """How many frames a (trimmed) signal of ``n_samples`` yields (0 when empty)."""
+        """How many frames a (trimmed) signal of ``n_samples`` yields (0 when empty).
+
+        Every frame that holds at least ``min_fill`` of a frame of audio is kept, at most
+        ``max_frames``; a signal shorter than that gives one (zero-padded) frame.
+
+        Parameters
+        ----------
+        n_samples : int
+            Length of the trimmed signal, in samples.
+
+        Returns
+        -------
+        int
+            The number of frames.
+        """
         if n_samples <= 0:
             return 0
         c = self.config
@@ -94,7 +170,28 @@ class Frontend:
 
     # ------------------------------------------------------------------ main entry
     def compute(self, y: np.ndarray) -> Frames:
-        """All configured representations of the mono signal ``y`` (at ``config.sample_rate``)."""
+        """All configured representations of the mono signal ``y`` (at ``config.sample_rate``).
+
+        The track is trimmed (:meth:`trim_bounds`), framed (:meth:`n_frames`) and transformed as the
+        module docstring describes.
+
+        Parameters
+        ----------
+        y : numpy.ndarray of shape (n_samples,)
+            The decoded mono signal (converted to float32).
+
+        Returns
+        -------
+        Frames
+            The arrays, frame starts and fill of the track.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            When ``y`` is not 1-D (not a mono signal).
+        ValueError
+            When no audio is left to frame (an empty signal after trimming).
+        """
         y = np.asarray(y, dtype=np.float32)
         if y.ndim != 1:
             raise ConfigError(f"the frontend expects a mono signal, got shape {y.shape}")
@@ -150,10 +247,25 @@ class Frontend:
         return P if P.shape[-1] == c.n_columns else np.ascontiguousarray(P[..., : c.n_columns])
 
     def track_stft_input(self, y: np.ndarray, n: int) -> tuple[np.ndarray, int]:
-        """``(signal, cols)``: what the one STFT of a (trimmed) track of ``n`` frames is taken of
-        under ``stft="track"``, and how many of its columns the frames use. The track is cut up to
-        ``n_fft / 2`` samples after the last needed column's centre, or zero-padded up to that
-        centre. (The frontend layer cuts its input rows from the same signal.)"""
+        """Return what the one STFT of a (trimmed) track of ``n`` frames is taken of, under ``stft="track"``.
+
+        The track is cut up to ``n_fft / 2`` samples after the last needed column's centre, or
+        zero-padded up to that centre. (The frontend layer cuts its input rows from the same signal.)
+
+        Parameters
+        ----------
+        y : numpy.ndarray of shape (n_samples,)
+            The trimmed mono signal.
+        n : int
+            The number of frames it gives (:meth:`n_frames`).
+
+        Returns
+        -------
+        signal : numpy.ndarray
+            The samples the STFT is taken of.
+        cols : int
+            How many of its STFT columns the frames use.
+        """
         c = self.config
         cols = (n - 1) * (c.frame_hop // c.hop_length) + c.n_columns  # STFT columns the frames need
         need = (cols - 1) * c.hop_length  # a centred STFT of this many samples has `cols` columns

@@ -5,8 +5,8 @@ classical-ML code reads both tables alike), computed from **one** STFT (``n_fft=
 ``hop_length=512``, librosa's defaults, which the original used):
 
 =====================  =====================================================================
-signal_mean/std        mean of |y|, standard deviation of y
-signal_skew/kurtosis   skewness of |y|, excess kurtosis of y (the original's definitions)
+signal_mean/std        mean of ``|y|``, standard deviation of ``y``
+signal_skew/kurtosis   skewness of ``|y|``, excess kurtosis of ``y`` (the original's definitions)
 zcr                    :func:`librosa.feature.zero_crossing_rate`, mean and std over frames
 rmse                   :func:`librosa.feature.rms` of the waveform
 tempo                  :func:`librosa.feature.tempo` (BPM)
@@ -69,8 +69,32 @@ DESCRIPTOR_NAMES: tuple[str, ...] = tuple(_names())
 def descriptors(y: np.ndarray, sr: int) -> np.ndarray:
     """The 97 descriptors of a mono signal, in :data:`DESCRIPTOR_NAMES` order (float64).
 
-    ``y`` must hold at least ``N_FFT`` samples; ``sr`` must exceed 12,800 Hz (the store computes
-    the table at :data:`SAMPLE_RATE`).
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (n_samples,)
+        The mono signal; it must hold at least ``N_FFT`` samples.
+    sr : int
+        Its sample rate in Hz; must exceed 12,800 Hz (the store computes the table at
+        :data:`SAMPLE_RATE`).
+
+    Returns
+    -------
+    numpy.ndarray of shape (97,)
+        The descriptors (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        When ``y`` is not 1-D, is shorter than ``N_FFT`` samples, or ``sr`` is 12,800 Hz or less.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.features.handcrafted import DESCRIPTOR_NAMES, descriptors
+    >>> y = 0.1 * np.sin(2 * np.pi * 440 * np.arange(22050) / 22050)
+    >>> values = descriptors(y, 22050)
+    >>> values.shape, DESCRIPTOR_NAMES[0]
+    ((97,), 'signal_mean')
     """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
@@ -89,11 +113,11 @@ def descriptors(y: np.ndarray, sr: int) -> np.ndarray:
 
     out: list[float] = []
 
-    def mean_std(x: np.ndarray) -> None:  # x: (bands, frames)
+    def mean_std(x: np.ndarray) -> None:  # x: (bands, frames); numpydoc ignore=GL08
         out.extend(np.mean(x, axis=-1).tolist())
         out.extend(np.std(x, axis=-1).tolist())
 
-    def mean_std_pairs(x: np.ndarray) -> None:  # one band -> mean, std
+    def mean_std_pairs(x: np.ndarray) -> None:  # one band -> mean, std; numpydoc ignore=GL08
         out.extend([float(np.mean(x)), float(np.std(x))])
 
     absy = np.abs(y)

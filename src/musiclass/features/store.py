@@ -55,21 +55,82 @@ FORMAT_VERSION = 2
 
 
 def tracks_fingerprint(index: TrackIndex) -> str:
-    """Hash of what the store's content depends on: track ids, paths and labels, in order."""
+    """Hash of what the store's content depends on: track ids, paths and labels, in order.
+
+    Parameters
+    ----------
+    index : TrackIndex
+        The track index the store is built from.
+
+    Returns
+    -------
+    str
+        12 hex digits (:func:`musiclass.utils.config_hash`).
+    """
     t = index.tracks
     return config_hash([t["track_id"].tolist(), t["path"].tolist(), t["label"].tolist()])
 
 
 def chunk_path(store: Path, representation: str, track_id: str) -> Path:
+    """Return the file of one track's chunk of one representation: ``chunks/<rep>/<id>.npy``.
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+    representation : str
+        The representation (``"mel"``, ...), or ``"meta"`` for the meta chunk.
+    track_id : str
+        The track; its file name is :func:`musiclass.utils.safe_name` of it.
+
+    Returns
+    -------
+    pathlib.Path
+        The chunk's path.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from musiclass.features.store import chunk_path
+    >>> chunk_path(Path("store"), "mel", "blues.00042").as_posix()
+    'store/chunks/mel/blues.00042.npy'
+    """
     return Path(store) / CHUNKS / representation / f"{safe_name(track_id)}.npy"
 
 
 def meta_path(store: Path, track_id: str) -> Path:
+    """Return the file of one track's meta chunk (frame starts, fill, descriptors).
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+    track_id : str
+        The track.
+
+    Returns
+    -------
+    pathlib.Path
+        ``chunks/meta/<id>.npy`` in the store.
+    """
     return chunk_path(store, META, track_id)
 
 
 def is_done(store: Path, track_id: str) -> bool:
-    """A track is done when its meta chunk exists (it is written after its representations)."""
+    """Tell whether a track is done: its meta chunk exists (it is written after its representations).
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+    track_id : str
+        The track.
+
+    Returns
+    -------
+    bool
+        True when the track's chunks are all written.
+    """
     return meta_path(store, track_id).is_file()
 
 
@@ -82,7 +143,25 @@ def save_track(
     handcrafted: np.ndarray | None,
     dtype: str,
 ) -> None:
-    """Write one track's chunks, each atomically; the meta chunk last."""
+    """Write one track's chunks, each atomically; the meta chunk last.
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+    track_id : str
+        The track.
+    arrays : dict of str to numpy.ndarray
+        Representation name -> ``(frames, rows, columns)`` array (:attr:`~musiclass.features.frontend.Frames.arrays`).
+    starts : numpy.ndarray of shape (frames,)
+        Frame starts in seconds.
+    fill : numpy.ndarray of shape (frames,)
+        Audio fraction of each frame.
+    handcrafted : numpy.ndarray of shape (97,) or None
+        The track's descriptors, or None when the store has none.
+    dtype : str
+        Dtype the representations are stored in (``"float32"`` or ``"float16"``).
+    """
     for rep, a in arrays.items():
         with atomic_path(chunk_path(store, rep, track_id)) as tmp:
             np.save(tmp, np.ascontiguousarray(a, dtype=dtype), allow_pickle=False)
@@ -97,13 +176,49 @@ def save_track(
 
 
 def load_meta(store: Path, track_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(starts, fill, handcrafted)`` of a finished track."""
+    """Read the meta chunk of a finished track.
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+    track_id : str
+        The track.
+
+    Returns
+    -------
+    starts : numpy.ndarray
+        Frame starts in seconds.
+    fill : numpy.ndarray
+        Audio fraction of each frame.
+    handcrafted : numpy.ndarray
+        The 97 descriptors, or an empty array when the store has none.
+    """
     with open(meta_path(store, track_id), "rb") as f:
         return tuple(np.load(f, allow_pickle=False) for _ in range(3))  # type: ignore[return-value]
 
 
 def begin(out: Path, config: FrontendConfig, force: bool) -> None:
-    """Claim ``out`` for ``config``: resume a run of the same config, refuse another unless ``force``."""
+    """Claim ``out`` for ``config``: resume a run of the same config, refuse another unless ``force``.
+
+    Temporary files of a killed run are removed first. With ``force``, the chunks of an
+    unfinished extraction with another config (or, when there is no claim, any chunks) are
+    deleted. The claim, ``extracting.json``, records the config being extracted.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The store folder.
+    config : FrontendConfig
+        The config about to be extracted.
+    force : bool
+        Discard an unfinished extraction with another config instead of refusing.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When ``out`` holds an unfinished extraction with another config and ``force`` is False.
+    """
     out = Path(out)
     remove_temporaries(
         out
@@ -129,7 +244,31 @@ def begin(out: Path, config: FrontendConfig, force: bool) -> None:
 def finalize(
     out: Path, index: TrackIndex, config: FrontendConfig, done: list[str], failures: pd.DataFrame
 ) -> FeatureStore:
-    """Write the tables and the manifest for the finished tracks (``done``, taken in index order)."""
+    """Write the tables and the manifest for the finished tracks (``done``, taken in index order).
+
+    ``index.csv``, ``handcrafted.csv`` (removed when the config computes no descriptors),
+    ``failures.csv`` and the track index are written, chunks of tracks not in the store are
+    deleted, then the manifest is written (last: it marks the store complete) and the claim
+    ``extracting.json`` removed.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The store folder.
+    index : TrackIndex
+        The track index extracted.
+    config : FrontendConfig
+        The config extracted.
+    done : list of str
+        The tracks whose chunks are complete.
+    failures : pandas.DataFrame
+        ``track_id, path, reason`` of the tracks that could not be processed.
+
+    Returns
+    -------
+    FeatureStore
+        The finished store.
+    """
     out = Path(out)
     done_set = set(done)
     order = [t for t in index.tracks["track_id"] if t in done_set]
@@ -216,6 +355,39 @@ class ChunkedArray:
     At most ``max_open`` chunks stay mapped at once: pages of a mapped chunk count in the process's
     resident memory once read, so a small bound keeps training's memory flat however large the
     store (re-opening a chunk costs tens of microseconds, nothing beside a training step).
+    A tuple index selects rows first, then applies the other axes to the gathered rows.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The representation's chunk folder.
+    files : list of str
+        The chunk file names, in row order.
+    rows : list of int
+        Rows (frames) in each chunk.
+    shape : tuple of int
+        ``(n_rows, rows, columns)`` of the whole array.
+    dtype : str
+        The chunks' dtype.
+    max_open : int, default=64
+        Most chunks kept memory-mapped at once (least recently used are closed).
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+        The chunk folder.
+    files : list of str
+        The chunk file names.
+    max_open : int
+        Most chunks kept memory-mapped at once.
+    shape : tuple of int
+        ``(n_rows, rows, columns)``.
+    dtype : numpy.dtype
+        The dtype of the rows returned.
+    ndim : int
+        Number of dimensions, ``len(shape)``.
+    offsets : numpy.ndarray
+        First row of each chunk, and the total, ``(n_chunks + 1,)``.
     """
 
     def __init__(
@@ -244,7 +416,24 @@ class ChunkedArray:
         return f"ChunkedArray(shape={self.shape}, dtype={self.dtype}, chunks={len(self.files)})"
 
     def chunk(self, i: int) -> np.ndarray:
-        """Chunk ``i`` (one track's frames), memory-mapped."""
+        """Return chunk ``i`` (one track's frames), memory-mapped.
+
+        Parameters
+        ----------
+        i : int
+            The chunk's position in :attr:`files`.
+
+        Returns
+        -------
+        numpy.ndarray
+            A read-only memory map of shape ``(frames, rows, columns)``.
+
+        Raises
+        ------
+        musiclass.errors.MetadataError
+            Naming the chunk when it is missing, not a plain numeric ``.npy`` file (object arrays are
+            never unpickled), or not of the shape the manifest says.
+        """
         a = self._open.get(i)
         if a is None:
             path = self.folder / self.files[i]
@@ -275,7 +464,25 @@ class ChunkedArray:
         return a
 
     def rows(self, rows) -> np.ndarray:
-        """The given rows (any order, repeats allowed), as a new array."""
+        """Return the given rows (any order, repeats allowed), as a new array.
+
+        Parameters
+        ----------
+        rows : array-like of int
+            Row numbers; negative ones count from the end.
+
+        Returns
+        -------
+        numpy.ndarray of shape (len(rows), rows, columns)
+            The rows, in the order asked; each chunk involved is read once.
+
+        Raises
+        ------
+        IndexError
+            When a row number is out of range.
+        musiclass.errors.MetadataError
+            When a chunk needed is damaged (see :meth:`chunk`).
+        """
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         if rows.size and (rows.min() < -len(self) or rows.max() >= len(self)):
             raise IndexError(f"row index out of range for {len(self)} rows")
@@ -317,7 +524,36 @@ def _plain_chunk_name(name: str) -> bool:
 
 @dataclass
 class FeatureStore:
-    """Read access to a finished store."""
+    """Read access to a finished store.
+
+    Open one with ``FeatureStore(path)``; the manifest is read and checked at once, the tables
+    and chunks when first asked for.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The store folder.
+    manifest : dict
+        The parsed ``manifest.json``.
+    config : FrontendConfig
+        The frontend the store was extracted with.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        When the folder has no manifest (an incomplete store: run or resume ``musiclass extract``),
+        the manifest is not valid JSON, or its format version is not this package's.
+    musiclass.errors.ConfigError
+        When the manifest's config is not a valid frontend config.
+
+    Examples
+    --------
+    >>> from musiclass.features.store import FeatureStore
+    >>> store = FeatureStore("runs/gtzan/store")  # doctest: +SKIP
+    >>> mel = store.array("mel")  # doctest: +SKIP
+    >>> mel.shape[1:], mel[[0, 5]].shape  # doctest: +SKIP
+    ((128, 130), (2, 128, 130))
+    """
 
     path: Path
 
@@ -346,19 +582,48 @@ class FeatureStore:
 
     @property
     def classes(self) -> tuple[str, ...]:
+        """The label vocabulary of the store; class ``i`` is ``classes[i]``.
+
+        Returns
+        -------
+        tuple of str
+            The classes, from the manifest.
+        """
         return tuple(self.manifest["classes"])
 
     @property
     def multilabel(self) -> bool:
+        """Whether a track may carry several labels.
+
+        Returns
+        -------
+        bool
+            The index's ``multilabel`` flag, from the manifest.
+        """
         return bool(self.manifest["multilabel"])
 
     @property
     def representations(self) -> tuple[str, ...]:
+        """The representations stored.
+
+        Returns
+        -------
+        tuple of str
+            Their names (``"spectrogram"``, ``"mel"``, ``"mfcc"``), from the manifest.
+        """
         return tuple(self.manifest["representations"])
 
     @property
     def index(self) -> pd.DataFrame:
-        """Frame table: ``row, track_id, frame, start, fill, label``."""
+        """Frame table: ``row, track_id, frame, start, fill, label``.
+
+        Read from ``index.csv`` on first use, then kept.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per frame; ``track_id`` and ``label`` are strings.
+        """
         if self._index is None:
             self._index = pd.read_csv(
                 self.path / INDEX, dtype={"track_id": str, "label": str}, keep_default_na=False
@@ -366,7 +631,26 @@ class FeatureStore:
         return self._index
 
     def array(self, representation: str) -> ChunkedArray:
-        """All frames of one representation, ``(n_rows, rows, columns)``, read on demand."""
+        """All frames of one representation, ``(n_rows, rows, columns)``, read on demand.
+
+        Parameters
+        ----------
+        representation : str
+            One of :attr:`representations`.
+
+        Returns
+        -------
+        ChunkedArray
+            The frames, one chunk per track (the same object on every call).
+
+        Raises
+        ------
+        KeyError
+            When the store does not hold ``representation``.
+        musiclass.errors.MetadataError
+            When the manifest names a chunk folder outside ``chunks/`` of the store or a chunk file
+            that is not a plain ``.npy`` name: every file read is inside the store.
+        """
         info = self.manifest["representations"].get(representation)
         if info is None:
             raise KeyError(f"{representation!r} not in this store; it has {self.representations}")
@@ -399,9 +683,33 @@ class FeatureStore:
         return self._arrays[representation]
 
     def tracks(self) -> TrackIndex:
+        """Read the track index the store was built from.
+
+        Returns
+        -------
+        TrackIndex
+            :meth:`~musiclass.datasets.base.TrackIndex.load` of the store folder.
+
+        Raises
+        ------
+        musiclass.errors.MetadataError
+            As :meth:`~musiclass.datasets.base.TrackIndex.load`.
+        """
         return TrackIndex.load(self.path)
 
     def handcrafted(self) -> pd.DataFrame:
+        """Read the descriptor table: one row per track.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``track_id``, ``label`` and the 97 descriptors.
+
+        Raises
+        ------
+        KeyError
+            When the store was extracted with ``handcrafted=False``.
+        """
         if not self.manifest.get("handcrafted"):
             raise KeyError("this store was extracted with handcrafted=False")
         return pd.read_csv(
@@ -409,13 +717,33 @@ class FeatureStore:
         )
 
     def failures(self) -> pd.DataFrame:
+        """Read the tracks that could not be processed.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``track_id, path, reason`` (strings).
+        """
         return pd.read_csv(self.path / FAILURES, dtype=str, keep_default_na=False)
 
     def label_matrix(self) -> np.ndarray:
-        """Per frame row, the multi-hot (or one-hot) label vector, ``(n_rows, n_classes)`` uint8."""
+        """Per frame row, the multi-hot (or one-hot) label vector, ``(n_rows, n_classes)`` uint8.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows, n_classes)
+            1 where the frame's track carries the class.
+        """
         return labels_to_matrix(self.index["label"], self.classes)
 
     def summary(self) -> str:
+        """Describe the store in one line: tracks, frames, classes, config hash, shapes and failures.
+
+        Returns
+        -------
+        str
+            The line.
+        """
         m = self.manifest
         reps = ", ".join(f"{r} {tuple(v['shape'])}" for r, v in m["representations"].items())
         return (

@@ -1,5 +1,6 @@
-"""Classical ML on the hand-crafted descriptor table: the original study's five classifiers, under
-the original's protocol (``seed``) and under a sound one (``default``).
+"""Classical ML on the hand-crafted descriptor table: the original study's five classifiers.
+
+They are run under the original's protocol (``seed``) and under a sound one (``default``).
 
 Input is any feature table :func:`read_features` accepts: the original ``df_features.csv``
 (``file_name`` + 97 descriptors, the genre read from the file name), a feature store's
@@ -90,7 +91,8 @@ from ..errors import ConfigError, MetadataError
 ORIGINAL_MODELS: tuple[str, ...] = ("lr", "rf", "gb", "svm", "knn")
 MODELS: tuple[str, ...] = ORIGINAL_MODELS + ("svm-tuned",)
 PROTOCOLS: tuple[str, ...] = ("seed", "default")
-#: the original study's test-set accuracies (SEED_PROTOCOL.md); ``gb`` is its XGBoost
+#: the original study's test-set accuracies (``docs/protocol.md``, "The original study");
+#: ``gb`` is its XGBoost
 ORIGINAL_ACCURACY = {"lr": 0.743, "rf": 0.730, "gb": 0.776, "svm": 0.746, "knn": 0.720}
 
 SVM_GRID = {"C": [0.1, 1, 10, 100], "gamma": ["scale", 0.001, 0.01, 0.1]}
@@ -117,7 +119,27 @@ INTERVAL_METRICS = {"accuracy": "accuracy", "f1_macro": "f1", "roc_auc": "roc_au
 # ---------------------------------------------------------------------------- reading
 @dataclass
 class FeatureTable:
-    """A labelled feature table: one row per track."""
+    """A labelled feature table: one row per track.
+
+    Made by :func:`read_features`; ``len(table)`` is the number of rows.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        Numeric features (float64), one column per feature.
+    y : numpy.ndarray of str
+        The labels.
+    ids : numpy.ndarray of str
+        Track ids (the file-name column, else the row numbers).
+    classes : tuple of str
+        The classes, sorted alphabetically.
+    source : str
+        The file read.
+    groups : numpy.ndarray of str or None, default=None
+        E.g. artists, when the table has such a column (or the store's track index has them).
+    label_column : str, default="label"
+        Where the labels came from (a column, or ``"<column> (file name)"``).
+    """
 
     X: pd.DataFrame  # numeric features (float64), one column per feature
     y: np.ndarray  # str labels
@@ -132,10 +154,23 @@ class FeatureTable:
 
     @property
     def feature_names(self) -> list[str]:
+        """The feature columns' names.
+
+        Returns
+        -------
+        list of str
+            The columns of :attr:`X`, in order.
+        """
         return list(self.X.columns)
 
     def codes(self) -> np.ndarray:
-        """Labels as indices into :attr:`classes`."""
+        """Return the labels as indices into :attr:`classes`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows,)
+            Integer class indices.
+        """
         return np.searchsorted(np.asarray(self.classes), self.y)
 
 
@@ -162,14 +197,41 @@ def _genre_from_file_name(value: str) -> str | None:
 
 
 def read_features(path: str | os.PathLike) -> FeatureTable:
-    """Read a feature table; raise :class:`MetadataError` naming the file and the reason.
+    """Read a feature table; raise :class:`~musiclass.errors.MetadataError` naming the file and the reason.
 
     ``path`` is a CSV file (LF or CRLF line ends) or a feature store folder (its ``handcrafted.csv``
     is read, and the artists of its ``tracks.csv`` become :attr:`FeatureTable.groups`).
     Labels come from a ``label`` (or ``genre``) column, else from the base name of a file-name
     column (``track_id``, ``file_name``, ``filename``, ``file``, ``path``) up to its first ``.``
     (``metal.00012.wav`` -> ``metal``). Label, id, group and unnamed index columns are dropped;
-    every other column must be numeric and finite, every class needs two rows.
+    every other column must be numeric and finite, every class needs two rows. Column names are
+    matched without case and surrounding spaces; a UTF-8 byte order mark is skipped.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file or the feature store folder.
+
+    Returns
+    -------
+    FeatureTable
+        The features, labels, ids and (when present) groups.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        Naming the file when it is missing, not a regular file, empty or has only a header, is not
+        a readable CSV table, has no label and no file-name column, an empty label, a file name
+        without a genre, a multi-label label (``|``), no feature column, a non-numeric feature
+        column, NaN or infinite values, a class with fewer than 2 rows or only one class; or, for a
+        folder, when it holds no ``handcrafted.csv``.
+
+    Examples
+    --------
+    >>> from musiclass.models.classical import read_features
+    >>> table = read_features("df_features.csv")  # doctest: +SKIP
+    >>> len(table), table.X.shape[1], table.label_column  # doctest: +SKIP
+    (1000, 97, 'file_name (file name)')
     """
     path = Path(path)
     store_tracks = None
@@ -360,12 +422,42 @@ class PlattSVC(CalibratedClassifierCV):
 
     That is what ``SVC(probability=True)`` did: probabilities from Platt scaling fitted on
     cross-validated decision values, hard labels from the SVC's decision function (the argmax of
-    the calibrated probabilities differs from it on a few rows).
+    the calibrated probabilities differs from it on a few rows). It takes the parameters of
+    :class:`sklearn.calibration.CalibratedClassifierCV`; :func:`make_pipeline` builds it as
+    ``PlattSVC(SVC(kernel="rbf"), method="sigmoid", cv=5, ensemble=False)``.
+
+    See Also
+    --------
+    TunedPlattSVC : The same with ``C`` and ``gamma`` chosen by a grid search.
     """
 
     def fit(self, X, y, sample_weight=None, **params):
-        """Fit; with fewer training rows in some class than ``cv`` folds (small data sets), the
-        calibration uses as many folds as the smallest class has rows (at least 2)."""
+        """Fit the SVC and its Platt scaling.
+
+        With fewer training rows in some class than ``cv`` folds (small data sets), the calibration uses
+        as many folds as the smallest class has rows (at least 2).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features.
+        y : array-like of shape (n_samples,)
+            Training labels.
+        sample_weight : array-like of shape (n_samples,), optional
+            Sample weights, as for :meth:`sklearn.calibration.CalibratedClassifierCV.fit`.
+        **params
+            Passed on to :meth:`sklearn.calibration.CalibratedClassifierCV.fit`.
+
+        Returns
+        -------
+        PlattSVC
+            The fitted estimator.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            When a class has only 1 training row (Platt scaling needs 2).
+        """
         n_min = int(np.unique(np.asarray(y), return_counts=True)[1].min())
         if not isinstance(self.cv, int) or n_min >= self.cv:
             return super().fit(X, y, sample_weight=sample_weight, **params)
@@ -380,6 +472,18 @@ class PlattSVC(CalibratedClassifierCV):
             self.cv = folds
 
     def predict(self, X):
+        """Predict with the SVC's own decision function, as ``SVC(probability=True).predict`` did.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The predicted labels.
+        """
         check_is_fitted(self)
         return self.calibrated_classifiers_[0].estimator.predict(X)
 
@@ -391,6 +495,25 @@ class TunedPlattSVC(ClassifierMixin, BaseEstimator):
     the calibrated model's anyway; then the Platt-calibrated SVM is fitted once with the chosen values.
     A grid over the calibrated model would pay the calibration's 5 internal fits for every candidate
     and fold (about 6x the work) for the same choice. ``best_params_`` holds the choice.
+
+    Parameters
+    ----------
+    scale : bool, default=True
+        Put a ``StandardScaler`` before the SVM (the ``default`` protocol); False for the ``seed``
+        protocol, which scales all rows beforehand.
+    seed : int, default=42
+        ``random_state`` of the SVMs and of the default inner folds.
+    cv : int or cross-validation generator, optional
+        The inner folds; ``None`` uses ``StratifiedKFold(3, shuffle=True, random_state=seed)``.
+
+    Attributes
+    ----------
+    best_params_ : dict
+        The grid search's choice (``{"clf__C": ..., "clf__gamma": ...}``).
+    model_ : sklearn.pipeline.Pipeline
+        The fitted pipeline, ending in a :class:`PlattSVC`.
+    classes_ : numpy.ndarray
+        The classes seen in training.
     """
 
     def __init__(self, scale: bool = True, seed: int = 42, cv=None):
@@ -404,6 +527,22 @@ class TunedPlattSVC(ClassifierMixin, BaseEstimator):
         return [("scale", StandardScaler())] if self.scale else []
 
     def fit(self, X, y, groups=None):
+        """Choose ``C`` and ``gamma`` by grid search (:data:`SVM_GRID`), then fit the calibrated SVM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features.
+        y : array-like of shape (n_samples,)
+            Training labels.
+        groups : array-like of shape (n_samples,), optional
+            Groups for a grouped ``cv`` (e.g. artists).
+
+        Returns
+        -------
+        TunedPlattSVC
+            The fitted estimator.
+        """
         from sklearn.model_selection import GridSearchCV, StratifiedKFold
         from sklearn.pipeline import Pipeline
         from sklearn.svm import SVC
@@ -433,10 +572,34 @@ class TunedPlattSVC(ClassifierMixin, BaseEstimator):
         return self
 
     def predict(self, X):
+        """Predict with the fitted calibrated SVM (its SVC's decision function).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The predicted labels.
+        """
         check_is_fitted(self)
         return self.model_.predict(X)
 
     def predict_proba(self, X):
+        """Return the Platt-scaled class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of :attr:`classes_`.
+        """
         check_is_fitted(self)
         return self.model_.predict_proba(X)
 
@@ -478,6 +641,25 @@ def make_pipeline(name: str, protocol: str = "default", seed: int = 42):
     refitted on every training fold. ``seed``: ``Pipeline([("clf", classifier)])``; the protocol
     scales all rows with a ``MinMaxScaler`` before splitting, as the original did. ``svm-tuned`` is a
     :class:`TunedPlattSVC` (3-fold stratified inner grid search on accuracy, its scaler inside).
+
+    Parameters
+    ----------
+    name : {"lr", "rf", "gb", "svm", "knn", "svm-tuned"}
+        The classifier (see the module docstring for their hyper-parameters).
+    protocol : {"default", "seed"}, default="default"
+        The protocol.
+    seed : int, default=42
+        ``random_state`` wherever it applies.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline or TunedPlattSVC
+        The unfitted estimator.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown classifier or protocol.
     """
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import Pipeline
@@ -500,10 +682,35 @@ def roc_auc_ovr_macro(y: np.ndarray, proba: np.ndarray, *, defined_only: bool = 
     """Macro one-vs-rest ROC-AUC of a probability matrix (columns = classes 0..k-1).
 
     Equal to ``roc_auc_score(y, proba, multi_class="ovr", average="macro")`` (ties count half),
-    computed from ranks so that a thousand bootstrap resamples take milliseconds. Raises
-    ``ValueError`` when a class has no positive or no negative row, unless ``defined_only``: then
-    the macro average is over the classes that have both (as the tagging metrics treat tags), which
-    is what a bootstrap resample of a small test set needs; ``ValueError`` if no class has both.
+    computed from ranks so that a thousand bootstrap resamples take milliseconds.
+
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (n,)
+        Class indices in ``0 .. k-1``.
+    proba : numpy.ndarray of shape (n, k)
+        Probabilities (or any scores).
+    defined_only : bool, default=False
+        Average over the classes that have both a positive and a negative row (as the tagging
+        metrics treat tags), which is what a bootstrap resample of a small test set needs.
+
+    Returns
+    -------
+    float
+        The macro ROC-AUC.
+
+    Raises
+    ------
+    ValueError
+        When a class has no positive or no negative row, unless ``defined_only``; with
+        ``defined_only``, when no class has both.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.models.classical import roc_auc_ovr_macro
+    >>> roc_auc_ovr_macro(np.array([0, 1, 1]), np.array([[0.7, 0.3], [0.2, 0.8], [0.6, 0.4]]))
+    1.0
     """
     from scipy.stats import rankdata
 
@@ -527,8 +734,32 @@ def _confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
 
 
 def f1_macro(y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    """Macro F1 over classes 0..k-1 (a class never true nor predicted scores 0, as scikit-learn's
-    ``f1_score(..., labels=range(k), average="macro", zero_division=0)``)."""
+    """Macro F1 over classes 0..k-1.
+
+    A class never true nor predicted scores 0, as scikit-learn's
+    ``f1_score(..., labels=range(k), average="macro", zero_division=0)``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (n,)
+        True class indices.
+    pred : numpy.ndarray of shape (n,)
+        Predicted class indices.
+    k : int
+        Number of classes.
+
+    Returns
+    -------
+    float
+        The macro F1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musiclass.models.classical import f1_macro
+    >>> round(f1_macro(np.array([0, 1, 1]), np.array([0, 1, 0]), 3), 4)
+    0.4444
+    """
     cm = _confusion(y, pred, k)
     tp = np.diag(cm).astype(np.float64)
     denom = cm.sum(axis=0) + cm.sum(axis=1)
@@ -541,7 +772,27 @@ def _accuracy(y: np.ndarray, pred: np.ndarray) -> float:
 
 
 def hard_label_auc(y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    """The original's "AUC": ``roc_auc_score`` of one-hot truth vs one-hot *hard* predictions, macro."""
+    """The original's "AUC": ``roc_auc_score`` of one-hot truth vs one-hot *hard* predictions, macro.
+
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (n,)
+        True class indices.
+    pred : numpy.ndarray of shape (n,)
+        Predicted class indices.
+    k : int
+        Number of classes.
+
+    Returns
+    -------
+    float
+        The figure the original reported; NaN when scikit-learn cannot compute it (a class absent
+        from ``y``).
+
+    See Also
+    --------
+    musiclass.evaluation.hard_label_auc : The same from a probability matrix.
+    """
     from sklearn.metrics import roc_auc_score
 
     eye = np.eye(k)
@@ -552,7 +803,27 @@ def hard_label_auc(y: np.ndarray, pred: np.ndarray, k: int) -> float:
 
 
 def scores(y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int) -> dict[str, float]:
-    """Every metric of one evaluation (``y``, ``pred`` are class indices 0..k-1)."""
+    """Every metric of one evaluation (``y``, ``pred`` are class indices 0..k-1).
+
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (n,)
+        True class indices.
+    pred : numpy.ndarray of shape (n,)
+        The model's own predictions (``predict``).
+    proba : numpy.ndarray of shape (n, k)
+        The model's ``predict_proba``.
+    k : int
+        Number of classes.
+
+    Returns
+    -------
+    dict of str to float
+        ``accuracy``, ``precision_macro``, ``recall_macro`` (over all ``k`` classes,
+        ``zero_division=0``), ``f1_macro`` (:func:`f1_macro`), ``roc_auc``
+        (:func:`roc_auc_ovr_macro`; NaN when a class lacks positive or negative rows) and
+        ``roc_auc_hard_labels`` (:func:`hard_label_auc`).
+    """
     from sklearn.metrics import precision_score, recall_score
 
     labels = list(range(k))
@@ -614,6 +885,33 @@ class ClassicalResult:
     ``fold_scores[model]``: every metric per fold. ``best_params``: for ``svm-tuned``, the chosen
     ``C``/``gamma`` per outer fold and the most chosen. ``models[model]``: the fitted estimators with
     their train/test row indices, only when ``run(keep_models=True)``.
+
+    Attributes
+    ----------
+    protocol : {"seed", "default"}
+        The protocol run.
+    classes : tuple of str
+        The classes.
+    table : pandas.DataFrame
+        One row per model.
+    confusion : dict of str to pandas.DataFrame
+        Confusion matrix per model.
+    predictions : dict of str to pandas.DataFrame
+        Per-track predictions per model.
+    fold_scores : dict of str to pandas.DataFrame
+        Every metric per fold, per model.
+    settings : dict
+        How the run was made (scaler, split or CV, bootstrap, source, ...).
+    best_params : dict, default={}
+        For ``svm-tuned``: ``most_chosen``, ``times_chosen``, ``folds``, ``per_fold``, ``grid``.
+    notes : list of str, default=[]
+        Warnings of the fits, counted once per model, and other remarks.
+    elapsed_s : float, default=0.0
+        Wall time of the run in seconds.
+    models : dict, default={}
+        Model name to ``[(train_rows, test_rows, fitted_estimator), ...]``.
+    scaler : object, default=None
+        Seed protocol: the ``MinMaxScaler`` fitted on all rows.
     """
 
     protocol: str
@@ -630,7 +928,14 @@ class ClassicalResult:
     scaler: Any = None  # seed protocol: the MinMaxScaler fitted on all rows
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary (NaN becomes ``None``); per-track predictions are left out."""
+        """Return a JSON-safe summary (NaN becomes ``None``); per-track predictions are left out.
+
+        Returns
+        -------
+        dict
+            ``protocol``, ``classes``, ``settings``, ``models`` (the table's rows), ``confusion``
+            (``{model: {labels, matrix}}``), ``best_params``, ``notes`` and ``elapsed_s``.
+        """
         return _json_safe(
             {
                 "protocol": self.protocol,
@@ -760,7 +1065,32 @@ def _confusion_frame(y, pred, classes) -> pd.DataFrame:
 
 
 def parse_models(models: str | Sequence[str]) -> tuple[str, ...]:
-    """``"lr,rf"`` or ``["lr", "rf"]`` -> ``("lr", "rf")``; unknown names raise :class:`ConfigError`."""
+    """Parse a classifier list: ``"lr,rf"`` or ``["lr", "rf"]`` -> ``("lr", "rf")``.
+
+    Names are stripped and lower-cased, empty ones skipped and repeats dropped, keeping the first
+    occurrence's order.
+
+    Parameters
+    ----------
+    models : str or sequence of str
+        Comma-separated names, or a sequence of names (see :data:`MODELS`).
+
+    Returns
+    -------
+    tuple of str
+        The names.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When a name is unknown or none is given.
+
+    Examples
+    --------
+    >>> from musiclass.models.classical import parse_models
+    >>> parse_models("lr, RF,lr")
+    ('lr', 'rf')
+    """
     if isinstance(models, str):
         models = models.split(",")
     names = tuple(dict.fromkeys(m.strip().lower() for m in models if m.strip()))
@@ -774,6 +1104,20 @@ def parse_models(models: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def check_run_options(n_repeats: int = 3, n_boot: int = 1000) -> None:
+    """Check the options of :func:`run` that the command line also takes.
+
+    Parameters
+    ----------
+    n_repeats : int, default=3
+        Repeats of the 5-fold cross-validation; at least 1.
+    n_boot : int, default=1000
+        Bootstrap resamples; 0 or more.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When either is out of range.
+    """
     if n_repeats < 1:
         raise ConfigError(f"the number of CV repeats must be at least 1, got {n_repeats}")
     if n_boot < 0:
@@ -799,16 +1143,54 @@ def run(
 ) -> ClassicalResult:
     """Fit and score ``models`` on ``table`` under ``protocol`` (``"default"`` or ``"seed"``).
 
-    ``models`` defaults to the original five under ``seed`` and to those plus ``svm-tuned`` under
-    ``default``. ``n_repeats`` (default protocol) repeats the 5-fold CV; ``groups=True`` uses the
-    table's groups (artists) with ``StratifiedGroupKFold``. ``n_boot`` bootstrap resamples give the
-    95 % intervals (0: no intervals). The same ``seed`` gives the same folds, models and predictions.
+    The same ``seed`` gives the same folds, models and predictions. See the module docstring for
+    both protocols.
 
-    ``result.table`` has one row per model: ``model``, ``protocol``, ``accuracy``, ``accuracy_low``,
-    ``accuracy_high``, ``f1_macro``, ``f1_low``, ``f1_high``, ``roc_auc``, ``roc_auc_low``,
-    ``roc_auc_high``, ``precision_macro``, ``recall_macro``, ``roc_auc_hard_labels``, ``n_eval`` (rows
-    the interval resamples), ``fit_s``; under ``default`` the point columns are fold means, plus
-    ``<metric>_std`` over folds, ``<metric>_pooled`` (the first repeat pooled) and ``n_folds``.
+    Parameters
+    ----------
+    table : FeatureTable
+        The features and labels (:func:`read_features`).
+    protocol : {"default", "seed"}, default="default"
+        Ours, or the original's.
+    models : sequence of str or None, default=None
+        The classifiers; ``None`` runs the original five under ``seed`` and those plus
+        ``svm-tuned`` under ``default``.
+    seed : int, default=42
+        Seed of the split or folds and of the models.
+    n_repeats : int, default=3
+        ``default`` protocol: repeats of the 5-fold CV.
+    n_boot : int, default=1000
+        Bootstrap resamples for the 95 % intervals (0: no intervals).
+    progress : bool, default=True
+        Show a progress bar.
+    groups : bool, default=False
+        Use the table's groups (artists) with ``StratifiedGroupKFold``.
+    keep_models : bool, default=False
+        Keep the fitted estimators in :attr:`ClassicalResult.models`.
+
+    Returns
+    -------
+    ClassicalResult
+        ``result.table`` has one row per model: ``model``, ``protocol``, ``accuracy``,
+        ``accuracy_low``, ``accuracy_high``, ``f1_macro``, ``f1_low``, ``f1_high``, ``roc_auc``,
+        ``roc_auc_low``, ``roc_auc_high``, ``precision_macro``, ``recall_macro``,
+        ``roc_auc_hard_labels``, ``n_eval`` (rows the interval resamples), ``fit_s``; under
+        ``default`` the point columns are fold means, plus ``<metric>_std`` over folds,
+        ``<metric>_pooled`` (the first repeat pooled) and ``n_folds``.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown protocol or model, ``n_repeats < 1``, ``n_boot < 0``, ``groups=True`` for a
+        table without an artist or group column, or an ``svm`` whose training rows hold a class
+        only once.
+
+    Examples
+    --------
+    >>> from musiclass.models import classical
+    >>> table = classical.read_features("runs/gtzan/store")  # doctest: +SKIP
+    >>> result = classical.run(table, "default", models=["lr", "svm"], n_repeats=1)  # doctest: +SKIP
+    >>> print(classical.format_table(result))  # doctest: +SKIP
     """
     _check_protocol(protocol)
     models = _check_models(models, protocol)
@@ -823,7 +1205,21 @@ def run(
 
 
 def summary(results: dict[str, ClassicalResult], table: FeatureTable) -> dict[str, Any]:
-    """JSON-safe summary of one run per protocol on ``table`` (what ``classical.json`` holds)."""
+    """JSON-safe summary of one run per protocol on ``table`` (what ``classical.json`` holds).
+
+    Parameters
+    ----------
+    results : dict of str to ClassicalResult
+        Protocol name to its result.
+    table : FeatureTable
+        The table they were run on.
+
+    Returns
+    -------
+    dict
+        ``features`` (the source file), ``n_rows``, ``n_features``, ``classes``, ``label_column``
+        and ``results`` (:meth:`ClassicalResult.to_dict` per protocol).
+    """
     return {
         "features": table.source,
         "n_rows": len(table),
@@ -835,8 +1231,26 @@ def summary(results: dict[str, ClassicalResult], table: FeatureTable) -> dict[st
 
 
 def save(results: dict[str, ClassicalResult], out: str | os.PathLike, table: FeatureTable) -> Path:
-    """Write ``classical.json``, ``classical.csv`` (one row per model and protocol) and
-    ``classical_predictions.csv`` (per track) into ``out``, each atomically; returns ``out``."""
+    """Write ``classical.json``, ``classical.csv`` and ``classical_predictions.csv`` into ``out``.
+
+    ``classical.csv`` has one row per model and protocol, ``classical_predictions.csv`` one per
+    track; each file is written atomically, ``classical.json`` (:func:`summary`) last: it marks the
+    folder complete.
+
+    Parameters
+    ----------
+    results : dict of str to ClassicalResult
+        Protocol name to its result.
+    out : str or os.PathLike
+        The output folder; created when missing.
+    table : FeatureTable
+        The table they were run on.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
     from ..utils import write_csv_atomic, write_json_atomic
 
     out = Path(out)
@@ -1057,9 +1471,24 @@ def _run_default(
 
 # ---------------------------------------------------------------------------- reporting
 def format_table(result: ClassicalResult) -> str:
-    """A readable table: accuracy, macro F1 and ROC-AUC with their 95 % intervals, per model."""
+    """Format a readable table: accuracy, macro F1 and ROC-AUC with their 95 % intervals, per model.
 
-    def cell(row, metric, prefix, std):
+    Under ``default`` each value also shows its standard deviation over folds; the lines after the
+    table say how the numbers were obtained and, for ``svm-tuned``, the most chosen ``C`` and
+    ``gamma``.
+
+    Parameters
+    ----------
+    result : ClassicalResult
+        One protocol's result.
+
+    Returns
+    -------
+    str
+        The table, several lines.
+    """
+
+    def cell(row, metric, prefix, std):  # a closure, not API; numpydoc ignore=GL08
         text = f"{row[metric]:.3f}"
         if std and f"{metric}_std" in row and pd.notna(row[f"{metric}_std"]):
             text += f" ±{row[f'{metric}_std']:.3f}"

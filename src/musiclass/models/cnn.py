@@ -10,11 +10,12 @@ head ``Flatten -> Dense 64 ReLU -> Dropout 0.3 -> Dense n_classes``. On the 128x
 parameter counts are the original's: 480,714; 239,370; 112,714; 157,898; 174,410.
 
 **Experiment 1**: ``cnn-3`` on the spectrogram uses a (4,5) third pool window (``pool3=(4, 5)``, set
-by :func:`experiment_model`); the MFCC network is a 1-D CNN. The original convolved *across the 20
-coefficients* with the 130 time steps as channels (``mfcc_axis="coefficients"``, only under the
-``seed`` preset); by default it convolves *along time* with the coefficients as channels.
-The original left no parameter count for it; we use the CNN-3 pattern in 1-D
-(Conv1D 3, 32 filters x 3 blocks, pool 2) with the same head.
+by the study config's ``model_options``, ``configs/genre/exp1.yaml``, and passed on by
+:func:`musiclass.models.build_model`); the MFCC network is a 1-D CNN. The original convolved
+*across the 20 coefficients* with the 130 time steps as channels (``axis="coefficients"`` of
+:func:`mfcc_1d`, set only by the ``seed`` training preset); by default it convolves *along time*
+with the coefficients as channels. The original left no parameter count for it; we use the
+CNN-3 pattern in 1-D (Conv1D 3, 32 filters x 3 blocks, pool 2) with the same head.
 
 **Mood CNN** (``mood-cnn``): 5 blocks ``Conv2D (same) -> BatchNorm -> ReLU -> MaxPool (4, 4), same``
 with 32, 64, 128, 256, 512 filters and 3x3 kernels except one 2x2 (the fourth block), then
@@ -62,6 +63,40 @@ def cnn_n(
     ``bn_momentum`` is the BatchNorm moving-average momentum: 0.99 (Keras' default, the original's)
     or 0.9, which the ``default`` training preset uses so the inference statistics catch up within
     the few hundred steps a small data set gives (with 0.99 validation scores lag far behind).
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int)
+        ``(bins, columns)`` of one stored frame (no channel axis).
+    n_classes : int
+        Number of outputs.
+    depth : int, default=3
+        N, the number of blocks (3..7; 6 and 7 add ``1x1`` convolutions after block 5).
+    pool3 : tuple of (int, int) or None, default=None
+        Pool window of the third block instead of ``(2, 5)``; experiment 1's spectrogram CNN uses
+        ``(4, 5)``.
+    bn_momentum : float, default=0.99
+        BatchNorm momentum.
+    multilabel : bool, default=False
+        Sigmoid outputs (tags) instead of softmax (genres).
+    name : str or None, default=None
+        Model name; ``None`` gives ``"cnn-<depth>"``.
+
+    Returns
+    -------
+    keras.Model
+        The uncompiled model; its outputs are float32 even under mixed precision.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When ``depth`` is not 3..7.
+
+    Examples
+    --------
+    >>> from musiclass.models.cnn import cnn_n
+    >>> cnn_n((128, 130), 10, depth=3).count_params()
+    480714
     """
     if depth not in range(3, 8):
         raise ConfigError(f"CNN depth must be 3..7 (the original family), got {depth}")
@@ -92,6 +127,32 @@ def mfcc_1d(
 
     ``axis="time"`` (default) convolves along time, coefficients as channels; ``axis="coefficients"``
     is the original's version, convolving across the coefficients with time as channels.
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int)
+        ``(n_mfcc, columns)`` of one stored frame.
+    n_classes : int
+        Number of outputs.
+    axis : {"time", "coefficients"}, default="time"
+        The axis convolved along.
+    bn_momentum : float, default=0.99
+        BatchNorm momentum (see :func:`cnn_n`).
+    multilabel : bool, default=False
+        Sigmoid outputs instead of softmax.
+    name : str, default="mfcc-1d"
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        The uncompiled model: three blocks ``Conv1D 3 (32 filters, valid, ReLU) -> MaxPool 2 ->
+        BatchNorm``, then the CNN-N head.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown ``axis``.
     """
     if axis not in ("time", "coefficients"):
         raise ConfigError(f"mfcc axis must be 'time' or 'coefficients', got {axis!r}")
@@ -113,7 +174,34 @@ def mood_cnn(
     dropout: float = 0.5,
     name: str = "mood-cnn",
 ) -> keras.Model:
-    """The original mood tagger (see the module docstring); sigmoid outputs unless ``multilabel=False``."""
+    """The original mood tagger (see the module docstring); sigmoid outputs unless ``multilabel=False``.
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int)
+        ``(n_mels, columns)`` of one stored frame (96 x 341 in the mood presets).
+    n_classes : int
+        Number of tags.
+    multilabel : bool, default=True
+        Sigmoid outputs; False gives softmax.
+    bn_momentum : float, default=0.99
+        BatchNorm momentum (see :func:`cnn_n`).
+    dropout : float, default=0.5
+        Dropout rate before the output layer.
+    name : str, default="mood-cnn"
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        The uncompiled model; its outputs are float32 even under mixed precision.
+
+    Examples
+    --------
+    >>> from musiclass.models.cnn import mood_cnn
+    >>> mood_cnn((96, 341), 35).count_params()
+    1426083
+    """
     inputs = keras.Input(shape=tuple(input_shape), name="frame")
     x = layers.Reshape((*input_shape, 1), name="channel")(inputs)
     for i, (filters, kernel) in enumerate(zip(MOOD_FILTERS, MOOD_KERNELS)):

@@ -26,8 +26,40 @@ def fnn(
     multilabel: bool = False,
     name: str = "fnn",
 ) -> keras.Model:
-    """Build the FNN. ``mean``/``variance`` (per frequency bin) come from the training frames
-    (:func:`musiclass.training.input_statistics`); without them the layer must be adapted."""
+    """Build the FNN: ``Flatten -> Dense 512 -> 256 -> 64 -> n_classes`` (see the module docstring).
+
+    ``mean``/``variance`` (per frequency bin) come from the training frames
+    (:func:`musiclass.training.input_statistics`); without them the layer must be adapted.
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int)
+        ``(bins, columns)`` of one stored frame.
+    n_classes : int
+        Number of outputs.
+    normalize : bool, default=True
+        Standardise the input with a ``Normalization`` layer per frequency bin (axis 1); False is
+        the original, which fed raw dB values.
+    mean : numpy.ndarray or None, default=None
+        Per-bin mean of the training frames.
+    variance : numpy.ndarray or None, default=None
+        Per-bin variance of the training frames.
+    multilabel : bool, default=False
+        Sigmoid outputs instead of softmax.
+    name : str, default="fnn"
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        The uncompiled model; its outputs are float32 even under mixed precision.
+
+    Examples
+    --------
+    >>> from musiclass.models.fnn import fnn
+    >>> fnn((128, 130), 10, normalize=False).count_params()
+    8668618
+    """
     inputs = keras.Input(shape=tuple(input_shape), name="frame")
     x = inputs
     if normalize:
