@@ -552,7 +552,30 @@ def frontend_config(
     config_file: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> FrontendConfig:
-    """A preset, then a YAML file's ``frontend:`` section, then ``key=value`` overrides."""
+    """A frontend config from a preset, then a YAML file's ``frontend:`` section, then overrides.
+
+    Parameters
+    ----------
+    task : {"genre", "mood"}
+        The task whose presets apply (a config file's ``task:`` key takes precedence).
+    preset : {"default", "seed"}
+        The preset to start from.
+    config_file : str or Path, optional
+        A YAML file holding a ``frontend:`` mapping (or the mapping itself at its top level).
+    overrides : dict, optional
+        ``FrontendConfig`` field values applied last (``--set key=value`` on the command line).
+
+    Returns
+    -------
+    FrontendConfig
+        The validated config.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read, its ``frontend`` section is not a mapping, or a value is
+        invalid.
+    """
     mapping: dict[str, Any] = {"preset": preset}
     if config_file:
         data = load_yaml(config_file)

@@ -49,7 +49,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from musiclass.errors import MusiclassError
+from .errors import FileError, MusiclassError
 
 __all__ = [
     "EvaluationError",
@@ -1847,8 +1847,6 @@ def evaluate_tags(
 def _load_matrix(path: Any, name: str) -> np.ndarray:
     """A numeric 2-D array from a ``.npy`` file, never unpickling anything."""
     import os
-
-    from musiclass.errors import FileError
 
     p = os.fspath(path)
     try:

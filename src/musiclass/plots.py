@@ -388,6 +388,26 @@ def representation_grid(
 
 # ------------------------------------------------------------------------- 2. confusion matrix
 @_styled
+def row_normalised(matrix: np.ndarray) -> np.ndarray:
+    """A confusion matrix with each row divided by its sum.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray, shape (n_classes, n_classes)
+        Counts, true classes as rows.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_classes, n_classes)
+        Each row as fractions of its true class (the diagonal is each class's recall); NaN for a
+        class with no true example.
+    """
+    values = np.asarray(matrix, dtype=np.float64)
+    sums = values.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sums > 0, values / np.where(sums > 0, sums, 1), np.nan)
+
+
 def confusion_matrix(
     confusion,
     *,
@@ -414,9 +434,7 @@ def confusion_matrix(
         raise ValueError(f"confusion matrix must be square, got shape {values.shape}")
     counts = np.all(np.isfinite(values)) and np.allclose(values, np.round(values))
     if normalize:
-        sums = values.sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shown = np.where(sums > 0, values / np.where(sums > 0, sums, 1), np.nan)
+        shown = row_normalised(values)
         fmt, cbar_label, vmin, vmax = ".2f", "recall (fraction of the true row)", 0.0, 1.0
     else:
         shown = values

@@ -408,18 +408,14 @@ def base_tagger(table: pd.DataFrame) -> pd.DataFrame:
 
 def leak_table(table: pd.DataFrame) -> pd.DataFrame:
     """Per network: test accuracy (tracks and frames) under the original frame split and our song
-    split, and the difference: the size of the leak."""
+    split, and the difference: the size of the leak (the pairs of :func:`leak_pairs`)."""
     nets = table[table["epochs"].notna() & table["split"].isin(["seed-frame", "song"])]
     rows = []
-    for (exp, model), g in nets.groupby(["experiment", "model"], sort=False):
-        by = g.set_index("split")
-        if not {"seed-frame", "song"} <= set(by.index):
-            continue
-        o, s = by.loc["seed-frame"], by.loc["song"]
+    for o, s in leak_pairs(nets):
         rows.append(
             {
-                "experiment": exp,
-                "model": model,
+                "experiment": s["experiment"],
+                "model": s["model"],
                 "frame acc., original (frame split)": o["frame_accuracy"],
                 "frame acc., ours (song split)": s["frame_accuracy"],
                 "track acc., original": o["accuracy"],
@@ -428,3 +424,27 @@ def leak_table(table: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).round(3)
+
+
+def leak_pairs(nets: pd.DataFrame) -> list[tuple[dict, dict]]:
+    """Per network, its result under the original frame split beside each of ours.
+
+    Parameters
+    ----------
+    nets : pandas.DataFrame
+        Network rows of a results table (:func:`read_registry`).
+
+    Returns
+    -------
+    list of (dict, dict)
+        ``(frame-split record, our-split record)`` for every network (experiment and model) run
+        under the ``seed-frame`` split and another one, in table order: the pairs whose
+        difference is the leak.
+    """
+    pairs = []
+    for (_, _), group in nets.groupby(["experiment", "model"], sort=False):
+        frame = group[group["split"] == "seed-frame"]
+        for rec in group[group["split"] != "seed-frame"].to_dict("records"):
+            if not frame.empty:
+                pairs.append((frame.iloc[0].to_dict(), rec))
+    return pairs

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import FileError, MetadataError
+
 
 def stable_json(obj: Any) -> str:
     """Serialise ``obj`` as JSON with sorted keys and no whitespace: equal objects give equal strings.
@@ -306,7 +308,6 @@ def read_json_object(
     musiclass.errors.MetadataError
         Naming the file, when it is not valid JSON (or not UTF-8 text) or not a JSON object.
     """
-    from .errors import FileError, MetadataError
 
     path = Path(path)
     if not path.is_file():
@@ -353,8 +354,6 @@ def read_csv_table(
     """
     import pandas as pd
 
-    from .errors import MetadataError
-
     try:
         return pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError:
@@ -366,7 +365,14 @@ def read_csv_table(
 
 
 def default_jobs() -> int:
-    """Worker processes to use when not told: the CPUs this process may run on."""
+    """Worker processes to use when not told: the CPUs this process may run on.
+
+    Returns
+    -------
+    int
+        The number of CPUs in this process's affinity mask (``os.cpu_count()`` where the platform
+        has none), at least 1.
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS, Windows

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MetadataError
+from ..layout import IndexFiles
 from ..utils import atomic_path, read_csv_table, write_csv_atomic
 
 TRACK_COLUMNS = ("track_id", "path", "label", "duration", "artist")
@@ -223,9 +224,9 @@ class TrackIndex:
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        write_csv_atomic(self.tracks, folder / "tracks.csv")
-        write_csv_atomic(self.problems, folder / "problems.csv")
-        with atomic_path(folder / "tracks.json") as tmp:
+        write_csv_atomic(self.tracks, folder / IndexFiles.TRACKS)
+        write_csv_atomic(self.problems, folder / IndexFiles.PROBLEMS)
+        with atomic_path(folder / IndexFiles.META) as tmp:
             tmp.write_text(json.dumps(self.meta(), indent=2) + "\n", encoding="utf-8")
         return folder
 
@@ -255,7 +256,7 @@ class TrackIndex:
             recorded in ``tracks.json`` (an index written by ``musiclass index`` never leaves its root).
         """
         folder = Path(folder)
-        meta_path, tracks_path = folder / "tracks.json", folder / "tracks.csv"
+        meta_path, tracks_path = folder / IndexFiles.META, folder / IndexFiles.TRACKS
         for p in (meta_path, tracks_path):
             if not p.is_file():
                 raise MetadataError(p, "missing: run `musiclass index` first")
@@ -274,7 +275,7 @@ class TrackIndex:
         )
         _check_tracks(tracks_path, tracks, classes, multilabel)
         _check_inside_root(tracks_path, tracks, meta.get("root", ""))
-        problems_path = folder / "problems.csv"
+        problems_path = folder / IndexFiles.PROBLEMS
         problems = (
             _read_table(problems_path, dtype=str, keep_default_na=False)
             if problems_path.is_file()

@@ -34,6 +34,7 @@ from .. import __version__
 from ..config import FrontendConfig
 from ..datasets.base import TrackIndex, labels_to_matrix
 from ..errors import ConfigError, MetadataError
+from ..layout import StoreFiles
 from ..utils import (
     atomic_path,
     config_hash,
@@ -44,13 +45,13 @@ from ..utils import (
 )
 from .handcrafted import DESCRIPTOR_NAMES
 
-MANIFEST = "manifest.json"
-EXTRACTING = "extracting.json"
-INDEX = "index.csv"
-HANDCRAFTED = "handcrafted.csv"
-FAILURES = "failures.csv"
-CHUNKS = "chunks"
-META = "meta"
+MANIFEST = StoreFiles.MANIFEST
+EXTRACTING = StoreFiles.EXTRACTING
+INDEX = StoreFiles.INDEX
+HANDCRAFTED = StoreFiles.HANDCRAFTED
+FAILURES = StoreFiles.FAILURES
+CHUNKS = StoreFiles.CHUNKS
+META = StoreFiles.META
 FORMAT_VERSION = 2
 
 

@@ -87,6 +87,9 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import ConfigError, MetadataError
+from ..evaluation import bootstrap_ci
+from ..layout import ClassicalFiles, IndexFiles
+from ..utils import write_csv_atomic, write_json_atomic
 
 ORIGINAL_MODELS: tuple[str, ...] = ("lr", "rf", "gb", "svm", "knn")
 MODELS: tuple[str, ...] = ORIGINAL_MODELS + ("svm-tuned",)
@@ -242,7 +245,7 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
                 f"a folder without {STORE_TABLE}: not a feature store with hand-crafted "
                 "features (extract with handcrafted=true)",
             )
-        store_tracks = path / "tracks.csv"
+        store_tracks = path / IndexFiles.TRACKS
         path = path / STORE_TABLE
     if not path.exists():
         raise MetadataError(path, "no such file")
@@ -849,8 +852,6 @@ def _intervals(
     y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int, n_boot: int, seed: int
 ) -> dict[str, tuple[float, float, float]]:
     """Bootstrap (point, low, high) of accuracy, macro F1 and ROC-AUC over rows (same resamples)."""
-    from ..evaluation import bootstrap_ci
-
     return {
         "accuracy": bootstrap_ci(_accuracy, y, pred, n_boot=n_boot, seed=seed),
         "f1_macro": bootstrap_ci(lambda a, b: f1_macro(a, b, k), y, pred, n_boot=n_boot, seed=seed),
@@ -1251,20 +1252,19 @@ def save(results: dict[str, ClassicalResult], out: str | os.PathLike, table: Fea
     pathlib.Path
         ``out``.
     """
-    from ..utils import write_csv_atomic, write_json_atomic
-
     out = Path(out)
     write_csv_atomic(
-        pd.concat([r.table for r in results.values()], ignore_index=True), out / "classical.csv"
+        pd.concat([r.table for r in results.values()], ignore_index=True),
+        out / ClassicalFiles.TABLE,
     )
     preds = [
         df.assign(protocol=p, model=m)
         for p, r in results.items()
         for m, df in r.predictions.items()
     ]
-    write_csv_atomic(pd.concat(preds, ignore_index=True), out / "classical_predictions.csv")
+    write_csv_atomic(pd.concat(preds, ignore_index=True), out / ClassicalFiles.PREDICTIONS)
     write_json_atomic(
-        out / "classical.json", summary(results, table)
+        out / ClassicalFiles.SUMMARY, summary(results, table)
     )  # last: marks the folder complete
     return out
 

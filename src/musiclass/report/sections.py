@@ -24,6 +24,7 @@ from ..registry import (
     Run,
     StudyResults,
     base_tagger,
+    leak_pairs,
     read_json,
     resampled_counts,
     results_for_display,
@@ -454,15 +455,6 @@ def _genre_results(report: _Report) -> None:
 
 
 # ------------------------------------------------------------------------------ 5. the leak
-def _leak_pairs(nets: pd.DataFrame) -> list[tuple[dict, dict]]:
-    """Per network, its result under the original frame split and under each of our splits."""
-    pairs = []
-    for (_, _), group in nets.groupby(["experiment", "model"], sort=False):
-        frame = group[group["split"] == "seed-frame"]
-        for rec in group[group["split"] != "seed-frame"].to_dict("records"):
-            if not frame.empty:
-                pairs.append((frame.iloc[0].to_dict(), rec))
-    return pairs
 
 
 def _split_leaks(study: StudyResults) -> dict[str, float]:
@@ -483,7 +475,7 @@ def _leak(report: _Report) -> None:
     if study is None:
         report.skip("leak", "no genre study in this run")
         return
-    pairs = _leak_pairs(study.networks)
+    pairs = leak_pairs(study.networks)
     if not pairs:
         report.skip("leak", "no network was run under both the seed-frame split and one of ours")
         return
@@ -624,9 +616,7 @@ def _confusion_panel(
     ax, matrix: np.ndarray, classes: Sequence[str], title: str, fontsize: float = 5.0
 ):
     """One row-normalised confusion matrix as vector cells, annotated for up to 12 classes."""
-    sums = matrix.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shown = np.where(sums > 0, matrix / np.where(sums > 0, sums, 1), np.nan)
+    shown = plots.row_normalised(matrix)
     n = len(classes)
     mesh = ax.pcolormesh(
         np.arange(n + 1),
