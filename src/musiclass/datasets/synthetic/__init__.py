@@ -44,10 +44,10 @@ import numpy as np
 import scipy.signal
 import soundfile as sf
 
-from ..errors import ConfigError
-from ..utils import atomic_path, write_text_atomic
-from .gtzan import GENRES
-from .jamendo import SPLIT_DROPPED_TAGS as _JAMENDO_SPLIT_DROPPED
+from ...errors import ConfigError
+from ...utils import atomic_path, write_text_atomic
+from ..gtzan import GENRES
+from ..jamendo import SPLIT_DROPPED_TAGS as _JAMENDO_SPLIT_DROPPED
 
 # =============================================================================================
 # Public constants
