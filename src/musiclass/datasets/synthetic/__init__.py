@@ -28,6 +28,17 @@ envelopes, noise-based drums, SciPy filters and an FFT reverb); the pure helpers
 Units: times in seconds, frequencies in Hz, pitches in MIDI note numbers, levels as linear gains
 unless a name ends in ``_db``.
 
+Known faults (read from the code; the figures are for seed 0):
+
+- Every mood track loops. A track longer than :data:`MOOD_SECTION_SECONDS` (24 s) plus a bar
+  repeats one bar-aligned section, and tracks are at least 30 s by default, so none holds more
+  than about 24 s of distinct music.
+- Small mood sets miss tags. All 59 tags are guaranteed only when the tracks have at least two
+  tag slots per tag (118, about 70 tracks); 30 tracks carry 32 of them.
+- Small GTZAN sets have few artists. Artists play runs of 2-8 consecutive clips, so with 3 clips
+  per genre 9 of the 10 genres have a single artist, and with 20 clips 3-6 artists; artist-disjoint
+  splits of small sets are coarse.
+
 The code is layered: each module imports only modules listed before it here (no cycles), from
 the foundations (constants, seeding, signal helpers) to the writer:
 

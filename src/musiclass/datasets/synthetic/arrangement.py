@@ -34,9 +34,39 @@ from .instruments import Notes, Timbre, power_chord_timbre, render_notes
 
 @dataclass
 class PartSpec:
-    """One instrument part: ``role`` (bass, chords, melody, rap, pad, drone), its ``style``
-    (see the compose functions), ``timbre`` name or object, mix ``gain`` (linear), register,
-    ``drive`` (distortion, 0 = clean), ``lowpass_hz`` and melody settings."""
+    """One instrument part of an arrangement.
+
+    Parameters
+    ----------
+    role : str
+        ``"bass"`` (:func:`~.compose.compose_bass`), ``"chords"`` or ``"pad"``
+        (:func:`~.compose.compose_chords`), ``"melody"`` or ``"rap"``
+        (:func:`~.compose.compose_melody`, monotone for rap) or ``"drone"`` (root and fifth held
+        for four bars).
+    style : str
+        The bass or chord style of the compose function; for a drone ``"tonic"`` holds the key's
+        tonic, anything else the chord root; ignored for melodies (``"-"``). Chords in style
+        ``"power"`` are played with :func:`~.instruments.power_chord_timbre`.
+    timbre : Timbre
+        How the part sounds.
+    gain : float > 0
+        Mix level: the part is mixed at an RMS of ``0.1 * gain``.
+    center : float
+        MIDI pitch the chord voicings (and, an octave lower, a drone) are placed around.
+    register : (int, int)
+        Lowest and highest MIDI pitch of a bass line or melody.
+    drive : float >= 0
+        Distortion: soft clipping with drive ``8 * drive`` and a 5 kHz cabinet low-pass
+        (0 = clean).
+    lowpass_hz : float, optional
+        Low-pass cutoff (Hz) of the part.
+    vowels : tuple of str
+        If not empty, each note is sung on one of these vowels (keys of
+        :data:`~.dsp.VOWEL_FORMANTS`), drawn at random: a formant filter per vowel.
+    density, legato, rest_prob, leap : float
+        Melody settings (notes per beat, note length as a share of the gap, share of silent
+        phrases, weight of large intervals), see :func:`~.compose.compose_melody`.
+    """
 
     role: str
     style: str
@@ -55,7 +85,26 @@ class PartSpec:
 
 @dataclass
 class DrumSpec:
-    """Drums: a pattern of :data:`DRUM_PATTERNS`, a kit of :data:`DRUM_KITS`, level and feel."""
+    """The drums of an arrangement: a pattern played on a kit, with level and feel.
+
+    Parameters
+    ----------
+    pattern : str
+        A key of :data:`~.drums.DRUM_PATTERNS`.
+    kit : str
+        A key of :data:`~.drums.DRUM_KITS`.
+    gain : float > 0
+        Mix level: the drums are mixed at an RMS of ``0.1 * gain``.
+    tune : float > 0
+        Pitch factor of kick, snare and toms.
+    fill_prob : float in [0, 1]
+        Chance that each fourth bar ends in a fill (its last beat: snare and toms only).
+    ghost_prob : float in [0, 1]
+        An empty kick, snare or hat step gets a quiet ghost note (velocity 0.25) with chance
+        ``ghost_prob / 2``.
+    humanize : float >= 0
+        Standard deviation (s) of the hits' timing jitter.
+    """
 
     pattern: str
     kit: str = "acoustic"
@@ -68,7 +117,39 @@ class DrumSpec:
 
 @dataclass
 class MasterFx:
-    """Mix-bus processing. Levels in dB, times in s, frequencies in Hz."""
+    """Mix-bus processing of a whole mix (see :func:`render_arrangement`).
+
+    Applied in this order: high-pass, echo, reverb, loudness wander, soft clipping,
+    bit-crushing, hiss and crackle, low-pass, DC removal and peak normalisation.
+
+    Parameters
+    ----------
+    compression : float >= 0
+        Soft-clip drive of the whole mix (0 = none).
+    lowpass_hz : float > 0
+        Recording bandwidth: a fourth-order low-pass cutoff (Hz).
+    highpass_hz : float > 0
+        First-order high-pass cutoff (Hz).
+    reverb_mix : float in [0, 1]
+        Wet share of the reverb (0 = off).
+    reverb_time : float > 0
+        Reverberation time RT60 (s).
+    echo_mix : float >= 0
+        Level of a four-tap feedback echo (0 = off).
+    echo_beats : float > 0
+        Echo delay (beats).
+    noise_db : float
+        Hiss level (dB) relative to the music's RMS; -90 or lower = none.
+    crackle : float >= 0
+        Vinyl clicks per second.
+    bitcrush_bits : int >= 0
+        Bit depth of a lo-fi crusher holding every second sample (0 = off).
+    dynamics_db : float >= 0
+        Depth (dB, about one standard deviation) of a slow loudness wander over about 6 s
+        (0 = off).
+    peak_db : float <= 0
+        Final peak level (dBFS), after the DC offset is removed.
+    """
 
     compression: float = 0.5  # soft-clip drive of the whole mix (0 = none)
     lowpass_hz: float = 11000.0  # recording bandwidth
@@ -86,7 +167,25 @@ class MasterFx:
 
 @dataclass
 class Arrangement:
-    """Everything needed to render one piece (see :func:`render_arrangement`)."""
+    """Everything needed to render one piece (see :func:`render_arrangement`).
+
+    Parameters
+    ----------
+    grid : Grid
+        Musical time (tempo, meter, swing, rubato).
+    harmony : Harmony
+        Key, scale and chord progression.
+    parts : list of PartSpec
+        The instrument parts.
+    drums : DrumSpec or None
+        The drums; ``None`` for none.
+    fx : MasterFx
+        Mix-bus processing.
+    textures : tuple of str
+        Non-musical layers: ``"wind"``, ``"rain"``, ``"birds"`` or ``"riser"``.
+    drum_drop_prob : float in [0, 1]
+        Chance that a bar plays without drums (breaks).
+    """
 
     grid: Grid
     harmony: Harmony
@@ -240,9 +339,40 @@ TEXTURE_GAIN = 0.5
 def render_arrangement(
     arr: Arrangement, sr: int, duration: float, rng: np.random.Generator, n_bars: int | None = None
 ) -> np.ndarray:
-    """Render ``arr`` to ``round(duration * sr)`` float32 samples in [-1, 1] peaking at
-    ``arr.fx.peak_db`` dBFS. ``n_bars`` limits the music to that many bars (default: enough to
-    fill ``duration``)."""
+    """Render an arrangement: compose, render and mix its parts, drums and textures, then master.
+
+    Each part and the drums are normalised to an RMS of ``0.1 x`` their gain, textures added
+    at :data:`TEXTURE_GAIN`; the mix bus (:class:`MasterFx`) ends with a peak normalisation.
+    Deterministic in ``(arr, sr, duration, n_bars)`` and the state of ``rng``.
+
+    Parameters
+    ----------
+    arr : Arrangement
+        What to play and how to mix it.
+    sr : int > 0
+        Sample rate (Hz).
+    duration : float > 0
+        Length (s).
+    rng : np.random.Generator
+        Source of every random choice of composition, rendering and mastering.
+    n_bars : int > 0, optional
+        Compose only this many bars (the rest of the buffer holds their tails and silence);
+        default: enough to fill ``duration``.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(round(duration * sr),), dtype=float32]
+        Mono samples in [-1, 1] peaking at ``arr.fx.peak_db`` dBFS.
+
+    Raises
+    ------
+    ConfigError
+        If a part's role or style, or a texture, is unknown.
+    KeyError
+        If the drum pattern or kit, or a vowel, is unknown.
+    RuntimeError
+        If the mix comes out silent or not finite.
+    """
     n = int(round(duration * sr))
     n_bars = arr.grid.n_bars(duration) if n_bars is None else n_bars
     mix = np.zeros(n)

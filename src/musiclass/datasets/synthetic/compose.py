@@ -54,8 +54,36 @@ def compose_bass(
     n_bars: int,
     register: tuple[int, int] = (33, 50),
 ) -> Notes:
-    """A bass line. ``style``: root, eighths, root_fifth, walking, octave, sub, reggae, sustained,
-    synco, boogie."""
+    """A bass line over the harmony, one pattern per beat.
+
+    Parameters
+    ----------
+    rng : np.random.Generator
+        Source of the choices and of the timing and velocity humanisation.
+    grid : Grid
+        Musical time.
+    harmony : Harmony
+        Key and chords; the line follows each beat's chord root.
+    style : str
+        ``"root"`` (a note per beat), ``"eighths"``, ``"root_fifth"``, ``"walking"`` (chord and
+        passing tones, approaching the next root), ``"octave"``, ``"sub"`` (long low notes),
+        ``"reggae"`` (beat 1 left empty), ``"sustained"`` (a note per bar), ``"synco"`` or
+        ``"boogie"``.
+    n_bars : int >= 0
+        Number of bars to fill.
+    register : (int, int)
+        Lowest and highest MIDI pitch aimed at (roots are placed just below its middle).
+
+    Returns
+    -------
+    Notes
+        The bass notes, onsets and durations in seconds.
+
+    Raises
+    ------
+    ConfigError
+        If ``style`` is unknown (and ``n_bars > 0``).
+    """
     nl = _NoteList(grid, rng)
     center = 0.5 * (register[0] + register[1])
     spb = grid.steps_per_bar
@@ -122,8 +150,37 @@ def compose_chords(
     n_bars: int,
     center: float = 60.0,
 ) -> Notes:
-    """An accompaniment. ``style``: block, strum, skank, comp, arpeggio, arp16, power, stabs,
-    pulse, bubble, funk."""
+    """An accompaniment: the chords voiced around ``center`` and played in a pattern.
+
+    Parameters
+    ----------
+    rng : np.random.Generator
+        Source of the choices and of the timing and velocity humanisation.
+    grid : Grid
+        Musical time.
+    harmony : Harmony
+        Key and chords.
+    style : str
+        ``"block"`` (held to the next change), ``"strum"``, ``"skank"`` (off-beats),
+        ``"comp"`` (sparse jazz comping), ``"arpeggio"``, ``"arp16"`` (sixteenths over two
+        octaves), ``"power"`` (one note a chord, to be played with
+        :func:`~.instruments.power_chord_timbre`), ``"stabs"``, ``"pulse"``, ``"bubble"`` or
+        ``"funk"``.
+    n_bars : int >= 0
+        Number of bars to fill.
+    center : float
+        MIDI pitch the voicings are packed around (within about an octave).
+
+    Returns
+    -------
+    Notes
+        The chord notes, onsets and durations in seconds.
+
+    Raises
+    ------
+    ConfigError
+        If ``style`` is unknown (and ``n_bars > 0``).
+    """
     nl = _NoteList(grid, rng)
     spb = grid.steps_per_bar
     for bar in range(n_bars):
@@ -198,9 +255,42 @@ def compose_melody(
     leap: float = 0.3,
     monotone: bool = False,
 ) -> Notes:
-    """A phrase-structured melody: a motif of ``phrase_bars`` bars repeated over the changes with
-    variation. ``density`` is notes per beat; ``rest_prob`` the share of silent phrases; ``leap``
-    the share of large intervals; ``monotone`` keeps the pitch near one note (rap)."""
+    """A phrase-structured melody over the harmony.
+
+    A rhythm and a contour of ``phrase_bars`` bars are drawn once and repeated over the changes
+    with variation (mutated steps, dropped notes); notes on the beat snap to a chord tone.
+
+    Parameters
+    ----------
+    rng : np.random.Generator
+        Source of the motif, its variations and the humanisation.
+    grid : Grid
+        Musical time.
+    harmony : Harmony
+        Key, scale and chords.
+    n_bars : int >= 0
+        Number of bars to fill.
+    register : (int, int)
+        Lowest and highest MIDI pitch.
+    density : float > 0
+        Notes per beat (about).
+    legato : float in (0, 1]
+        Each note lasts this share of the time to the next one.
+    rest_prob : float in [0, 1]
+        Share of silent phrases.
+    phrase_bars : int > 0
+        Length of the motif (bars).
+    leap : float >= 0
+        Weight of large intervals (3-4 scale steps) in the contour.
+    monotone : bool
+        Keep the pitch near one note (rap).
+
+    Returns
+    -------
+    Notes
+        The melody, onsets and durations in seconds; empty if the scale has no note in
+        ``register``.
+    """
     nl = _NoteList(grid, rng, humanize=0.01)
     scale = harmony.scale_notes(*register)
     if scale.size == 0:

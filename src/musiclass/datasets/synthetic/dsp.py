@@ -47,23 +47,96 @@ def _sos_cached(kind: str, hz, sr: int, order: int) -> np.ndarray:
 
 
 def lowpass(x: np.ndarray, hz: float, sr: int, order: int = 2) -> np.ndarray:
-    """Butterworth low-pass at ``hz`` (no-op above 0.45 x ``sr``)."""
+    """Butterworth low-pass filter (causal, :func:`scipy.signal.sosfilt`).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        Input signal.
+    hz : float > 0
+        Cutoff frequency (Hz), limited to [20, 0.475 * ``sr``]; the design is cached with
+        ``hz`` rounded to 1 mHz.
+    sr : int > 0
+        Sample rate (Hz).
+    order : int > 0
+        Filter order.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float64]
+        The filtered signal; ``x`` itself (not a copy) when ``hz >= 0.45 * sr``, where the filter
+        would be inaudible.
+    """
     if hz >= 0.45 * sr:
         return x
     return scipy.signal.sosfilt(_sos("lowpass", hz, sr, order), x)
 
 
 def highpass(x: np.ndarray, hz: float, sr: int, order: int = 2) -> np.ndarray:
-    """Butterworth high-pass at ``hz``."""
+    """Butterworth high-pass filter (causal, :func:`scipy.signal.sosfilt`).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        Input signal.
+    hz : float > 0
+        Cutoff frequency (Hz), limited to [20, 0.475 * ``sr``]; the design is cached with
+        ``hz`` rounded to 1 mHz.
+    sr : int > 0
+        Sample rate (Hz).
+    order : int > 0
+        Filter order.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float64]
+        The filtered signal.
+    """
     return scipy.signal.sosfilt(_sos("highpass", hz, sr, order), x)
 
 
 def bandpass(x: np.ndarray, lo: float, hi: float, sr: int, order: int = 1) -> np.ndarray:
+    """Butterworth band-pass filter (causal, :func:`scipy.signal.sosfilt`).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        Input signal.
+    lo, hi : float > 0
+        Band edges (Hz), each limited to [20, 0.475 * ``sr``]; ``hi`` is raised to at least
+        ``1.05 * lo``. The design is cached with the edges rounded to 1 mHz.
+    sr : int > 0
+        Sample rate (Hz).
+    order : int > 0
+        Order of the low-pass prototype (the band-pass has twice as many poles).
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float64]
+        The filtered signal.
+    """
     return scipy.signal.sosfilt(_sos("bandpass", (lo, hi), sr, order), x)
 
 
 def saturate(x: np.ndarray, drive: float) -> np.ndarray:
-    """Soft clipping ``tanh(g x) / g`` with gain ``g = 1 + drive`` on a peak-normalised copy."""
+    """Soft clipping: ``tanh(g x) / g`` with gain ``g = 1 + drive`` on a peak-normalised copy.
+
+    The output has the input's peak level; the larger ``drive``, the more the waveform is
+    flattened towards a square wave (more odd harmonics, less dynamic range).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        Input signal.
+    drive : float
+        Amount of distortion; ``<= 0`` leaves ``x`` unchanged.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,)]
+        The saturated signal, at ``x``'s peak level (``x`` itself when ``drive <= 0`` or ``x`` is
+        all zeros).
+    """
     if drive <= 0:
         return x
     peak = float(np.max(np.abs(x)))
@@ -74,7 +147,30 @@ def saturate(x: np.ndarray, drive: float) -> np.ndarray:
 
 
 def formant_filter(x: np.ndarray, vowel: str, sr: int) -> np.ndarray:
-    """A voice-like colour: ``x`` through three parallel band-passes at the vowel's formants."""
+    """A voice-like colour: ``x`` through three parallel band-passes at the vowel's formants.
+
+    The output is ``0.15 x`` plus the three formant bands (each from ``f / 1.2`` to ``f * 1.2``,
+    see :data:`VOWEL_FORMANTS`) at gains 1, 0.6 and 0.3.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        Input signal.
+    vowel : str
+        One of the keys of :data:`VOWEL_FORMANTS` (``"a"``, ``"e"``, ``"i"``, ``"o"``, ``"u"``).
+    sr : int > 0
+        Sample rate (Hz).
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float64]
+        The filtered signal.
+
+    Raises
+    ------
+    KeyError
+        If ``vowel`` is not in :data:`VOWEL_FORMANTS`.
+    """
     out = 0.15 * x
     for f, gain in zip(VOWEL_FORMANTS[vowel], (1.0, 0.6, 0.3)):
         out = out + gain * bandpass(x, f / 1.2, f * 1.2, sr)
@@ -89,7 +185,34 @@ def reverb(
     mix: float,
     damping_hz: float = 5000.0,
 ) -> np.ndarray:
-    """Convolution reverb with a decaying-noise impulse response (``seconds`` = RT60)."""
+    """Convolution reverb with a decaying-noise impulse response.
+
+    The impulse response is Gaussian noise drawn from ``rng`` (``max(seconds * sr, 16)``
+    samples) with an exponential envelope reaching -60 dB at ``seconds``, low-passed at
+    ``damping_hz``, faded in over 10 ms and normalised to unit energy. The wet signal
+    (convolved in float32, cut to the input's length) is scaled to the input's standard
+    deviation before mixing.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        Input signal.
+    sr : int > 0
+        Sample rate (Hz).
+    rng : np.random.Generator
+        Source of the impulse response's noise (advanced by its length).
+    seconds : float
+        Reverberation time RT60 (s); ``<= 0`` disables the reverb.
+    mix : float in [0, 1]
+        Wet share: ``y = (1 - mix) x + mix wet``; ``<= 0`` disables the reverb.
+    damping_hz : float > 0
+        Low-pass cutoff (Hz) of the impulse response (darker tails when lower).
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,)]
+        The reverberated signal (float64 for float64 input); ``x`` itself when disabled.
+    """
     if mix <= 0 or seconds <= 0:
         return x
     n_ir = max(int(seconds * sr), 16)
@@ -105,7 +228,31 @@ def reverb(
 def echo(
     x: np.ndarray, sr: int, delay: float, feedback: float, mix: float, taps: int = 4
 ) -> np.ndarray:
-    """A feedback delay (dub echo): ``taps`` repeats ``delay`` seconds apart."""
+    """A feedback delay (dub echo): ``taps`` repeats ``delay`` seconds apart.
+
+    ``y = x + mix * sum_{i=1..taps} feedback ** (i - 1) * x[t - i * delay]``; repeats that
+    would start after the end of ``x`` are dropped.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        Input signal.
+    sr : int > 0
+        Sample rate (Hz).
+    delay : float > 0
+        Time between repeats (s), truncated to whole samples.
+    feedback : float
+        Gain of each repeat relative to the previous one.
+    mix : float
+        Level of the repeats; ``<= 0`` returns ``x`` unchanged.
+    taps : int > 0
+        Number of repeats.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,)]
+        The signal with its echoes (same dtype as ``x``); ``x`` itself when ``mix <= 0``.
+    """
     if mix <= 0:
         return x
     d = int(delay * sr)
@@ -118,7 +265,23 @@ def echo(
 
 
 def bitcrush(x: np.ndarray, bits: int, hold: int) -> np.ndarray:
-    """Retro lo-fi: quantise to ``bits`` and sample-and-hold every ``hold`` samples."""
+    """Retro lo-fi: quantise to ``bits`` and sample-and-hold every ``hold`` samples.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        Input signal.
+    bits : int > 0
+        Resolution: ``2 ** (bits - 1)`` steps between zero and the signal's peak.
+    hold : int > 0
+        Keep every ``hold``-th sample and repeat it ``hold`` times (a sample rate of
+        ``sr / hold``); ``1`` keeps every sample.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,)]
+        The crushed signal.
+    """
     peak = float(np.max(np.abs(x))) or 1.0
     q = 2.0 ** (bits - 1)
     y = np.round(x / peak * q) / q * peak

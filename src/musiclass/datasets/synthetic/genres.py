@@ -29,11 +29,65 @@ from .instruments import LEAD_REGISTERS, TIMBRES, Timbre, vary_timbre
 
 @dataclass(frozen=True)
 class GenreRecipe:
-    """The musical recipe of a genre: ranges (lo, hi) for numbers, ``{option: weight}`` for choices.
+    """The musical recipe of a genre: ``(lo, hi)`` ranges and ``{option: weight}`` choices.
 
-    Band parts are written ``"style:timbre"`` (bass, chords) or ``"role:timbre"`` (leads: role
-    ``melody``, ``rap`` or ``growl``; ``"none"`` = no lead); ``extras`` are optional layers
-    ``"role:style:timbre"`` with their probability. Drum pattern ``""`` means no drums.
+    Numbers are drawn uniformly from their range per clip (``lowpass_hz`` log-uniformly);
+    choices with the weights. An artist's style (:func:`artist_style`) is a recipe too, with
+    narrower ranges and fewer options.
+
+    Parameters
+    ----------
+    tempo : (float, float)
+        Tempo (BPM).
+    swing : (float, float)
+        Swing, 0 straight .. 1 triplet feel (see :class:`~.harmony.Grid`).
+    progressions : dict[str, float]
+        Keys of :data:`~.harmony.PROGRESSIONS`.
+    drums : dict[str, float]
+        Keys of :data:`~.drums.DRUM_PATTERNS`; ``""`` means no drums. A clip in 3/4 plays
+        ``"waltz"``.
+    kits : dict[str, float]
+        Keys of :data:`~.drums.DRUM_KITS`.
+    bass, chords : dict[str, float]
+        Band parts written ``"style:timbre"`` (a compose style and a key of
+        :data:`~.instruments.TIMBRES`).
+    leads : dict[str, float]
+        ``"role:timbre"``, role ``melody``, ``rap`` or ``growl`` (a distorted low rap);
+        ``"none"`` = no lead.
+    extras : dict[str, float]
+        Optional layers ``"role:style:timbre"`` -> probability (not a weight): each is added
+        independently. A ``melody`` extra is a second, quieter lead.
+    lead_density : (float, float)
+        Lead notes per beat.
+    drive : (float, float)
+        Distortion of the guitar parts (see :class:`~.arrangement.PartSpec`).
+    lowpass_hz : (float, float)
+        Recording bandwidth (Hz).
+    lofi_prob : float in [0, 1]
+        Chance of an old recording: 2.2-5 kHz bandwidth, high-passed, +12 dB hiss, crackle.
+    reverb : (float, float)
+        Reverb wet share.
+    compression : (float, float)
+        Soft-clip drive of the mix.
+    noise_db : (float, float)
+        Hiss (dB relative to the music's RMS).
+    dynamics_db : (float, float)
+        Depth of the slow loudness wander (dB).
+    drum_gain : (float, float)
+        Drum level relative to a part.
+    mix : dict[str, float]
+        Gain factor per role (``"bass"``, ``"chords"``, ``"melody"``, ``"rap"``, ``"pad"``, ...)
+        and for ``"drums"``; absent roles 1.
+    rubato : (float, float)
+        Tempo wander (a fraction, see :class:`~.harmony.Grid`).
+    echo : (float, float)
+        Dub-echo level.
+    meters : dict[int, float]
+        Beats per bar.
+    bars_per_chord : dict[float, float]
+        Harmonic rhythm (bars per chord).
+    neighbours : tuple of str
+        Genres an artist may borrow a recipe group from (:data:`RECIPE_GROUPS`).
     """
 
     tempo: tuple[float, float]
@@ -395,13 +449,66 @@ def _artist_runs(genre: str, seed: int) -> np.ndarray:
 
 
 def clip_artist(genre: str, index: int, seed: int = 0) -> int:
-    """The (0-based) synthetic artist of clip ``index`` of ``genre``."""
+    """The synthetic artist of a clip.
+
+    Artists play runs of 2-8 consecutive clips, as on real GTZAN albums; the runs are drawn
+    for all :data:`MAX_CLIPS_PER_GENRE` clips, so a clip's artist does not depend on how many
+    clips are written.
+
+    Parameters
+    ----------
+    genre : str
+        One of :data:`GTZAN_GENRES` (not checked: any name gives some runs).
+    index : int in [0, 100)
+        Clip number within the genre.
+    seed : int >= 0
+        Seed of the whole set.
+
+    Returns
+    -------
+    int
+        The artist's 0-based number within the genre.
+
+    Raises
+    ------
+    ConfigError
+        If ``seed`` is not a non-negative integer.
+    IndexError
+        If ``index >= MAX_CLIPS_PER_GENRE``.
+    """
     return int(_artist_runs(genre, seed)[index])
 
 
 def artist_style(genre: str, artist: int, seed: int = 0) -> GenreRecipe:
-    """An artist's style: the genre recipe with some groups borrowed from a neighbouring genre,
-    each choice narrowed to one or two options and each range to a share around a centre."""
+    """An artist's style: the genre recipe narrowed to one sound, maybe crossed with a neighbour.
+
+    Each recipe group (:data:`RECIPE_GROUPS`) comes, with chance :data:`BORROW_PROB`, from a
+    neighbouring genre's recipe instead; each choice is then narrowed to one option (bass,
+    chords, leads, kits: :data:`ARTIST_CHOICES`) or up to two, and each range to
+    :data:`ARTIST_RANGE_SHARE` of its width around a random centre. ``extras`` and ``mix`` are
+    kept as they are.
+
+    Parameters
+    ----------
+    genre : str
+        One of :data:`GTZAN_GENRES`.
+    artist : int >= 0
+        The artist's number within the genre (:func:`clip_artist`).
+    seed : int >= 0
+        Seed of the whole set.
+
+    Returns
+    -------
+    GenreRecipe
+        The artist's style.
+
+    Raises
+    ------
+    KeyError
+        If ``genre`` is not a key of :data:`GENRE_RECIPES`.
+    ConfigError
+        If ``seed`` is not a non-negative integer.
+    """
     rng = _rng(seed, "gtzan-style", genre, artist)
     base = GENRE_RECIPES[genre]
     changes: dict = {}
@@ -513,7 +620,32 @@ def _production(rng: np.random.Generator, style: GenreRecipe) -> MasterFx:
 
 
 def genre_arrangement(genre: str, index: int, seed: int = 0) -> Arrangement:
-    """The arrangement of clip ``index`` of ``genre``: its artist's style, sampled."""
+    """The arrangement of one GTZAN clip, sampled from its artist's style.
+
+    Key, progression, tempo, meter, swing, band parts (per-artist timbres, varied a little per
+    clip), drums and production are drawn from :func:`artist_style`; deterministic in
+    ``(genre, index, seed)``.
+
+    Parameters
+    ----------
+    genre : str
+        One of :data:`GTZAN_GENRES`.
+    index : int in [0, 100)
+        Clip number within the genre.
+    seed : int >= 0
+        Seed of the whole set.
+
+    Returns
+    -------
+    Arrangement
+        What the clip plays and how it is mixed.
+
+    Raises
+    ------
+    ConfigError
+        If ``genre`` is unknown, ``index`` is not an integer in [0, 100) or ``seed`` is not a
+        non-negative integer.
+    """
     if genre not in GENRE_RECIPES:
         raise ConfigError(f"unknown genre {genre!r}; choose from {', '.join(GTZAN_GENRES)}")
     _check_index(index, MAX_CLIPS_PER_GENRE, "clip index")
@@ -589,9 +721,36 @@ def render_genre_clip(
     duration: float = GTZAN_DURATION,
     sr: int = GTZAN_SAMPLE_RATE,
 ) -> np.ndarray:
-    """Clip ``index`` of ``genre`` as float32 samples (``round(duration * sr)``, mono, peak <= -1 dBFS).
+    """Clip ``index`` of ``genre``, rendered in memory.
 
-    Deterministic in ``(genre, index, seed)``; ``duration`` in seconds, ``sr`` in Hz.
+    Deterministic in ``(genre, index, seed, duration, sr)``: :func:`make_gtzan` writes exactly
+    these samples (as 16-bit PCM).
+
+    Parameters
+    ----------
+    genre : str
+        One of :data:`GTZAN_GENRES`.
+    index : int in [0, 100)
+        Clip number within the genre.
+    seed : int >= 0
+        Seed of the whole set.
+    duration : float in [1, 3600]
+        Length (s).
+    sr : int > 0
+        Sample rate (Hz).
+
+    Returns
+    -------
+    y : np.ndarray [shape=(round(duration * sr),), dtype=float32]
+        Mono samples peaking at or below :data:`PEAK_DBFS` (-1 dBFS).
+
+    Raises
+    ------
+    ConfigError
+        If ``duration`` is not a number in [1, 3600], ``genre`` is unknown, ``index`` is not an
+        integer in [0, 100) or ``seed`` is not a non-negative integer.
+    RuntimeError
+        If the rendered mix is silent or not finite.
     """
     _check_duration(duration, "duration")
     arr = genre_arrangement(genre, index, seed)

@@ -16,10 +16,23 @@ import numpy as np
 
 @dataclass
 class Grid:
-    """Musical time: ``tempo`` (BPM), bars of ``beats_per_bar`` beats, 4 steps (sixteenths) a beat.
+    """Musical time: tempo, bars of ``beats_per_bar`` beats, 4 steps (sixteenths) a beat.
 
-    ``swing`` (0 straight .. 1 triplet feel) delays the off-beat eighths; ``rubato`` (a fraction)
-    lets the tempo wander slowly.
+    Parameters
+    ----------
+    tempo : float > 0
+        Tempo (BPM).
+    beats_per_bar : int > 0
+        Beats per bar (4, or 3 for a waltz).
+    swing : float in [0, 1]
+        Delays the off-beat eighths: 0 straight, 1 a triplet feel (the off-beat at 2/3 of the
+        beat).
+    rubato : float >= 0
+        Slow tempo wander: times are shifted by ``rubato * P / (2 pi) * sin(2 pi t / P +
+        rubato_phase)``, ``P`` the length of 8 bars, so the tempo varies by about +-``rubato``
+        (a fraction; 0 = strict time).
+    rubato_phase : float
+        Phase (radians) of that wander.
     """
 
     tempo: float
@@ -30,17 +43,42 @@ class Grid:
 
     @property
     def steps_per_bar(self) -> int:
+        """Steps (sixteenths) per bar: ``4 * beats_per_bar``."""
         return 4 * self.beats_per_bar
 
     @property
     def beat(self) -> float:
+        """Length of one beat (s): ``60 / tempo``."""
         return 60.0 / self.tempo
 
     def n_bars(self, duration: float) -> int:
+        """Bars needed to fill ``duration`` seconds, plus one (for the notes' tails).
+
+        Parameters
+        ----------
+        duration : float > 0
+            Length to fill (s).
+
+        Returns
+        -------
+        int
+            ``ceil(duration / bar length) + 1``.
+        """
         return int(math.ceil(duration / (self.beat * self.beats_per_bar))) + 1
 
     def time(self, step) -> np.ndarray:
-        """Seconds at (possibly fractional) step index(es)."""
+        """Seconds at (possibly fractional) step index(es), with swing and rubato applied.
+
+        Parameters
+        ----------
+        step : float or array-like
+            Step index(es): 0 is the first sixteenth of bar 0, ``steps_per_bar`` the first of bar 1.
+
+        Returns
+        -------
+        t : np.ndarray [shape=step.shape, dtype=float64]
+            Times (s) since the start of bar 0.
+        """
         step = np.asarray(step, dtype=float)
         beat = np.floor(step / 4.0)
         frac = step / 4.0 - beat
@@ -143,7 +181,20 @@ PROGRESSIONS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
 
 @dataclass
 class Harmony:
-    """The key (tonic pitch class, 0 = C), the melody scale and a chord progression."""
+    """The key, the melody scale and a chord progression.
+
+    Parameters
+    ----------
+    key : int in [0, 12)
+        Tonic pitch class (0 = C).
+    scale : tuple of int
+        The melody scale, semitones above the tonic (a value of :data:`SCALES`).
+    chords : tuple of (int, str)
+        The progression, ``(root semitones above the key, quality)`` pairs, qualities keys of
+        :data:`CHORD_QUALITIES` (the second item of a :data:`PROGRESSIONS` value); it repeats.
+    bars_per_chord : float > 0
+        How long each chord lasts (bars): 0.5, 1 or 2.
+    """
 
     key: int
     scale: tuple[int, ...]
@@ -151,16 +202,54 @@ class Harmony:
     bars_per_chord: float = 1.0
 
     def chord_at(self, bar: float) -> tuple[int, tuple[int, ...]]:
-        """(root pitch class, chord intervals) sounding at (fractional) bar ``bar``."""
+        """The chord sounding at a (fractional) bar.
+
+        Parameters
+        ----------
+        bar : float >= 0
+            Position in bars (1.5 = the middle of the second bar).
+
+        Returns
+        -------
+        root : int in [0, 12)
+            Root pitch class.
+        intervals : tuple of int
+            The chord's semitones above the root.
+        """
         i = int(math.floor(bar / self.bars_per_chord + 1e-9)) % len(self.chords)
         root, quality = self.chords[i]
         return (self.key + root) % 12, CHORD_QUALITIES[quality]
 
     def chord_pcs(self, bar: float) -> set[int]:
+        """The pitch classes of the chord sounding at a (fractional) bar.
+
+        Parameters
+        ----------
+        bar : float >= 0
+            Position in bars.
+
+        Returns
+        -------
+        set of int
+            Pitch classes in [0, 12).
+        """
         root, ivs = self.chord_at(bar)
         return {(root + i) % 12 for i in ivs}
 
     def scale_notes(self, lo: int, hi: int) -> np.ndarray:
+        """The MIDI pitches of the scale within a register.
+
+        Parameters
+        ----------
+        lo, hi : int
+            Lowest and highest MIDI pitch (inclusive).
+
+        Returns
+        -------
+        pitches : np.ndarray [shape=(k,)]
+            Ascending MIDI pitches in ``[lo, hi]`` whose pitch class is in the scale (int; an empty
+            float array when there are none).
+        """
         pcs = {(self.key + s) % 12 for s in self.scale}
         return np.asarray([m for m in range(lo, hi + 1) if m % 12 in pcs])
 

@@ -19,15 +19,42 @@ TABLE_SIZE = 4096  # samples per wavetable cycle (a power of two: the top bits o
 
 @dataclass(frozen=True)
 class Timbre:
-    """How one instrument sounds.
+    """How one instrument sounds: spectrum, envelope, vibrato, inharmonic partials.
 
-    Harmonic ``k`` has amplitude ``k ** -slope`` (``amps`` overrides), even harmonics are scaled by
-    ``even``; with ``dull_slope`` set the spectrum fades from ``slope`` to ``dull_slope`` with time
-    constant ``bright_decay`` (a plucked or struck string). ``partials`` lists
-    ``(frequency ratio, gain, decay scale)`` copies of the wave (inharmonic bells); ``detune_cents``
-    makes it an ensemble (heard as the slow beating of a copy detuned by that much). Envelope
-    times in seconds (attack, decay towards ``sustain``, release after the note ends), sustain a
-    linear level, vibrato rate in Hz and depth as a fraction of the frequency.
+    Parameters
+    ----------
+    slope : float
+        Harmonic ``k`` has amplitude ``k ** -slope`` (1 = sawtooth-like, 2 = mellow).
+    n_harmonics : int > 0
+        Number of harmonics (further limited to those below 0.45 x the sample rate).
+    even : float >= 0
+        Gain of the even harmonics (0 = square/clarinet-like, 1 = all harmonics).
+    amps : tuple of float, optional
+        Explicit harmonic amplitudes (harmonic 1 first); overrides ``slope``, ``n_harmonics``
+        and ``even``.
+    dull_slope : float, optional
+        If set, the spectrum fades from ``slope`` to ``dull_slope`` with time constant
+        ``bright_decay`` (a plucked or struck string).
+    bright_decay : float > 0
+        Time constant (s) of that fade.
+    attack : float >= 0
+        Attack time (s), a linear ramp.
+    decay : float > 0
+        Time constant (s) of the decay towards ``sustain``.
+    sustain : float in [0, 1]
+        Sustain level (linear); below :data:`SUSTAIN_EPS` the note is percussive and decays to
+        exactly zero.
+    release : float > 0
+        Time constant (s) of the release after the note ends (capped, see :data:`MAX_TAIL`).
+    vibrato_rate : float >= 0
+        Vibrato rate (Hz).
+    vibrato_depth : float >= 0
+        Vibrato depth as a fraction of the frequency.
+    partials : tuple of (float, float, float)
+        ``(frequency ratio, gain, decay scale)`` copies of the wave (inharmonic bells); the
+        default is the wave itself once.
+    detune_cents : float >= 0
+        Makes it an ensemble, heard as the slow beating of a copy detuned by that many cents.
     """
 
     slope: float = 1.0
@@ -349,7 +376,26 @@ TIMBRES: dict[str, Timbre] = {
 
 
 def vary_timbre(t: Timbre, rng: np.random.Generator, amount: float = 0.15) -> Timbre:
-    """A variant of ``t``: slopes, envelope times and vibrato scaled by up to ``amount`` (relative)."""
+    """A variant of a timbre, for per-artist and per-clip variation.
+
+    ``slope``, ``dull_slope``, ``bright_decay``, ``attack``, ``decay``, ``release`` and
+    ``vibrato_depth`` are each multiplied by an independent log-normal factor
+    ``exp(N(0, amount))``; the other fields are kept.
+
+    Parameters
+    ----------
+    t : Timbre
+        The timbre to vary.
+    rng : np.random.Generator
+        Source of the factors (advanced by six or seven normal draws).
+    amount : float >= 0
+        Standard deviation of the log factors (0.15: about +-15 %).
+
+    Returns
+    -------
+    Timbre
+        The varied copy (``t`` is frozen and left unchanged).
+    """
 
     def s(x: float) -> float:
         return float(x * np.exp(rng.normal(0.0, amount)))
@@ -388,7 +434,19 @@ def _wavetable(amps: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Notes:
-    """A list of note events, as parallel arrays: onset and duration (s), pitch (MIDI), velocity (0-1)."""
+    """A list of note events, as parallel float arrays.
+
+    Parameters
+    ----------
+    onset : np.ndarray [shape=(m,)]
+        Note start times (s).
+    dur : np.ndarray [shape=(m,)]
+        Note durations (s), until the release starts.
+    pitch : np.ndarray [shape=(m,)]
+        Pitches (MIDI note numbers, may be fractional).
+    vel : np.ndarray [shape=(m,)]
+        Velocities: linear gains, about 0-1.
+    """
 
     onset: np.ndarray
     dur: np.ndarray
@@ -397,6 +455,18 @@ class Notes:
 
     @classmethod
     def from_lists(cls, onset, dur, pitch, vel) -> Notes:
+        """Notes from four equally long sequences, converted to float64 arrays.
+
+        Parameters
+        ----------
+        onset, dur, pitch, vel : array-like [shape=(m,)]
+            Onsets (s), durations (s), MIDI pitches and velocities.
+
+        Returns
+        -------
+        Notes
+            The note list.
+        """
         return cls(
             np.asarray(onset, float),
             np.asarray(dur, float),
@@ -406,18 +476,47 @@ class Notes:
 
     @classmethod
     def empty(cls) -> Notes:
+        """A list of no notes.
+
+        Returns
+        -------
+        Notes
+            Four empty float64 arrays.
+        """
         return cls.from_lists([], [], [], [])
 
     def __len__(self) -> int:
         return int(self.onset.size)
 
     def subset(self, mask: np.ndarray) -> Notes:
-        """The notes selected by a boolean mask or an index array."""
+        """The notes selected by a boolean mask or an index array.
+
+        Parameters
+        ----------
+        mask : np.ndarray [shape=(m,), dtype=bool] or np.ndarray of int
+            Which notes to keep (an index array also reorders them).
+
+        Returns
+        -------
+        Notes
+            The selected notes.
+        """
         return Notes(self.onset[mask], self.dur[mask], self.pitch[mask], self.vel[mask])
 
 
 def midi_to_hz(pitch) -> np.ndarray:
-    """Frequency (Hz) of MIDI pitch(es); 69 = A4 = 440 Hz."""
+    """Frequency of MIDI pitch(es), in equal temperament with 69 = A4 = 440 Hz.
+
+    Parameters
+    ----------
+    pitch : float or array-like
+        MIDI note number(s), may be fractional.
+
+    Returns
+    -------
+    hz : np.ndarray [shape=pitch.shape, dtype=float64]
+        Frequencies (Hz); a 0-d value for a scalar ``pitch``.
+    """
     return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=float) - 69.0) / 12.0)
 
 
@@ -436,12 +535,33 @@ def render_notes(
     n: int,
     post: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Render ``notes`` with ``timbre`` into a float64 buffer of ``n`` samples at ``sr`` Hz.
+    """Render ``notes`` with ``timbre`` into a buffer of ``n`` samples at ``sr`` Hz.
 
     The notes' sounding samples (onset to the end of the release) are computed back to back in a
-    flat buffer, vectorised over chunks of notes, then summed into place with
-    :func:`numpy.bincount`, so any polyphony costs only the samples that sound. ``post``, if
-    given, filters each chunk of the flat buffer (a formant filter, for instance).
+    flat buffer, vectorised over chunks of notes (about :data:`RENDER_CHUNK` samples each), then
+    summed into place with :func:`numpy.bincount`, so any polyphony costs only the samples that
+    sound. A note sounds until :data:`RELEASE_TAIL` release times after its end, a percussive one
+    at most :data:`DECAY_TAIL` decay times after its onset; the envelopes reach exactly zero
+    there. Onsets before 0 start at 0; samples past ``n`` are cut.
+
+    Parameters
+    ----------
+    notes : Notes
+        The notes to play (any order).
+    timbre : Timbre
+        How they sound; harmonics above 0.45 x ``sr`` for the highest note are left out.
+    sr : int > 0
+        Sample rate (Hz).
+    n : int >= 0
+        Length of the output (samples).
+    post : callable, optional
+        ``post(sig) -> sig``, applied to each chunk's flat float32 buffer
+        (shape ``(k,)`` in, same shape out) before it is summed in: a formant filter, for instance.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float64]
+        The rendered part (not normalised); zeros when no note sounds inside the buffer.
     """
     out = np.zeros(n)
     if len(notes) == 0:
@@ -573,8 +693,23 @@ class _Voice:
 
 
 def power_chord_timbre(t: Timbre) -> Timbre:
-    """A timbre whose note at pitch ``p`` sounds like ``t`` playing ``p+12, p+19, p+24`` (root,
-    fifth, octave of a power chord), as one wavetable: those are harmonics 2, 3 and 4 of ``p``."""
+    """A timbre whose note at pitch ``p`` sounds like ``t`` playing a power chord an octave up.
+
+    Root, fifth and octave (``p + 12``, ``p + 19``, ``p + 24``) are harmonics 2, 3 and 4 of
+    ``p``, so the three notes' spectra (up to 64 harmonics of ``t`` each) add up to one
+    wavetable: one rendered note per chord.
+
+    Parameters
+    ----------
+    t : Timbre
+        The instrument playing the chord.
+
+    Returns
+    -------
+    Timbre
+        ``t`` with explicit ``amps`` (``4 k`` harmonics of ``p``, ``k <= 64`` the number of
+        harmonics of ``t``) and no spectral fade (``dull_slope=None``).
+    """
     a = _harmonic_amps(t, t.slope, 64)
     amps = np.zeros(4 * a.size)
     for mult in (2, 3, 4):

@@ -113,7 +113,20 @@ MOOD_NOISE = 0.15
 
 @dataclass
 class MoodLatent:
-    """A track's position on the latent axes and its layer weights (see :class:`TagProfile`)."""
+    """A track's position on the latent mood axes and its layer weights.
+
+    The axes are those of :class:`~.tags.TagProfile`, summed over the track's tags.
+
+    Parameters
+    ----------
+    energy, valence, brightness, density, space : float
+        Latent axes, about -2..2 (a sum of tag profiles plus noise).
+    tempo : float
+        Tempo offset (BPM) on top of what the axes give.
+    layers : dict[str, float]
+        Weights of the instrument layers, drum patterns (``"drums:<pattern>"``) and textures
+        (``"texture:<name>"``) the arrangement draws from.
+    """
 
     energy: float
     valence: float
@@ -127,7 +140,34 @@ class MoodLatent:
 def mood_latent(
     tags: Sequence[str], rng: np.random.Generator, artist_rng: np.random.Generator | None = None
 ) -> MoodLatent:
-    """Combine the tags' profiles (sum scaled by 1/sqrt(number of tags)), an artist's offsets and noise."""
+    """A track's latent mood: its tags' profiles, its artist's offsets and noise.
+
+    The axes are the sum of the tags' profiles (each scaled by its ``strength``) divided by
+    ``sqrt(len(tags))``, plus the artist's offsets (all axes but valence) and
+    :data:`MOOD_NOISE`; the tempo offset likewise, plus 8 BPM of noise. Layer weights start from
+    :data:`MOOD_BASE_LAYERS`, add the tags' weights and the artist's favourite layer, then follow
+    the axes (:data:`AXIS_LAYER_BOOSTS`).
+
+    Parameters
+    ----------
+    tags : sequence of str
+        The track's tags, keys of :data:`~.tags.TAG_PROFILES` (without the TSV prefix).
+    rng : np.random.Generator
+        The track's own generator (the noise).
+    artist_rng : np.random.Generator, optional
+        The artist's generator (a fresh one per track, seeded by the artist, so all its tracks
+        share the offsets); ``None``: no artist colour.
+
+    Returns
+    -------
+    MoodLatent
+        The track's latent position and layer weights.
+
+    Raises
+    ------
+    ConfigError
+        If ``tags`` is empty or holds a tag that is not an MTG-Jamendo mood/theme tag.
+    """
     unknown = [t for t in tags if t not in TAG_PROFILES]
     if unknown or not tags:
         raise ConfigError(
@@ -214,12 +254,27 @@ def mood_arrangement(
 ) -> Arrangement:
     """Musical parameters from a track's latent position.
 
-    energy e: tempo (+28 BPM per unit), drums (more likely, louder), compression, peak level,
-    faster harmonic rhythm; valence v: P(major) = sigmoid(2.5 v), register (+4 semitones per
-    unit), a little brightness and tempo; brightness b: master low-pass cutoff
-    (2.5 kHz x 2^(1.3 b)) and harmonic slopes; space s: reverb amount and length, dub echo,
-    fewer drums; density: see :func:`_mood_parts`. Christmas/holiday and horror tags pick their
-    own progressions; retro/game may be bit-crushed.
+    Energy ``e``: tempo (+28 BPM per unit), drums (more likely, louder), compression, peak
+    level, faster harmonic rhythm. Valence ``v``: P(major) = sigmoid(2.5 v), register
+    (+4 semitones per unit), a little brightness and tempo. Brightness ``b``: master low-pass
+    cutoff (2.5 kHz x 2^(1.3 b)) and harmonic slopes. Space ``s``: reverb amount and length,
+    dub echo, fewer drums. Density: see :func:`_mood_parts`. Christmas/holiday and horror tags
+    pick their own progressions; retro/game may be bit-crushed.
+
+    Parameters
+    ----------
+    lat : MoodLatent
+        The track's latent position (:func:`mood_latent`).
+    rng : np.random.Generator
+        The track's generator.
+    tags : sequence of str
+        The track's tags (only the special cases above look at them).
+
+    Returns
+    -------
+    Arrangement
+        Tempo 52-185 BPM in 4/4, key and progression, parts, drums (or none), textures and
+        production.
     """
     e, v = lat.energy, lat.valence
     b = lat.brightness + 0.3 * v  # happy sounds brighter, sad darker
@@ -417,11 +472,40 @@ def render_mood_track(
     sr: int = JAMENDO_SAMPLE_RATE,
     artist: int | None = None,
 ) -> np.ndarray:
-    """A track carrying ``tags``: ``round(duration * sr)`` float32 mono samples at ``sr`` Hz.
+    """A track carrying ``tags``, rendered in memory.
 
-    Deterministic in ``(tags, index, seed, artist)`` (``index``: the track number; ``artist``:
-    the artist number, whose style colours all its tracks). Tracks longer than
-    :data:`MOOD_SECTION_SECONDS` loop a bar-aligned section, with its tails overlapping the seams.
+    Deterministic in ``(tags, index, seed, artist, duration, sr)``: :func:`make_jamendo` writes
+    these samples (MP3-encoded). Tracks longer than :data:`MOOD_SECTION_SECONDS` plus a bar
+    repeat a bar-aligned section, each repeat's tail (:data:`LOOP_TAIL_SECONDS`) overlapping
+    the next.
+
+    Parameters
+    ----------
+    tags : sequence of str
+        MTG-Jamendo mood/theme tags (without the TSV prefix).
+    index : int
+        The track number (seeds the track's generator).
+    seed : int >= 0
+        Seed of the whole set.
+    duration : float in [1, 3600]
+        Length (s).
+    sr : int > 0
+        Sample rate (Hz).
+    artist : int, optional
+        The artist number, whose style colours all its tracks; ``None``: no artist colour.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(round(duration * sr),), dtype=float32]
+        Mono samples peaking at the arrangement's ``fx.peak_db`` (at most :data:`PEAK_DBFS`).
+
+    Raises
+    ------
+    ConfigError
+        If ``duration`` is not a number in [1, 3600], ``seed`` is not a non-negative integer or
+        ``tags`` is empty or holds an unknown tag.
+    RuntimeError
+        If the rendered mix is silent or not finite.
     """
     duration = _check_duration(duration, "duration")
     rng = _rng(seed, "jamendo-track", index)

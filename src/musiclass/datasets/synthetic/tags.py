@@ -19,13 +19,27 @@ from .constants import MOODTHEME_TAG_COUNTS, TAGS_PER_TRACK_PROBS
 
 @dataclass(frozen=True)
 class TagProfile:
-    """What a tag sounds like: offsets on five latent axes (about -1..1) and layer weights.
+    """What a tag sounds like: offsets on five latent axes and layer weights.
 
-    ``energy`` drives tempo, drums, loudness and compression; ``valence`` the mode (major/minor)
-    and register; ``brightness`` the low-pass cutoff and timbres; ``density`` notes per beat and
-    the number of layers; ``space`` reverb and pads. ``tempo`` is an extra offset in BPM. ``layers``
-    weights the instrument layers of :data:`MOOD_LAYERS`, drum patterns (``drums:<pattern>``) and
-    textures (``texture:<name>``). ``strength`` scales the whole profile (themes are weaker).
+    Parameters
+    ----------
+    energy : float
+        About -1..1: tempo, drums, loudness and compression.
+    valence : float
+        About -1..1: the mode (major/minor) and register.
+    brightness : float
+        About -1..1: the low-pass cutoff and the timbres' harmonic slopes.
+    density : float
+        About -1..1: notes per beat and the number of layers.
+    space : float
+        About -1..1: reverb, echo and pads.
+    tempo : float
+        Extra tempo offset (BPM).
+    layers : dict[str, float]
+        Weights of the instrument layers of :data:`~.mood.MOOD_LAYERS`, of drum patterns
+        (``"drums:<pattern>"``, ``"drums:none"``) and of textures (``"texture:<name>"``).
+    strength : float > 0
+        Scales the whole profile (themes such as film or background are weaker).
     """
 
     energy: float = 0.0
@@ -382,12 +396,31 @@ def _profile_vector(p: TagProfile) -> np.ndarray:
 
 
 def sample_tags(n_tracks: int, seed: int = 0) -> list[tuple[str, ...]]:
-    """The tags of ``n_tracks`` tracks (each sorted alphabetically).
+    """The tags of every track of a synthetic MTG-Jamendo set.
 
-    The number of tags follows :data:`TAGS_PER_TRACK_PROBS` (5 stands for 5 or 6); the first tag is
-    drawn with the frequencies of :data:`MOODTHEME_TAG_COUNTS`, later ones with those
-    frequencies times a mild affinity to the tags already drawn (happy goes with fun more often
-    than with sad), as in the real data. With at least two tag slots per tag, every tag occurs.
+    The number of tags follows :data:`TAGS_PER_TRACK_PROBS` (5 stands for 5 or 6); the first tag
+    is drawn with the frequencies of :data:`MOODTHEME_TAG_COUNTS`, later ones with those
+    frequencies times a mild affinity to the tags already drawn (:data:`TAG_AFFINITY`: happy goes
+    with fun more often than with sad), as in the real data. With at least two tag slots per tag,
+    every tag occurs: each missing tag replaces one occurrence of the most over-represented one.
+
+    Parameters
+    ----------
+    n_tracks : int in [1, 100000]
+        Number of tracks.
+    seed : int >= 0
+        Seed of the whole set.
+
+    Returns
+    -------
+    list of tuple of str
+        ``n_tracks`` tag sets, each sorted alphabetically, tags without the TSV prefix.
+
+    Raises
+    ------
+    ConfigError
+        If ``seed`` is not a non-negative integer or ``n_tracks`` not an integer in
+        [1, 100000].
     """
     rng = _rng(seed, "jamendo-tags")
     draws = [_draw_tags(rng) for _ in range(_check_count(n_tracks, "n_tracks", 1, 100_000))]

@@ -126,12 +126,39 @@ def make_gtzan(
     progress: bool = True,
     duration: float = GTZAN_DURATION,
 ) -> Path:
-    """Write a GTZAN-shaped set under ``root`` and return ``root``.
+    """Write a GTZAN-shaped set under ``root``.
 
-    ``root/genres/<genre>/<genre>.NNNNN.wav``: ``clips_per_genre`` (1-100) clips per genre,
-    22,050 Hz mono 16-bit PCM, ``duration`` seconds each (30 s: 661,500 samples); and
-    ``root/artists.csv`` (``track_id,artist``, LF line ends). ``jobs`` worker processes;
-    ``progress`` shows a progress bar. Same arguments, same bytes.
+    ``root/genres/<genre>/<genre>.NNNNN.wav``: ``clips_per_genre`` clips per genre
+    (:func:`render_genre_clip`), 22,050 Hz mono 16-bit PCM, ``duration`` seconds each
+    (30 s: 661,500 samples); and ``root/artists.csv`` (``track_id,artist``, for instance
+    ``blues.00000,blues_artist_01``; LF line ends). Same arguments, same bytes, whatever
+    ``jobs``.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        Folder to write into, created as needed; each file is replaced atomically, other files
+        are left alone.
+    clips_per_genre : int in [1, 100]
+        Clips per genre.
+    seed : int >= 0
+        Seed of the whole set.
+    jobs : int in [1, 1024] or None
+        Worker processes; ``None``: one per CPU.
+    progress : bool
+        Show a progress bar.
+    duration : float in [1, 3600]
+        Length of each clip (s).
+
+    Returns
+    -------
+    pathlib.Path
+        ``root``.
+
+    Raises
+    ------
+    ConfigError
+        If an argument is out of its range or of the wrong type.
     """
     clips_per_genre, duration = _check_gtzan_args(clips_per_genre, duration)
     seed, jobs, root = _check_seed(seed), _check_jobs(jobs), Path(root)
@@ -144,7 +171,21 @@ def make_gtzan(
 
 @dataclass(frozen=True)
 class JamendoTrack:
-    """One planned track of the synthetic MTG-Jamendo set (numbers become the TSV's ids)."""
+    """One planned track of the synthetic MTG-Jamendo set (its numbers become the TSV's ids).
+
+    Parameters
+    ----------
+    number : int > 0
+        Track number (``track_NNNNNNN``, and the audio file's name).
+    artist : int > 0
+        Artist number (``artist_NNNNNN``).
+    album : int > 0
+        Album number (``album_NNNNNN``).
+    duration : float
+        Length (s), one decimal.
+    tags : tuple of str
+        The track's tags, sorted, without the TSV prefix.
+    """
 
     number: int
     artist: int
@@ -154,14 +195,28 @@ class JamendoTrack:
 
     @property
     def track_id(self) -> str:
+        """The TSV's track id, ``track_`` and the number in seven digits."""
         return f"track_{self.number:07d}"
 
     @property
     def relpath(self) -> str:
+        """Path of the audio file below the root: ``NN/<number>.mp3``, ``NN`` = number mod 100."""
         return f"{self.number % 100:02d}/{self.number}.mp3"
 
     def row(self, drop: Iterable[str] = ()) -> str | None:
-        """The TSV row (without line end); ``None`` when dropping tags leaves none."""
+        """The track's TSV row.
+
+        Parameters
+        ----------
+        drop : iterable of str
+            Tags to leave out (the split files drop :data:`SPLIT_DROPPED_TAGS`).
+
+        Returns
+        -------
+        str or None
+            ``TRACK_ID, ARTIST_ID, ALBUM_ID, PATH, DURATION`` and the prefixed tags (sorted),
+            tab-separated, without a line end; ``None`` when dropping tags leaves none.
+        """
         tags = [t for t in self.tags if t not in set(drop)]
         if not tags:
             return None
@@ -197,8 +252,33 @@ def plan_jamendo(
     min_duration: float = DEFAULT_MIN_DURATION,
     max_duration: float = DEFAULT_MAX_DURATION,
 ) -> list[JamendoTrack]:
-    """The tracks of the synthetic mood set, ordered by track number: ids, artists (a few tracks
-    each, consecutive numbers), albums, durations (s) and tags (:func:`sample_tags`)."""
+    """The tracks of the synthetic mood set: ids, artists, albums, durations and tags.
+
+    Track numbers are distinct, in [1, 1,500,000]; artists play runs of consecutive tracks
+    (a geometric number, at most :data:`MAX_TRACKS_PER_ARTIST`) spread over one to three
+    albums; durations are skewed toward short tracks (see :data:`SHORT_SPAN`), in 0.1 s steps;
+    tags come from :func:`~.tags.sample_tags`.
+
+    Parameters
+    ----------
+    n_tracks : int in [1, 20000]
+        Number of tracks.
+    seed : int >= 0
+        Seed of the whole set.
+    min_duration, max_duration : float in [1, 3600]
+        Shortest and longest track (s).
+
+    Returns
+    -------
+    list of JamendoTrack
+        The tracks, ordered by track number.
+
+    Raises
+    ------
+    ConfigError
+        If ``n_tracks`` or a duration is out of its range, ``max_duration < min_duration`` or
+        ``seed`` is not a non-negative integer.
+    """
     n_tracks = _check_count(n_tracks, "n_tracks", 1, 20_000)
     min_duration = _check_duration(min_duration, "min_duration")
     max_duration = _check_duration(max_duration, "max_duration")
@@ -238,8 +318,29 @@ def plan_jamendo(
 
 
 def assign_splits(plan: Sequence[JamendoTrack], seed: int = 0) -> dict[str, list[JamendoTrack]]:
-    """Artist-disjoint train/validation/test parts of about :data:`SPLIT_FRACTIONS` of the tracks
-    that keep a tag once :data:`SPLIT_DROPPED_TAGS` are removed (the others are left out)."""
+    """Artist-disjoint train/validation/test parts, as in the official split-0 files.
+
+    Only the tracks that keep a tag once :data:`SPLIT_DROPPED_TAGS` are removed take part;
+    artists, in a random order, go to the part furthest below its share
+    (:data:`SPLIT_FRACTIONS`) of those tracks.
+
+    Parameters
+    ----------
+    plan : sequence of JamendoTrack
+        The set's tracks (:func:`plan_jamendo`).
+    seed : int >= 0
+        Seed of the whole set.
+
+    Returns
+    -------
+    dict[str, list of JamendoTrack]
+        ``{"train", "validation", "test"}`` -> the part's tracks, ordered by track number.
+
+    Raises
+    ------
+    ConfigError
+        If ``seed`` is not a non-negative integer.
+    """
     rng = _rng(seed, "jamendo-split")
     kept = [t for t in plan if t.row(SPLIT_DROPPED_TAGS) is not None]
     by_artist: dict[int, list[JamendoTrack]] = {}
@@ -286,11 +387,39 @@ def make_jamendo(
     min_duration: float = DEFAULT_MIN_DURATION,
     max_duration: float = DEFAULT_MAX_DURATION,
 ) -> Path:
-    """Write an MTG-Jamendo-shaped mood/theme set under ``root`` and return ``root``.
+    """Write an MTG-Jamendo-shaped mood/theme set under ``root``.
 
     ``root/autotagging_moodtheme.tsv`` (59 tags), ``root/splits/split-0/autotagging_moodtheme-
-    {train,validation,test}.tsv`` (artist-disjoint, 56 tags) and ``root/NN/ID.mp3`` (16,000 Hz
-    mono), ``n_tracks`` tracks of ``min_duration`` to ``max_duration`` seconds. Same arguments, same bytes.
+    {train,validation,test}.tsv`` (artist-disjoint, 56 tags)
+    and ``root/NN/ID.mp3`` (16,000 Hz mono, :func:`~.mood.render_mood_track`): ``n_tracks``
+    tracks of ``min_duration`` to ``max_duration`` seconds; the TSVs have CRLF line ends. Same
+    arguments, same bytes, whatever ``jobs``.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        Folder to write into, created as needed; each file is replaced atomically, other files
+        are left alone.
+    n_tracks : int in [1, 20000]
+        Number of tracks.
+    seed : int >= 0
+        Seed of the whole set.
+    jobs : int in [1, 1024] or None
+        Worker processes; ``None``: one per CPU.
+    progress : bool
+        Show a progress bar.
+    min_duration, max_duration : float in [1, 3600]
+        Shortest and longest track (s).
+
+    Returns
+    -------
+    pathlib.Path
+        ``root``.
+
+    Raises
+    ------
+    ConfigError
+        If an argument is out of its range or of the wrong type.
     """
     seed, jobs, root = _check_seed(seed), _check_jobs(jobs), Path(root)
     plan = plan_jamendo(n_tracks, seed, min_duration, max_duration)
@@ -307,8 +436,37 @@ def make_all(
     jobs: int = 1,
     progress: bool = True,
 ) -> dict[str, Path]:
-    """Write both sets, ``root/gtzan`` (:func:`make_gtzan`) and ``root/mtg-jamendo``
-    (:func:`make_jamendo`), sharing one pool of ``jobs`` processes; return their paths."""
+    """Write both sets, sharing one pool of worker processes.
+
+    ``root/gtzan`` as :func:`make_gtzan` (30 s clips) and ``root/mtg-jamendo`` as
+    :func:`make_jamendo` (tracks of the default 30-180 s); the files are the same as those two
+    would write.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        Folder to write both sets into.
+    clips_per_genre : int in [1, 100]
+        GTZAN clips per genre.
+    n_tracks : int in [1, 20000]
+        MTG-Jamendo tracks.
+    seed : int >= 0
+        Seed of both sets.
+    jobs : int in [1, 1024] or None
+        Worker processes; ``None``: one per CPU.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    dict[str, pathlib.Path]
+        ``{"gtzan": root / "gtzan", "mtg-jamendo": root / "mtg-jamendo"}``.
+
+    Raises
+    ------
+    ConfigError
+        If an argument is out of its range or of the wrong type.
+    """
     clips_per_genre, duration = _check_gtzan_args(clips_per_genre, GTZAN_DURATION)
     seed, jobs, root = _check_seed(seed), _check_jobs(jobs), Path(root)
     paths = {"gtzan": root / "gtzan", "mtg-jamendo": root / "mtg-jamendo"}
