@@ -3,11 +3,15 @@
 
 :func:`run_dask` is the Dask counterpart of ``extract._run``: it yields ``(track_id, n_frames,
 error)`` as workers finish tracks, and ``extract()`` keeps the same bookkeeping (resume, failure
-report, finalising the store) whichever runner it uses. Each task is ``process_track`` under one
-BLAS thread, writing the track's chunks straight into the store folder, so the store has the same
-bytes as a one-process run; the store folder and the audio must therefore be visible to every
-worker at the same paths (a shared filesystem), which is checked before any work is sent.
-Dask is imported only here, and only when these options are used.
+report, finalising the store) whichever runner it uses. Each task is the driver's ``work``
+function (a track's :func:`musiclass.features.worker.process_track`) under one BLAS thread,
+writing the track's chunks straight into the store folder, so the store has the same bytes as a
+one-process run; the store folder and the audio must therefore be visible to every worker at the
+same paths (a shared filesystem), which is checked before any work is sent.
+
+This module imports :mod:`musiclass.features.worker` (what a worker imports to start warm), never
+the driver. Dask is imported only inside the functions that use it (an optional dependency, and
+slow to import), so ``extract`` imports this module whether or not Dask is installed.
 """
 
 from __future__ import annotations
@@ -22,10 +26,9 @@ import uuid
 from pathlib import Path
 
 from .. import __version__
-from ..config import FrontendConfig
 from ..errors import ConfigError, MusiclassError
 from . import store as store_mod
-from .extract import _PRELOAD, _PRELOAD_HANDCRAFTED, ClusterLost, process_track
+from .worker import preload
 
 log = logging.getLogger("musiclass.features.extract")
 
@@ -44,8 +47,31 @@ _CHECKED_MODULES = ("musiclass", "numpy", "scipy", "librosa", "soxr", "soundfile
 MALLOC_TRIM = "MALLOC_TRIM_THRESHOLD_"
 
 
+class ClusterLost(MusiclassError):
+    """The Dask scheduler went away, or dropped this run's tasks, in the middle of a run."""
+
+
 def dask_options(scheduler, cluster) -> int | None:
-    """Check ``scheduler`` / ``cluster`` before anything is written; return N of ``local:N``."""
+    """Check the Dask options of ``extract`` before anything is written.
+
+    Parameters
+    ----------
+    scheduler : str or os.PathLike or distributed.Client or cluster or None
+        An existing cluster (see :func:`musiclass.features.extract.extract`).
+    cluster : str or None
+        ``local:N``.
+
+    Returns
+    -------
+    int or None
+        N of ``local:N``, or None (an existing cluster, or no Dask).
+
+    Raises
+    ------
+    ConfigError
+        Both options, an empty scheduler address, or a ``cluster`` that is not ``local:N``
+        with N >= 1.
+    """
     if scheduler is not None and cluster is not None:
         raise ConfigError(
             "give either scheduler (an existing Dask cluster) or cluster='local:N' "
@@ -78,13 +104,12 @@ def _import_distributed():
     return distributed
 
 
-def _dask_task(
-    track_id: str, path: str, config: FrontendConfig, store: Path, version: str
-) -> tuple[str, int, str | None]:
-    """One track on a Dask worker: :func:`process_track` under one BLAS thread, as everywhere else
-    (the store must not depend on where it was computed). The worker is checked again here, cheaply:
-    one that joined the cluster after the start-up check may run another musiclass or another
-    filesystem."""
+def _dask_task(work, version: str, *task) -> tuple[str, int, str | None]:
+    """One track on a Dask worker: ``work(task)`` under one BLAS thread, as everywhere else (the
+    store must not depend on where it was computed). ``task`` is ``(track_id, path, config,
+    store)``. The worker is checked again here, cheaply: one that joined the cluster after the
+    start-up check may run another musiclass or another filesystem."""
+    track_id, store = task[0], task[3]
     if version != __version__:
         return (
             track_id,
@@ -106,7 +131,7 @@ def _dask_task(
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):  # per task: the worker's threads may serve other work too
-        return process_track(track_id, path, config, store)
+        return work(task)
 
 
 def _host() -> str:
@@ -118,19 +143,52 @@ def _host() -> str:
 def run_dask(
     tasks,
     *,
+    work,
     scheduler,
     local_workers: int | None,
     timeout: float,
     progress: bool,
     timing: dict[str, float],
 ):
-    """:func:`_run` on Dask: yield ``(track_id, n_frames, error)`` as the workers finish tracks.
+    """``extract._run`` on Dask: yield ``(track_id, n_frames, error)`` as the workers finish tracks.
 
     Starts a ``LocalCluster`` (``local_workers``) or connects to ``scheduler``, checks that every
     worker sees the store and the audio and runs our musiclass, then keeps a bounded number of
     tracks in flight. Closing the generator (the run finished, failed or was interrupted) cancels
-    what is pending and closes what it started. ``timing["setup"]``: seconds spent before the first
-    track was submitted.
+    what is pending and closes what it started.
+
+    Parameters
+    ----------
+    tasks : list of tuple
+        ``(track_id, path, config, store)``, every one into the same store.
+    work : callable
+        ``work(task) -> (track_id, n_frames, error)``, run on the workers; a module-level
+        function (Dask sends it by reference).
+    scheduler : str or os.PathLike or distributed.Client or cluster or None
+        The existing cluster to use, when ``local_workers`` is None.
+    local_workers : int or None
+        Start a local cluster of this many single-threaded worker processes.
+    timeout : float
+        Seconds to wait for an unreachable scheduler.
+    progress : bool
+        Also show the cluster's messages above the progress bar.
+    timing : dict
+        Receives ``"setup"``: seconds spent before the first track was submitted.
+
+    Yields
+    ------
+    tuple
+        ``(track_id, n_frames, error)``; a track whose worker died fails with
+        :data:`WORKER_DIED`.
+
+    Raises
+    ------
+    ConfigError
+        Dask is not installed, or the scheduler address is malformed.
+    MusiclassError
+        The scheduler cannot be reached, or the workers cannot run the extraction.
+    ClusterLost
+        The scheduler went away mid-run.
     """
     if not tasks:
         return
@@ -160,7 +218,7 @@ def run_dask(
         _dask_check_workers(client, store, audio_probe, handcrafted=tasks[0][2].handcrafted)
         timing["setup"] = time.perf_counter() - t0
         try:
-            yield from _dask_results(distributed, client, tasks, store)
+            yield from _dask_results(distributed, client, tasks, store, work)
         except BaseException:
             if (
                 cluster is not None
@@ -418,7 +476,6 @@ def _dask_check_workers(client, store: Path, audio_path: str | None, handcrafted
     probe_path = store / store_mod.CHUNKS / store_mod.META / f".dask-probe-{token}"
     probe_path.parent.mkdir(parents=True, exist_ok=True)
     probe_path.write_text(token, encoding="utf-8")
-    preload = _PRELOAD + (_PRELOAD_HANDCRAFTED if handcrafted else [])
     try:
         answers = client.run(
             _worker_probe(),
@@ -426,7 +483,7 @@ def _dask_check_workers(client, store: Path, audio_path: str | None, handcrafted
             token,
             audio_path,
             _CHECKED_MODULES,
-            preload,
+            preload(handcrafted),
             on_error="return",
         )
     finally:
@@ -523,7 +580,7 @@ def _dask_check_workers(client, store: Path, audio_path: str | None, handcrafted
         )
 
 
-def _dask_results(distributed, client, tasks, store: Path):
+def _dask_results(distributed, client, tasks, store: Path, work):
     """Submit ``tasks`` a bounded number at a time; yield their results as they complete."""
     import itertools
 
@@ -542,7 +599,12 @@ def _dask_results(distributed, client, tasks, store: Path):
 
     def submit(task):
         future = client.submit(
-            _dask_task, *task, __version__, key=f"musiclass-extract-{uuid.uuid4().hex}", pure=False
+            _dask_task,
+            work,
+            __version__,
+            *task,
+            key=f"musiclass-extract-{uuid.uuid4().hex}",
+            pure=False,
         )
         owner[future] = task[0]
         return future

@@ -4,6 +4,11 @@ Parallel over tracks (``jobs`` local processes, or the workers of a Dask cluster
 ``cluster``), with a progress bar. Resumable: every finished track's chunks are saved at once, so a
 run that is killed and started again only computes what is missing, and yields the same bytes. A
 bad file is recorded with its reason and the run carries on.
+
+This module is the driver (what is done, what is reused, the failure report, finalising the
+store); what a worker process runs for one track is :mod:`musiclass.features.worker`, and the Dask
+runner :mod:`musiclass.features.dask_run`. Every runner is handed :func:`_process_task`, so the
+one function they all call is this module's ``process_track``.
 """
 
 from __future__ import annotations
@@ -21,14 +26,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import audio
 from ..config import FrontendConfig
 from ..datasets.base import TrackIndex
-from ..errors import ConfigError, FileError, MusiclassError
+from ..errors import ConfigError, MusiclassError
 from . import store as store_mod
-from .frontend import Frontend
-from .handcrafted import SAMPLE_RATE as HANDCRAFTED_SR
-from .handcrafted import descriptors
+from .dask_run import ClusterLost, dask_options, run_dask
+from .worker import PRELOAD as _PRELOAD  # noqa: F401  (the names benchmarks/dask_bench.py reads)
+from .worker import PRELOAD_HANDCRAFTED as _PRELOAD_HANDCRAFTED  # noqa: F401
+from .worker import init_worker, preload, process_track
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +42,28 @@ FAILURE_COLUMNS = ("track_id", "path", "reason")
 
 @dataclass
 class ExtractReport:
-    """What one ``extract`` call did."""
+    """What one :func:`extract` call did.
+
+    Parameters
+    ----------
+    store : FeatureStore
+        The finished store.
+    n_tracks : int
+        Tracks in the index.
+    computed : int
+        Tracks computed by this call.
+    reused : int
+        Tracks whose chunks an earlier (interrupted) run had saved.
+    failures : pandas.DataFrame
+        ``track_id, path, reason`` of the tracks that failed, in index order.
+    seconds : float
+        Wall time of the call, in seconds.
+    up_to_date : bool
+        The store was already built from the same config and tracks: nothing was done.
+    setup_seconds : float
+        Of ``seconds``, the time spent starting (or connecting to) a Dask cluster and checking
+        its workers.
+    """
 
     store: store_mod.FeatureStore
     n_tracks: int
@@ -48,14 +74,20 @@ class ExtractReport:
     )
     seconds: float = 0.0
     up_to_date: bool = False
-    #: of ``seconds``, the time spent starting (or connecting to) a Dask cluster and checking its workers
     setup_seconds: float = 0.0
 
     @property
     def failed(self) -> int:
+        """Tracks that failed."""
         return len(self.failures)
 
     def summary(self) -> str:
+        """What the CLI prints: counts, time, the store, and the first 20 failures.
+
+        Returns
+        -------
+        str
+        """
         if self.up_to_date:
             return f"{self.store.path}: up to date ({self.store.manifest['n_rows']} frames); nothing to do"
         text = (
@@ -74,65 +106,15 @@ class ExtractReport:
         return text
 
 
-# ---------------------------------------------------------------------- worker side
-_FRONTENDS: dict[str, Frontend] = {}
-_LIMITS = None
+# ---------------------------------------------------------------------- runners
+def _process_task(task: tuple) -> tuple[str, int, str | None]:
+    """One task ``(track_id, path, config, store)``: this module's ``process_track``.
 
-
-def _init_worker() -> None:
-    """One BLAS/OpenMP thread per worker process: the parallelism is across tracks."""
-    global _LIMITS
-    from threadpoolctl import threadpool_limits
-
-    _LIMITS = threadpool_limits(limits=1)
-
-
-def process_track(
-    track_id: str, path: str, config: FrontendConfig, store: Path
-) -> tuple[str, int, str | None]:
-    """Decode, frame and describe one track; save its chunks. Returns ``(track_id, n_frames, error)``."""
-    try:
-        key = config.hash()
-        fe = _FRONTENDS.get(key)
-        if fe is None:
-            fe = _FRONTENDS[key] = Frontend(config)
-        if config.handcrafted and config.sample_rate != HANDCRAFTED_SR:
-            # decode once at the native rate, resample for each consumer (same result as two loads)
-            native, native_sr = audio.load(path, sr=None, min_duration=config.min_duration)
-            y = audio.resample(native, native_sr, config.sample_rate)
-            hc_signal = audio.resample(native, native_sr, HANDCRAFTED_SR)
-            del native
-        else:
-            y, _ = audio.load(path, sr=config.sample_rate, min_duration=config.min_duration)
-            hc_signal = y
-        frames = fe.compute(y)
-        hc = descriptors(hc_signal, HANDCRAFTED_SR) if config.handcrafted else None
-        store_mod.save_track(
-            store, track_id, frames.arrays, frames.starts, frames.fill, hc, config.dtype
-        )
-        return track_id, len(frames), None
-    except FileError as exc:
-        return track_id, 0, exc.reason
-    except MemoryError:
-        return track_id, 0, "out of memory while processing this track"
-    except Exception as exc:  # noqa: BLE001 - one bad track must not stop a long run
-        return track_id, 0, f"unexpected {type(exc).__name__}: {exc}"
-
-
-def _process_task(task):
+    Every runner (this process, the process pool, the Dask workers) is handed this function, and
+    it looks ``process_track`` up here when it runs: so the name ``extract.process_track`` is the
+    one place to replace the per-track work (a test does, in this process or on a Dask worker).
+    """
     return process_track(*task)
-
-
-#: imported once in the fork server, so every worker starts warm (librosa loads its submodules
-#: lazily: without this each worker spends about a second importing on its first track)
-_PRELOAD = [
-    "musiclass.features.extract",
-    "librosa.core.spectrum",
-    "librosa.core.audio",
-    "librosa.feature",
-]
-#: what the hand-crafted descriptors add (onset strength and tempo)
-_PRELOAD_HANDCRAFTED = ["librosa.onset", "scipy.stats"]
 
 
 def _mp_context(handcrafted: bool):
@@ -141,9 +123,53 @@ def _mp_context(handcrafted: bool):
     # (The server is started once per process, with the preload list of its first use.)
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD + (_PRELOAD_HANDCRAFTED if handcrafted else []))
+        ctx.set_forkserver_preload(preload(handcrafted))
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _run(tasks, jobs):
+    """The local runner: yield ``(track_id, n_frames, error)`` as tracks finish (this process
+    when ``jobs`` is 1, else a forkserver pool of ``jobs`` processes)."""
+    if not tasks:
+        return
+    if jobs == 1 or len(tasks) == 1:
+        # the same single BLAS thread as the workers: matrix products round differently with
+        # several threads, and the store must not depend on --jobs
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            for task in tasks:
+                yield _process_task(task)
+        return
+    handcrafted = tasks[0][2].handcrafted
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)),
+        mp_context=_mp_context(handcrafted),
+        initializer=init_worker,
+    ) as pool:
+        # keep a bounded number of tasks in flight so an interrupt cancels quickly
+        pending = set()
+        try:
+            for task in tasks:
+                pending.add(pool.submit(_process_task, task))
+                if len(pending) >= 4 * jobs:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        yield f.result()
+            for f in _as_done(pending):
+                yield f.result()
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+
+
+def _as_done(futures):
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from finished
 
 
 # ---------------------------------------------------------------------- driver
@@ -163,28 +189,54 @@ def extract(
 
     A store already built from the same config and tracks is left alone (``up_to_date``); one
     built from something else is an error unless ``force``. Interrupted runs resume: tracks whose
-    chunks are complete are not computed again.
+    chunks are complete are not computed again. Dask workers write the chunks straight into
+    ``out``, so ``out`` and the audio files must be visible to every worker at the same paths (a
+    shared filesystem); this is checked before any work is sent. The store has the same bytes
+    whichever way it was computed.
 
-    The tracks are processed by ``jobs`` local worker processes, or, with ``scheduler`` (an
-    existing Dask cluster: an address such as ``tcp://HOST:8786``, a scheduler file, a
-    ``distributed.Client`` or a cluster object such as dask-jobqueue's ``SLURMCluster``) or
-    ``cluster="local:N"`` (a ``LocalCluster`` of N single-threaded worker processes, started for
-    this call and closed after it), by Dask workers; ``jobs`` is then ignored. Dask workers write
-    the chunks straight into ``out``, so ``out`` and the audio files must be visible to every worker
-    at the same paths (a shared filesystem); this is checked before any work is sent. The store
-    has the same bytes whichever way it was computed. ``connect_timeout`` (seconds) bounds the
-    wait for an unreachable scheduler.
+    Parameters
+    ----------
+    index : TrackIndex
+        The tracks.
+    config : FrontendConfig
+        The frontend: representations, framing, descriptors, storage dtype.
+    out : str or os.PathLike
+        The store folder.
+    jobs : int
+        Local worker processes (1: this process); ignored with Dask.
+    progress : bool
+        Show a progress bar.
+    force : bool
+        Rebuild a store made from another config.
+    scheduler : str or os.PathLike or distributed.Client or cluster, optional
+        An existing Dask cluster: an address such as ``tcp://HOST:8786``, a scheduler file, a
+        ``distributed.Client`` or a cluster object such as dask-jobqueue's ``SLURMCluster``.
+    cluster : str, optional
+        ``local:N``: a ``LocalCluster`` of N single-threaded worker processes, started for this
+        call and closed after it.
+    connect_timeout : float
+        Seconds to wait for an unreachable scheduler.
+
+    Returns
+    -------
+    ExtractReport
+
+    Raises
+    ------
+    ConfigError
+        Bad options (``jobs`` below 1, both ``scheduler`` and ``cluster``, ...), Dask missing, or
+        ``out`` holds a store of another config (without ``force``).
+    MusiclassError
+        The run was interrupted, a worker process died, the Dask cluster was lost or its workers
+        cannot run the extraction; the finished tracks are kept for the next run to resume.
     """
     config.validate()
     if jobs < 1:
         raise ConfigError("jobs must be at least 1")
     local_workers = None
     if scheduler is not None or cluster is not None:
-        from .dask_run import dask_options
-
-        local_workers = dask_options(
-            scheduler, cluster
-        )  # bad options first, before any file is written
+        # bad options first, before any file is written
+        local_workers = dask_options(scheduler, cluster)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / store_mod.MANIFEST
@@ -227,10 +279,9 @@ def extract(
     if scheduler is None and local_workers is None:
         runner = _run(todo, jobs)
     else:
-        from .dask_run import run_dask
-
         runner = run_dask(
             todo,
+            work=_process_task,
             scheduler=scheduler,
             local_workers=local_workers,
             timeout=connect_timeout,
@@ -285,53 +336,6 @@ def extract(
         seconds=time.perf_counter() - t0,
         setup_seconds=timing.get("setup", 0.0),
     )
-
-
-def _run(tasks, jobs):
-    """Yield ``(track_id, n_frames, error)`` as tracks finish."""
-    if not tasks:
-        return
-    if jobs == 1 or len(tasks) == 1:
-        # the same single BLAS thread as the workers: matrix products round differently with
-        # several threads, and the store must not depend on --jobs
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):
-            for task in tasks:
-                yield _process_task(task)
-        return
-    handcrafted = tasks[0][2].handcrafted
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)),
-        mp_context=_mp_context(handcrafted),
-        initializer=_init_worker,
-    ) as pool:
-        # keep a bounded number of tasks in flight so an interrupt cancels quickly
-        pending = set()
-        try:
-            for task in tasks:
-                pending.add(pool.submit(_process_task, task))
-                if len(pending) >= 4 * jobs:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for f in finished:
-                        yield f.result()
-            for f in _as_done(pending):
-                yield f.result()
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
-
-
-def _as_done(futures):
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        yield from finished
-
-
-class ClusterLost(MusiclassError):
-    """The Dask scheduler went away, or dropped this run's tasks, in the middle of a run."""
 
 
 def _progress(total: int, initial: int, enabled: bool):

@@ -17,10 +17,33 @@ def build_model(
 ):
     """Build a network by name: ``cnn-3`` ... ``cnn-7``, ``mfcc-1d``, ``fnn`` or ``mood-cnn``.
 
-    ``options`` go to the builder: ``pool3`` (CNN), ``axis`` (``mfcc-1d``), ``normalize``, ``mean``,
-    ``variance`` (``fnn``). Keras is imported only here, so the classical-ML path never loads it.
+    Keras is imported only here, so the classical-ML path never loads it.
+
+    Parameters
+    ----------
+    name : str
+        ``cnn-N`` (N = 3 ... 7), ``mfcc-1d``, ``fnn`` or ``mood-cnn`` (case-insensitive).
+    input_shape : tuple of int
+        One frame: ``(bins, columns)``.
+    n_classes : int
+        Outputs (classes or tags).
+    multilabel : bool
+        Sigmoid outputs (tags) instead of a softmax.
+    **options
+        For the builder: ``pool3``, ``bn_momentum`` (CNNs), ``axis`` (``mfcc-1d``),
+        ``normalize``, ``mean``, ``variance`` (``fnn``).
+
+    Returns
+    -------
+    keras.Model
+        Input ``(batch, *input_shape)``, output ``(batch, n_classes)`` probabilities.
+
+    Raises
+    ------
+    ConfigError
+        An unknown name, an option the builder does not take, or an input too small for it.
     """
-    from . import cnn, fnn
+    from . import cnn, fnn  # Keras: both import it at load, and `import musiclass.models` must not
 
     name = name.lower()
     try:

@@ -13,7 +13,9 @@ with ``tf.signal`` inside the model, frame for frame within 0.1 dB of the stored
   and ``export_with_frontend(model_dir, out_dir)`` turns a trained model directory into an
   audio-input one (``frontend.json`` then says ``"input": "audio"``);
 * ``audio_batches(tracks, config, ...)`` is a ``keras.utils.PyDataset`` that trains from audio
-  files (decode -> ``audio_frames``), seeded like ``training.frame_batches``.
+  files (decode -> ``audio_frames``), seeded like ``training.batches.frame_batches`` (the same
+  :func:`~musiclass.training.batches.epoch_order` and frame rule,
+  :func:`~musiclass.training.batches.evenly_spaced`).
 
 **Input rows.** Under ``stft="track"`` (the ``default`` presets) the numpy frontend takes one
 centred STFT of the whole track and slices it into frames. Column ``c`` of frame ``i`` is the
@@ -37,6 +39,12 @@ stores float16 frames, the output is rounded through float16 as the store rounds
 **Loading.** The layer is registered as ``musiclass>SpectralFrontend``: a saved model containing
 it loads with ``keras.saving.load_model(path, safe_mode=True)`` once this module is imported
 (:func:`load_model` here does both). The layer has no weights; its config rebuilds it.
+
+**Imports.** This module sits above :mod:`musiclass.training.batches` (the seeded order and the
+frame rule it shares with the stored batches) and below :mod:`musiclass.training.fit`, which
+imports it inside ``train_audio`` only (it imports Keras at load). :func:`export_with_frontend`
+and :func:`load_model` stay here, naming the files with :class:`musiclass.layout.ModelDir`: in
+the training package they would need this module, which re-exports them, and so close a cycle.
 """
 
 from __future__ import annotations
@@ -56,10 +64,12 @@ import librosa  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.fft  # noqa: E402
 
+from .. import audio  # noqa: E402
 from ..config import REPRESENTATIONS, FrontendConfig  # noqa: E402
 from ..errors import AudioError, ConfigError, FileError, MetadataError  # noqa: E402
 from ..features.frontend import AMIN_POWER, Frontend  # noqa: E402
-from ..training import epoch_order, evenly_spaced  # noqa: E402  (re-exported: the same frame rule)
+from ..layout import ModelDir  # noqa: E402
+from ..training.batches import epoch_order, evenly_spaced  # noqa: E402  (re-exported: one frame rule)
 from ..utils import atomic_path, read_json_object, write_json_atomic  # noqa: E402
 
 __all__ = [
@@ -101,8 +111,21 @@ def _check_representation(config: FrontendConfig, representation: str) -> None:
 def context_samples(config: FrontendConfig | dict[str, Any]) -> int:
     """Length in samples of one input row of :class:`SpectralFrontend` under ``config``.
 
-    ``stft="track"``: ``(n_columns - 1) * hop_length + n_fft`` (the frame and ``n_fft // 2`` samples
-    of context on each side when ``center``); ``stft="frame"``: ``frame_length``.
+    Parameters
+    ----------
+    config : FrontendConfig or dict
+        The frontend config.
+
+    Returns
+    -------
+    int
+        ``stft="track"``: ``(n_columns - 1) * hop_length + n_fft`` (the frame and ``n_fft // 2``
+        samples of context on each side when ``center``); ``stft="frame"``: ``frame_length``.
+
+    Raises
+    ------
+    ConfigError
+        ``config`` is not a valid frontend config.
     """
     c = _as_config(config)
     if c.stft == "frame":
@@ -126,13 +149,33 @@ def _framer(config: FrontendConfig) -> Frontend:
 def audio_frames(
     y: np.ndarray, config: FrontendConfig | dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a decoded mono signal (at ``config.sample_rate``) into :class:`SpectralFrontend` input rows.
+    """Cut a decoded mono signal into :class:`SpectralFrontend` input rows.
 
-    Returns ``(starts, frames)``: the start of each frame in seconds from the start of the
-    untrimmed track (as ``Frontend.compute(y).starts``) and a float32 array
-    ``(n_frames, context_samples(config))``. Trimming, the frame count (``min_fill``,
-    ``max_frames``) and the zero padding of the last frame follow ``Frontend.compute``, so
-    ``SpectralFrontend(config, rep)(frames)`` matches ``Frontend(config).compute(y).arrays[rep]``.
+    Trimming, the frame count (``min_fill``, ``max_frames``) and the zero padding of the last
+    frame follow ``Frontend.compute``, so ``SpectralFrontend(config, rep)(frames)`` matches
+    ``Frontend(config).compute(y).arrays[rep]``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio at ``config.sample_rate``.
+    config : FrontendConfig or dict
+        The frontend config.
+
+    Returns
+    -------
+    starts : np.ndarray [shape=(n_frames,), float64]
+        The start of each frame in seconds from the start of the untrimmed track (as
+        ``Frontend.compute(y).starts``).
+    frames : np.ndarray [shape=(n_frames, context_samples(config)), float32]
+        The input rows.
+
+    Raises
+    ------
+    ConfigError
+        ``y`` is not one-dimensional, or ``config`` is not valid.
+    ValueError
+        No audio is left to frame after trimming.
     """
     c = _as_config(config)
     y = np.asarray(y, dtype=np.float32)
@@ -169,10 +212,23 @@ def audio_frames(
 class SpectralFrontend(keras.layers.Layer):
     """Audio rows ``(batch, context_samples)`` -> frames ``(batch, rows, n_columns)`` (see module doc).
 
-    ``config`` is a :class:`FrontendConfig` or its dict, ``representation`` one of its
-    representations ("mel", "spectrogram" or "mfcc"). The layer is non-trainable, has no weights
-    (its constants are rebuilt from the config) and always computes in float32: a ``dtype``
-    argument (as a saved config carries) is ignored.
+    The layer is non-trainable, has no weights (its constants are rebuilt from the config) and
+    always computes in float32: a ``dtype`` argument (as a saved config carries) is ignored.
+
+    Parameters
+    ----------
+    config : FrontendConfig or dict
+        The frontend config whose frames the layer reproduces.
+    representation : str
+        One of the config's representations: ``mel``, ``spectrogram`` or ``mfcc``.
+    **kwargs
+        For ``keras.layers.Layer`` (``name``, ``trainable``).
+
+    Raises
+    ------
+    ConfigError
+        An unknown or absent representation, an odd ``n_fft``, or input rows too short for a
+        frame's columns (``center=False`` with ``stft="frame"``).
     """
 
     def __init__(
@@ -216,9 +272,40 @@ class SpectralFrontend(keras.layers.Layer):
 
     # -------------------------------------------------------------- Keras API
     def compute_output_shape(self, input_shape):
+        """``(batch, rows, n_columns)`` for ``input_shape`` ``(batch, context_samples)``.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            ``(batch, samples)``.
+
+        Returns
+        -------
+        tuple
+            ``(batch, rows, n_columns)``.
+        """
         return (input_shape[0], self.rows, self.n_columns)
 
     def call(self, inputs):
+        """The frames of a batch of audio rows.
+
+        Parameters
+        ----------
+        inputs : tensor [shape=(batch, context_samples)]
+            Audio rows (:func:`audio_frames`); cast to float32.
+
+        Returns
+        -------
+        tensor [shape=(batch, rows, n_columns), float32]
+            dB frames as the store keeps them (mel/spectrogram: relative to the frame's maximum,
+            floored at ``-top_db``; MFCC: coefficients), rounded through float16 when the config
+            stores float16.
+
+        Raises
+        ------
+        ConfigError
+            The input is not ``(batch, context_samples)``.
+        """
         import tensorflow as tf
 
         c = self.frontend_config
@@ -270,6 +357,13 @@ class SpectralFrontend(keras.layers.Layer):
         return out
 
     def get_config(self) -> dict[str, Any]:
+        """The layer's Keras config: its base config plus ``config`` and ``representation``.
+
+        Returns
+        -------
+        dict
+            What ``SpectralFrontend(**config)`` rebuilds the layer from (no weights needed).
+        """
         base = super().get_config()
         base.update(config=self.frontend_config.to_dict(), representation=self.representation)
         return base
@@ -304,8 +398,29 @@ def with_frontend(
 ) -> keras.Model:
     """``Input((context_samples,)) -> SpectralFrontend -> model``: a frame-input model fed raw audio rows.
 
-    ``model`` must take one ``config.shape(representation)`` frame (as every builder in
-    :mod:`musiclass.models` does). The returned model shares ``model``'s layers (and weights).
+    Parameters
+    ----------
+    model : keras.Model
+        Takes one ``config.shape(representation)`` frame (as every builder in
+        :mod:`musiclass.models` does).
+    config : FrontendConfig or dict
+        The frontend config the frames came from.
+    representation : str
+        The representation ``model`` takes.
+    name : str, optional
+        The new model's name (default: ``<model.name>-audio``).
+
+    Returns
+    -------
+    keras.Model
+        Input ``(batch, context_samples(config))`` float32 audio rows; shares ``model``'s layers
+        (and weights).
+
+    Raises
+    ------
+    ConfigError
+        ``model``'s input is not the representation's frame shape, or the representation is not
+        the config's.
     """
     cfg = _as_config(config)
     _check_representation(cfg, representation)
@@ -322,70 +437,106 @@ def with_frontend(
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
-    """``keras.saving.load_model(path, safe_mode=True)``, with :class:`SpectralFrontend` registered."""
+    """``keras.saving.load_model(path, safe_mode=True)``, with :class:`SpectralFrontend` registered.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.keras`` file.
+
+    Returns
+    -------
+    keras.Model
+
+    Raises
+    ------
+    FileError
+        The file does not exist.
+    ValueError
+        Keras' safe mode refuses the file (a ``Lambda`` layer, say).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileError(path, "model file not found")
     return keras.saving.load_model(path, safe_mode=True)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    return read_json_object(path)
-
-
 def export_with_frontend(model_dir: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Write an audio-input copy of the trained model directory ``model_dir`` into ``out_dir``.
+    """Write an audio-input copy of a trained (frame-input) model directory.
 
     Reads ``model.keras``, ``frontend.json`` (``config``, ``hash``, ``representation``,
     ``input_shape``) and ``labels.json`` (and ``thresholds.json`` when present); writes
     ``out_dir/model.keras`` (input: ``(batch, context_samples)`` audio rows, see
-    :func:`audio_frames`), copies ``labels.json``/``thresholds.json``, and writes ``frontend.json``
-    with the same keys plus ``"input": "audio"`` and ``"context_samples"`` (``input_shape`` becomes
-    ``[context_samples]``, the frame shape moves to ``frame_shape``, as :func:`musiclass.training.train_audio`
-    writes them). Returns ``out_dir``.
+    :func:`audio_frames`), copies ``labels.json`` and ``thresholds.json``, and writes
+    ``frontend.json`` with the same keys plus ``"input": "audio"`` and ``"context_samples"``
+    (``input_shape`` becomes ``[context_samples]``, the frame shape moves to ``frame_shape``, as
+    :func:`musiclass.training.train_audio` writes them). The names are
+    :class:`musiclass.layout.ModelDir`'s.
+
+    Parameters
+    ----------
+    model_dir : str or os.PathLike
+        A model directory written by ``musiclass train``.
+    out_dir : str or os.PathLike
+        Where the audio-input model directory goes (created; not ``model_dir`` itself).
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Raises
+    ------
+    FileError
+        ``model_dir`` or its ``model.keras`` is missing.
+    MetadataError
+        Its ``frontend.json`` or ``labels.json`` is unreadable, lacks keys, or does not match
+        its config.
+    ConfigError
+        ``out_dir`` is ``model_dir``, or the model already takes audio.
     """
-    src, out = Path(model_dir), Path(out_dir)
-    if not src.is_dir():
-        raise FileError(src, "model directory not found")
-    if out.resolve() == src.resolve():
+    src, out = ModelDir(model_dir), ModelDir(out_dir)
+    if not src.path.is_dir():
+        raise FileError(src.path, "model directory not found")
+    if out.path.resolve() == src.path.resolve():
         raise ConfigError(
             "export_with_frontend needs an output folder other than the model directory"
         )
-    front = _read_json(src / "frontend.json")
+    front = read_json_object(src.frontend)
     missing = [k for k in ("config", "representation") if k not in front]
     if missing:
-        raise MetadataError(src / "frontend.json", f"missing key(s) {missing}")
+        raise MetadataError(src.frontend, f"missing key(s) {missing}")
     if front.get("input") == "audio":
-        raise ConfigError(f"{src} already holds an audio-input model")
-    _read_json(src / "labels.json")
-    if not (src / "model.keras").is_file():
+        raise ConfigError(f"{src.path} already holds an audio-input model")
+    read_json_object(src.labels)
+    if not src.model.is_file():
         raise FileError(
-            src / "model.keras",
+            src.model,
             "file not found (is this a model directory written by `musiclass train`?)",
         )
     try:
         cfg = FrontendConfig.from_dict(front["config"])
     except (TypeError, ConfigError) as exc:
-        raise MetadataError(src / "frontend.json", f"invalid frontend config ({exc})") from None
+        raise MetadataError(src.frontend, f"invalid frontend config ({exc})") from None
     rep = front["representation"]
     _check_representation(cfg, rep)
     if "input_shape" in front and tuple(front["input_shape"]) != cfg.shape(rep):
         raise MetadataError(
-            src / "frontend.json",
+            src.frontend,
             f"input_shape {front['input_shape']} is not the "
             f"{rep!r} frame shape {cfg.shape(rep)} of its config",
         )
-    model = load_model(src / "model.keras")
+    model = load_model(src.model)
     audio_model = with_frontend(model, cfg, rep)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "model.keras") as tmp:
+    out.path.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out.model) as tmp:
         audio_model.save(tmp)
-    for name in ("labels.json", "thresholds.json"):
-        if (src / name).is_file():
-            shutil.copyfile(src / name, out / name)
+    for copied in (src.labels, src.thresholds):
+        if copied.is_file():
+            shutil.copyfile(copied, out / copied.name)
     n = context_samples(cfg)
     write_json_atomic(
-        out / "frontend.json",
+        out.frontend,
         {
             **front,
             "input": "audio",
@@ -394,7 +545,7 @@ def export_with_frontend(model_dir: str | os.PathLike, out_dir: str | os.PathLik
             "frame_shape": list(cfg.shape(rep)),
         },
     )
-    return out
+    return out.path
 
 
 # ------------------------------------------------------------------------------ training from audio
@@ -408,20 +559,49 @@ def audio_batches(
     frames_per_track: int | None = None,
     **kwargs: Any,
 ):
-    """An :class:`AudioFrameBatches` ``keras.utils.PyDataset`` over ``(path, target)`` pairs.
+    """Batches of audio frame rows decoded on demand: an ``AudioFrameBatches`` ``keras.utils.PyDataset``.
 
     Each batch decodes ``batch_tracks`` tracks (``musiclass.audio.load`` at ``config.sample_rate``,
-    ``min_duration=config.min_duration``), cuts them with :func:`audio_frames` (keeping
-    ``frames_per_track`` evenly spaced frames when given, as ``train_frames_per_track`` does) and
-    returns ``(frames, targets)``: ``frames`` float32 ``(n, context_samples)``, each track's target
-    repeated once per frame (so batches vary in size with track lengths). Targets are class indices
-    or multi-hot rows; when every target is None, batches are ``frames`` only (for ``predict``).
-    With ``shuffle`` the track order is a permutation drawn from ``np.random.default_rng([seed, epoch])``.
+    ``min_duration=config.min_duration``) and cuts them with :func:`audio_frames`, keeping
+    ``frames_per_track`` evenly spaced frames when given
+    (:func:`~musiclass.training.batches.evenly_spaced`, as ``train_frames_per_track`` does). With
+    ``shuffle`` the track order is :func:`~musiclass.training.batches.epoch_order`'s permutation,
+    drawn from ``np.random.default_rng([seed, epoch])``. A track that cannot be decoded (or is
+    shorter than ``config.min_duration``) raises the :class:`~musiclass.errors.AudioError` naming
+    it, stopping training: check the data first (a store extraction, or ``musiclass.audio.load``
+    over the index, lists the failures).
 
-    A track that cannot be decoded (or is shorter than ``config.min_duration``) raises the
-    :class:`~musiclass.errors.AudioError` naming it, stopping training: check the data first (a
-    store extraction, or ``musiclass.audio.load`` over the index, lists the failures).
-    ``kwargs`` (``workers``, ``use_multiprocessing``, ``max_queue_size``) go to ``PyDataset``.
+    Parameters
+    ----------
+    tracks : sequence of (path, target)
+        Audio files and their targets: class indices or multi-hot rows, or None for every track
+        (batches of frames only, for ``predict``).
+    config : FrontendConfig or dict
+        The frontend config.
+    batch_tracks : int
+        Tracks decoded per batch (at least 1).
+    shuffle : bool
+        Permute the tracks every epoch.
+    seed : int
+        The seed of the permutations.
+    frames_per_track : int, optional
+        Keep at most this many evenly spaced frames of each track.
+    **kwargs
+        For ``keras.utils.PyDataset``: ``workers``, ``use_multiprocessing``, ``max_queue_size``.
+
+    Returns
+    -------
+    keras.utils.PyDataset
+        ``ceil(len(tracks) / batch_tracks)`` batches ``(frames, targets)``: ``frames`` float32
+        ``(n, context_samples(config))``, each track's target repeated once per frame (so batches
+        vary in size with track lengths); or ``frames`` only. ``.track(i)`` gives track ``i``'s
+        rows.
+
+    Raises
+    ------
+    ConfigError
+        No tracks, ``batch_tracks`` or ``frames_per_track`` below 1, or targets given for some
+        tracks only.
     """
     cfg = _as_config(config)
     if int(batch_tracks) < 1:
@@ -458,8 +638,6 @@ def audio_batches(
 
         def track(self, i: int) -> np.ndarray:
             """The (selected) input rows of track ``i``."""
-            from .. import audio
-
             path = self.paths[i]
             sig, _ = audio.load(
                 path, sr=self.config.sample_rate, min_duration=self.config.min_duration
