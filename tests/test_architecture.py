@@ -179,6 +179,7 @@ OWNED = (
     "history.csv",
     "metrics.json",
     "thresholds.json",
+    "done.json",
     "workspace.json",
     "tag_counts_curation.csv",
     "summary.json",

@@ -16,6 +16,7 @@ and the report)::
     frontend.json      the feature config the model expects (or "input": "audio")
     history.csv        one row per epoch
     metrics.json       the final metrics on every part, with intervals
+    done.json          written last: the directory is complete
     thresholds.json    per-tag decision thresholds chosen on validation (taggers only)
     predictions/       <part>.csv: one row per frame, probabilities per class
     backup/            Keras' resumable state while training runs
@@ -144,6 +145,7 @@ class ModelDir:
     HISTORY = "history.csv"
     METRICS = "metrics.json"
     THRESHOLDS = "thresholds.json"
+    DONE = "done.json"
     PREDICTIONS = "predictions"
     BACKUP = "backup"
     TENSORBOARD = "tensorboard"

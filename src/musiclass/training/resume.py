@@ -31,7 +31,7 @@ from .execution import import_keras
 log = logging.getLogger(__name__)
 
 #: written last into a model directory: the run of this key is complete
-DONE = "done.json"
+DONE = ModelDir.DONE
 #: in ``backup/``: the resume state, naming its weights file (``epoch-NNNN.weights.h5``)
 RESUME_STATE = "state.json"
 WEIGHTS_GLOB = "epoch-*.weights.h5"
