@@ -18,6 +18,7 @@ from .datasets import jamendo
 from .datasets.base import TrackIndex, labels_to_matrix
 from .demo import run_demo
 from .errors import ConfigError, MusiclassError
+from .evaluation import NO_TEST_TRACKS
 from .features.extract import extract
 from .features.store import FeatureStore
 from .figures import write_figures
@@ -293,7 +294,10 @@ def _print_evaluation(ev: dict, title: str) -> None:
     per = ev["track"]["per_class"]
     print(
         "  per-class recall (tracks): "
-        + ", ".join(f"{c} {v['recall']:.2f}" for c, v in per.items())
+        + ", ".join(
+            f"{c} {NO_TEST_TRACKS if not v.get('support') else format(v['recall'], '.2f')}"
+            for c, v in per.items()
+        )
     )
 
 

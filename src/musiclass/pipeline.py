@@ -162,6 +162,7 @@ def _one_split(
         "frames": summary["frames"].to_dict(),
         "tracks_in_several_parts": len(splits.tracks_in_several_parts(row_parts)),
         "leak": splits.frame_leak(row_parts, frame_index, store.config.frame_seconds),
+        "classes_without_test": splits.classes_without(row_parts, frame_index, store.classes),
     }
 
 

@@ -1026,7 +1026,7 @@ def per_class_bars(
         if n_m * n_c <= 40:
             ax.bar_label(
                 bars,
-                labels=[DASH if np.isnan(v) else f"{v:.2f}" for v in vals],
+                labels=["n/a" if np.isnan(v) else f"{v:.2f}" for v in vals],
                 fontsize=7,
                 padding=1.5,
             )

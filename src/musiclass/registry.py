@@ -202,8 +202,32 @@ def results_for_display(table: pd.DataFrame) -> pd.DataFrame:
     and ``split`` the protocol, networks first (in config order), then the classical baselines."""
     t = table.copy()
     t["model"] = t["experiment"] + ": " + t["model"]
+    if "degenerate" in t:  # a collapsed network is named as such wherever the table is shown
+        flagged = t["degenerate"].notna() & (t["degenerate"].astype(str) != "")
+        t.loc[flagged, "model"] = t.loc[flagged, "model"] + " " + DEGENERATE_MARK
     t["split"] = t["protocol"]
     return t
+
+
+#: appended to a degenerate model's name in displayed tables and figures
+DEGENERATE_MARK = "[degenerate]"
+
+
+def is_degenerate(record: dict | pd.Series) -> bool:
+    """Whether a registry record is flagged degenerate (see :func:`musiclass.evaluation.degenerate`).
+
+    Parameters
+    ----------
+    record : dict or pandas.Series
+        One result.
+
+    Returns
+    -------
+    bool
+        True when its ``degenerate`` field holds a reason.
+    """
+    value = record.get("degenerate")
+    return isinstance(value, str) and value != ""
 
 
 def tags_per_part(store, split: str = "official") -> pd.DataFrame:
@@ -412,6 +436,8 @@ def leak_table(table: pd.DataFrame) -> pd.DataFrame:
     nets = table[table["epochs"].notna() & table["split"].isin(["seed-frame", "song"])]
     rows = []
     for o, s in leak_pairs(nets):
+        # a collapsed model's gap is its collapse, not the leak
+        collapsed = is_degenerate(o) or is_degenerate(s)
         rows.append(
             {
                 "experiment": s["experiment"],
@@ -420,7 +446,10 @@ def leak_table(table: pd.DataFrame) -> pd.DataFrame:
                 "frame acc., ours (song split)": s["frame_accuracy"],
                 "track acc., original": o["accuracy"],
                 "track acc., ours": s["accuracy"],
-                "leak (frame acc. difference)": o["frame_accuracy"] - s["frame_accuracy"],
+                "leak (frame acc. difference)": float("nan")
+                if collapsed
+                else o["frame_accuracy"] - s["frame_accuracy"],
+                **({"note": "degenerate model: not a leak"} if collapsed else {}),
             }
         )
     return pd.DataFrame(rows).round(3)

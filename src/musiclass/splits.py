@@ -444,3 +444,31 @@ def load(path: str | Path) -> pd.DataFrame:
             f"(parts {parts}): each {what} must be in exactly one part",
         )
     return df
+
+
+def classes_without(
+    row_parts: pd.DataFrame, frame_index: pd.DataFrame, classes, part: str = "test"
+) -> list[str]:
+    """The classes (tags) no track of one part carries.
+
+    Parameters
+    ----------
+    row_parts : pandas.DataFrame
+        A frame split, with columns ``row`` and ``part``.
+    frame_index : pandas.DataFrame
+        One row per frame, with columns ``row`` and ``label`` (``|``-joined tags when multi-label).
+    classes : sequence of str
+        Every class of the data set.
+    part : str, default="test"
+        The part to check.
+
+    Returns
+    -------
+    list of str
+        The classes absent from ``part``, in ``classes`` order: their per-class metrics cannot be
+        measured on it, and a report must say so instead of printing a recall of 0.
+    """
+    rows = row_parts.loc[row_parts["part"] == part, "row"]
+    labels = frame_index.loc[frame_index["row"].isin(rows), "label"]
+    seen = {tag for value in labels for tag in split_labels(value)}
+    return [c for c in classes if c not in seen]

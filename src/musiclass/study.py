@@ -419,6 +419,13 @@ def _ensure_splits(store, methods, echo=print, official: dict | None = None) -> 
             f"   {m} split: tracks {sizes}; test frames whose song is in train: "
             f"{leak['test_frames_with_song_in_train']:.0%}"
         )
+        missing = summary[m].get("classes_without_test") or []
+        if missing:
+            echo(
+                f"   WARNING: the {m} split has no test track of {len(missing)} class(es): "
+                f"{', '.join(missing)}; their per-class metrics read n/a (no test tracks). "
+                f"More data, or larger test fractions, give every class a test track."
+            )
     return {m: summary[m] for m in methods}
 
 
@@ -452,8 +459,20 @@ def _network_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
         "epochs": res.metrics["epochs_run"],
         "seconds": res.metrics["seconds"],
         "parameters": res.metrics["parameters"],
+        "chance_accuracy": track.get("chance_accuracy"),
+        **_chance_columns(test.get("chance", {})),
+        "degenerate": track.get("degenerate"),
         "source": str(res.model_dir),
     }
+
+
+def _chance_columns(chance: dict[str, Any]) -> dict[str, Any]:
+    """``<metric>_chance`` (the permutation mean) and its 95 % range, per metric with a chance level."""
+    out: dict[str, Any] = {}
+    for key, c in chance.items():
+        out[f"{key}_chance"] = c.get("mean")
+        out[f"{key}_chance_low"], out[f"{key}_chance_high"] = c.get("low"), c.get("high")
+    return out
 
 
 def _tagging_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
@@ -470,6 +489,7 @@ def _tagging_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
     for m in MOOD_METRICS:
         lo, hi = ci.get(m) or (None, None)
         rec.update({m: track.get(m), f"{m}_low": lo, f"{m}_high": hi})
+    rec.update(_chance_columns(test.get("chance", {})))
     seed = test.get("seed_metrics", {})
     rec.update(
         {f"original_{k}": v for k, v in seed.items() if isinstance(v, (int, float)) or v is None}

@@ -1417,8 +1417,12 @@ def _run_default(
             }
             pooled = scores(y, pooled_pred, pooled_proba, k)
             ci = _intervals(y, pooled_pred, pooled_proba, k, n_boot, seed) if n_boot else None
-            row = _row(name, "default", mean, ci)
+            # the point is what the interval brackets: the metric of the pooled out-of-fold
+            # predictions (every track once); the fold mean and spread are kept beside it
+            point = {**mean, **{m: pooled[m] for m in INTERVAL_METRICS}}
+            row = _row(name, "default", point, ci)
             for m in METRICS:
+                row[f"{m}_fold_mean"] = mean[m]
                 row[f"{m}_std"] = float(folds[m].std(ddof=1)) if len(folds) > 1 else float("nan")
             for m, prefix in INTERVAL_METRICS.items():
                 row[f"{prefix}_pooled"] = pooled[m]

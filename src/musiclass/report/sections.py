@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .. import plots, reference
+from ..evaluation import NO_TEST_TRACKS
 from ..features.store import FeatureStore
 from ..layout import ModelDir, SplitFolder, StoreFiles
 from ..registry import (
@@ -24,6 +25,7 @@ from ..registry import (
     Run,
     StudyResults,
     base_tagger,
+    is_degenerate,
     leak_pairs,
     read_json,
     resampled_counts,
@@ -490,13 +492,14 @@ def _leak(report: _Report) -> None:
     )
     rows = []
     for frame, ours in pairs:
+        collapsed = is_degenerate(frame) or is_degenerate(ours)
         rows.append(
             [
                 f"{ours['experiment']}: {ours['model']}",
                 ours["split"],
                 _ci(frame["accuracy"], frame.get("accuracy_low"), frame.get("accuracy_high")),
                 _ci(ours["accuracy"], ours.get("accuracy_low"), ours.get("accuracy_high")),
-                _signed(_diff(frame["accuracy"], ours["accuracy"])),
+                "degenerate" if collapsed else _signed(_diff(frame["accuracy"], ours["accuracy"])),
                 _ci(
                     frame.get("frame_accuracy"),
                     frame.get("frame_accuracy_low"),
@@ -507,7 +510,9 @@ def _leak(report: _Report) -> None:
                     ours.get("frame_accuracy_low"),
                     ours.get("frame_accuracy_high"),
                 ),
-                _signed(_diff(frame.get("frame_accuracy"), ours.get("frame_accuracy"))),
+                "degenerate"
+                if collapsed
+                else _signed(_diff(frame.get("frame_accuracy"), ours.get("frame_accuracy"))),
             ]
         )
     flow.table(
@@ -772,13 +777,18 @@ def _beside(report: _Report) -> None:
                         [
                             g,
                             _num(reference.CNN7_RECALL.get(g)),
-                            _num(per_class.get(g, {}).get("recall")),
+                            _recall_cell(per_class.get(g, {})),
                         ]
                         for g in per_class
                     ],
                     size=8,
                 )
     report.add("beside", flow.pages)
+
+
+def _recall_cell(entry: dict) -> str:
+    """A class's test recall, or "n/a (no test tracks)" for a class the test part lacks."""
+    return NO_TEST_TRACKS if entry.get("support") == 0 else _num(entry.get("recall"))
 
 
 # ------------------------------------------------------------------------------ 9. mood
