@@ -898,6 +898,7 @@ def evaluate(
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    n_perm: int = 200,
 ) -> Evaluation:
     """Frame- and track-level metrics of one model, with bootstrap intervals over test tracks.
 
@@ -922,7 +923,9 @@ def evaluate(
     seed : int, default=0
         Seed of the resamples.
     level : float, default=0.95
-        Coverage of the percentile intervals, in ``(0, 1)``.
+        Coverage of the intervals, in ``(0, 1)``.
+    n_perm : int, default=200
+        Permutations for the chance levels (:func:`permutation_chance`); 0 skips them.
 
     Returns
     -------
@@ -994,14 +997,22 @@ def evaluate(
     chance = (
         {
             "accuracy": permutation_chance(
-                lambda t, q: _accuracy(t, q.argmax(axis=1)), track_y, track_p, seed=seed
+                lambda t, q: _accuracy(t, q.argmax(axis=1)),
+                track_y,
+                track_p,
+                n_perm=n_perm,
+                seed=seed,
             ),
             "f1_macro": permutation_chance(
-                lambda t, q: _f1_macro(t, q.argmax(axis=1), k), track_y, track_p, seed=seed
+                lambda t, q: _f1_macro(t, q.argmax(axis=1), k),
+                track_y,
+                track_p,
+                n_perm=n_perm,
+                seed=seed,
             ),
-            "roc_auc": permutation_chance(_roc_auc_ovr, track_y, track_p, seed=seed),
+            "roc_auc": permutation_chance(_roc_auc_ovr, track_y, track_p, n_perm=n_perm, seed=seed),
         }
-        if n_boot
+        if n_perm
         else {}
     )
     return Evaluation(
@@ -1368,6 +1379,11 @@ def _decision_scores(Y: np.ndarray, D: np.ndarray) -> dict[str, Any]:
     return {"per": per, "macro": macro, "micro": micro}
 
 
+#: fewer test positives than this in a scored tag: its average precision (and the macro PR-AUC)
+#: is flagged as not estimable
+MIN_AP_POSITIVES = 10
+
+
 def _tagging_metrics(
     Y: np.ndarray, P: np.ndarray, names: tuple[str, ...], thr: np.ndarray | None
 ) -> dict[str, Any]:
@@ -1402,6 +1418,11 @@ def _tagging_metrics(
         )
     if not keep.any():
         notes.append("no tag has both positive and negative examples: the macro averages are NaN")
+    # average precision of a tag with few test positives is biased upward (a resample, or a test
+    # set, that happens to rank its few positives high scores far above the population value): below
+    # MIN_AP_POSITIVES positives per tag the macro PR-AUC is reported but flagged as not estimable
+    min_pos = int(support[keep].min()) if keep.any() else 0
+    ap_estimable = bool(keep.any() and min_pos >= MIN_AP_POSITIVES)
     roc_micro = ap_micro = nan
     if 0 < support.sum() < n * k:
         roc_micro = _sk_micro(roc_auc_score, Y, P)
@@ -1447,6 +1468,8 @@ def _tagging_metrics(
         "recall_micro": micro[1],
         "f1_micro": micro[2],
         "n_tags_macro": int(keep.sum()),
+        "min_test_positives": min_pos,
+        "pr_auc_macro_estimable": ap_estimable,
         "excluded_tags": excluded,
         "per_tag": per_tag,
         "notes": notes,
@@ -1921,6 +1944,7 @@ def evaluate_tags(
     seed: int = 0,
     level: float = 0.95,
     frame_intervals: bool = True,
+    n_perm: int = 100,
 ) -> TagEvaluation:
     """Frame- and track-level tagging metrics of one model, with bootstrap intervals over test tracks.
 
@@ -1954,10 +1978,13 @@ def evaluate_tags(
     seed : int, default=0
         Seed of the resamples.
     level : float, default=0.95
-        Coverage of the percentile intervals, in ``(0, 1)``.
+        Coverage of the intervals, in ``(0, 1)`` (PR-AUC: the basic interval, see
+        :func:`_interval`).
     frame_intervals : bool, default=True
         False skips the frame-level intervals (NaN, with a note): they cost about frames-per-track
         times the track-level ones.
+    n_perm : int, default=100
+        Permutations for the chance levels of ROC-AUC and PR-AUC macro; 0 skips them.
 
     Returns
     -------
@@ -2015,7 +2042,7 @@ def evaluate_tags(
         else:
             notes.append("frame-level intervals not computed (frame_intervals=False): NaN")
     chance = {}
-    if n_boot:
+    if n_perm:
         scorable = ~((track_Y.sum(axis=0) == 0) | (track_Y.sum(axis=0) == n_t))
         if scorable.any():
             Ys = track_Y[:, scorable]
@@ -2027,7 +2054,7 @@ def evaluate_tags(
                     lambda t, q, metric=metric: _sk_per_tag(metric, t, q)[0],
                     Ys,
                     track_P[:, scorable],
-                    n_perm=100,
+                    n_perm=n_perm,
                     seed=seed,
                 )
     return TagEvaluation(

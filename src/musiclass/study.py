@@ -490,6 +490,9 @@ def _tagging_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
         lo, hi = ci.get(m) or (None, None)
         rec.update({m: track.get(m), f"{m}_low": lo, f"{m}_high": hi})
     rec.update(_chance_columns(test.get("chance", {})))
+    # the macro PR-AUC of tags with fewer than 10 test positives is biased upward: flagged
+    rec["pr_auc_macro_estimable"] = track.get("pr_auc_macro_estimable")
+    rec["min_test_positives"] = track.get("min_test_positives")
     seed = test.get("seed_metrics", {})
     rec.update(
         {f"original_{k}": v for k, v in seed.items() if isinstance(v, (int, float)) or v is None}

@@ -1,0 +1,214 @@
+"""Intervals that cover and chance levels that are measured (issue: numbers you can publish).
+
+The coverage tests are simulations with a known population value: draw many test sets from one
+population, compute the 95 % interval on each, and count how often it holds the population value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from sklearn.metrics import average_precision_score
+
+from musiclass import evaluation as ev
+from musiclass.splits import classes_without
+
+
+def single_label(n_tracks, k, p_correct, rng):
+    """Tracks whose top class is right with probability ``p_correct`` (the population accuracy)."""
+    y = np.arange(n_tracks) % k
+    right = rng.random(n_tracks) < p_correct
+    wrong = (y + rng.integers(1, k, n_tracks)) % k
+    top = np.where(right, y, wrong)
+    probs = np.full((n_tracks, k), 0.1 / (k - 1))
+    probs[np.arange(n_tracks), top] = 0.9
+    return probs, y
+
+
+def tags(n_tracks, k, prevalence, d, rng):
+    """Scores N(d, 1) for positives and N(0, 1) for negatives, squashed into (0, 1)."""
+    Y = (rng.random((n_tracks, k)) < prevalence).astype(int)
+    Y[0], Y[1] = 1, 0  # every tag has a positive and a negative
+    z = rng.normal(size=(n_tracks, k)) + d * Y
+    return 1 / (1 + np.exp(-z)), Y
+
+
+# ---------------------------------------------------------------- resampling
+
+
+def test_stratified_resamples_keep_every_class_count():
+    strata = np.array([0, 0, 0, 1, 1, 2, 3, 3, 3, 3])
+    idx = ev._stratified_bootstrap_indices(strata, 50, seed=1)
+    assert idx.shape == (50, 10)
+    for row in idx:
+        np.testing.assert_array_equal(np.bincount(strata[row], minlength=4), [3, 2, 1, 4])
+    # and they are seeded
+    np.testing.assert_array_equal(idx, ev._stratified_bootstrap_indices(strata, 50, seed=1))
+
+
+def test_no_resample_is_dropped_with_one_track_per_class():
+    # 10 genres, 2 test tracks each: a plain bootstrap misses a class in most resamples
+    rng = np.random.default_rng(0)
+    probs, y = single_label(20, 10, 0.6, rng)
+    e = ev.evaluate(
+        probs, y, [f"t{i}" for i in range(20)], [f"g{i}" for i in range(10)], n_boot=200
+    )
+    lo, hi = e.intervals["track"]["roc_auc"]
+    assert np.isfinite(lo) and np.isfinite(hi)
+    plain = ev._bootstrap_indices(20, 200, 0)
+    missing = np.mean([len(np.unique(y[r])) < 10 for r in plain])
+    assert missing > 0.5  # the failure the stratified resamples remove
+
+
+def test_every_interval_contains_its_point():
+    rng = np.random.default_rng(3)
+    for trial in range(25):
+        n = int(rng.integers(12, 60))
+        probs, y = single_label(n, 4, rng.uniform(0.3, 0.95), rng)
+        e = ev.evaluate(probs, y, np.arange(n), list("abcd"), n_boot=100, seed=trial, n_perm=0)
+        for lvl in ("frame", "track"):
+            m = getattr(e, lvl)
+            for key, point in (
+                ("accuracy", m["accuracy"]),
+                ("f1_macro", m["f1_macro"]),
+                ("roc_auc", m["roc_auc_ovr_macro"]),
+            ):
+                lo, hi = e.intervals[lvl][key]
+                assert lo <= point <= hi, (trial, lvl, key, lo, point, hi)
+        P, Y = tags(n, 5, 0.15, 1.0, rng)
+        t = ev.evaluate_tags(P, Y, np.arange(n), n_boot=100, seed=trial, n_perm=0)
+        for key in ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro"):
+            lo, hi = t.intervals["track"][key]
+            assert lo <= t.track[key] <= hi, (trial, key, lo, t.track[key], hi)
+
+
+def test_basic_interval_corrects_an_upward_bias():
+    # resamples sitting above the point: the basic interval reflects them below it
+    values = np.linspace(0.5, 0.7, 101)
+    assert ev._interval(0.45, values, 0.9) == pytest.approx((0.45, 0.69))  # widened to the point
+    lo, hi = ev._interval(0.55, values, 0.9, basic=True)
+    assert lo == pytest.approx(2 * 0.55 - 0.69) and hi == pytest.approx(2 * 0.55 - 0.51)
+    assert lo <= 0.55 <= hi
+    assert ev._interval(0.5, [np.nan, np.inf], 0.9) == (pytest.approx(np.nan, nan_ok=True),) * 2
+
+
+# ---------------------------------------------------------------- coverage (simulations)
+
+
+def coverage(draw, estimate, truth, reps):
+    hits = 0
+    for r in range(reps):
+        lo, hi = estimate(*draw(np.random.default_rng(1000 + r)), r)
+        hits += lo <= truth <= hi
+    return hits / reps
+
+
+def test_accuracy_interval_covers_the_population_accuracy():
+    truth = 0.7
+
+    def estimate(probs, y, r):
+        e = ev.evaluate(probs, y, np.arange(len(y)), list("abc"), n_boot=300, seed=r, n_perm=0)
+        return e.intervals["track"]["accuracy"]
+
+    cov = coverage(lambda rng: single_label(60, 3, truth, rng), estimate, truth, 200)
+    print(f"coverage {cov:.3f}")
+    assert 0.90 <= cov <= 0.99, cov
+
+
+def test_roc_auc_interval_covers_the_population_auc():
+    d = 1.0
+    truth = float(norm.cdf(d / np.sqrt(2)))  # P(positive score > negative score)
+
+    def estimate(P, Y, r):
+        t = ev.evaluate_tags(P, Y, np.arange(len(Y)), n_boot=300, seed=r, n_perm=0)
+        return t.intervals["track"]["roc_auc_micro"]
+
+    cov = coverage(lambda rng: tags(120, 1, 0.3, d, rng), estimate, truth, 150)
+    print(f"coverage {cov:.3f}")
+    assert 0.90 <= cov <= 0.99, cov
+
+
+def test_pr_auc_interval_covers_when_estimable_and_beats_the_percentile_one():
+    # 300 tracks, 10 tags, ~30 positives each; the population AP from 400,000 draws
+    d, prevalence = 1.0, 0.1
+    big_P, big_Y = tags(400_000, 1, prevalence, d, np.random.default_rng(7))
+    truth = float(average_precision_score(big_Y[:, 0], big_P[:, 0]))
+    basic = percentile = 0
+    reps = 60
+    for r in range(reps):
+        P, Y = tags(300, 10, prevalence, d, np.random.default_rng(1000 + r))
+        t = ev.evaluate_tags(P, Y, np.arange(300), n_boot=200, seed=r, n_perm=0)
+        assert t.track["pr_auc_macro_estimable"]
+        lo, hi = t.intervals["track"]["pr_auc_macro"]
+        basic += lo <= truth <= hi
+        counts = ev._resample_counts(ev._bootstrap_indices(300, 200, r), 300)
+        boot = ev._tag_bootstrap(Y, P, np.arange(300), counts, None)["pr_auc_macro"]
+        lo, hi = ev._percentile_interval(boot, 0.95)
+        percentile += lo <= truth <= hi
+    print(f"coverage: basic {basic / reps:.2f}, percentile {percentile / reps:.2f}")
+    assert basic / reps >= 0.85, basic
+    assert basic - percentile >= 12  # the percentile interval sits near theta + 2 bias
+
+
+def test_macro_pr_auc_with_few_positives_is_flagged():
+    P, Y = tags(38, 20, 0.1, 1.0, np.random.default_rng(3))
+    m = ev.tagging_metrics(Y, P)
+    assert m["min_test_positives"] < ev.MIN_AP_POSITIVES and not m["pr_auc_macro_estimable"]
+    P, Y = tags(400, 3, 0.3, 1.0, np.random.default_rng(3))
+    assert ev.tagging_metrics(Y, P)["pr_auc_macro_estimable"]
+
+
+# ---------------------------------------------------------------- chance and degenerate models
+
+
+def test_permutation_chance_of_accuracy_and_auc():
+    rng = np.random.default_rng(2)
+    probs, y = single_label(200, 4, 0.8, rng)
+    e = ev.evaluate(probs, y, np.arange(200), list("abcd"), n_boot=50, n_perm=300)
+    assert e.chance["accuracy"]["mean"] == pytest.approx(0.25, abs=0.03)
+    assert e.chance["roc_auc"]["mean"] == pytest.approx(0.5, abs=0.03)
+    lo, hi = e.chance["accuracy"]["low"], e.chance["accuracy"]["high"]
+    assert lo < 0.25 < hi and hi < e.track["accuracy"]
+    assert e.to_dict()["chance"]["accuracy"]["mean"] == pytest.approx(e.chance["accuracy"]["mean"])
+
+
+def test_chance_pr_auc_is_measured_not_the_tag_frequency():
+    # few test tracks: a random ranking's AP is well above the tags' frequency
+    rng = np.random.default_rng(4)
+    P, Y = tags(38, 6, 0.05, 0.0, rng)
+    t = ev.evaluate_tags(P, Y, np.arange(38), n_boot=50, n_perm=200)
+    assert t.chance["pr_auc_macro"]["mean"] > Y.mean() + 0.03
+    assert t.chance["roc_auc_macro"]["mean"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_collapsed_model_is_named():
+    y = np.arange(40) % 4
+    probs = np.tile([0.7, 0.1, 0.1, 0.1], (40, 1))  # always class 0
+    m = ev.classification_metrics(y, probs, list("abcd"))
+    assert m["degenerate"] and "class 0" in m["degenerate"] and m["chance_accuracy"] == 0.25
+    assert any(n.startswith("degenerate model") for n in m["notes"])
+    good, yy = single_label(40, 4, 0.9, np.random.default_rng(0))
+    assert ev.classification_metrics(yy, good, list("abcd"))["degenerate"] is None
+    # at chance without collapsing: predictions spread, accuracy at the largest class's share
+    assert "chance" in ev.degenerate(np.arange(40) % 4, 0.25, 0.25, 4)
+
+
+def test_recall_of_a_class_without_test_tracks_is_not_zero():
+    y = np.array([0, 0, 1, 1])
+    probs = np.array([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.6, 0.1]])
+    per = ev.classification_metrics(y, probs, list("abc"))["per_class"]
+    assert per["a"]["recall"] == 1.0 and per["c"]["support"] == 0 and np.isnan(per["c"]["recall"])
+    e = ev.evaluate(probs, y, np.arange(4), list("abc"), n_boot=10, n_perm=0)
+    assert e.to_dict()["track"]["per_class"]["c"]["recall"] is None
+
+
+def test_classes_without_test_tracks_are_listed():
+    import pandas as pd
+
+    frames = pd.DataFrame({"row": range(6), "label": ["a", "a", "b", "b", "c", "a|c"]})
+    parts = pd.DataFrame(
+        {"row": range(6), "part": ["train", "test", "train", "train", "train", "test"]}
+    )
+    assert classes_without(parts, frames, ["a", "b", "c"]) == ["b"]
+    assert classes_without(parts, frames, ["a", "b", "c"], part="train") == []
