@@ -387,7 +387,6 @@ def representation_grid(
 
 
 # ------------------------------------------------------------------------- 2. confusion matrix
-@_styled
 def row_normalised(matrix: np.ndarray) -> np.ndarray:
     """A confusion matrix with each row divided by its sum.
 
@@ -408,6 +407,7 @@ def row_normalised(matrix: np.ndarray) -> np.ndarray:
         return np.where(sums > 0, values / np.where(sums > 0, sums, 1), np.nan)
 
 
+@_styled
 def confusion_matrix(
     confusion,
     *,
