@@ -1,8 +1,8 @@
 """The one owner of on-disk names: what each folder the package writes holds, and under which names.
 
 The folders named here are a model directory, a feature store's split folder, a study folder, a run
-folder and the repository. Every other module asks these classes for a path instead of spelling a file name, so a format has
-exactly one place where its name is written. The classes only name paths: reading and writing
+folder and the repository. Every other module asks these classes for a path instead of spelling a
+file name, so a format has exactly one place where its name is written. The classes only name paths: reading and writing
 stays with the module that owns the content (:mod:`musiclass.training` writes a model directory,
 :mod:`musiclass.registry` the results registry, :mod:`musiclass.features.store` a store).
 
