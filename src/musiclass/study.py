@@ -112,10 +112,10 @@ class Study:
         Every run is trained and tested under each of these split methods (a config without
         ``splits`` gets ``["song"]`` from :func:`load_study`).
     train : dict, default={"preset": "default"}
-        A training ``preset`` and any :class:`~musiclass.config.TrainConfig` value.
+        A training ``preset`` and any :class:`~musiclass.training.TrainConfig` value.
     runs : list of dict, default=[]
         One network each: ``model`` and optionally ``name``, ``representation`` and any
-        :class:`~musiclass.config.TrainConfig` value.
+        :class:`~musiclass.training.TrainConfig` value.
     classical : dict or None, default=None
         The scikit-learn baselines (``models``, ``protocols``), or None for none.
     source : str, default=""
