@@ -2,9 +2,10 @@
 
 The folders named here are a model directory, a feature store's split folder, a study folder, a run
 folder and the repository. Every other module asks these classes for a path instead of spelling a
-file name, so a format has exactly one place where its name is written. The classes only name paths: reading and writing
-stays with the module that owns the content (:mod:`musiclass.training` writes a model directory,
-:mod:`musiclass.registry` the results registry, :mod:`musiclass.features.store` a store).
+file name, so a format has exactly one place where its name is written. The classes only name
+paths: reading and writing stays with the module that owns the content (:mod:`musiclass.training`
+writes a model directory, :mod:`musiclass.registry` the results registry,
+:mod:`musiclass.features.store` a store).
 
 A model directory (written by ``musiclass train``, read by ``predict``, ``evaluate``, the registry
 and the report)::
