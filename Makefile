@@ -20,7 +20,7 @@ help:
 	@echo "make run    - set up $(VENV) and run the main job (both studies, the notebooks, report.pdf) into runs/demo"
 	@echo "make run PROFILE=full - the full-profile run into runs/full, published into the repository"
 	@echo "make test   - set up $(VENV) with the test tools, check lint and format (ruff), build the docs, run the tests"
-	@echo "make lint   - ruff check and ruff format --check only; make format rewrites the files"
+	@echo "make lint   - ruff check, ruff format --check and numpydoc's docstring checks; make format rewrites the files"
 	@echo "make docs   - build the documentation site into docs/_build/html (Sphinx, warnings are errors)"
 	@echo "make bench  - run the CPU benchmarks (extraction, floor, Dask, scaling, frontend layer, training)"
 	@echo "make clean  - remove $(VENV), runs/ and caches"
@@ -49,6 +49,7 @@ test: lint docs
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/ruff format --check src tests benchmarks docs
+	$(BIN)/numpydoc lint $$(find src/musiclass -name '*.py' | sort)
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests benchmarks docs

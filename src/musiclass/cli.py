@@ -54,6 +54,23 @@ def _overrides(pairs: list[str] | None) -> dict:
 
 # ---------------------------------------------------------------------------- commands
 def cmd_synth(args) -> int:
+    """Run ``musiclass synth``: write the synthetic data sets and print where they went.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     which = {"all": ("gtzan", "mtg-jamendo"), "gtzan": ("gtzan",), "mood": ("mtg-jamendo",)}[
         args.only
     ]
@@ -72,6 +89,23 @@ def cmd_synth(args) -> int:
 
 
 def cmd_index(args) -> int:
+    """Run ``musiclass index``: index a GTZAN tree or MTG-Jamendo's metadata and print the problems found.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK`` (problems found while indexing are listed, not failures).
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     out = Path(args.out)
     if args.dataset == "gtzan":
         idx = index_gtzan(
@@ -102,6 +136,25 @@ def cmd_index(args) -> int:
 
 
 def cmd_extract(args) -> int:
+    """Run ``musiclass extract``: compute the feature store of a track index.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``, or ``EXIT_PARTIAL`` when some tracks failed (they are in the store's ``failures.csv``).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For a bad ``--set``, or ``--jobs`` given with ``--scheduler`` or ``--cluster``.
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     overrides = _overrides(args.set)  # bad usage first, before any file is read
     dask = args.scheduler or args.cluster
     if dask and args.jobs:
@@ -127,6 +180,25 @@ def cmd_extract(args) -> int:
 
 
 def cmd_split(args) -> int:
+    """Run ``musiclass split``: make one split of a feature store and print its sizes and leak.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For ``--method official`` without ``--splits-dir``.
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     store = FeatureStore(args.store)
     official = (
         {"splits_dir": args.splits_dir, "split": args.official_split} if args.splits_dir else None
@@ -149,6 +221,23 @@ def cmd_split(args) -> int:
 
 
 def cmd_info(args) -> int:
+    """Run ``musiclass info``: describe a feature store (or print its manifest with ``--json``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     store = FeatureStore(args.store)
     if args.json:
         print(json.dumps(store.manifest, indent=2))
@@ -158,12 +247,46 @@ def cmd_info(args) -> int:
 
 
 def cmd_report(args) -> int:
+    """Run ``musiclass report``: write ``report.pdf`` from a run folder's results.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     out = Path(args.out) if args.out else Path(args.run_dir) / "report.pdf"
     build_report(args.run_dir, out)
     return EXIT_OK
 
 
 def cmd_demo(args) -> int:
+    """Run ``musiclass demo``: the main job (:func:`musiclass.demo.run_demo`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     run_demo(
         args.out,
         jobs=args.jobs,
@@ -183,6 +306,28 @@ def cmd_demo(args) -> int:
 
 
 def cmd_train(args) -> int:
+    """Run ``musiclass train``: train one network on a split and print its test evaluation.
+
+    From a feature store, or with ``--from-audio`` from a track index (features computed inside
+    the network).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For ``--split official`` without ``--splits-dir``, or a bad config or ``--set``.
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     values = {}
     if args.config:
         data = load_yaml(args.config)
@@ -253,6 +398,7 @@ def _execution_options(args) -> dict:
 
 
 def _add_execution_options(sp) -> None:
+    """Add the ``devices`` options (``--strategy``, ``--precision``, ``--xla``) to a sub-command."""
     g = sp.add_argument_group(
         "devices", "how training runs (also settable as train.strategy / precision / xla)"
     )
@@ -378,6 +524,30 @@ def _evaluate_tagging_model(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    """Run ``musiclass evaluate``: score a model directory's predictions, or re-score matrices.
+
+    A tagging model gets the MediaEval metrics at its validation thresholds; a genre model its
+    track and frame metrics, its confusion matrix and, with ``--compare``, a paired comparison with
+    another model on their shared test tracks.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        Without a model directory or matrices, for a finished model without predictions of the
+        part, labels outside the model's classes, or a ``--compare`` that is not possible.
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     import pandas as pd
 
     if args.truth or args.pred:
@@ -390,7 +560,7 @@ def cmd_evaluate(args) -> int:
             raise ConfigError("--compare is for single-label (genre) models")
         return _evaluate_tagging_model(args)
 
-    def load(model_dir):
+    def load(model_dir):  # a closure, not API; numpydoc ignore=GL08
         path = Path(model_dir) / "predictions" / f"{args.part}.csv"
         if not path.is_file():
             raise ConfigError(
@@ -448,7 +618,28 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    """``musiclass predict MODEL_DIR PATH...``: the readable table (or CSV / JSON) of each file's prediction."""
+    """``musiclass predict MODEL_DIR PATH...``: the readable table (or CSV / JSON) of each file's prediction.
+
+    With ``--format csv`` or ``json`` stdout holds the data and the notes and failures go to
+    stderr.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``, or ``EXIT_PARTIAL`` when some files gave no prediction.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For ``--top-k`` below 1 or an ``--out`` not ending in ``.csv`` or ``.json``.
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
 
     if args.top_k < 1:  # bad usage first, before the model is loaded
         raise ConfigError("--top-k must be at least 1")
@@ -477,6 +668,23 @@ def cmd_predict(args) -> int:
 
 
 def cmd_run(args) -> int:
+    """Run ``musiclass run``: a study config end to end, then its results table and figures.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     overrides = {f"train.{k}": v for k, v in _execution_options(args).items()}
     overrides.update(_overrides(args.set))
     if args.out is None:  # runs/genre or runs/mood, after the config's task
@@ -501,6 +709,23 @@ def cmd_run(args) -> int:
 
 
 def cmd_classical(args) -> int:
+    """Run ``musiclass classical``: the original's classifiers on a hand-crafted feature table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
     models = (
         classical.parse_models(args.models) if args.models else None
     )  # bad usage first, before any file is read
@@ -974,6 +1199,13 @@ def _add_report(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the ``musiclass`` parser, with one sub-command per stage.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each sub-command's namespace carries its ``cmd_*`` function as ``func``.
+    """
     p = argparse.ArgumentParser(
         prog="musiclass",
         description="Reproducible music genre classification (GTZAN) and mood tagging (MTG-Jamendo).",
@@ -1002,6 +1234,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``musiclass`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success; 1 an error (a :class:`~musiclass.errors.MusiclassError`,
+        printed as ``error: ...``); 2 bad usage (or no sub-command: the help is printed); 3 the
+        stage finished but some tracks failed; 130 interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

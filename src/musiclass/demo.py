@@ -1,6 +1,7 @@
-"""The project's main job, ``musiclass demo`` (``make run``): both studies on the embedded
-synthetic default, the numbered notebooks, the report, and with ``publish=True`` the committed
-outputs of the repository::
+"""The project's main job, ``musiclass demo`` (``make run``): both studies, the notebooks, the report.
+
+Both studies run on the embedded synthetic default, then the numbered notebooks and the report,
+and with ``publish=True`` the committed outputs of the repository are written::
 
     synthesise -> index -> extract -> split -> train and evaluate -> figures   (genre and mood)
     -> notebooks -> report.pdf -> (publish)
@@ -55,7 +56,7 @@ def run_demo(
     publish: bool = False,
     echo=print,
 ) -> dict[str, Any]:
-    """The main job on the embedded synthetic default.
+    """Run the main job on the embedded synthetic default.
 
     Synthesise both data sets; run the whole genre study (``configs/genre/study.yaml``: experiments 1
     and 2, the FNN and the classical baselines, each under the original frame split and our song
@@ -70,6 +71,54 @@ def run_demo(
     ``summary.json``. With ``publish=True`` (from a clone) the executed notebooks, with machine paths
     removed and labelled with the run, replace the committed ones; the figures go to the results
     folders, the README's figures to ``images/`` and the report to ``report.pdf`` at the repository root.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path, default="runs/demo"
+        The run folder.
+    jobs : int, optional
+        Worker processes (default: :func:`musiclass.utils.default_jobs`).
+    preset : str, default="default"
+        The frontend and training preset of both studies and the notebooks.
+    clips_per_genre : int, default=20
+        Clips per genre of the synthetic GTZAN-shaped set.
+    mood_tracks : int, optional
+        Tracks of the synthetic MTG-Jamendo-shaped set (default: the generator's,
+        :data:`musiclass.datasets.synthetic.DEFAULT_N_TRACKS`).
+    seed : int, default=0
+        Seed of the synthetic data.
+    profile : {"quick", "full", "tiny"}, default="quick"
+        The study profile (:data:`musiclass.study.PROFILES`).
+    figures : str or pathlib.Path, optional
+        Where the genre figures go (default: ``genre/figures/`` in the run folder); with
+        ``publish=True``, the repository's genre results folder.
+    mood_figures : str or pathlib.Path, optional
+        The same for the mood figures.
+    progress : bool, default=True
+        Whether to show progress bars.
+    notebooks : bool, default=True
+        Whether to execute the notebooks (they draw the figures); without them the figures are drawn
+        directly (:func:`musiclass.figures.write_figures`).
+    report : bool, default=True
+        Whether to build ``report.pdf`` (:func:`musiclass.report.build_report`).
+    publish : bool, default=False
+        Whether to copy the run into the repository (:func:`musiclass.publish.publish_run`).
+    echo : callable, default=print
+        Called with each line of progress and the results tables.
+
+    Returns
+    -------
+    dict
+        The run's summary, also written to ``summary.json``: the settings (``preset``, ``jobs``,
+        ``seed``, ``profile``), per task its ``results`` file, ``rows`` and ``splits`` summaries,
+        ``notebooks`` (task to executed notebooks), ``report``, ``seconds`` per stage,
+        ``total_seconds`` and, when published, ``published`` (the paths written).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        With ``publish=True`` outside a clone of the repository; or from the studies
+        (:func:`musiclass.study.run_study`).
     """
     out = Path(out)
     run = RunFolder(out)
@@ -85,7 +134,7 @@ def run_demo(
             )
         figures, mood_figures = root / RESULT_FOLDERS["genre"], root / RESULT_FOLDERS["mood"]
 
-    def stage(name: str):
+    def stage(name: str):  # a closure, not API; numpydoc ignore=GL08
         echo(f"\n== {name}")
         return time.perf_counter()
 

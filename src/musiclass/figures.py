@@ -1,6 +1,8 @@
-"""Which figures a study gets: :func:`write_figures` draws every figure of a study folder (genre or
-mood) into a results folder, from the registry (:mod:`musiclass.registry`) and the model
-directories, with the pure figure functions of :mod:`musiclass.plots`.
+"""Which figures a study gets: :func:`write_figures` draws every figure of a study folder.
+
+The figures of a genre or mood study folder go into a results folder; they are drawn from the
+registry (:mod:`musiclass.registry`) and the model directories, with the pure figure functions of
+:mod:`musiclass.plots`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,32 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
     Figure 1 (one frame per genre in every representation), the results table (PNG, Markdown, CSV),
     test accuracy with intervals under both protocols, and per network under our split: its
     confusion matrix, ROC curves, training curves; per-genre recall of every network.
+
+    A mood study (every result's task is ``mood``) gets its own figures instead: tag frequencies
+    (before and after curation, per split part, per resampled set), tag co-occurrence, the results
+    table and the per-tag ROC-AUC of the base model.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study folder; its registry is collected first (:func:`musiclass.registry.collect`
+        rewrites ``results.csv``).
+    figures : str or pathlib.Path
+        The results folder the figures go to; created when missing.
+    echo : callable, default=print
+        Called with one line of progress, the count of files written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The figures and tables written, in the order they were drawn.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        If no result is registered in ``out`` yet (run the study first).
+    musiclass.errors.MetadataError
+        If a registry record or a model's ``metrics.json`` is not valid JSON.
     """
 
     out, figures = Path(out), Path(figures)

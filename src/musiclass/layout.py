@@ -1,10 +1,11 @@
-"""The one owner of on-disk names: what a model directory, a feature store's split folder, a study
-folder, a run folder and the repository hold, and under which names.
+"""The one owner of on-disk names: what each folder the package writes holds, and under which names.
 
-Every other module asks these classes for a path instead of spelling a file name, so a format has
-exactly one place where its name is written. The classes only name paths: reading and writing
-stays with the module that owns the content (:mod:`musiclass.training` writes a model directory,
-:mod:`musiclass.registry` the results registry, :mod:`musiclass.features.store` a store).
+The folders named here are a model directory, a feature store's split folder, a study folder, a run
+folder and the repository. Every other module asks these classes for a path instead of spelling a
+file name, so a format has exactly one place where its name is written. The classes only name
+paths: reading and writing stays with the module that owns the content (:mod:`musiclass.training`
+writes a model directory, :mod:`musiclass.registry` the results registry,
+:mod:`musiclass.features.store` a store).
 
 A model directory (written by ``musiclass train``, read by ``predict``, ``evaluate``, the registry
 and the report)::
@@ -74,8 +75,20 @@ RESULTS_MD = "results_table.md"
 
 
 class ClassicalFiles:
-    """The files of one classical protocol's results folder (written by
-    :func:`musiclass.models.classical.save`)."""
+    """The files of one classical protocol's results folder.
+
+    The folder is written by :func:`musiclass.models.classical.save`; the class attributes are the
+    file names, relative to it.
+
+    Attributes
+    ----------
+    SUMMARY : str
+        ``classical.json``: the summary; written last, it marks the folder complete.
+    TABLE : str
+        ``classical.csv``: one row per model and protocol.
+    PREDICTIONS : str
+        ``classical_predictions.csv``: one row per track.
+    """
 
     SUMMARY = "classical.json"
     TABLE = "classical.csv"
@@ -83,7 +96,29 @@ class ClassicalFiles:
 
 
 class StoreFiles:
-    """The files of a feature store (see :mod:`musiclass.features.store`, which writes them)."""
+    """The files of a feature store (see :mod:`musiclass.features.store`, which writes them).
+
+    The class attributes are names relative to the store's folder.
+
+    Attributes
+    ----------
+    MANIFEST : str
+        ``manifest.json``: config, its hash, shapes, counts, the chunk list (written last).
+    EXTRACTING : str
+        ``extracting.json``: the config being extracted.
+    INDEX : str
+        ``index.csv``: one row per frame.
+    HANDCRAFTED : str
+        ``handcrafted.csv``: one row of descriptors per track.
+    FAILURES : str
+        ``failures.csv``: tracks that could not be processed.
+    CHUNKS : str
+        ``chunks``: the folder of the per-track chunks, one subfolder per representation.
+    META : str
+        ``meta``: the subfolder of ``chunks`` holding each track's meta chunk.
+    SPLITS : str
+        ``splits``: the folder of the store's splits (see :class:`SplitFolder`).
+    """
 
     MANIFEST = "manifest.json"
     EXTRACTING = "extracting.json"
@@ -96,8 +131,20 @@ class StoreFiles:
 
 
 class IndexFiles:
-    """The files of a track index folder (written by :meth:`TrackIndex.save`; a feature store
-    holds a copy of the index it was built from)."""
+    """The files of a track index folder.
+
+    The folder is written by :meth:`musiclass.datasets.base.TrackIndex.save`; a feature store holds
+    a copy of the index it was built from.
+
+    Attributes
+    ----------
+    TRACKS : str
+        ``tracks.csv``: one row per track.
+    META : str
+        ``tracks.json``: the index's metadata.
+    PROBLEMS : str
+        ``problems.csv``: the problems found while indexing.
+    """
 
     TRACKS = "tracks.csv"
     META = "tracks.json"
@@ -105,17 +152,17 @@ class IndexFiles:
 
 
 def repo_root(start: str | Path | None = None) -> Path | None:
-    """The musiclass checkout that holds ``configs/genre/study.yaml``.
+    """Find the musiclass checkout that holds ``configs/genre/study.yaml``.
 
     Parameters
     ----------
-    start : str or Path, optional
+    start : str or pathlib.Path, optional
         Where to start looking (default: the working directory); its parents follow, then the
         checkout the package itself was imported from.
 
     Returns
     -------
-    Path or None
+    pathlib.Path or None
         The repository root, or None outside a checkout (an installed package).
     """
     here = Path(start or Path.cwd()).resolve()
@@ -129,10 +176,20 @@ def repo_root(start: str | Path | None = None) -> Path | None:
 class ModelDir:
     """The files of one model directory (see the module docstring).
 
+    The upper-case class attributes are the file names, relative to the directory; the properties
+    and :meth:`predictions` join them to :attr:`path`. ``model_dir / name`` is ``path / name``.
+
     Parameters
     ----------
-    path : str or Path
+    path : str or pathlib.Path
         The directory.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The directory.
+    REQUIRED : tuple of str
+        The files ``predict`` needs: ``model.keras``, ``labels.json`` and ``frontend.json``.
     """
 
     path: Path
@@ -160,50 +217,138 @@ class ModelDir:
 
     @property
     def model(self) -> Path:
+        """The selected weights (best validation epoch).
+
+        Returns
+        -------
+        pathlib.Path
+            ``model.keras`` in the model directory.
+        """
         return self.path / self.MODEL
 
     @property
     def best(self) -> Path:
+        """Which epoch was selected and its monitored value.
+
+        Returns
+        -------
+        pathlib.Path
+            ``model.best.json`` in the model directory.
+        """
         return self.path / self.BEST
 
     @property
     def train(self) -> Path:
+        """The training config, its hash and the data it was trained on.
+
+        Returns
+        -------
+        pathlib.Path
+            ``train.json`` in the model directory.
+        """
         return self.path / self.TRAIN
 
     @property
     def labels(self) -> Path:
+        """The class (tag) order and whether the task is multi-label.
+
+        Returns
+        -------
+        pathlib.Path
+            ``labels.json`` in the model directory.
+        """
         return self.path / self.LABELS
 
     @property
     def frontend(self) -> Path:
+        """The feature config the model expects.
+
+        Returns
+        -------
+        pathlib.Path
+            ``frontend.json`` in the model directory.
+        """
         return self.path / self.FRONTEND
 
     @property
     def history(self) -> Path:
+        """The training history, one row per epoch.
+
+        Returns
+        -------
+        pathlib.Path
+            ``history.csv`` in the model directory.
+        """
         return self.path / self.HISTORY
 
     @property
     def metrics(self) -> Path:
+        """The final metrics on every part, with intervals.
+
+        Returns
+        -------
+        pathlib.Path
+            ``metrics.json`` in the model directory.
+        """
         return self.path / self.METRICS
 
     @property
     def thresholds(self) -> Path:
+        """The per-tag decision thresholds chosen on validation (taggers only).
+
+        Returns
+        -------
+        pathlib.Path
+            ``thresholds.json`` in the model directory.
+        """
         return self.path / self.THRESHOLDS
 
     @property
     def backup(self) -> Path:
+        """Keras' resumable state while training runs.
+
+        Returns
+        -------
+        pathlib.Path
+            ``backup/`` in the model directory.
+        """
         return self.path / self.BACKUP
 
     @property
     def tensorboard(self) -> Path:
+        """The TensorBoard logs.
+
+        Returns
+        -------
+        pathlib.Path
+            ``tensorboard/`` in the model directory.
+        """
         return self.path / self.TENSORBOARD
 
     @property
     def predictions_dir(self) -> Path:
+        """The folder of the per-part predictions.
+
+        Returns
+        -------
+        pathlib.Path
+            ``predictions/`` in the model directory.
+        """
         return self.path / self.PREDICTIONS
 
     def predictions(self, part: str) -> Path:
-        """``predictions/<part>.csv`` (``part``: train, validation or test)."""
+        """Return the predictions file of one part, ``predictions/<part>.csv``.
+
+        Parameters
+        ----------
+        part : str
+            ``"train"``, ``"validation"`` or ``"test"``.
+
+        Returns
+        -------
+        pathlib.Path
+            One row per frame, probabilities per class.
+        """
         return self.path / self.PREDICTIONS / f"{part}.csv"
 
 
@@ -213,8 +358,13 @@ class SplitFolder:
 
     Parameters
     ----------
-    store : str or Path
+    store : str or pathlib.Path
         The feature store's folder.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The ``splits/`` folder in it.
     """
 
     path: Path
@@ -225,11 +375,29 @@ class SplitFolder:
         object.__setattr__(self, "path", Path(store) / StoreFiles.SPLITS)
 
     def split(self, method: str) -> Path:
-        """The split file of ``method`` (a track -> part table)."""
+        """Return the split file of one split method.
+
+        Parameters
+        ----------
+        method : str
+            The split method.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<method>.csv``: a track -> part table.
+        """
         return self.path / f"{method}.csv"
 
     @property
     def summary(self) -> Path:
+        """The summary of the store's splits.
+
+        Returns
+        -------
+        pathlib.Path
+            ``summary.json`` in the ``splits/`` folder.
+        """
         return self.path / self.SUMMARY
 
 
@@ -237,10 +405,18 @@ class SplitFolder:
 class StudyFolder:
     """The files of one study folder (see the module docstring).
 
+    The upper-case class attributes are names relative to the folder; the properties and methods
+    join them to :attr:`path`.
+
     Parameters
     ----------
-    path : str or Path
+    path : str or pathlib.Path
         The study folder (``runs/<name>/genre``, say).
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The study folder.
     """
 
     path: Path
@@ -257,51 +433,151 @@ class StudyFolder:
 
     @property
     def workspace(self) -> Path:
+        """The notebooks' settings (dataset, profile, preset, seed).
+
+        Returns
+        -------
+        pathlib.Path
+            ``workspace.json`` in the study folder.
+        """
         return self.path / self.WORKSPACE
 
     @property
     def stores_dir(self) -> Path:
+        """The folder of the feature stores, one per frontend config.
+
+        Returns
+        -------
+        pathlib.Path
+            ``stores/`` in the study folder.
+        """
         return self.path / self.STORES
 
     def store(self, key: str) -> Path:
-        """The store folder of a frontend config hash prefix ``key``."""
+        """Return the store folder of one frontend config.
+
+        Parameters
+        ----------
+        key : str
+            The config's hash prefix.
+
+        Returns
+        -------
+        pathlib.Path
+            ``stores/<key>``.
+        """
         return self.path / self.STORES / key
 
     def stores(self) -> list[Path]:
-        """The finished stores (those with a manifest), sorted by name."""
+        """List the finished stores (those with a manifest), sorted by name.
+
+        Returns
+        -------
+        list of pathlib.Path
+            Their folders.
+        """
         return [p.parent for p in sorted(self.stores_dir.glob(f"*/{StoreFiles.MANIFEST}"))]
 
     def model(self, split: str, name: str) -> ModelDir:
-        """The model directory of network ``name`` trained on ``split``."""
+        """Return the model directory of one network trained on one split.
+
+        Parameters
+        ----------
+        split : str
+            The split it was trained on.
+        name : str
+            The network.
+
+        Returns
+        -------
+        ModelDir
+            ``models/<split>/<name>``.
+        """
         return ModelDir(self.path / self.MODELS / split / name)
 
     def classical(self, name: str) -> Path:
-        """The folder of one classical protocol's results."""
+        """Return the folder of one classical protocol's results.
+
+        Parameters
+        ----------
+        name : str
+            The protocol's folder name, ``<protocol>-<hash>``.
+
+        Returns
+        -------
+        pathlib.Path
+            ``models/classical/<name>`` (see :class:`ClassicalFiles`).
+        """
         return self.path / self.MODELS / "classical" / name
 
     @property
     def registry(self) -> Path:
+        """The results registry, one record per result.
+
+        Returns
+        -------
+        pathlib.Path
+            ``registry/`` in the study folder.
+        """
         return self.path / self.REGISTRY
 
     def record(self, key: str) -> Path:
-        """The registry record of result ``key``."""
+        """Return the registry record of one result.
+
+        Parameters
+        ----------
+        key : str
+            The result's key.
+
+        Returns
+        -------
+        pathlib.Path
+            ``registry/<key>.json``.
+        """
         return self.path / self.REGISTRY / f"{key}.json"
 
     @property
     def results(self) -> Path:
+        """The registry as one table.
+
+        Returns
+        -------
+        pathlib.Path
+            ``results.csv`` in the study folder.
+        """
         return self.path / RESULTS_CSV
 
     @property
     def curation(self) -> Path:
+        """The tracks per tag before and after curation (mood).
+
+        Returns
+        -------
+        pathlib.Path
+            ``tag_counts_curation.csv`` in the study folder.
+        """
         return self.path / self.CURATION
 
     @property
     def features(self) -> Path:
+        """The descriptor table exported by a notebook.
+
+        Returns
+        -------
+        pathlib.Path
+            ``features.csv`` in the study folder.
+        """
         return self.path / self.FEATURES
 
     @property
     def figures(self) -> Path:
-        """Where figures go when no results folder is given."""
+        """Where figures go when no results folder is given.
+
+        Returns
+        -------
+        pathlib.Path
+            ``figures/`` in the study folder.
+        """
         return self.path / "figures"
 
 
@@ -311,8 +587,13 @@ class RunFolder:
 
     Parameters
     ----------
-    path : str or Path
+    path : str or pathlib.Path
         The run folder (``runs/demo``, say).
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The run folder.
     """
 
     path: Path
@@ -325,21 +606,65 @@ class RunFolder:
 
     @property
     def summary(self) -> Path:
+        """The run's settings, timings and the results of both studies.
+
+        Returns
+        -------
+        pathlib.Path
+            ``summary.json`` in the run folder.
+        """
         return self.path / self.SUMMARY
 
     @property
     def data(self) -> Path:
+        """The synthetic data sets.
+
+        Returns
+        -------
+        pathlib.Path
+            ``data/`` in the run folder.
+        """
         return self.path / "data"
 
     def study(self, task: str) -> StudyFolder:
-        """The study folder of ``task`` (genre or mood)."""
+        """Return the study folder of one task.
+
+        Parameters
+        ----------
+        task : str
+            ``"genre"`` or ``"mood"``.
+
+        Returns
+        -------
+        StudyFolder
+            ``<task>/`` in the run folder.
+        """
         return StudyFolder(self.path / task)
 
     def notebooks(self, task: str) -> Path:
+        """Return the folder of one task's executed notebooks.
+
+        Parameters
+        ----------
+        task : str
+            ``"genre"`` or ``"mood"``.
+
+        Returns
+        -------
+        pathlib.Path
+            ``notebooks/<task>/`` in the run folder.
+        """
         return self.path / "notebooks" / task
 
     @property
     def report(self) -> Path:
+        """The PDF report.
+
+        Returns
+        -------
+        pathlib.Path
+            ``report.pdf`` in the run folder.
+        """
         return self.path / self.REPORT
 
 
@@ -359,8 +684,25 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
 
 
 def study_config(name: str = "genre/study.yaml") -> Path:
-    """A study config shipped in the repository's ``configs/`` (found from the working directory or
-    from the package's checkout)."""
+    """Find a study config shipped in the repository's ``configs/`` folder.
+
+    The folder is looked for in the working directory, then in the package's checkout.
+
+    Parameters
+    ----------
+    name : str, default="genre/study.yaml"
+        The config, relative to ``configs/``.
+
+    Returns
+    -------
+    pathlib.Path
+        The config file.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        If neither place holds it (the package is not run from a clone of the repository).
+    """
     for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
         path = base / "configs" / name
         if path.is_file():

@@ -90,7 +90,43 @@ FEATURES_CSV = StudyFolder.FEATURES
 
 @dataclass
 class Workspace:
-    """One task's notebooks' shared settings and paths (all relative to the repository root)."""
+    """One task's notebooks' shared settings and paths (all relative to the repository root).
+
+    Made by :func:`open_workspace` from a notebook's ``parameters`` cell; notebook 1 saves it as
+    ``workspace.json`` in the study folder (:meth:`save_state`) and the later notebooks check it
+    (:meth:`require`).
+
+    Attributes
+    ----------
+    task : {"genre", "mood"}
+        The task whose notebooks share it.
+    dataset : str, default="synthetic"
+        ``"synthetic"`` or the folder of a real GTZAN or MTG-Jamendo tree.
+    out : str, default="runs/demo"
+        The run folder; the study folder is ``<out>/<task>``.
+    preset : {"default", "seed"}, default="default"
+        Our protocol's frontend and training preset, or the original's.
+    profile : {"quick", "full", "tiny"}, default="quick"
+        The study profile (:data:`musiclass.study.PROFILES`).
+    results : str or None, default=None
+        Where the figures go; None: ``<out>/<task>/figures``.
+    jobs : int or None, default=None
+        Worker processes; None: :func:`musiclass.utils.default_jobs`.
+    progress : bool, default=True
+        Whether to show progress bars.
+    clips_per_genre : int, default=20
+        Clips per genre of the synthetic genre set.
+    mood_tracks : int or None, default=None
+        Tracks of the synthetic mood set; None: the generator's default.
+    metadata : str or None, default=None
+        MTG-Jamendo's metadata TSV; None: ``autotagging_moodtheme.tsv`` in ``dataset``.
+    splits_dir : str or None, default=None
+        MTG-Jamendo's ``splits`` folder; None: ``splits`` in ``dataset``.
+    seed : int, default=0
+        Seed of the synthetic data.
+    created : str
+        When the workspace was made (``YYYY-MM-DD HH:MM``, local time).
+    """
 
     task: str
     dataset: str = "synthetic"
@@ -110,31 +146,94 @@ class Workspace:
     # ---------------------------------------------------------------------------- paths
     @property
     def synthetic(self) -> bool:
+        """Whether the data is the embedded synthetic data.
+
+        Returns
+        -------
+        bool
+            True when :attr:`dataset` is ``synthetic``.
+        """
         return self.dataset == "synthetic"
 
     @property
     def study_dir(self) -> Path:
+        """The task's study folder.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<out>/<task>``.
+        """
         return Path(self.out) / self.task
 
     @property
     def data_dir(self) -> Path:
+        """The run folder's data folder, where synthetic sets are written.
+
+        Returns
+        -------
+        pathlib.Path
+            ``<out>/data``.
+        """
         return RunFolder(self.out).data
 
     @property
     def figures(self) -> Path:
-        """Where this run's figures go: ``results`` if given, else ``<out>/<task>/figures``."""
+        """Where this run's figures go: ``results`` if given, else ``<out>/<task>/figures``.
+
+        Returns
+        -------
+        pathlib.Path
+            The figures folder (not created).
+        """
         return Path(self.results) if self.results else StudyFolder(self.study_dir).figures
 
     def figure(self, name: str) -> Path:
+        """Return the path of one figure in :attr:`figures`, creating the folder.
+
+        Parameters
+        ----------
+        name : str
+            The figure's file name (its suffix gives the format).
+
+        Returns
+        -------
+        pathlib.Path
+            ``figures / name``.
+        """
         self.figures.mkdir(parents=True, exist_ok=True)
         return self.figures / name
 
     def config(self, name: str) -> Path:
+        """Find one of the task's study configs.
+
+        Parameters
+        ----------
+        name : str
+            The config's name (``"exp1"``, ``"fnn"``, ...).
+
+        Returns
+        -------
+        pathlib.Path
+            ``configs/<task>/<name>.yaml`` (:func:`musiclass.layout.study_config`).
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            If the config is not found (not run from a clone of the repository).
+        """
         return study_config(f"{self.task}/{name}.yaml")
 
     # ------------------------------------------------------------------------- settings
     def overrides(self) -> dict[str, Any]:
-        """The ``data.*`` settings every study config of this task runs with."""
+        """Return the ``data.*`` settings every study config of this task runs with.
+
+        Returns
+        -------
+        dict
+            Overrides for :func:`musiclass.study.run_study`: the synthetic data's size and seed, or
+            the real dataset's folders (for MTG-Jamendo also its metadata TSV and splits folder).
+        """
         if self.task == "genre":
             if self.synthetic:
                 return {"data.clips_per_genre": self.clips_per_genre, "data.seed": self.seed}
@@ -159,15 +258,36 @@ class Workspace:
         )
 
     def save_state(self) -> Path:
+        """Write the settings to ``workspace.json`` in the study folder, for the later notebooks.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         path = self.study_dir / STATE
         write_json_atomic(path, asdict(self))
         return path
 
     def state(self) -> dict[str, Any] | None:
+        """Read the settings notebook 1 saved (:meth:`save_state`).
+
+        Returns
+        -------
+        dict or None
+            The content of ``workspace.json``, or None when there is none.
+        """
         path = self.study_dir / STATE
         return json.loads(path.read_text()) if path.is_file() else None
 
     def describe(self) -> str:
+        """Describe the workspace in one line: task, data, profile, preset, run folder and figures.
+
+        Returns
+        -------
+        str
+            The line :func:`open_workspace` prints.
+        """
         data = (
             "the embedded SYNTHETIC data (not GTZAN / MTG-Jamendo)"
             if self.synthetic
@@ -181,7 +301,21 @@ class Workspace:
     # --------------------------------------------------------------------------- stages
     def prepare(self):
         """Notebook 1: synthesise or index the data, extract the feature store, make the splits.
-        Returns ``(store, splits)`` (see :func:`musiclass.study.prepare`)."""
+
+        The settings are saved afterwards (:meth:`save_state`).
+
+        Returns
+        -------
+        store : musiclass.features.store.FeatureStore
+            The extracted feature store.
+        splits : dict of str to dict
+            Per split method, its sizes and measured leak (see :func:`musiclass.study.prepare`).
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            For a data config that cannot be run (a dataset's settings missing).
+        """
         store, splits = prepare(
             self.config(DATA_CONFIG[self.task]), self.study_dir, **self._kwargs()
         )
@@ -191,7 +325,17 @@ class Workspace:
     def require(self, what: str = "data", notebook: str | None = None) -> None:
         """Raise a clear error when an earlier notebook has not written what this one reads.
 
-        ``what`` is ``"data"`` (notebook 1's feature store) or a file name inside the study folder.
+        Parameters
+        ----------
+        what : str, default="data"
+            ``"data"`` (notebook 1's feature store) or a file name inside the study folder.
+        notebook : str, optional
+            The notebook that writes it, named in the error (default: notebook 1 of the task).
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            If it is missing, or if the data was prepared for another dataset.
         """
         first = notebook or f"1_Data_Collection ({TASK_FOLDERS[self.task]}/code)"
         if what == "data":
@@ -212,10 +356,28 @@ class Workspace:
             raise ConfigError(f"{self.study_dir / what} is missing: run {notebook or first} first.")
 
     def stores(self) -> list[Path]:
+        """List the study folder's finished feature stores.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The store folders (those with a manifest), sorted by name.
+        """
         return StudyFolder(self.study_dir).stores()
 
     def store(self):
-        """The feature store notebook 1 extracted (the one of the task's data config)."""
+        """Open the feature store notebook 1 extracted (the one of the task's data config).
+
+        Returns
+        -------
+        musiclass.features.store.FeatureStore
+            That store, or the first store of the study folder when the config's is not found.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            If notebook 1 has not prepared the data (:meth:`require`).
+        """
 
         self.require("data")
         study = load_study(self.config(DATA_CONFIG[self.task]))[0]
@@ -228,8 +390,24 @@ class Workspace:
         return FeatureStore(path if (path / StoreFiles.MANIFEST).is_file() else self.stores()[0])
 
     def run(self, *configs: str) -> pd.DataFrame:
-        """Train and evaluate the runs of the task's study configs (``"exp1"``, ``"fnn"``, ...),
-        each under every split the config names; return those experiments' rows of the results table."""
+        """Train and evaluate the runs of some of the task's study configs, each under its splits.
+
+        Parameters
+        ----------
+        *configs : str
+            The study configs (``"exp1"``, ``"fnn"``, ...); each run is trained under every split
+            its config names (:func:`musiclass.study.run_study`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Those experiments' rows of the results table.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            If notebook 1 has not prepared the data, or a config is not found or not valid.
+        """
         self.require("data")
         studies = [s for name in configs for s in load_study(self.config(name))]
         table = run_study(studies, self.study_dir, profile=self.profile, **self._kwargs())
@@ -237,15 +415,43 @@ class Workspace:
         return table[table["experiment"].isin(names)].reset_index(drop=True)
 
     def table(self) -> pd.DataFrame:
-        """Every result of this task's study folder so far (all notebooks), as ``results.csv``."""
+        """Read every result of this task's study folder so far (all notebooks), as ``results.csv``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The results table (:func:`musiclass.registry.collect`, which also writes it).
+        """
         return collect(self.study_dir)
 
     def write_figures(self) -> list[Path]:
-        """The study's figures and tables (:func:`musiclass.figures.write_figures`) into :attr:`figures`."""
+        """Draw the study's figures and tables (:func:`musiclass.figures.write_figures`) into :attr:`figures`.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            If no result is registered yet.
+        """
         return write_figures(self.study_dir, self.figures)
 
     def model_dirs(self, table: pd.DataFrame) -> dict[str, Path]:
-        """``"model (split)" -> model folder`` of the networks in ``table``."""
+        """Map the networks of a results table to their model folders.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            A results table; its rows with ``epochs`` (the networks) are used.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            ``"model (split)" -> model folder``.
+        """
         nets = table[table["epochs"].notna()]
         return {
             f"{r['model']} ({r['split']})": source_path(self.study_dir, r["source"])
@@ -270,9 +476,53 @@ def open_workspace(
     seed: int = 0,
     quiet: bool = False,
 ) -> Workspace:
-    """Check a notebook's parameters, move to the repository root (every path is relative to it)
-    and set up inline figures. ``dataset`` is ``"synthetic"`` or the folder of a real GTZAN
-    (``genres/<genre>/<genre>.NNNNN.wav``) or MTG-Jamendo (``NN/ID.mp3``) tree."""
+    """Check a notebook's parameters, move to the repository root and set up inline figures.
+
+    Every path is relative to the repository root. Figures of :mod:`musiclass.plots` are shown in
+    Jupyter as PNG, or JPEG for large image-like ones, at :data:`NOTEBOOK_DPI`.
+
+    Parameters
+    ----------
+    task : {"genre", "mood"}
+        The notebook's task.
+    dataset : str, default="synthetic"
+        ``"synthetic"`` or the folder of a real GTZAN (``genres/<genre>/<genre>.NNNNN.wav``) or
+        MTG-Jamendo (``NN/ID.mp3``) tree.
+    out : str, default="runs/demo"
+        The run folder.
+    preset : {"default", "seed"}, default="default"
+        Our protocol or the original's.
+    profile : {"quick", "full", "tiny"}, default="quick"
+        The study profile.
+    results : str, optional
+        Where the figures go (default: ``<out>/<task>/figures``).
+    jobs : int, optional
+        Worker processes.
+    progress : bool, default=True
+        Whether to show progress bars.
+    clips_per_genre : int, default=20
+        Clips per genre of the synthetic genre set.
+    mood_tracks : int, optional
+        Tracks of the synthetic mood set.
+    metadata : str, optional
+        MTG-Jamendo's metadata TSV (default: in ``dataset``).
+    splits_dir : str, optional
+        MTG-Jamendo's ``splits`` folder (default: in ``dataset``).
+    seed : int, default=0
+        Seed of the synthetic data.
+    quiet : bool, default=False
+        Whether not to print the workspace's description.
+
+    Returns
+    -------
+    Workspace
+        The settings (see :class:`Workspace`).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown task, profile or preset, or a dataset folder that does not exist.
+    """
     if task not in NOTEBOOKS:
         raise ConfigError(f"task must be genre or mood, got {task!r}")
     if profile not in PROFILES:
@@ -361,7 +611,19 @@ def _inline_figures() -> None:
 
 # ------------------------------------------------------------------------------ tables
 def class_table(store) -> pd.DataFrame:
-    """Per class: tracks, minutes of audio and frames (for tags: tracks carrying the tag)."""
+    """Count per class its tracks, minutes of audio and frames (for tags: tracks carrying the tag).
+
+    Parameters
+    ----------
+    store : musiclass.features.store.FeatureStore
+        The feature store.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``tracks``, ``minutes`` and ``frames``, indexed by ``genre`` in class order, or by
+        ``tag`` sorted by tracks (most first).
+    """
     tracks = store.tracks()
     Y = tracks.label_matrix().astype(bool)
     frames = store.label_matrix().sum(axis=0)
@@ -374,7 +636,19 @@ def class_table(store) -> pd.DataFrame:
 
 
 def split_table(splits: dict[str, Any]) -> pd.DataFrame:
-    """The split sizes and the measured leak (share of test frames whose song is in training)."""
+    """Tabulate the split sizes and the measured leak (share of test frames whose song is in training).
+
+    Parameters
+    ----------
+    splits : dict of str to dict
+        Per split method, its summary (:func:`splits_of`, :meth:`Workspace.prepare`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per split (index ``split``): its protocol, tracks and frames per part, and the
+        leak as a percentage.
+    """
     rows = []
     for method, s in splits.items():
         row = {"split": method, "protocol": PROTOCOL_OF_SPLIT.get(method, method)}
@@ -389,19 +663,57 @@ def split_table(splits: dict[str, Any]) -> pd.DataFrame:
 
 
 def splits_of(store) -> dict[str, Any]:
+    """Read the summaries of a store's splits (``splits/summary.json``).
+
+    Parameters
+    ----------
+    store : musiclass.features.store.FeatureStore
+        The feature store.
+
+    Returns
+    -------
+    dict of str to dict
+        Per split method, its sizes and measured leak; empty when the store has no splits yet.
+    """
     path = SplitFolder(store.path).summary
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def show_table(table: pd.DataFrame, digits: int = 3):
-    """A results table as the notebooks show it: ``value [low, high]`` cells, one column per
-    protocol (see :func:`musiclass.plots.format_results`)."""
+    """Format a results table as the notebooks show it: ``value [low, high]`` cells.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table (:meth:`Workspace.table`, :meth:`Workspace.run`).
+    digits : int, default=3
+        Decimals shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Strings, one row per model, one column per protocol and metric (see
+        :func:`musiclass.plots.format_results`).
+    """
 
     return format_results(results_for_display(table), metrics=table_metrics(table), digits=digits)
 
 
 def histories(ws: Workspace, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Training histories (``history.csv``) of the networks in ``table``."""
+    """Read the training histories (``history.csv``) of the networks in ``table``.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The notebook's workspace.
+    table : pandas.DataFrame
+        A results table.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``"model (split)"`` to its history, one row per epoch; networks without one are left out.
+    """
     out = {}
     for name, folder in ws.model_dirs(table).items():
         if ModelDir(folder).history.is_file():
@@ -410,7 +722,29 @@ def histories(ws: Workspace, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song") -> pd.DataFrame:
-    """The test-track confusion matrix of one network (rows true, columns predicted)."""
+    """Read the test-track confusion matrix of one network (rows true, columns predicted).
+
+    Parameters
+    ----------
+    ws : Workspace
+        The notebook's workspace.
+    table : pandas.DataFrame
+        A results table holding the network.
+    model : str
+        The network's name in the table.
+    split : str, default="song"
+        The split it was trained on.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Track counts (:func:`musiclass.registry.track_confusion`).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        If the table has no such network trained on ``split``.
+    """
     folder = ws.model_dirs(table).get(f"{model} ({split})")
     if folder is None:
         raise ConfigError(f"no {model!r} trained on the {split!r} split in this table")
@@ -418,7 +752,22 @@ def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song
 
 
 def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str = "song") -> pd.DataFrame:
-    """Per-genre recall on test tracks, one column per network trained on ``split``."""
+    """Read the per-genre recall on test tracks of the networks trained on ``split``.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The notebook's workspace.
+    table : pandas.DataFrame
+        A results table.
+    split : str, default="song"
+        The split the networks were trained on.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per genre, one column per network.
+    """
     return pd.DataFrame(
         {
             name.rsplit(" (", 1)[0]: track_recall(folder)
@@ -431,8 +780,27 @@ def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str = "song") ->
 def interval_figure(
     table: pd.DataFrame, metric: str | None = None, *, title: str | None = None, out=None
 ):
-    """Test figures with their 95 % intervals, original protocol beside ours
-    (:func:`musiclass.plots.interval_plot`); chance level marked for genres."""
+    """Plot test figures with their 95 % intervals, original protocol beside ours.
+
+    Drawn by :func:`musiclass.plots.interval_plot`; chance level is marked for genres (0.1) and for
+    ROC-AUC (0.5).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table.
+    metric : str, optional
+        The metric drawn (default: ``roc_auc_macro`` for mood, ``accuracy`` for genres).
+    title : str, optional
+        The figure's title.
+    out : str or os.PathLike, optional
+        Where to save the figure (default: not saved).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
 
     mood = "task" in table and (table["task"] == "mood").all()
     metric = metric or ("roc_auc_macro" if mood else "accuracy")
@@ -442,8 +810,24 @@ def interval_figure(
 
 
 def mean_mel_figure(store, out=None, *, chunk: int = 512):
-    """The mean mel spectrum (dB, averaged over every frame and time step) of each class, one line
-    per class: where in frequency the classes differ on average."""
+    """Plot the mean mel spectrum of each class: where in frequency the classes differ on average.
+
+    The spectrum is in dB, averaged over every frame and time step of the class, one line per class.
+
+    Parameters
+    ----------
+    store : musiclass.features.store.FeatureStore
+        A feature store with the ``mel`` representation.
+    out : str or os.PathLike, optional
+        Where to save the figure (default: not saved).
+    chunk : int, default=512
+        Frames read at a time.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     from matplotlib.figure import Figure
 
     mel = store.array("mel")
@@ -469,15 +853,51 @@ def mean_mel_figure(store, out=None, *, chunk: int = 512):
 
 
 def curation_counts(ws: Workspace) -> pd.DataFrame:
-    """Tracks per tag before curation (every tag of the metadata) and after, one row each."""
+    """Read the tracks per tag before curation (every tag of the metadata) and after, one row each.
+
+    Parameters
+    ----------
+    ws : Workspace
+        A mood notebook's workspace.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``group``: ``all tags (no curation)`` and ``after curation (<curation>)``; one
+        column per tag.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        If ``tag_counts_curation.csv`` is missing (notebook 1 has not run).
+    """
     ws.require(StudyFolder.CURATION)
     return pd.read_csv(StudyFolder(ws.study_dir).curation).set_index("group")
 
 
 def export_features(ws: Workspace) -> tuple[pd.DataFrame, Path]:
-    """Notebook 5: the store's hand-crafted descriptors (one row per track, the original's 97
-    columns plus ``track_id`` and ``label``) as ``<study>/features.csv``; the table of the original
-    study, ``df_features.csv``, has the same columns."""
+    """Notebook 5: write the store's hand-crafted descriptors as ``<study>/features.csv``.
+
+    One row per track, the original's 97 columns plus ``track_id`` and ``label``; the table of the
+    original study, ``df_features.csv``, has the same columns.
+
+    Parameters
+    ----------
+    ws : Workspace
+        A genre notebook's workspace.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The descriptors.
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        If notebook 1 has not prepared the data.
+    """
     table = ws.store().handcrafted()
     path = ws.study_dir / FEATURES_CSV
     write_csv_atomic(table, path)
@@ -485,7 +905,22 @@ def export_features(ws: Workspace) -> tuple[pd.DataFrame, Path]:
 
 
 def descriptor_figure(table: pd.DataFrame, columns: Sequence[str], out=None):
-    """Box plots of a few descriptors per genre (one panel each)."""
+    """Draw box plots of a few descriptors per genre (one panel each).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The descriptor table (:func:`export_features`), with a ``label`` column.
+    columns : sequence of str
+        The descriptors; those not in ``table`` are left out.
+    out : str or os.PathLike, optional
+        Where to save the figure (default: not saved).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     from matplotlib.figure import Figure
 
     columns = [c for c in columns if c in table]
@@ -504,7 +939,19 @@ def descriptor_figure(table: pd.DataFrame, columns: Sequence[str], out=None):
 
 
 def original_beside(table: pd.DataFrame) -> pd.DataFrame:
-    """The original study's reported accuracy beside ours (see :mod:`musiclass.reference`)."""
+    """Put the original study's reported accuracy beside ours (see :mod:`musiclass.reference`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Our genre results table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`musiclass.reference.beside` without the interval columns, rounded to 3 decimals,
+        columns without any value left out.
+    """
     shown = beside(table)
     keep = [c for c in shown if not c.endswith((" low", " high"))]
     return shown[keep].round(3).dropna(axis=1, how="all")

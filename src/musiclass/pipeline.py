@@ -1,7 +1,8 @@
-"""The data stages, each in one call: synthesise the default data, index a dataset, make the
-splits of a feature store. :mod:`musiclass.study` runs them in order (``musiclass run``), the
-command line and the notebooks call them one by one; the main job that strings both studies
-together is :mod:`musiclass.demo`.
+"""The data stages, each in one call: synthesise the default data, index a dataset, split a store.
+
+:mod:`musiclass.study` runs them in order (``musiclass run``), the command line and the notebooks
+call them one by one; the main job that strings both studies together is
+:func:`musiclass.demo.run_demo`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,34 @@ def synthesize(
 
     A set whose stamp file records the same parameters is not written again; a set without its
     stamp (never written, or interrupted) is written from scratch.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The data folder; the sets go to ``gtzan/`` and ``mtg-jamendo/`` in it.
+    clips_per_genre : int, default=20
+        Clips per genre of the GTZAN-shaped set.
+    mood_tracks : int, optional
+        Tracks of the MTG-Jamendo-shaped set (default:
+        :data:`musiclass.datasets.synthetic.DEFAULT_N_TRACKS`).
+    seed : int, default=0
+        Seed of the generator.
+    jobs : int, optional
+        Worker processes (default: :func:`musiclass.utils.default_jobs`).
+    progress : bool, default=True
+        Whether to show a progress bar.
+    which : tuple of str, default=("gtzan", "mtg-jamendo")
+        The sets to write.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Set name to its folder, for each set of ``which``.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        If ``which`` names a set other than ``gtzan`` and ``mtg-jamendo``.
     """
     out = Path(out)
     jobs = jobs or default_jobs()
@@ -51,7 +80,7 @@ def synthesize(
             raise ConfigError(f"unknown synthetic set {name!r}; choose gtzan or mtg-jamendo")
         params[name]["generator"] = synthetic.GENERATOR_VERSION
 
-    def stamped(name: str) -> bool:
+    def stamped(name: str) -> bool:  # a closure, not API; numpydoc ignore=GL08
         stamp = out / name / SYNTH_STAMP
         return stamp.is_file() and json.loads(stamp.read_text()) == params[name]
 
@@ -87,6 +116,33 @@ def synthesize(
 
 # ------------------------------------------------------------------------------ indexing
 def index_gtzan(root: str | Path, out: str | Path | None = None, **kwargs) -> TrackIndex:
+    """Index a GTZAN tree (:func:`musiclass.datasets.gtzan.index`), and save the index if asked.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The dataset folder.
+    out : str or pathlib.Path, optional
+        Where to save the index (:meth:`~musiclass.datasets.base.TrackIndex.save`); default: not
+        saved.
+    **kwargs
+        Passed on to :func:`musiclass.datasets.gtzan.index` (``check``, ``min_duration``,
+        ``artists``, ``expect_full``, ``progress``).
+
+    Returns
+    -------
+    musiclass.datasets.base.TrackIndex
+        One row per usable clip, and the problems found.
+
+    Raises
+    ------
+    musiclass.errors.DatasetError
+        If no genre folder is found under ``root``, or one cannot be listed.
+    musiclass.errors.MetadataError
+        If the artists file is missing (when named explicitly) or malformed.
+    musiclass.errors.ConfigError
+        For an unknown ``check``.
+    """
     idx = gtzan.index(root, **kwargs)
     if out is not None:
         idx.save(out)
@@ -96,6 +152,33 @@ def index_gtzan(root: str | Path, out: str | Path | None = None, **kwargs) -> Tr
 def index_jamendo(
     root: str | Path, out: str | Path | None = None, *, metadata: str | Path | None = None, **kwargs
 ) -> TrackIndex:
+    """Index MTG-Jamendo's mood/theme subset (:func:`musiclass.datasets.jamendo.index`), and save it if asked.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The audio folder (holding ``00/`` .. ``99/``).
+    out : str or pathlib.Path, optional
+        Where to save the index (:meth:`~musiclass.datasets.base.TrackIndex.save`); default: not
+        saved.
+    metadata : str or pathlib.Path, optional
+        The metadata TSV (default: ``<root>/autotagging_moodtheme.tsv``).
+    **kwargs
+        Passed on to :func:`musiclass.datasets.jamendo.index` (``curation``, ``check``, ``split``,
+        ``splits_dir``, ``progress``).
+
+    Returns
+    -------
+    musiclass.datasets.base.TrackIndex
+        The tagged tracks, and the problems found.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown ``check`` or ``curation``, or an invalid ``split``.
+    musiclass.errors.MetadataError
+        For a missing or malformed metadata or split file.
+    """
     root = Path(root)
     metadata = Path(metadata) if metadata else root / "autotagging_moodtheme.tsv"
     idx = jamendo.index(metadata, root, **kwargs)
@@ -113,7 +196,36 @@ def make_splits(
     fractions=(0.8, 0.1, 0.1),
     official: dict | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Compute, save (``<store>/splits/<method>.csv``) and summarise the given split methods."""
+    """Compute, save (``<store>/splits/<method>.csv``) and summarise the given split methods.
+
+    Parameters
+    ----------
+    store : musiclass.features.store.FeatureStore
+        The feature store to split.
+    methods : tuple of str
+        Split methods, each one of :data:`musiclass.splits.METHODS`.
+    seed : int, default=42
+        Seed of the random splits (``song``, ``artist``, ``seed-frame``).
+    fractions : tuple of float, default=(0.8, 0.1, 0.1)
+        Train, validation and test fractions of the random splits.
+    official : dict, optional
+        For ``official``: ``splits_dir`` (the dataset's ``splits`` folder) and ``split`` (its
+        number, default 0).
+
+    Returns
+    -------
+    dict of str to dict
+        Method to its summary: ``file`` (the saved split), ``tracks`` and ``frames`` (counts per
+        part), ``tracks_in_several_parts``, ``leak`` (:func:`musiclass.splits.frame_leak`) and
+        ``notes`` (the warnings raised while splitting, sorted).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown split method.
+    musiclass.errors.MetadataError
+        For a missing or malformed official split file.
+    """
     index = store.tracks()
     frame_index = store.index
     results: dict[str, dict[str, Any]] = {}

@@ -128,7 +128,22 @@ def _styled(func):
 
 
 def save_figure(fig: Figure, out: str | os.PathLike, dpi: int = DPI) -> Path:
-    """Save ``fig`` to ``out`` atomically (a reader never sees half a file); format from the suffix."""
+    """Save ``fig`` to ``out`` atomically (a reader never sees half a file); format from the suffix.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure; saved with a tight bounding box on white.
+    out : str or os.PathLike
+        The file; its suffix gives the format (PNG without one).
+    dpi : int, default=120
+        Resolution (:data:`DPI`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
     out = Path(out)
     fmt = out.suffix.lstrip(".").lower() or "png"
     with atomic_path(out) as tmp:
@@ -182,15 +197,40 @@ def examples_from_store(
     *,
     return_index: bool = False,
 ):
-    """One frame of one track per class (``per_class`` tracks each), deterministic given ``seed``.
+    """Pick one frame of one track per class (``per_class`` tracks each), deterministic given ``seed``.
 
-    ``store`` is a :class:`~musiclass.features.store.FeatureStore` or its folder. Tracks are drawn
-    per class with ``numpy.random.default_rng([seed, class_number])``; of each drawn track the
-    middle complete frame (``fill == 1``, any frame if none is complete) is taken. Representations
-    the store lacks are skipped (``KeyError`` if it has none of them); classes without frames are
-    left out. Returns ``{class: {representation: (bins, columns) array}}`` (keys ``"class (2)"``...
-    when ``per_class > 1``), in class order; with ``return_index=True`` also the chosen rows of
-    ``store.index`` (plus a ``key`` column), to say which track and time each example shows.
+    Tracks are drawn per class with ``numpy.random.default_rng([seed, class_number])``; of each
+    drawn track the middle complete frame (``fill == 1``, any frame if none is complete) is taken.
+    Representations the store lacks are skipped; classes without frames are left out.
+
+    Parameters
+    ----------
+    store : musiclass.features.store.FeatureStore or str or os.PathLike
+        A feature store or its folder.
+    representations : sequence of str, default=("mel", "spectrogram", "mfcc")
+        The representations to take (:data:`REPRESENTATION_ORDER`).
+    per_class : int, default=1
+        Tracks per class.
+    seed : int, default=0
+        Seed of the draw.
+    return_index : bool, default=False
+        Whether to also return the chosen rows of ``store.index``.
+
+    Returns
+    -------
+    examples : dict
+        ``{class: {representation: (bins, columns) array}}`` (keys ``"class (2)"``... when
+        ``per_class > 1``), in class order: the input of :func:`representation_grid`.
+    index : pandas.DataFrame
+        Only with ``return_index=True``: the chosen rows of ``store.index`` (plus a ``key``
+        column), to say which track and time each example shows.
+
+    Raises
+    ------
+    ValueError
+        If ``per_class`` is less than 1.
+    KeyError
+        If the store has none of the ``representations``.
     """
 
     if not isinstance(store, FeatureStore):
@@ -244,14 +284,38 @@ def representation_grid(
     row_labels: Mapping[str, str] | None = None,
     dpi: int = DPI,
 ) -> Figure:
-    """The study's Figure 1: one row per genre (``examples``' order), one column per representation.
+    """Draw the study's Figure 1: one row per genre (``examples``' order), one column per representation.
 
-    ``examples[genre][rep]`` is a 2-D ``(bins, columns)`` array: mel and spectrogram in dB (drawn
-    on a mel and a log-Hz axis), MFCC in its own units (coefficient index on the y axis). Columns
-    come in the order mel, spectrogram, mfcc (those present), then any other representation.
-    ``config`` (a :class:`~musiclass.config.FrontendConfig`, its dict, or None for the defaults)
-    gives sample rate, hop, n_fft, fmin and fmax for the axes. Each column shares one colour scale
-    and one colour bar. ``row_labels`` may replace a row's label (e.g. add the track id).
+    Columns come in the order mel, spectrogram, mfcc (those present), then any other
+    representation. Each column shares one colour scale and one colour bar.
+
+    Parameters
+    ----------
+    examples : mapping of str to mapping of str to numpy.ndarray
+        ``examples[genre][rep]`` is a 2-D ``(bins, columns)`` array: mel and spectrogram in dB
+        (drawn on a mel and a log-Hz axis), MFCC in its own units (coefficient index on the y
+        axis); see :func:`examples_from_store`.
+    config : musiclass.config.FrontendConfig or dict, optional
+        Gives sample rate, hop, n_fft, fmin and fmax for the axes (None: the defaults).
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    title : str, optional
+        The figure's title (default: "Input representations: one <frame length> s frame per
+        genre").
+    row_labels : mapping of str to str, optional
+        May replace a row's label (e.g. add the track id).
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If ``examples`` is empty or an example is not 2-D.
     """
     import librosa.display
 
@@ -387,9 +451,8 @@ def representation_grid(
 
 
 # ------------------------------------------------------------------------- 2. confusion matrix
-@_styled
 def row_normalised(matrix: np.ndarray) -> np.ndarray:
-    """A confusion matrix with each row divided by its sum.
+    """Divide each row of a confusion matrix by its sum.
 
     Parameters
     ----------
@@ -408,6 +471,7 @@ def row_normalised(matrix: np.ndarray) -> np.ndarray:
         return np.where(sums > 0, values / np.where(sums > 0, sums, 1), np.nan)
 
 
+@_styled
 def confusion_matrix(
     confusion,
     *,
@@ -425,6 +489,33 @@ def confusion_matrix(
     sum (the diagonal is then each class's recall) and cells are annotated with 2 decimals;
     otherwise the counts are shown. Axis labels read "true <noun>" / "predicted <noun>". The default
     title gives the accuracy when the input holds counts.
+
+    Parameters
+    ----------
+    confusion : pandas.DataFrame or array-like of shape (n_classes, n_classes)
+        Counts, true classes as rows (e.g. :func:`musiclass.registry.track_confusion`).
+    normalize : bool, default=True
+        Whether to show each row as fractions of its sum (recall) instead of the counts.
+    title : str, optional
+        The title (default: what is shown and, for counts, the accuracy).
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    noun : str, default="genre"
+        What the classes are, for the axis labels.
+    cmap : str, default="Blues"
+        The colour map.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If the matrix is not square.
     """
     import seaborn as sns
 
@@ -486,6 +577,31 @@ def roc_curves(
     ``(n, k)`` indicator matrix (multi-label); ``probs`` is ``(n, k)``. A class whose column has no
     positive or no negative example has no curve (marked "undefined" in the legend) and is left
     out of the macro average, which is given in the title.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,) or (n, k)
+        Class numbers or names, or a 0/1 indicator matrix.
+    probs : array-like of shape (n, k)
+        The scores of each class.
+    classes : sequence of str
+        The ``k`` class names, in column order.
+    title : str, optional
+        The first line of the title (default: "ROC curves, one vs rest").
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, or a label is not one of ``classes``.
     """
     from sklearn.metrics import auc, roc_curve
 
@@ -562,6 +678,22 @@ def training_curves(
     ``history`` has columns ``epoch, loss, val_loss, accuracy, val_accuracy`` (any of the validation
     or accuracy columns may be missing) and optionally ``learning_rate``, drawn as a step line on
     a secondary log axis of the loss panel. Two panels (one without accuracy columns).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        One row per epoch (a model directory's ``history.csv``).
+    title : str, optional
+        The title (default: "Training curves").
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     history = history.reset_index(drop=True)
     epochs = _epochs(history)
@@ -640,6 +772,29 @@ def training_curves_grid(
 
     The best epoch (min ``val_loss``) is a dotted vertical line; the panel title gives it and its
     validation accuracy. Runs without validation columns fall back to the training ones.
+
+    Parameters
+    ----------
+    histories : mapping of str to pandas.DataFrame
+        Run name (the panel's title) to its history, as for :func:`training_curves`.
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    ncols : int, optional
+        Panels per row (default: up to 3).
+    title : str, optional
+        The title (default: "Validation curves per run").
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If ``histories`` is empty.
     """
     if not histories:
         raise ValueError("training_curves_grid: no histories")
@@ -746,13 +901,33 @@ def _results_layout(df: pd.DataFrame, metrics):
 def format_results(
     df: pd.DataFrame, *, metrics: Sequence[str] | None = None, digits: int = 3
 ) -> pd.DataFrame:
-    """The results as strings, one row per model (``df`` order), columns ``(split, metric)``.
+    """Format the results as strings, one row per model (``df`` order), columns ``(split, metric)``.
 
     ``df`` has one row per model and split (protocol label; the column may be absent), metric
     columns (default: those of accuracy, f1_macro, roc_auc present) and optionally their interval
     columns (``accuracy_low/high``, ``f1_low/high``, ``roc_auc_low/high``, else ``<metric>_low/high``).
     A cell reads ``"0.866 [0.820, 0.900]"``, ``"0.866"`` without an interval, ``"–"`` when the value is
     NaN or the model was not run on that split.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The results (e.g. :func:`musiclass.registry.results_for_display`).
+    metrics : sequence of str, optional
+        The metric columns (default: those of accuracy, f1_macro, roc_auc present).
+    digits : int, default=3
+        Decimals shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The cells, index ``model``, columns a ``(split, metric)`` MultiIndex.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` has no ``model`` column, more than one row for a model and split, or lacks a
+        metric column asked for (or, by default, has none of accuracy, f1_macro, roc_auc).
     """
     df, models, splits, metrics = _results_layout(df, metrics)
     bounds = {m: _interval_columns(m, df.columns) for m in metrics}
@@ -778,10 +953,31 @@ def _flat_headers(table: pd.DataFrame) -> list[str]:
 def results_markdown(
     df: pd.DataFrame, *, metrics: Sequence[str] | None = None, digits: int = 3
 ) -> str:
-    """The :func:`format_results` table as GitHub markdown: 2 header lines, then one line per model."""
+    """Write the :func:`format_results` table as GitHub markdown: 2 header lines, then one line per model.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The results, as for :func:`format_results`.
+    metrics : sequence of str, optional
+        The metric columns (default: those of accuracy, f1_macro, roc_auc present).
+    digits : int, default=3
+        Decimals shown.
+
+    Returns
+    -------
+    str
+        The table, ending with a newline; headers read ``<split>: <metric>``.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` has no ``model`` column, more than one row for a model and split, or lacks a
+        metric column asked for (or, by default, has none of accuracy, f1_macro, roc_auc).
+    """
     table = format_results(df, metrics=metrics, digits=digits)
 
-    def esc(s) -> str:
+    def esc(s) -> str:  # a closure, not API; numpydoc ignore=GL08
         return str(s).replace("|", "\\|")
 
     header = ["model", *_flat_headers(table)]
@@ -806,11 +1002,41 @@ def results_table(
     note: str | None = None,
     dpi: int = DPI,
 ) -> Figure:
-    """The results drawn as a table in the study's Table 4 layout (``note``: a line under the key).
+    """Draw the results as a table in the study's Table 4 layout (``note``: a line under the key).
 
     Rows are models (``df`` order); a column group per split (protocol) holds one column per
     metric; each cell shows the point estimate and, below it, its interval. With
     ``highlight_best`` the highest value of each column is bold. Input as for :func:`format_results`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The results, as for :func:`format_results`.
+    title : str, optional
+        The title (default: none).
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    metrics : sequence of str, optional
+        The metric columns (default: those of accuracy, f1_macro, roc_auc present).
+    digits : int, default=3
+        Decimals shown.
+    highlight_best : bool, default=True
+        Whether to set the highest value of each column in bold (with more than one model).
+    note : str, optional
+        A line written under the key.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` has no ``model`` column, more than one row for a model and split, or lacks a
+        metric column asked for (or, by default, has none of accuracy, f1_macro, roc_auc).
     """
     df_, models, splits, metrics_ = _results_layout(df, metrics)
     table = format_results(df, metrics=metrics_, digits=digits)
@@ -945,9 +1171,36 @@ def interval_plot(
     out=None,
     dpi: int = DPI,
 ) -> Figure:
-    """Forest plot of ``metric``: one row per model (``df`` order, top down), a point and its
-    interval per split, one colour per split. ``chance`` draws a vertical reference line (e.g. 1/k).
-    Same input as :func:`format_results`.
+    """Draw a forest plot of ``metric``: one row per model (``df`` order, top down).
+
+    Each model has a point and its interval per split, one colour per split. Same input as
+    :func:`format_results`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The results, as for :func:`format_results`.
+    metric : str, default="accuracy"
+        The metric drawn; its interval columns are found as in :func:`format_results`.
+    chance : float, optional
+        Draws a vertical reference line (e.g. 1/k).
+    title : str, optional
+        The title (default: "<metric> per model and split").
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If ``df`` has no ``model`` column, more than one row for a model and split, or lacks a
+        metric column asked for (or, by default, has none of accuracy, f1_macro, roc_auc).
     """
     df, models, splits, _ = _results_layout(df, [metric])
     lo_col, hi_col = _interval_columns(metric, df.columns)
@@ -999,8 +1252,29 @@ def interval_plot(
 def per_class_bars(
     per_class, metric: str = "recall", out=None, *, title: str | None = None, dpi: int = DPI
 ) -> Figure:
-    """Grouped bars of a per-class metric: ``per_class`` has the classes as index and one column
-    per model (or is a Series / a single column). Values in [0, 1] get a 0-1 axis."""
+    """Draw grouped bars of a per-class metric, one group per class, one bar per model.
+
+    Values in [0, 1] get a 0-1 axis.
+
+    Parameters
+    ----------
+    per_class : pandas.DataFrame or pandas.Series
+        The classes as index and one column per model (or a Series / a single column).
+    metric : str, default="recall"
+        The metric's name, for the axis and the default title (and the column of a Series
+        without a name).
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    title : str, optional
+        The title (default: "Per-class <metric>").
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     data = (
         per_class.to_frame(per_class.name or metric)
         if isinstance(per_class, pd.Series)
@@ -1104,6 +1378,35 @@ def tag_frequencies(
     curation) is an empty bar labelled "–". With ``sort`` the tags run from the first group's most
     frequent down (missing last); otherwise in column order. Every bar is labelled with its count;
     ``log`` puts the counts on a log axis. The figure grows with the number of tags (56 stay legible).
+
+    Parameters
+    ----------
+    counts : pandas.Series or pandas.DataFrame
+        Tag -> count, or one row per group and one column per tag.
+    title : str, optional
+        The title.
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    sort : bool, default=True
+        Whether to sort the tags by the first group's counts.
+    log : bool, default=False
+        Whether to put the counts on a log axis.
+    unit : str, default="tracks"
+        What is counted (tracks, frames), for the labels.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    TypeError
+        If ``counts`` is neither a Series nor a DataFrame.
+    ValueError
+        If it is empty, holds something other than numbers, or repeats a tag name.
     """
     data = _counts_frame(counts, "tag_frequencies")
     tags = _tag_order(data.iloc[0], sort)
@@ -1179,6 +1482,32 @@ def resampled_counts(
     sets and one for the downsampling sets (only those present), each with the base set as the first,
     grey, bar of every group; sets within a panel by increasing size s, darker = larger. Tags run
     along the x axis in the base set's descending order.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per set, one column per tag, optionally ``frames``.
+    title : str, optional
+        The title (default: "Training <unit> per tag: resampled sets vs base").
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    unit : str, default="frames"
+        What is counted, for the labels.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    TypeError
+        If ``table`` is not a DataFrame.
+    ValueError
+        If it has no ``base`` row, a set named otherwise than ``base``, ``up-<s>``, ``down-<s>``, or
+        counts that are not numbers.
     """
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"resampled_counts: expected a DataFrame, got {type(table).__name__}")
@@ -1264,6 +1593,40 @@ def cooccurrence(
     masked when normalised). ``tags`` names the columns of ``Y`` (None when ``Y`` is a DataFrame: its
     columns); ``top`` keeps the ``top`` most frequent tags, most frequent first, otherwise the given
     order is kept. Cells are annotated up to 20 tags.
+
+    Parameters
+    ----------
+    Y : array-like or pandas.DataFrame of shape (n, k)
+        The multi-hot matrix, one row per item (track, frame).
+    tags : sequence of str or None
+        The names of the columns of ``Y``.
+    normalize : bool, default=True
+        Whether to show P(column tag | row tag) instead of counts.
+    top : int, optional
+        Keep only the ``top`` most frequent tags.
+    title : str, optional
+        The title (default: what is shown, the number of items and tags).
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    show_diagonal : bool, optional
+        Whether to show the diagonal.
+    unit : str, default="tracks"
+        What the items are, for the labels.
+    cmap : str, default="Blues"
+        The colour map.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If ``Y`` is not 2-D, ``tags`` is missing or does not match its columns, or ``top`` is less
+        than 1.
     """
     import seaborn as sns
 
@@ -1356,6 +1719,34 @@ def per_tag_auc(
     column is written at the right of each row. ``chance``: a number draws a vertical line (0.5 for
     ROC-AUC); a per-tag Series / mapping or the name of a ``per_tag`` column (e.g. ``"prevalence"``,
     the chance level of PR-AUC) draws a mark on each row; None draws nothing.
+
+    Parameters
+    ----------
+    per_tag : pandas.DataFrame or pandas.Series
+        The per-tag values, indexed by tag.
+    metric : str, default="roc_auc"
+        The metric drawn.
+    title : str, optional
+        The title.
+    out : str or os.PathLike, optional
+        Where to save the figure (atomically; the format follows the suffix); default: not saved.
+    chance : float or str or pandas.Series or mapping or None, default=0.5
+        The chance level, as above.
+    dpi : int, default=120
+        Resolution of the saved figure (:data:`DPI`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    TypeError
+        If ``per_tag`` is neither a Series nor a DataFrame.
+    ValueError
+        If it is empty, ``chance`` names a column it lacks, or it has neither a ``metric`` column
+        nor model columns.
     """
     if isinstance(per_tag, pd.Series):
         frame = per_tag.to_frame(metric)

@@ -88,7 +88,33 @@ FAILURE_COLUMNS = ("path", "reason")
 # ------------------------------------------------------------------------------ results
 @dataclass
 class TrackPrediction:
-    """What the model says about one recording."""
+    """What the model says about one recording.
+
+    Attributes
+    ----------
+    path : str
+        The recording (as given, or the name of a signal).
+    duration_s : float
+        Seconds of decoded audio (at the model's sample rate).
+    starts : numpy.ndarray of shape (n_frames,)
+        Start of each frame in seconds from the start of the file.
+    frame_probs : numpy.ndarray of shape (n_frames, n_classes)
+        The network's output for each frame.
+    probs : numpy.ndarray of shape (n_classes,)
+        The track's probabilities: the mean of ``frame_probs`` over frames.
+    classes : tuple of str
+        The model's classes (tags), in output order.
+    multilabel : bool
+        Whether the model is a tagger.
+    top : list of (str, float), default=[]
+        Single-label: the ``top_k`` classes with their probabilities, most likely first;
+        multi-label: every tag, most likely first.
+    tags : list of (str, float), default=[]
+        Multi-label: the tags whose probability reaches their threshold, most likely first.
+    notes : list of str, default=[]
+        Anything the user should know about this prediction (a clip shorter than the training
+        tracks).
+    """
 
     path: str
     #: seconds of decoded audio (at the model's sample rate)
@@ -111,19 +137,46 @@ class TrackPrediction:
 
     @property
     def n_frames(self) -> int:
+        """The number of frames predicted.
+
+        Returns
+        -------
+        int
+            ``len(starts)``.
+        """
         return int(len(self.starts))
 
     @property
     def label(self) -> str:
-        """The most likely class (single-label) or tag (multi-label)."""
+        """The most likely class (single-label) or tag (multi-label).
+
+        Returns
+        -------
+        str
+            The first name of :attr:`top`.
+        """
         return self.top[0][0]
 
     def probabilities(self) -> dict[str, float]:
-        """``{class: track probability}`` in the model's class order."""
+        """Map each class to its track probability.
+
+        Returns
+        -------
+        dict of str to float
+            ``{class: track probability}`` in the model's class order.
+        """
         return {c: float(p) for c, p in zip(self.classes, self.probs)}
 
     def record(self) -> dict[str, Any]:
-        """A JSON-ready record: nested probabilities, rounded to 6 decimals for reading."""
+        """Return a JSON-ready record: nested probabilities, rounded to 6 decimals for reading.
+
+        Returns
+        -------
+        dict
+            ``path``, ``duration_s``, ``n_frames``, then ``tags`` (multi-label) or ``top``
+            (single-label) as a list of ``{"tag"/"label": name, "p": probability}``, then
+            ``probabilities`` (:meth:`probabilities`) and ``notes``.
+        """
         rec: dict[str, Any] = {
             "path": self.path,
             "duration_s": round(float(self.duration_s), 3),
@@ -144,7 +197,30 @@ def _empty_failures() -> pd.DataFrame:
 
 @dataclass
 class PredictReport:
-    """The outcome of :func:`predict`: one prediction per good file, one failure per bad one."""
+    """The outcome of :func:`predict`: one prediction per good file, one failure per bad one.
+
+    ``len(report)`` is the number of predictions.
+
+    Attributes
+    ----------
+    model_dir : str
+        The model directory.
+    classes : tuple of str
+        The model's classes (tags).
+    multilabel : bool
+        Whether the model is a tagger.
+    top_k : int
+        The number of top classes asked for (single-label models).
+    predictions : list of TrackPrediction
+        One per file predicted, in the order they were found.
+    failures : pandas.DataFrame
+        ``path, reason`` per file (or unmatched pattern, missing path, empty folder) that gave no
+        prediction.
+    notes : list of str, default=[]
+        Notes about the model directory (e.g. thresholds.json missing: 0.5 used).
+    thresholds : dict of str to float or None, default=None
+        Multi-label models: the per-tag thresholds applied.
+    """
 
     model_dir: str
     classes: tuple[str, ...]
@@ -163,14 +239,26 @@ class PredictReport:
 
     @property
     def k(self) -> int:
-        """The number of top classes listed (``top_k``, at most the number of classes)."""
+        """The number of top classes listed (``top_k``, at most the number of classes).
+
+        Returns
+        -------
+        int
+            At least 1.
+        """
         return max(1, min(int(self.top_k), len(self.classes)))
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per track: ``path, duration_s, n_frames``, then ``top1, p_top1, ...`` (single-label)
-        or ``tags`` (``;``-joined tags above threshold, most likely first; multi-label), then a
-        ``p:<class>`` column per class, then ``notes``."""
+        """The predictions as a table, one row per track.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``path, duration_s, n_frames``, then ``top1, p_top1, ...`` (single-label) or ``tags``
+            (``;``-joined tags above threshold, most likely first; multi-label), then a
+            ``p:<class>`` column per class, then ``notes``.
+        """
         cols = ["path", "duration_s", "n_frames"]
         if self.multilabel:
             cols.append("tags")
@@ -197,23 +285,67 @@ class PredictReport:
         return table.astype({"n_frames": "int64"}) if len(table) else table
 
     def records(self) -> list[dict[str, Any]]:
-        """Per-track JSON records (see :meth:`TrackPrediction.record`)."""
+        """Return the per-track JSON records (see :meth:`TrackPrediction.record`).
+
+        Returns
+        -------
+        list of dict
+            One record per prediction.
+        """
         return [t.record() for t in self.predictions]
 
     def to_csv(self, path: str | os.PathLike) -> Path:
-        """Write :attr:`table` as CSV (written atomically). Failures are not in it: see :attr:`failures`."""
+        """Write :attr:`table` as CSV (written atomically). Failures are not in it: see :attr:`failures`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The CSV file.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
         path = Path(path)
         write_csv_atomic(self.table, path, float_format="%.6g")
         return path
 
     def to_json(self, path: str | os.PathLike) -> Path:
-        """Write the per-track records as an indented JSON list (written atomically)."""
+        """Write the per-track records as an indented JSON list (written atomically).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The JSON file.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
         path = Path(path)
         write_text_atomic(path, json.dumps(self.records(), indent=2, ensure_ascii=False) + "\n")
         return path
 
     def save(self, path: str | os.PathLike) -> Path:
-        """:meth:`to_csv` or :meth:`to_json`, after the extension of ``path`` (.csv or .json)."""
+        """Write the report with :meth:`to_csv` or :meth:`to_json`, after the extension of ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The output file, ending in ``.csv`` or ``.json``.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            If ``path`` ends in neither ``.csv`` nor ``.json``.
+        """
         suffix = Path(path).suffix.lower()
         if suffix == ".csv":
             return self.to_csv(path)
@@ -222,8 +354,14 @@ class PredictReport:
         raise ConfigError(f"{path}: the output file must end in .csv or .json")
 
     def summary(self) -> str:
-        """A readable text table: ``path  top-1 (p)  top-2 (p) ...`` (genre) or ``path  tag (p), ...``
-        (tags), then the notes and the failures."""
+        """Describe the report as a readable text table, then the notes and the failures.
+
+        Returns
+        -------
+        str
+            A header line (model, kind, counts), then ``path  top-1 (p)  top-2 (p) ...`` (genre) or
+            ``path  tag (p), ...`` (tags) per track, then the notes and the failures.
+        """
         kind = (
             f"tagging model, {len(self.classes)} tags"
             if self.multilabel
@@ -367,14 +505,36 @@ def load_predictor(
 ) -> Predictor:
     """Read, check and load the model directory ``model_dir``.
 
-    Every problem raises an error naming the file and the reason: a missing directory or file
-    (:class:`FileError`), invalid JSON, missing keys, a frontend config that does not validate,
-    classes that do not match the model's outputs, or a model input that is not the frame (or
-    audio row) its ``frontend.json`` describes (:class:`MetadataError`). The model is loaded with
-    Keras' safe mode (:func:`musiclass.models.frontend_layer.load_model`; never pickle).
+    Every problem raises an error naming the file and the reason. The model is loaded with Keras'
+    safe mode (:func:`musiclass.models.frontend_layer.load_model`; never pickle).
 
-    ``batch_size``: frames per forward pass. ``min_seconds``: the shortest clip predicted (see the
-    module doc). ``whole_track``: predict every frame, ignoring the config's ``max_frames``.
+    Parameters
+    ----------
+    model_dir : str or os.PathLike
+        The model directory (``model.keras``, ``labels.json``, ``frontend.json`` and, for taggers,
+        ``thresholds.json``).
+    batch_size : int, default=64
+        Frames per forward pass (:data:`BATCH_SIZE`).
+    min_seconds : float, default=0.5
+        The shortest clip predicted (:data:`MIN_SECONDS`; see the module doc).
+    whole_track : bool, default=True
+        Whether to predict every frame, ignoring the config's ``max_frames``.
+
+    Returns
+    -------
+    Predictor
+        The loaded model, ready to predict.
+
+    Raises
+    ------
+    musiclass.errors.FileError
+        For a missing directory or file, or a model file that cannot be loaded.
+    musiclass.errors.MetadataError
+        For invalid JSON, missing keys, a frontend config that does not validate, classes that do
+        not match the model's outputs, or a model input that is not the frame (or audio row) its
+        ``frontend.json`` describes.
+    musiclass.errors.ConfigError
+        If ``batch_size`` is less than 1 or ``min_seconds`` is not positive.
     """
     d = Path(model_dir)
     if not d.exists():
@@ -474,6 +634,40 @@ class Predictor:
 
     Create with :func:`load_predictor`. Thread-safe for :meth:`prepare` (decoding and framing);
     the network runs in the calling thread.
+
+    Parameters
+    ----------
+    model_dir : pathlib.Path
+        The model directory.
+    model : keras.Model
+        The loaded network.
+    classes : tuple of str
+        Its classes (tags), in output order (``labels.json``).
+    multilabel : bool
+        Whether it is a tagger.
+    config : musiclass.config.FrontendConfig
+        The frontend config exactly as trained on (``frontend.json``).
+    representation : str
+        The representation the network takes.
+    audio_input : bool
+        Whether the network takes audio rows and computes the features itself.
+    thresholds : numpy.ndarray of shape (n_classes,) or None
+        Per-tag thresholds (taggers), else None.
+    notes : list of str
+        Notes about the model directory.
+    batch_size : int, default=64
+        Frames per forward pass.
+    min_seconds : float, default=0.5
+        The shortest clip predicted.
+    whole_track : bool, default=True
+        Whether to predict every frame, ignoring the config's ``max_frames``.
+
+    Attributes
+    ----------
+    framing : musiclass.config.FrontendConfig
+        The config that frames new recordings: only the model's representation (the others are
+        computed independently, so the frames are the same) and, with ``whole_track``, every
+        frame of the track.
     """
 
     def __init__(
@@ -516,6 +710,13 @@ class Predictor:
 
     @property
     def threshold_map(self) -> dict[str, float] | None:
+        """The per-tag thresholds by tag (taggers), or None.
+
+        Returns
+        -------
+        dict of str to float or None
+            ``{tag: threshold}`` in class order, or None for a single-label model.
+        """
         return (
             None
             if self.thresholds is None
@@ -524,14 +725,44 @@ class Predictor:
 
     # -------------------------------------------------------------- steps
     def load(self, path: str | os.PathLike) -> np.ndarray:
-        """Decode ``path`` to mono float32 at the model's sample rate (AudioError when unusable)."""
+        """Decode ``path`` to mono float32 at the model's sample rate.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The audio file.
+
+        Returns
+        -------
+        numpy.ndarray of shape (samples,)
+            The signal.
+
+        Raises
+        ------
+        musiclass.errors.AudioError
+            When the file is unusable (missing, undecodable, empty, silent, or shorter than the
+            smaller of the config's ``min_duration`` and ``min_seconds``).
+        """
         floor = min(self.config.min_duration, self.min_seconds)
         y, _ = audio.load(path, sr=self.config.sample_rate, min_duration=floor)
         return y
 
     def frames(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(starts, x)``: frame starts in seconds and the network's input for every frame of the
-        mono signal ``y`` (stored-feature frames, or audio rows for an audio-input model)."""
+        """Cut a mono signal into the network's input frames, as the training features were made.
+
+        Parameters
+        ----------
+        y : numpy.ndarray of shape (samples,)
+            The signal, at the model's sample rate.
+
+        Returns
+        -------
+        starts : numpy.ndarray of shape (n_frames,)
+            Frame starts in seconds.
+        x : numpy.ndarray
+            The network's input for every frame: stored-feature frames, or audio rows for an
+            audio-input model.
+        """
         if self.audio_input:
             # Keras: imported only for an audio-input model, which has already loaded it
             from .models.frontend_layer import audio_frames
@@ -549,6 +780,16 @@ class Predictor:
         The last, partial batch is zero-padded to the next power of two, so the model sees a
         handful of batch shapes whatever the track lengths (no retracing or XLA recompiling per
         file); inference-mode layers treat rows independently, so padding changes nothing.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The network's input, one row per frame (:meth:`frames`).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_frames, n_classes)
+            The network's output (float64).
         """
         n = len(x)
         out = []
@@ -562,7 +803,25 @@ class Predictor:
         return np.concatenate(out).astype(np.float64)
 
     def prepare(self, path: str | os.PathLike) -> _Prepared:
-        """Decode and frame one file (no network yet): what worker threads do ahead of the model."""
+        """Decode and frame one file (no network yet): what worker threads do ahead of the model.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The audio file.
+
+        Returns
+        -------
+        _Prepared
+            The file's duration, frame starts, input frames and notes, for :meth:`finish`.
+
+        Raises
+        ------
+        musiclass.errors.AudioError
+            When the file cannot be used.
+        musiclass.errors.FileError
+            When it gives no frame (e.g. nothing left after trimming).
+        """
         y = self.load(path)
         return self._prepare_signal(str(path), y)
 
@@ -584,7 +843,20 @@ class Predictor:
         return _Prepared(name, duration, starts, x, notes)
 
     def finish(self, prep: _Prepared, top_k: int = 3) -> TrackPrediction:
-        """Run the network on a prepared file and form the track's prediction."""
+        """Run the network on a prepared file and form the track's prediction.
+
+        Parameters
+        ----------
+        prep : _Prepared
+            A file decoded and framed by :meth:`prepare`.
+        top_k : int, default=3
+            The classes listed for single-label models.
+
+        Returns
+        -------
+        TrackPrediction
+            The track's prediction.
+        """
 
         frame_probs = self.frame_probabilities(prep.x)
         _, track = track_probabilities(frame_probs, np.zeros(len(frame_probs), dtype=np.int64))
@@ -614,13 +886,57 @@ class Predictor:
 
     # -------------------------------------------------------------- one-call API
     def predict_file(self, path: str | os.PathLike, top_k: int = 3) -> TrackPrediction:
-        """Predict one audio file. Raises :class:`~musiclass.errors.AudioError` when it cannot be used."""
+        """Predict one audio file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The audio file.
+        top_k : int, default=3
+            The classes listed for single-label models.
+
+        Returns
+        -------
+        TrackPrediction
+            The track's prediction.
+
+        Raises
+        ------
+        musiclass.errors.AudioError
+            When the file cannot be used.
+        musiclass.errors.FileError
+            When it gives no frame.
+        """
         return self.finish(self.prepare(path), top_k)
 
     def predict_signal(
         self, y: np.ndarray, sample_rate: int, *, name: str = "<signal>", top_k: int = 3
     ) -> TrackPrediction:
-        """Predict a signal already in memory (``(samples,)`` or ``(channels, samples)``, any rate)."""
+        """Predict a signal already in memory (``(samples,)`` or ``(channels, samples)``, any rate).
+
+        Parameters
+        ----------
+        y : numpy.ndarray of shape (samples,) or (channels, samples)
+            The signal; several channels are averaged to mono.
+        sample_rate : int
+            Its sample rate in Hz; it is resampled to the model's.
+        name : str, default="<signal>"
+            The name the prediction and errors give it.
+        top_k : int, default=3
+            The classes listed for single-label models.
+
+        Returns
+        -------
+        TrackPrediction
+            The signal's prediction.
+
+        Raises
+        ------
+        musiclass.errors.ConfigError
+            If ``y`` is empty or not 1-D or 2-D.
+        musiclass.errors.FileError
+            If it is too short, or gives no frame.
+        """
         import librosa
 
         y = np.asarray(y, dtype=np.float32)
@@ -674,12 +990,26 @@ def find_audio(
     A leading ``~`` is expanded (quoted patterns reach us unexpanded). A path that does not exist,
     a folder without audio files or a pattern matching nothing is a
     ``(path, reason)`` problem. A file reached twice is listed once, where first reached.
+
+    Parameters
+    ----------
+    paths : iterable of str or os.PathLike
+        Files, folders and glob patterns.
+    recursive : bool, default=True
+        Whether folders are searched in every subfolder.
+
+    Returns
+    -------
+    files : list of str
+        The audio files, in the order reached.
+    problems : list of (str, str)
+        ``(path, reason)`` for each path that gave no file.
     """
     files: list[str] = []
     problems: list[tuple[str, str]] = []
     seen: set[str] = set()
 
-    def add(p: Path) -> None:
+    def add(p: Path) -> None:  # a closure, not API; numpydoc ignore=GL08
         key = os.path.realpath(p)
         if key not in seen:
             seen.add(key)
@@ -750,13 +1080,39 @@ def predict(
 ) -> PredictReport:
     """Predict every audio file that ``paths`` name (files, folders, glob patterns: :func:`find_audio`).
 
-    ``model_dir`` is a model directory (loaded with :func:`load_predictor`) or a loaded
-    :class:`Predictor`. ``top_k`` classes are listed for single-label models. A file that cannot be
-    used (undecodable, empty, silent, too short, or any other error for that file) is recorded in
-    :attr:`PredictReport.failures` with its reason and the run carries on; so are missing paths,
-    empty folders and patterns matching nothing. When no file is found at all, a
-    :class:`~musiclass.errors.ConfigError` says so. ``jobs`` > 1 decodes and frames that many files
-    ahead in threads while the network predicts (memory: about ``jobs`` decoded tracks).
+    A file that cannot be used (undecodable, empty, silent, too short, or any other error for that
+    file) is recorded in :attr:`PredictReport.failures` with its reason and the run carries on; so
+    are missing paths, empty folders and patterns matching nothing.
+
+    Parameters
+    ----------
+    model_dir : str or os.PathLike or Predictor
+        A model directory (loaded with :func:`load_predictor`) or a loaded :class:`Predictor`.
+    paths : str or os.PathLike or sequence of them
+        Files, folders and glob patterns.
+    top_k : int, default=3
+        The classes listed for single-label models.
+    recursive : bool, default=True
+        Whether folders are searched in every subfolder.
+    progress : bool, default=True
+        Whether to show a progress bar.
+    jobs : int, default=1
+        With more than 1, that many files are decoded and framed ahead in threads while the
+        network predicts (memory: about ``jobs`` decoded tracks).
+    batch_size : int, default=64
+        Frames per forward pass, when ``model_dir`` is loaded here.
+
+    Returns
+    -------
+    PredictReport
+        The predictions and the failures.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When no file is found at all, or ``top_k`` or ``jobs`` is less than 1.
+    musiclass.errors.FileError
+        When the model directory cannot be loaded (see :func:`load_predictor`).
     """
     if int(top_k) < 1:
         raise ConfigError("top_k must be at least 1")
@@ -780,7 +1136,7 @@ def predict(
     failed: list[tuple[str, str]] = list(problems)
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress, leave=False)
 
-    def run(path: str, prepared) -> None:
+    def run(path: str, prepared) -> None:  # a closure, not API; numpydoc ignore=GL08
         try:
             prep = prepared() if callable(prepared) else prepared
             predictions.append(predictor.finish(prep, top_k))

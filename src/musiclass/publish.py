@@ -29,6 +29,20 @@ from .layout import (
 
 
 def notebook_paths(task: str, root: str | Path | None = None) -> list[Path]:
+    """List a task's committed notebooks, in the order they run.
+
+    Parameters
+    ----------
+    task : str
+        ``"genre"`` or ``"mood"``.
+    root : str or pathlib.Path, optional
+        The repository (default: :func:`musiclass.layout.repo_root`, else the working directory).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``<task folder>/code/<name>.ipynb`` for each name of :data:`musiclass.layout.NOTEBOOKS`.
+    """
     root = Path(root) if root else (repo_root() or Path.cwd())
     return [root / TASK_FOLDERS[task] / "code" / f"{name}.ipynb" for name in NOTEBOOKS[task]]
 
@@ -42,9 +56,34 @@ def execute(
     timeout: int | None = None,
     log_output: bool = False,
 ) -> Path:
-    """Run one notebook with papermill (its ``parameters`` cell overridden by ``parameters``) into
-    ``output``; the kernel starts in the notebook's folder. Raises papermill's
-    ``PapermillExecutionError`` naming the failing cell on any error."""
+    """Run one notebook with papermill into ``output``; the kernel starts in the notebook's folder.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The notebook.
+    parameters : dict
+        Values that override those of its ``parameters`` cell.
+    output : str or pathlib.Path
+        The executed notebook; its folder is created when missing.
+    root : str or pathlib.Path, optional
+        The repository; not used by the execution itself (the kernel starts in the notebook's
+        folder).
+    timeout : int, optional
+        Seconds a cell may run (default: no limit).
+    log_output : bool, default=False
+        Whether to log the cells' outputs while they run.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        On any error in a cell, naming the failing cell.
+    """
     import papermill as pm  # papermill and its kernel machinery: only when notebooks run
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernels inherit it: no C++ log lines
@@ -69,21 +108,36 @@ _ABSOLUTE = re.compile(r"(/(?:home|root|tmp|work|Users|usr|opt|content|private|v
 
 
 def clean_outputs(path: str | Path, root: str | Path) -> int:
-    """Make an executed notebook fit to commit: machine paths replaced by repository-relative ones
-    (``<env>/...`` for installed packages), stderr warnings dropped, consecutive stdout outputs
-    merged, execution counts kept, and the per-run timings of papermill's metadata dropped, so
-    publishing the same run twice gives the same file. Returns the number of replacements."""
+    """Make an executed notebook fit to commit, in place.
+
+    Machine paths are replaced by repository-relative ones (``<env>/...`` for installed packages),
+    stderr warnings dropped, consecutive stdout outputs merged, execution counts kept, and the
+    per-run timings of papermill's metadata dropped, so publishing the same run twice gives the same
+    file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The executed notebook; it is rewritten.
+    root : str or pathlib.Path
+        The repository: paths inside it become relative to it.
+
+    Returns
+    -------
+    int
+        The number of replacements (outputs whose text changed).
+    """
     import nbformat
 
     root = str(Path(root).resolve())
     nb = nbformat.read(str(path), as_version=4)
     count = 0
 
-    def fix(text: str) -> str:
+    def fix(text: str) -> str:  # a closure, not API; numpydoc ignore=GL08
         nonlocal count
         new = text.replace(root + "/", "").replace(root, ".")
 
-        def env(m: re.Match) -> str:
+        def env(m: re.Match) -> str:  # a closure, not API; numpydoc ignore=GL08
             p = m.group(1)
             i = p.find("site-packages/")
             return "<env>/" + p[i + len("site-packages/") :] if i >= 0 else "<path>"
@@ -127,7 +181,18 @@ def clean_outputs(path: str | Path, root: str | Path) -> int:
 
 
 def label_run(path: str | Path, text: str) -> None:
-    """Write ``text`` into the notebook's first (markdown) cell between the run-label markers."""
+    """Write ``text`` into the notebook's first (markdown) cell between the run-label markers.
+
+    The markers are ``<!-- run-label -->`` and ``<!-- /run-label -->``: the text between them is
+    replaced, or, when the cell has none, they are appended with the text to the cell.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The notebook; it is rewritten.
+    text : str
+        The label (Markdown).
+    """
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
@@ -153,7 +218,35 @@ def run_notebooks(
     echo=print,
     log_output: bool = False,
 ) -> list[Path]:
-    """Execute a task's notebooks in order into ``out_dir`` (stop at the first failing cell)."""
+    """Execute a task's notebooks in order into ``out_dir`` (stop at the first failing cell).
+
+    Parameters
+    ----------
+    task : str
+        ``"genre"`` or ``"mood"``.
+    parameters : dict
+        The values given to every notebook's ``parameters`` cell (:func:`execute`).
+    out_dir : str or pathlib.Path
+        Where the executed notebooks go, under their own file names.
+    root : str or pathlib.Path, optional
+        The repository the notebooks are read from (:func:`notebook_paths`).
+    names : sequence of str, optional
+        Only the notebooks with these names (file names without ``.ipynb``); default: all.
+    echo : callable, default=print
+        Called with one line per notebook: its name, the seconds it took and where it went.
+    log_output : bool, default=False
+        Whether to log the cells' outputs while they run.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The executed notebooks, in the order they ran.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        At the first failing cell, naming it.
+    """
     written = []
     for path in notebook_paths(task, root):
         if names and path.stem not in names:
@@ -169,8 +262,21 @@ def run_notebooks(
 
 
 def training_seconds(out: str | Path) -> float:
-    """Seconds spent fitting every model of a run (networks and classical baselines), each model
-    counted once however many experiments report it, from the studies' ``results.csv``."""
+    """Add up the seconds spent fitting every model of a run (networks and classical baselines).
+
+    Each model is counted once however many experiments report it; the times are read from the
+    studies' ``results.csv``.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The run folder.
+
+    Returns
+    -------
+    float
+        The seconds; 0 when neither study has a ``results.csv``.
+    """
 
     total = 0.0
     for task in ("genre", "mood"):
@@ -184,9 +290,28 @@ def training_seconds(out: str | Path) -> float:
 def publish_run(
     out: str | Path, root: str | Path, summary: dict[str, Any], *, echo=print
 ) -> list[str]:
-    """Copy a finished run into the repository: the executed notebooks (machine paths removed,
-    labelled with the run) over the committed ones, the README's figures into ``images/`` and the
-    report to ``report.pdf``. Returns the paths written, relative to ``root``."""
+    """Copy a finished run into the repository.
+
+    The executed notebooks (machine paths removed, labelled with the run) go over the committed
+    ones, the README's figures into ``images/`` and the report to ``report.pdf``.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The finished run folder.
+    root : str or pathlib.Path
+        The repository.
+    summary : dict
+        The run's ``summary.json`` (:func:`musiclass.demo.run_demo`): ``profile`` and ``jobs`` for
+        the label, ``notebooks`` (task to executed notebooks) and ``report`` (the PDF, if any).
+    echo : callable, default=print
+        Called with one line: the count of files published.
+
+    Returns
+    -------
+    list of str
+        The paths written, relative to ``root``.
+    """
     out, root = Path(out), Path(root)
     minutes = training_seconds(out) / 60
     took = f"{minutes:.0f} min" if minutes >= 1 else "under a minute"

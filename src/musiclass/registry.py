@@ -1,9 +1,10 @@
-"""The one reader and writer of results: registry records, results tables, the leak table and the
-tag counts of the resampled sets.
+"""The one reader and writer of results: registry records, results tables, the leak table, tag counts.
 
-A study registers one JSON record per result in its ``registry/`` folder
-(:func:`register`); :func:`read_registry` reads them back as one table and :func:`collect` also
-writes it to ``results.csv``. :func:`load_run` reads a whole run folder (its studies and what they
+The tag counts are those of the resampled sets of the mood study.
+
+A study registers one JSON record per result in its ``registry/`` folder (:func:`register`);
+:func:`read_registry` reads them back as one table and :func:`collect` also writes it to
+``results.csv``. :func:`load_run` reads a whole run folder (its studies and what they
 were run with) for the report, the notebooks and the figures, so every consumer sees the same
 table. File names come from :mod:`musiclass.layout`.
 """
@@ -54,7 +55,18 @@ MOOD_METRICS = ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro"
 
 
 def table_metrics(table: pd.DataFrame) -> tuple[str, ...]:
-    """The metric columns to print for a results table (genre or mood)."""
+    """Choose the metric columns to print for a results table (genre or mood).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table (:func:`read_registry`).
+
+    Returns
+    -------
+    tuple of str
+        :data:`MOOD_TABLE_METRICS` when every row's ``task`` is ``mood``, else :data:`TABLE_METRICS`.
+    """
     return (
         MOOD_TABLE_METRICS if "task" in table and (table["task"] == "mood").all() else TABLE_METRICS
     )
@@ -111,14 +123,43 @@ RESULT_COLUMNS = [
 
 
 def relative_source(model_dir: str | Path, out: str | Path) -> str:
-    """A result's folder as recorded in the registry: relative to the study folder ``out``, so the
-    records stay valid when the run folder is moved or read from another working directory."""
+    """Return a result's folder as recorded in the registry: relative to the study folder.
+
+    Relative paths keep the records valid when the run folder is moved or read from another working
+    directory.
+
+    Parameters
+    ----------
+    model_dir : str or pathlib.Path
+        The result's folder (a model directory, a classical protocol's folder).
+    out : str or pathlib.Path
+        The study folder.
+
+    Returns
+    -------
+    str
+        ``model_dir`` relative to ``out``, with forward slashes.
+    """
     return Path(os.path.relpath(Path(model_dir).resolve(), Path(out).resolve())).as_posix()
 
 
 def source_path(out: str | Path, source: str | Path) -> Path:
-    """The folder a registry record's ``source`` names (relative to ``out``; older records held a
-    path relative to the working directory, which is still accepted)."""
+    """Resolve the folder a registry record's ``source`` names.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study folder the record belongs to.
+    source : str or pathlib.Path
+        The record's ``source``: relative to ``out`` (:func:`relative_source`); older records held
+        a path relative to the working directory, which is still accepted.
+
+    Returns
+    -------
+    pathlib.Path
+        ``source`` itself when absolute; else ``out / source`` when that exists or ``source`` does
+        not, else ``source`` (an older record's path).
+    """
     path = Path(source)
     if path.is_absolute():
         return path
@@ -127,8 +168,27 @@ def source_path(out: str | Path, source: str | Path) -> Path:
 
 
 def register(out: str | Path, record: dict[str, Any], key: str) -> Path:
-    """One JSON per result, named by what produced it (experiment, model, split or protocol key),
-    so a re-run replaces its record whatever the display labels."""
+    """Write one result's registry record: one JSON per result.
+
+    The record is named by what produced it (experiment, model, split or protocol key), so a re-run
+    replaces its record whatever the display labels. It is written atomically.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study folder.
+    record : dict
+        The result: one row of the results table (:data:`RESULT_COLUMNS` and more); it must hold
+        ``experiment`` and ``model``.
+    key : str
+        What distinguishes the result among those of the same experiment and model (the split or
+        protocol key).
+
+    Returns
+    -------
+    pathlib.Path
+        The record, ``registry/<experiment>__<model>__<key>.json`` (made a safe file name).
+    """
     name = safe_name(
         re.sub(r"[^A-Za-z0-9._-]+", "-", f"{record['experiment']}__{record['model']}__{key}")
     )
@@ -138,8 +198,25 @@ def register(out: str | Path, record: dict[str, Any], key: str) -> Path:
 
 
 def read_registry(out: str | Path) -> pd.DataFrame:
-    """Every registry record under ``out`` as one table, networks first (in config order), the
-    classical baselines last; nothing is written (see :func:`collect`)."""
+    """Read every registry record under ``out`` as one table; nothing is written (see :func:`collect`).
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record, networks first (in config order), the classical baselines last; the
+        :data:`RESULT_COLUMNS` first, then any others. Empty, with those columns, when there is no
+        record.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        If a record is not valid JSON (naming its file).
+    """
     out = Path(out)
     rows = []
     for f in sorted(StudyFolder(out).registry.glob("*.json")):
@@ -172,8 +249,23 @@ def read_registry(out: str | Path) -> pd.DataFrame:
 
 
 def collect(out: str | Path) -> pd.DataFrame:
-    """Every registry record under ``out`` as one table (:func:`read_registry`), also written to
-    ``out/results.csv``."""
+    """Read every registry record under ``out`` as one table and write it to ``out/results.csv``.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`read_registry`; it is written (4 decimals) unless it is empty.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        If a record is not valid JSON (naming its file).
+    """
     table = read_registry(out)
     if not table.empty:
         write_csv_atomic(table, StudyFolder(out).results, float_format="%.4f")
@@ -181,8 +273,23 @@ def collect(out: str | Path) -> pd.DataFrame:
 
 
 def track_confusion(model_dir: str | Path) -> pd.DataFrame:
-    """A network's confusion matrix on its test tracks, from its ``metrics.json`` (rows true,
-    columns predicted)."""
+    """Read a network's confusion matrix on its test tracks from its ``metrics.json``.
+
+    Parameters
+    ----------
+    model_dir : str or pathlib.Path
+        The network's model directory.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Track counts, rows true (index ``true``), columns predicted (``predicted``), both by class.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        If ``metrics.json`` is not valid JSON.
+    """
     conf = read_json(ModelDir(model_dir).metrics)["test"]["track"]["confusion"]
     return pd.DataFrame(
         conf["matrix"],
@@ -192,14 +299,42 @@ def track_confusion(model_dir: str | Path) -> pd.DataFrame:
 
 
 def track_recall(model_dir: str | Path) -> dict[str, float]:
-    """A network's recall per class on its test tracks, from its ``metrics.json``."""
+    """Read a network's recall per class on its test tracks from its ``metrics.json``.
+
+    Parameters
+    ----------
+    model_dir : str or pathlib.Path
+        The network's model directory.
+
+    Returns
+    -------
+    dict of str to float
+        Class name to its track recall.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        If ``metrics.json`` is not valid JSON.
+    """
     per_class = read_json(ModelDir(model_dir).metrics)["test"]["track"]["per_class"]
     return {c: v["recall"] for c, v in per_class.items()}
 
 
 def results_for_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The results table in the shape :mod:`musiclass.plots` draws: ``model`` is "experiment: model"
-    and ``split`` the protocol, networks first (in config order), then the classical baselines."""
+    """Reshape a results table for :mod:`musiclass.plots`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table (:func:`read_registry`), networks first (in config order), then the
+        classical baselines.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy in the same order, in the shape :mod:`musiclass.plots` draws: ``model`` is
+        "experiment: model" and ``split`` the protocol.
+    """
     t = table.copy()
     t["model"] = t["experiment"] + ": " + t["model"]
     if "degenerate" in t:  # a collapsed network is named as such wherever the table is shown
@@ -231,7 +366,25 @@ def is_degenerate(record: dict | pd.Series) -> bool:
 
 
 def tags_per_part(store, split: str = "official") -> pd.DataFrame:
-    """Tracks per tag in each part (train, validation, test) of a split: one row per part."""
+    """Count the tracks per tag in each part (train, validation, test) of a split.
+
+    Parameters
+    ----------
+    store : musiclass.features.store.FeatureStore
+        A multi-label (mood) feature store.
+    split : str or pathlib.Path, default="official"
+        A split method saved in the store, or a split CSV (:func:`musiclass.training.load_split`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per part present, in the order train, validation, test; one column per tag.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        If no frame of the store is in the split.
+    """
     rows = load_split(store, split)
     tags = list(store.classes)
     per_part = pd.DataFrame(
@@ -245,8 +398,28 @@ def tags_per_part(store, split: str = "official") -> pd.DataFrame:
 
 
 def resampled_counts(store, split: str = "official", seed: int = 42) -> pd.DataFrame:
-    """Training frames per tag in the base set and each of the 8 resampled sets
-    (:func:`musiclass.resampling.counts_table`) of a split's training part."""
+    """Count the training frames per tag in the base set and each of the 8 resampled sets of a split.
+
+    Parameters
+    ----------
+    store : musiclass.features.store.FeatureStore
+        A multi-label (mood) feature store.
+    split : str or pathlib.Path, default="official"
+        A split method saved in the store, or a split CSV; its training part is resampled.
+    seed : int, default=42
+        Seed of the resampling (:func:`musiclass.resampling.resample_sets`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`musiclass.resampling.counts_table`: one row per set, one column per tag, then
+        ``frames``.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        If no frame of the store is in the split.
+    """
     rows = load_split(store, split)
     train = rows[rows["part"] == "train"]
     Y = targets(train["label"], list(store.classes), True).astype(np.int8)
@@ -256,7 +429,18 @@ def resampled_counts(store, split: str = "official", seed: int = 42) -> pd.DataF
 # ============================================================================== reading the run
 @dataclass
 class StudyResults:
-    """One study folder of a run: its results table (from ``registry/*.json``) and its task."""
+    """One study folder of a run: its results table (from ``registry/*.json``) and its task.
+
+    Attributes
+    ----------
+    task : str
+        ``"genre"`` or ``"mood"``.
+    folder : pathlib.Path
+        The study folder.
+    table : pandas.DataFrame
+        Its results table (:func:`read_registry`, with the frame accuracy and ``epochs`` columns
+        present, NaN where missing).
+    """
 
     task: str
     folder: Path
@@ -264,7 +448,13 @@ class StudyResults:
 
     @property
     def networks(self) -> pd.DataFrame:
-        """The network results (they have epochs; the classical baselines do not)."""
+        """The network results (they have epochs; the classical baselines do not).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :attr:`table` whose ``epochs`` is set.
+        """
         return (
             self.table[self.table["epochs"].notna()]
             if "epochs" in self.table
@@ -273,21 +463,55 @@ class StudyResults:
 
     @property
     def classical(self) -> pd.DataFrame:
-        """The classical baselines' results."""
+        """The classical baselines' results.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :attr:`table` without ``epochs``.
+        """
         return self.table[self.table["epochs"].isna()] if "epochs" in self.table else self.table
 
     def source(self, record: dict | pd.Series) -> Path:
-        """The model or result folder a registry record names (resolved with :func:`source_path`)."""
+        """Return the model or result folder a registry record names.
+
+        Parameters
+        ----------
+        record : dict or pandas.Series
+            A row of :attr:`table`; its ``source`` is read.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder, resolved with :func:`source_path` against :attr:`folder`.
+        """
         return source_path(self.folder, record["source"])
 
     def stores(self) -> list[Path]:
-        """The study's feature store folders (those with a manifest)."""
+        """List the study's feature store folders (those with a manifest).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The store folders, sorted by name.
+        """
         return StudyFolder(self.folder).stores()
 
 
 @dataclass
 class Run:
-    """A run folder as the report sees it: its studies (by task) and what it was run with."""
+    """A run folder as the report sees it: its studies (by task) and what it was run with.
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+        The run folder.
+    studies : dict of str to StudyResults
+        Task (``"genre"``, ``"mood"``) to its study, sorted by task.
+    info : dict, default={}
+        What the run was made with: ``profile``, ``preset``, ``seed``, ``datasets`` (task to
+        dataset name) and ``sources`` (task to where that was read); "unknown" where nothing says.
+    """
 
     folder: Path
     studies: dict[str, StudyResults]
@@ -295,12 +519,34 @@ class Run:
 
     @property
     def synthetic(self) -> bool:
-        """Whether any study of the run was made from the embedded synthetic data."""
+        """Whether any study of the run was made from the embedded synthetic data.
+
+        Returns
+        -------
+        bool
+            True when a study's dataset (in :attr:`info`) is ``synthetic``.
+        """
         return any(d == "synthetic" for d in self.info.get("datasets", {}).values())
 
 
 def read_json(path: Path) -> dict:
-    """A JSON file of the run; a damaged one is a :class:`MetadataError` naming it."""
+    """Read a JSON file of the run.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    dict
+        Its content.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        If the file is damaged (not valid JSON), naming it.
+    """
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -329,11 +575,27 @@ def _no_results(run_dir: Path, why: str) -> FileError:
 
 
 def load_run(run_dir: str | Path) -> Run:
-    """Find the studies of a run folder (``genre/``, ``mood/``, or the folder itself when it is a
-    study folder) and what they were run with.
+    """Find the studies of a run folder and what they were run with.
 
-    Raises :class:`~musiclass.errors.FileError` naming the folder when it does not exist or holds
-    no results.
+    The studies are ``genre/``, ``mood/``, or the folder itself when it is a study folder (then
+    any other subfolder with registry records); the first study found for a task is kept.
+
+    Parameters
+    ----------
+    run_dir : str or pathlib.Path
+        The run folder (``musiclass demo``) or a study folder (``musiclass run``).
+
+    Returns
+    -------
+    Run
+        Its studies by task and :attr:`Run.info`.
+
+    Raises
+    ------
+    musiclass.errors.FileError
+        If the folder does not exist or holds no results (naming it and what to run).
+    musiclass.errors.MetadataError
+        If a registry record or a settings file is not valid JSON.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -390,11 +652,11 @@ def _run_info(run_dir: Path, studies: dict[str, StudyResults]) -> dict[str, Any]
 
 
 def shown_path(path: str | Path) -> str:
-    """A path as reports and notebooks print it.
+    """Return a path as reports and notebooks print it.
 
     Parameters
     ----------
-    path : str or Path
+    path : str or pathlib.Path
         Any path.
 
     Returns
@@ -414,7 +676,7 @@ BASE_TAGGERS = ("base", "mood-cnn")
 
 
 def base_tagger(table: pd.DataFrame) -> pd.DataFrame:
-    """The registry rows of the mood study's base model on the official split.
+    """Select the registry rows of the mood study's base model on the official split.
 
     Parameters
     ----------
@@ -431,8 +693,20 @@ def base_tagger(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def leak_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Per network: test accuracy (tracks and frames) under the original frame split and our song
-    split, and the difference: the size of the leak (the pairs of :func:`leak_pairs`)."""
+    """Tabulate the leak: per network, test accuracy under the original frame split and our song split.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table (:func:`read_registry`); its networks run under both the ``seed-frame``
+        and the ``song`` split are used (the pairs of :func:`leak_pairs`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``experiment``, ``model``, the frame and track accuracy under each split,
+        and the difference of the frame accuracies: the size of the leak; rounded to 3 decimals.
+    """
     nets = table[table["epochs"].notna() & table["split"].isin(["seed-frame", "song"])]
     rows = []
     for o, s in leak_pairs(nets):
@@ -456,7 +730,7 @@ def leak_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def leak_pairs(nets: pd.DataFrame) -> list[tuple[dict, dict]]:
-    """Per network, its result under the original frame split beside each of ours.
+    """Pair each network's result under the original frame split with each of ours.
 
     Parameters
     ----------

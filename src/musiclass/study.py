@@ -95,7 +95,32 @@ PROFILES: dict[str, dict[str, Any]] = {
 
 @dataclass
 class Study:
-    """One config file, resolved (includes first)."""
+    """One config file, resolved (includes first).
+
+    Attributes
+    ----------
+    experiment : str
+        A name for the rows it adds to the results table (default: the file's stem).
+    task : {"genre", "mood"}, default="genre"
+        What is classified: genres (single-label) or moods and themes (tags).
+    data : dict, default={"dataset": "synthetic"}
+        Where the data comes from: ``dataset`` (``synthetic``, ``gtzan`` or ``jamendo``) and what
+        that needs (``root``, ``metadata``, ``splits_dir``, ...).
+    frontend : dict, default={"preset": "default"}
+        A frontend ``preset`` and any :class:`~musiclass.config.FrontendConfig` value.
+    splits : list of str, default=["song", "seed-frame"]
+        Every run is trained and tested under each of these split methods (a config without
+        ``splits`` gets ``["song"]`` from :func:`load_study`).
+    train : dict, default={"preset": "default"}
+        A training ``preset`` and any :class:`~musiclass.training.TrainConfig` value.
+    runs : list of dict, default=[]
+        One network each: ``model`` and optionally ``name``, ``representation`` and any
+        :class:`~musiclass.training.TrainConfig` value.
+    classical : dict or None, default=None
+        The scikit-learn baselines (``models``, ``protocols``), or None for none.
+    source : str, default=""
+        The config file it was read from.
+    """
 
     experiment: str
     task: str = "genre"
@@ -123,11 +148,28 @@ KNOWN_KEYS = {
 
 
 def load_study(path: str | Path) -> list[Study]:
-    """Read a study config and the configs it includes (depth first, each once)."""
+    """Read a study config and the configs it includes (depth first, each once).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The study config (YAML, see the module docstring).
+
+    Returns
+    -------
+    list of Study
+        One per file with ``runs`` or a ``classical`` section, the included ones first.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        If a file is missing or not valid YAML, has an unknown key, or a run without ``model``, or
+        if no file has anything to do.
+    """
     out: list[Study] = []
     seen: set[Path] = set()
 
-    def visit(p: Path) -> None:
+    def visit(p: Path) -> None:  # a closure, not API; numpydoc ignore=GL08
         p = p.resolve()
         if p in seen:
             return
@@ -190,7 +232,43 @@ def run_study(
     progress: bool = True,
     echo=print,
 ) -> pd.DataFrame:
-    """Run every experiment of a study config; return (and write) the results table."""
+    """Run every experiment of a study config; return (and write) the results table.
+
+    Parameters
+    ----------
+    config : str or pathlib.Path or list of Study
+        The study config, or studies already read (:func:`load_study`).
+    out : str or pathlib.Path, default="runs/genre"
+        The study folder (see the module docstring).
+    profile : {"full", "quick", "tiny"}, default="full"
+        The overrides of :data:`PROFILES`: training epochs, bootstrap resamples, cross-validation
+        repeats and baselines skipped.
+    data_dir : str or pathlib.Path, optional
+        Where synthetic data is written (default: ``data/`` beside ``out``).
+    jobs : int, optional
+        Worker processes (default: :func:`musiclass.utils.default_jobs`).
+    preset : str, optional
+        A preset for both the frontend and the training config of every study, replacing theirs.
+    overrides : dict, optional
+        Config values to override in every study: ``train.KEY``, ``frontend.KEY``, ``data.KEY``
+        (``train.epochs=5``, ``frontend.dtype=float16``, ``data.root=...``) or ``splits``.
+    progress : bool, default=True
+        Whether to show progress bars.
+    echo : callable, default=print
+        Called with each line of progress.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The study's results table (:func:`musiclass.registry.collect`), also written to
+        ``out/results.csv``.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown profile, task, dataset or override, or data settings a dataset needs that
+        are missing.
+    """
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose from {sorted(PROFILES)}")
     prof = PROFILES[profile]
@@ -260,12 +338,43 @@ def prepare(
     progress: bool = True,
     echo=print,
 ):
-    """The data stages of a study config, without training: synthesise (or index the real data),
-    extract the feature store and make the splits of the config's first experiment.
+    """Run the data stages of a study config, without training.
 
-    Returns ``(store, splits)``: the :class:`~musiclass.features.store.FeatureStore` and, per split
-    method, its sizes and measured leak (as kept in ``splits/summary.json``). :func:`run_study` on the
-    same config and ``out`` finds both done and goes straight to training.
+    Synthesise (or index the real data), extract the feature store and make the splits of the
+    config's first experiment. :func:`run_study` on the same config and ``out`` finds both done and
+    goes straight to training.
+
+    Parameters
+    ----------
+    config : str or pathlib.Path
+        The study config.
+    out : str or pathlib.Path
+        The study folder.
+    data_dir : str or pathlib.Path, optional
+        Where synthetic data is written (default: ``data/`` beside ``out``).
+    jobs : int, optional
+        Worker processes (default: :func:`musiclass.utils.default_jobs`).
+    preset : str, optional
+        A preset for both the frontend and the training config, replacing the study's.
+    overrides : dict, optional
+        Config values to override, as for :func:`run_study`.
+    progress : bool, default=True
+        Whether to show progress bars.
+    echo : callable, default=print
+        Called with each line of progress.
+
+    Returns
+    -------
+    store : musiclass.features.store.FeatureStore
+        The extracted feature store.
+    splits : dict of str to dict
+        Per split method, its sizes and measured leak (as kept in ``splits/summary.json``, see
+        :func:`musiclass.pipeline.make_splits`).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        For an unknown dataset or override, or data settings a dataset needs that are missing.
     """
     study = _apply_overrides(load_study(config)[0], dict(overrides or {}))
     if preset:

@@ -49,12 +49,31 @@ __all__ = ["build_report", "SECTIONS"]
 
 
 def build_report(run_dir: str | Path, out: str | Path = "report.pdf", *, echo=print) -> Path:
-    """Write the report of the run folder ``run_dir`` to ``out`` (a PDF; written atomically) and
-    return its path. ``out`` is a path like any other (relative to the working directory; the
-    command line's default is ``RUN_DIR/report.pdf``). See the module docstring for the pages.
+    """Write the report of the run folder ``run_dir`` to ``out`` (a PDF; written atomically).
 
-    Raises :class:`~musiclass.errors.FileError` naming ``run_dir`` when it is missing or holds no
-    results.
+    See the module docstring for the pages.
+
+    Parameters
+    ----------
+    run_dir : str or pathlib.Path
+        A run folder (``musiclass demo``) or one study folder (``musiclass run``).
+    out : str or pathlib.Path, default="report.pdf"
+        The PDF; a path like any other (relative to the working directory; the command line's
+        default is ``RUN_DIR/report.pdf``).
+    echo : callable, default=print
+        Called with progress lines and, at the end, the file written and its number of pages.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Raises
+    ------
+    musiclass.errors.FileError
+        Naming ``run_dir`` when it is missing or holds no results.
+    musiclass.errors.MetadataError
+        If a registry record or a settings file of the run is not valid JSON.
     """
     from matplotlib.backends.backend_pdf import PdfPages
 

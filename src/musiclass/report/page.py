@@ -1,5 +1,8 @@
-"""The report's page layout: landscape A4 pages that text, tables and figures flow onto, with
-measured text widths so nothing runs off a page; and the number formats every page uses."""
+"""The report's page layout: landscape A4 pages that text, tables and figures flow onto.
+
+Text widths are measured, so nothing runs off a page. The module also holds the number formats
+every page uses.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The report's sections, one function per page group, each reading what it shows from the run
-(:mod:`musiclass.registry`); only the protocol text and the published reference figures are fixed."""
+"""The report's sections, one function per page group, each reading what it shows from the run.
+
+The run is read through :mod:`musiclass.registry`; only the protocol text and the published
+reference figures are fixed.
+"""
 
 from __future__ import annotations
 

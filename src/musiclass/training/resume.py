@@ -32,10 +32,10 @@ log = logging.getLogger(__name__)
 
 #: written last into a model directory: the run of this key is complete
 DONE = ModelDir.DONE
-#: in ``backup/``: the resume state, naming its weights file (``epoch-NNNN.weights.h5``)
+#: the resume state in the backup folder; it names its weights file, epoch-NNNN.weights.h5
 RESUME_STATE = "state.json"
 WEIGHTS_GLOB = "epoch-*.weights.h5"
-#: in ``backup/``: what ``keras.callbacks.BackupAndRestore`` left (an earlier musiclass's backup)
+#: what Keras' BackupAndRestore callback left in the backup folder (an earlier musiclass's backup)
 KERAS_BACKUP_STATE = "training_metadata.json"
 #: what is kept of Keras' EarlyStopping and ReduceLROnPlateau between sessions (their counters)
 _CALLBACK_STATE = ("wait", "best", "best_epoch", "cooldown_counter", "stopped_epoch")
@@ -240,7 +240,7 @@ def read_resume_state(out: str | Path) -> dict | None:
 
 
 def truncate_history(path: Path, epochs: int) -> None:
-    """Keep the rows of ``history.csv`` for epochs ``0 .. epochs-1`` (and the header), byte for byte.
+    """Keep the rows of ``history.csv`` for the first ``epochs`` epochs (and the header), byte for byte.
 
     An epoch logged by a run killed before its backup was saved is trained, and logged, again.
 
