@@ -1358,7 +1358,9 @@ def _sk_micro(metric: Callable[..., Any], Y: np.ndarray, P: np.ndarray) -> float
     return float(metric(Y, P, average="micro"))
 
 
-def _decision_scores(Y: np.ndarray, D: np.ndarray) -> dict[str, Any]:
+def _decision_scores(
+    Y: np.ndarray, D: np.ndarray, keep: np.ndarray | None = None
+) -> dict[str, Any]:
     """Per-tag and macro / micro precision, recall, F1 of 0/1 decisions (scikit-learn, zero_division=0)."""
     if Y.shape[1] == 1:
         p, r, f, _ = precision_recall_fscore_support(
@@ -1368,9 +1370,14 @@ def _decision_scores(Y: np.ndarray, D: np.ndarray) -> dict[str, Any]:
         macro = micro = (float(p), float(r), float(f))
     else:
         per = precision_recall_fscore_support(Y, D, average=None, zero_division=0)[:3]
+        # macro over the scorable tags (a positive and a negative in the truth), the same tags as
+        # the macro AUCs: a tag without test positives would count as an F1 of 0 for any tagger
+        labels = np.flatnonzero(keep) if keep is not None and keep.any() else None
         macro = tuple(
             float(v)
-            for v in precision_recall_fscore_support(Y, D, average="macro", zero_division=0)[:3]
+            for v in precision_recall_fscore_support(
+                Y, D, labels=labels, average="macro", zero_division=0
+            )[:3]
         )
         micro = tuple(
             float(v)
@@ -1437,7 +1444,7 @@ def _tagging_metrics(
     prec = rec = f1 = np.full(k, nan)
     macro = micro = (nan, nan, nan)
     if thr is not None:
-        dec = _decision_scores(Y, (P >= thr).astype(np.int64))
+        dec = _decision_scores(Y, (P >= thr).astype(np.int64), keep)
         prec, rec, f1 = dec["per"]
         macro, micro = dec["macro"], dec["micro"]
     thr_out = np.full(k, nan) if thr is None else thr
@@ -1747,7 +1754,9 @@ def _tag_bootstrap(
         den = 2 * tp + fp + fn
         f1 = np.divide(2 * tp, den, out=np.zeros_like(tp), where=den > 0)  # zero_division=0
         den_micro = den.sum(axis=1)
-        out["f1_macro"] = f1.mean(axis=1)  # over all k tags
+        # over the tags scorable in the test truth, as the point (:func:`_decision_scores`)
+        scorable = yb.any(axis=0) & ~yb.all(axis=0)
+        out["f1_macro"] = f1[:, scorable].mean(axis=1) if scorable.any() else f1.mean(axis=1)
         out["f1_micro"] = np.divide(
             2 * tp.sum(axis=1), den_micro, out=np.zeros(n_boot), where=den_micro > 0
         )
