@@ -595,6 +595,10 @@ def _tagging_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
         "protocol": PROTOCOL_OF_SPLIT.get(split, split),
         "split": split,
     }
+    # the validation figures, on which a "best" configuration is chosen (never on test)
+    validation = res.metrics.get("validation", {}).get("track", {})
+    for m in ("roc_auc_macro", "pr_auc_macro"):
+        rec[f"validation_{m}"] = validation.get(m)
     for m in MOOD_METRICS:
         lo, hi = ci.get(m) or (None, None)
         rec.update({m: track.get(m), f"{m}_low": lo, f"{m}_high": hi})
