@@ -751,3 +751,24 @@ def leak_pairs(nets: pd.DataFrame) -> list[tuple[dict, dict]]:
             if not frame.empty:
                 pairs.append((frame.iloc[0].to_dict(), rec))
     return pairs
+
+
+def best_on_validation(table: pd.DataFrame, metric: str = "roc_auc_macro") -> pd.Series | None:
+    """The result whose *validation* figure is best: a configuration chosen without test data.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table (:func:`read_registry`), e.g. the mood study's official-split rows.
+    metric : str, default="roc_auc_macro"
+        The metric; its validation value is the column ``validation_<metric>``.
+
+    Returns
+    -------
+    pandas.Series or None
+        The chosen row (report its test columns), or None when no row has a validation value.
+    """
+    column = f"validation_{metric}"
+    if column not in table or not table[column].notna().any():
+        return None
+    return table.loc[table[column].astype(float).idxmax()]

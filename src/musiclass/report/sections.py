@@ -28,6 +28,7 @@ from ..registry import (
     Run,
     StudyResults,
     base_tagger,
+    best_on_validation,
     is_degenerate,
     leak_pairs,
     read_json,
@@ -859,9 +860,8 @@ def _mood(report: _Report) -> None:
         )
     for metric, label in (("roc_auc_macro", "ROC-AUC"), ("pr_auc_macro", "PR-AUC")):
         # the configuration is chosen on validation, then reported on test
-        chosen_on = f"validation_{metric}"
-        if chosen_on in ours and ours[chosen_on].notna().any():
-            best = ours.loc[ours[chosen_on].astype(float).idxmax()]
+        best = best_on_validation(ours, metric)
+        if best is not None:
             cells = {
                 m: _ci(best.get(m), best.get(f"{m}_low"), best.get(f"{m}_high"))
                 for m in ("roc_auc_macro", "pr_auc_macro")
