@@ -212,3 +212,51 @@ def test_classes_without_test_tracks_are_listed():
     )
     assert classes_without(parts, frames, ["a", "b", "c"]) == ["b"]
     assert classes_without(parts, frames, ["a", "b", "c"], part="train") == []
+
+
+# ---------------------------------------------------------------- in the results tables
+
+
+def results(**degenerate):
+    import pandas as pd
+
+    rows = []
+    for model in ("cnn-3", "cnn-5"):
+        for split, acc, frame in (("seed-frame", 0.95, 0.9), ("song", 0.6, 0.5)):
+            rows.append(
+                {
+                    "experiment": "exp2",
+                    "model": model,
+                    "protocol": "ours" if split == "song" else "original",
+                    "split": split,
+                    "accuracy": acc,
+                    "frame_accuracy": frame,
+                    "epochs": 5,
+                    "degenerate": degenerate.get(f"{model}/{split}"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_the_leak_table_does_not_credit_a_collapse_to_the_leak():
+    from musiclass.registry import leak_table
+
+    t = leak_table(results(**{"cnn-5/song": "predicts class 0 for 100% of the test items"}))
+    t = t.set_index("model")
+    assert t.loc["cnn-3", "leak (frame acc. difference)"] == pytest.approx(0.4)
+    assert np.isnan(t.loc["cnn-5", "leak (frame acc. difference)"])
+    assert "degenerate" in t.loc["cnn-5", "note"]
+
+
+def test_a_degenerate_model_is_marked_in_displayed_tables():
+    from musiclass.registry import DEGENERATE_MARK, best_on_validation, results_for_display
+
+    shown = results_for_display(results(**{"cnn-5/song": "accuracy 0.100 is at or below chance"}))
+    marked = shown[shown["model"].str.endswith(DEGENERATE_MARK)]
+    assert list(marked["split"]) == ["ours"] and marked["model"].iloc[0].startswith("exp2: cnn-5")
+    # and "our best" is picked on validation, whatever the test figures say
+    t = results().assign(
+        validation_roc_auc_macro=[0.6, 0.9, 0.7, 0.5], roc_auc_macro=[0.9, 0.5, 0.8, 0.9]
+    )
+    assert best_on_validation(t)["roc_auc_macro"] == 0.5
+    assert best_on_validation(t.drop(columns="validation_roc_auc_macro")) is None
