@@ -1,4 +1,4 @@
-"""Training networks from a feature store (or straight from audio).
+"""Training networks from a feature store (or straight from audio): seeded batches, resumable runs.
 
 Streamed seeded batches, automatic model selection, resumable runs.
 
