@@ -1,4 +1,4 @@
-"""musiclass: reproducible music genre classification and mood tagging.
+"""The musiclass package: reproducible music genre classification and mood tagging.
 
 Stages, in the order data flows through them::
 

@@ -1,5 +1,7 @@
-"""Feature extraction on a Dask cluster: :func:`musiclass.features.extract.extract` with
-``scheduler=`` (an existing cluster) or ``cluster="local:N"``.
+"""Feature extraction on a Dask cluster, an existing one or one started on this machine.
+
+That is :func:`musiclass.features.extract.extract` with ``scheduler=`` (an existing cluster) or
+``cluster="local:N"``.
 
 :func:`run_dask` is the Dask counterpart of ``extract._run``: it yields ``(track_id, n_frames,
 error)`` as workers finish tracks, and ``extract()`` keeps the same bookkeeping (resume, failure

@@ -44,7 +44,7 @@ FAILURE_COLUMNS = ("track_id", "path", "reason")
 class ExtractReport:
     """What one :func:`extract` call did.
 
-    Parameters
+    Attributes
     ----------
     store : FeatureStore
         The finished store.
@@ -78,7 +78,13 @@ class ExtractReport:
 
     @property
     def failed(self) -> int:
-        """Tracks that failed."""
+        """Tracks that failed.
+
+        Returns
+        -------
+        int
+            The number of rows of ``failures``.
+        """
         return len(self.failures)
 
     def summary(self) -> str:
@@ -87,6 +93,7 @@ class ExtractReport:
         Returns
         -------
         str
+            A line of counts, then (if any failed) the failures, one per line.
         """
         if self.up_to_date:
             return f"{self.store.path}: up to date ({self.store.manifest['n_rows']} frames); nothing to do"
@@ -220,6 +227,7 @@ def extract(
     Returns
     -------
     ExtractReport
+        What was computed, reused and failed, the finished store and the time taken.
 
     Raises
     ------

@@ -54,8 +54,10 @@ def preload(handcrafted: bool) -> list[str]:
 
 
 def init_worker() -> None:
-    """One BLAS/OpenMP thread per worker process (the pool's initializer): the parallelism is
-    across tracks, and matrix products must round as in a one-process run."""
+    """One BLAS/OpenMP thread per worker process (the pool's initializer).
+
+    The parallelism is across tracks, and matrix products must round as in a one-process run.
+    """
     global _LIMITS
     from threadpoolctl import threadpool_limits
 
@@ -85,6 +87,7 @@ def process_track(
     Returns
     -------
     track_id : str
+        The track's id, as given.
     n_frames : int
         Frames saved; 0 on failure.
     error : str or None

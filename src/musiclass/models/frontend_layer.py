@@ -297,7 +297,7 @@ class SpectralFrontend(keras.layers.Layer):
         Returns
         -------
         tensor [shape=(batch, rows, n_columns), float32]
-            dB frames as the store keeps them (mel/spectrogram: relative to the frame's maximum,
+            The dB frames as the store keeps them (mel/spectrogram: relative to the frame's maximum,
             floored at ``-top_db``; MFCC: coefficients), rounded through float16 when the config
             stores float16.
 
@@ -447,6 +447,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     Returns
     -------
     keras.Model
+        The loaded model.
 
     Raises
     ------
@@ -637,7 +638,25 @@ def audio_batches(
             return math.ceil(len(self.paths) / self.batch_tracks)
 
         def track(self, i: int) -> np.ndarray:
-            """The (selected) input rows of track ``i``."""
+            """The (selected) input rows of track ``i``.
+
+            Parameters
+            ----------
+            i : int
+                The track's position in ``tracks``.
+
+            Returns
+            -------
+            np.ndarray [shape=(n_frames, context_samples(config)), float32]
+                Its rows (:func:`audio_frames`), only ``frames_per_track`` evenly spaced ones
+                when given.
+
+            Raises
+            ------
+            AudioError
+                Naming the track: :func:`musiclass.audio.load` refused it (undecodable, shorter
+                than ``config.min_duration``, ...), or no audio is left to frame.
+            """
             path = self.paths[i]
             sig, _ = audio.load(
                 path, sr=self.config.sample_rate, min_duration=self.config.min_duration
@@ -659,9 +678,11 @@ def audio_batches(
             return x, np.repeat(self.y[sel], [len(p) for p in parts], axis=0)
 
         def on_epoch_begin(self) -> None:
+            """Draw this epoch's track order (Keras calls it before every epoch)."""
             self.order = self._order()
 
         def on_epoch_end(self) -> None:
+            """Count the finished epoch: the next order is drawn with the next ``epoch``."""
             self.epoch += 1
 
     return AudioFrameBatches()

@@ -1,5 +1,6 @@
-"""Training networks from a feature store (or straight from audio): streamed seeded batches,
-automatic model selection, resumable runs.
+"""Training networks from a feature store (or straight from audio): seeded batches, resumable runs.
+
+Streamed seeded batches, automatic model selection, resumable runs.
 
 :func:`train` fits one model on one split of one store and leaves a **model directory** (its
 names: :class:`musiclass.layout.ModelDir`)::

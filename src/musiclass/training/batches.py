@@ -1,5 +1,7 @@
-"""What a network is fed from a feature store: the frame rows of a split, their targets and
-weights, and the batches gathered from the memory-mapped store.
+"""What a network is fed from a feature store: frame rows, targets, weights and batches.
+
+The frame rows of a split, their targets and weights, and the batches gathered from the
+memory-mapped store.
 
 The seeded order (:func:`epoch_order`) and the frame selection rule (:func:`evenly_spaced`) are
 shared with the audio batches of :mod:`musiclass.models.frontend_layer`, which import them from
@@ -357,9 +359,11 @@ def frame_batches(
             return (x, self.y[sel]) if weights is None else (x, self.y[sel], weights[sel])
 
         def on_epoch_begin(self) -> None:
+            """Draw this epoch's row order (Keras calls it before every epoch)."""
             self.order = self._order()
 
         def on_epoch_end(self) -> None:
+            """Count the finished epoch: the next order is drawn with the next ``epoch``."""
             self.epoch += 1
 
     return FrameBatches()

@@ -43,7 +43,7 @@ SEED_TRAINING = dict(
 class TrainConfig:
     """How one network is trained. ``preset`` names the defaults it came from (:func:`train_preset`).
 
-    Parameters
+    Attributes
     ----------
     model : str
         The network: ``cnn-3`` ... ``cnn-7``, ``mfcc-1d``, ``fnn`` or ``mood-cnn``
@@ -171,7 +171,13 @@ class TrainConfig:
 
     @property
     def lr(self) -> float:
-        """The learning rate Adam starts from: ``learning_rate``, or the model's default."""
+        """The learning rate Adam starts from: ``learning_rate``, or the model's default.
+
+        Returns
+        -------
+        float
+            ``learning_rate`` when set, else 1e-4 for the FNN and 1e-3 for the CNNs.
+        """
         if self.learning_rate is not None:
             return float(self.learning_rate)
         return 1e-4 if self.model == "fnn" else 1e-3
@@ -216,6 +222,7 @@ class TrainConfig:
         Returns
         -------
         TrainConfig
+            The config, validated.
 
         Raises
         ------
@@ -250,6 +257,7 @@ def train_preset(preset: str = "default", **overrides: Any) -> TrainConfig:
     Returns
     -------
     TrainConfig
+        The preset's config with ``overrides`` applied.
 
     Raises
     ------

@@ -1,5 +1,6 @@
-"""Where and how a network trains: seeds and op determinism, the ``tf.distribute`` strategy, the
-mixed-precision policy.
+"""Where and how a network trains: seeds, op determinism, distribution, mixed precision.
+
+Seeds and op determinism, the ``tf.distribute`` strategy, the mixed-precision policy.
 
 Keras and TensorFlow are imported on first use (:func:`import_keras`), never when this module
 is, so ``import musiclass.training`` stays free of TensorFlow (the CLI, the classical baselines

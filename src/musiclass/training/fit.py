@@ -1,6 +1,7 @@
-"""Training one network: from a feature store (:func:`train`) or straight from audio
-(:func:`train_audio`), both through :func:`fit_and_evaluate`, which builds, fits, selects,
-evaluates and writes the model directory.
+"""Training one network, from a feature store or straight from audio.
+
+From a feature store (:func:`train`) or straight from audio (:func:`train_audio`), both through
+:func:`fit_and_evaluate`, which builds, fits, selects, evaluates and writes the model directory.
 
 The model directory's names come from :class:`musiclass.layout.ModelDir`; the resume machinery
 is :mod:`.resume`, the outputs and their readers :mod:`.results`. Keras is imported when a
@@ -58,10 +59,11 @@ from .resume import (
 
 @dataclass
 class TrainingData:
-    """What :func:`fit_and_evaluate` needs from a data source (a feature store, or audio files
-    through the on-the-fly frontend).
+    """What :func:`fit_and_evaluate` needs from a data source.
 
-    Parameters
+    The source is a feature store, or audio files through the on-the-fly frontend.
+
+    Attributes
     ----------
     input_shape : tuple
         The network's input: ``(bins, columns)`` frames (the builder's shape; :attr:`wrap` may
@@ -133,6 +135,8 @@ def train(
     Returns
     -------
     TrainResult
+        The model directory, its metrics (validation and test evaluations), history and
+        training time.
 
     Raises
     ------
@@ -200,7 +204,7 @@ def train(
     train_y = y["train"][pick]
     weights = tag_weights(train_y) if config.tag_weights == "balanced" else None
 
-    def predict(model, part: str):
+    def predict(model, part: str):  # a closure, not API; numpydoc ignore=GL08
         r = parts[part]
         probs = model.predict(
             frame_batches(array, r["row"].to_numpy(), None, 256, shuffle=False), verbose=0
@@ -293,6 +297,8 @@ def train_audio(
     Returns
     -------
     TrainResult
+        The model directory, its metrics (validation and test evaluations), history and
+        training time.
 
     Raises
     ------
@@ -395,8 +401,25 @@ def train_audio(
     )
 
     def header_frames(path: str) -> int:
-        """Frames of a track from its header (the audio is decoded batch by batch during training);
-        missing, unreadable and too-short files stop here, before any training."""
+        """Frames of a track from its header (the audio is decoded batch by batch during training).
+
+        Missing, unreadable and too-short files stop here, before any training.
+
+        Parameters
+        ----------
+        path : str
+            The track's audio file.
+
+        Returns
+        -------
+        int
+            The frames the frontend cuts from it (:func:`_frames_in` of the header's duration).
+
+        Raises
+        ------
+        AudioError
+            The file is missing, unreadable or shorter than ``frontend.min_duration``.
+        """
         i = audio_mod.info(path)
         if 0 < i.duration < frontend.min_duration:
             have, need = audio_mod.seconds_apart(i.duration, frontend.min_duration)
@@ -439,7 +462,7 @@ def train_audio(
         **kwargs,
     )
 
-    def predict(model, part: str):
+    def predict(model, part: str):  # a closure, not API; numpydoc ignore=GL08
         r = parts[part]
         seq = fl.audio_batches(
             [(p, None) for p in r["path"]], frontend, batch_tracks, shuffle=False
@@ -536,6 +559,7 @@ def fit_and_evaluate(
     Returns
     -------
     TrainResult
+        The model directory, its ``metrics.json``, history and training time.
 
     Raises
     ------

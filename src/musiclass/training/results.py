@@ -1,6 +1,7 @@
-"""What a finished run leaves in its model directory, and how it is read back: the predictions
-(``predictions/<part>.csv``), the taggers' ``thresholds.json``, the evaluation that goes into
-``metrics.json``, and :class:`TrainResult`.
+"""What a finished run leaves in its model directory, and how it is read back.
+
+The predictions (``predictions/<part>.csv``), the taggers' ``thresholds.json``, the evaluation
+that goes into ``metrics.json``, and :class:`TrainResult`.
 
 Light: pandas, NumPy and :mod:`musiclass.evaluation`; no Keras. The readers
 (:func:`load_predictions`, :func:`load_result`) are what ``evaluate``, the study and the report
@@ -30,7 +31,7 @@ ROW_COLUMNS = ["row", "track_id", "frame", "label"]
 class TrainResult:
     """One trained model directory, as :func:`~musiclass.training.fit.train` returns it.
 
-    Parameters
+    Attributes
     ----------
     model_dir : Path
         The model directory.
@@ -51,7 +52,13 @@ class TrainResult:
 
     @property
     def test(self) -> dict[str, Any]:
-        """The evaluation on the test part (``metrics["test"]``)."""
+        """The evaluation on the test part (``metrics["test"]``).
+
+        Returns
+        -------
+        dict
+            ``metrics["test"]``.
+        """
         return self.metrics["test"]
 
 
@@ -66,6 +73,7 @@ def load_result(model_dir: str | Path) -> TrainResult:
     Returns
     -------
     TrainResult
+        Its metrics, history and training time (``metrics["seconds"]``, 0 when absent).
 
     Raises
     ------

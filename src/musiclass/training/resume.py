@@ -1,5 +1,7 @@
-"""A model directory while its run is in progress: the best-epoch checkpoint, the history log,
-the resumable state in ``backup/``, and the ``done.json`` mark that ends the run.
+"""A model directory while its run is in progress: checkpoint, history, resume state, done mark.
+
+The best-epoch checkpoint, the history log, the resumable state in ``backup/``, and the
+``done.json`` mark that ends the run.
 
 A killed run restarts from its last finished epoch (:func:`resume_callback`: weights, optimizer,
 random and callback state saved atomically after every epoch) and goes on as the uninterrupted
@@ -55,6 +57,7 @@ def finished(model_dir: ModelDir, key: dict[str, Any]) -> bool:
     Returns
     -------
     bool
+        True when ``done.json`` exists and names ``key``.
     """
     done = model_dir / DONE
     return done.is_file() and json.loads(done.read_text()).get("key") == key
@@ -126,19 +129,22 @@ def best_checkpoint(model_dir: ModelDir, monitor: str):
     Returns
     -------
     keras.callbacks.Callback
+        The checkpoint callback, its best value read back from ``model.best.json`` when resuming.
     """
     keras = import_keras()
     path, state_path = model_dir.model, model_dir.best
     mode = "min" if monitor.endswith("loss") else "max"
 
     class BestCheckpoint(keras.callbacks.Callback):
+        """Save the model when ``monitor`` improves; see :func:`best_checkpoint`."""
+
         def __init__(self):
             super().__init__()
             self.best = None
             if state_path.is_file() and path.is_file():
                 self.best = json.loads(state_path.read_text())["value"]
 
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch, logs=None):  # a Keras hook; numpydoc ignore=GL08
             value = (logs or {}).get(monitor)
             if value is None:
                 return
@@ -171,14 +177,17 @@ def history_logger(path: Path):
     Returns
     -------
     keras.callbacks.CSVLogger
+        A CSVLogger appending to ``path``, which it opens at the first epoch's end.
     """
     keras = import_keras()
 
     class HistoryLogger(keras.callbacks.CSVLogger):
-        def on_train_begin(self, logs=None):
+        """A CSVLogger that opens its file at the first epoch's end; see :func:`history_logger`."""
+
+        def on_train_begin(self, logs=None):  # a Keras hook; numpydoc ignore=GL08
             self._opened = False
 
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch, logs=None):  # a Keras hook; numpydoc ignore=GL08
             if not self._opened:
                 super().on_train_begin()
                 self._opened = True
@@ -270,8 +279,10 @@ def truncate_history(path: Path, epochs: int) -> None:
 
 
 def resume_callback(backup: Path, state: dict | None, train_seq, watched: list):
-    """A callback that saves, after every epoch, what a restarted run needs to go on exactly as
-    this one will, and restores it at the start of a restarted run.
+    """A callback that saves a run's resume state after every epoch and restores it on restart.
+
+    The state is what a restarted run needs to go on exactly as this one will; the callback
+    restores it at the start of a restarted run.
 
     Saved (each file atomically; the state file last, naming its weights file, so a kill at any
     moment leaves the previous complete pair): the weights with the optimizer state
@@ -296,19 +307,22 @@ def resume_callback(backup: Path, state: dict | None, train_seq, watched: list):
     Returns
     -------
     keras.callbacks.Callback
+        The resume callback; it restores ``state`` (when given) as training begins.
     """
     keras = import_keras()
 
-    def seed_variables(model):
+    def seed_variables(model):  # a closure, not API; numpydoc ignore=GL08
         # in model order: their paths get numbered per process ("seed_generator_2")
         return [v for v in model.variables if "seed_generator_state" in v.path]
 
     class Resume(keras.callbacks.Callback):
+        """Save the resume state after every epoch, restore it on restart; see :func:`resume_callback`."""
+
         def __init__(self):
             super().__init__()
             self._pending = state is not None
 
-        def on_train_begin(self, logs=None):
+        def on_train_begin(self, logs=None):  # a Keras hook; numpydoc ignore=GL08
             if state is None:
                 return
             optimizer = self.model.optimizer
@@ -320,7 +334,7 @@ def resume_callback(backup: Path, state: dict | None, train_seq, watched: list):
                 for variable, value in zip(seeds, saved):
                     variable.assign(np.asarray(value, dtype=variable.dtype))
 
-        def on_epoch_begin(self, epoch, logs=None):
+        def on_epoch_begin(self, epoch, logs=None):  # a Keras hook; numpydoc ignore=GL08
             # here, not in on_train_begin: after every callback's own reset, just before the
             # first batch order is drawn
             if not self._pending:
@@ -334,7 +348,7 @@ def resume_callback(backup: Path, state: dict | None, train_seq, watched: list):
                 for name, value in saved.items():
                     setattr(cb, name, float(value) if name == "best" else value)
 
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch, logs=None):  # a Keras hook; numpydoc ignore=GL08
             name = f"epoch-{epoch + 1:04d}.weights.h5"
             with atomic_path(backup / name, suffix=".weights.h5") as tmp:
                 self.model.save_weights(tmp)

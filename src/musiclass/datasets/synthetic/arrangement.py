@@ -36,7 +36,7 @@ from .instruments import Notes, Timbre, power_chord_timbre, render_notes
 class PartSpec:
     """One instrument part of an arrangement.
 
-    Parameters
+    Attributes
     ----------
     role : str
         ``"bass"`` (:func:`~.compose.compose_bass`), ``"chords"`` or ``"pad"``
@@ -87,7 +87,7 @@ class PartSpec:
 class DrumSpec:
     """The drums of an arrangement: a pattern played on a kit, with level and feel.
 
-    Parameters
+    Attributes
     ----------
     pattern : str
         A key of :data:`~.drums.DRUM_PATTERNS`.
@@ -122,7 +122,7 @@ class MasterFx:
     Applied in this order: high-pass, echo, reverb, loudness wander, soft clipping,
     bit-crushing, hiss and crackle, low-pass, DC removal and peak normalisation.
 
-    Parameters
+    Attributes
     ----------
     compression : float >= 0
         Soft-clip drive of the whole mix (0 = none).
@@ -169,7 +169,7 @@ class MasterFx:
 class Arrangement:
     """Everything needed to render one piece (see :func:`render_arrangement`).
 
-    Parameters
+    Attributes
     ----------
     grid : Grid
         Musical time (tempo, meter, swing, rubato).

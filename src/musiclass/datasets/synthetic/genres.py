@@ -35,7 +35,7 @@ class GenreRecipe:
     choices with the weights. An artist's style (:func:`artist_style`) is a recipe too, with
     narrower ranges and fewer options.
 
-    Parameters
+    Attributes
     ----------
     tempo : (float, float)
         Tempo (BPM).

@@ -18,7 +18,7 @@ import numpy as np
 class Grid:
     """Musical time: tempo, bars of ``beats_per_bar`` beats, 4 steps (sixteenths) a beat.
 
-    Parameters
+    Attributes
     ----------
     tempo : float > 0
         Tempo (BPM).
@@ -43,12 +43,24 @@ class Grid:
 
     @property
     def steps_per_bar(self) -> int:
-        """Steps (sixteenths) per bar: ``4 * beats_per_bar``."""
+        """Steps (sixteenths) per bar: ``4 * beats_per_bar``.
+
+        Returns
+        -------
+        int
+            ``4 * beats_per_bar``.
+        """
         return 4 * self.beats_per_bar
 
     @property
     def beat(self) -> float:
-        """Length of one beat (s): ``60 / tempo``."""
+        """Length of one beat (s): ``60 / tempo``.
+
+        Returns
+        -------
+        float
+            ``60 / tempo``, in seconds.
+        """
         return 60.0 / self.tempo
 
     def n_bars(self, duration: float) -> int:
@@ -183,7 +195,7 @@ PROGRESSIONS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
 class Harmony:
     """The key, the melody scale and a chord progression.
 
-    Parameters
+    Attributes
     ----------
     key : int in [0, 12)
         Tonic pitch class (0 = C).

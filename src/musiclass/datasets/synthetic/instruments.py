@@ -21,7 +21,7 @@ TABLE_SIZE = 4096  # samples per wavetable cycle (a power of two: the top bits o
 class Timbre:
     """How one instrument sounds: spectrum, envelope, vibrato, inharmonic partials.
 
-    Parameters
+    Attributes
     ----------
     slope : float
         Harmonic ``k`` has amplitude ``k ** -slope`` (1 = sawtooth-like, 2 = mellow).
@@ -397,7 +397,7 @@ def vary_timbre(t: Timbre, rng: np.random.Generator, amount: float = 0.15) -> Ti
         The varied copy (``t`` is frozen and left unchanged).
     """
 
-    def s(x: float) -> float:
+    def s(x: float) -> float:  # a closure, not API; numpydoc ignore=GL08
         return float(x * np.exp(rng.normal(0.0, amount)))
 
     return replace(
@@ -436,7 +436,7 @@ def _wavetable(amps: np.ndarray) -> np.ndarray:
 class Notes:
     """A list of note events, as parallel float arrays.
 
-    Parameters
+    Attributes
     ----------
     onset : np.ndarray [shape=(m,)]
         Note start times (s).

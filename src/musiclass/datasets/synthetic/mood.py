@@ -117,7 +117,7 @@ class MoodLatent:
 
     The axes are those of :class:`~.tags.TagProfile`, summed over the track's tags.
 
-    Parameters
+    Attributes
     ----------
     energy, valence, brightness, density, space : float
         Latent axes, about -2..2 (a sum of tag profiles plus noise).

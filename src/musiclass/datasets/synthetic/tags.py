@@ -21,7 +21,7 @@ from .constants import MOODTHEME_TAG_COUNTS, TAGS_PER_TRACK_PROBS
 class TagProfile:
     """What a tag sounds like: offsets on five latent axes and layer weights.
 
-    Parameters
+    Attributes
     ----------
     energy : float
         About -1..1: tempo, drums, loudness and compression.

@@ -173,7 +173,7 @@ def make_gtzan(
 class JamendoTrack:
     """One planned track of the synthetic MTG-Jamendo set (its numbers become the TSV's ids).
 
-    Parameters
+    Attributes
     ----------
     number : int > 0
         Track number (``track_NNNNNNN``, and the audio file's name).
@@ -195,12 +195,24 @@ class JamendoTrack:
 
     @property
     def track_id(self) -> str:
-        """The TSV's track id, ``track_`` and the number in seven digits."""
+        """The TSV's track id, ``track_`` and the number in seven digits.
+
+        Returns
+        -------
+        str
+            ``track_NNNNNNN``.
+        """
         return f"track_{self.number:07d}"
 
     @property
     def relpath(self) -> str:
-        """Path of the audio file below the root: ``NN/<number>.mp3``, ``NN`` = number mod 100."""
+        """Path of the audio file below the root: ``NN/<number>.mp3``, ``NN`` = number mod 100.
+
+        Returns
+        -------
+        str
+            The relative path, with ``/`` separators.
+        """
         return f"{self.number % 100:02d}/{self.number}.mp3"
 
     def row(self, drop: Iterable[str] = ()) -> str | None:
