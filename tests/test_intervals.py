@@ -260,3 +260,48 @@ def test_a_degenerate_model_is_marked_in_displayed_tables():
     )
     assert best_on_validation(t)["roc_auc_macro"] == 0.5
     assert best_on_validation(t.drop(columns="validation_roc_auc_macro")) is None
+
+
+# ---------------------------------------------------------------- split fractions from configs
+
+
+def test_split_fractions_come_from_the_config_and_remake_the_split(tmp_path):
+    import json
+
+    import yaml
+
+    from musiclass.config import frontend_preset
+    from musiclass.errors import ConfigError
+    from musiclass.features.extract import extract
+    from musiclass.layout import SplitFolder
+    from musiclass.study import _apply_overrides, _ensure_splits, load_study
+
+    from .conftest import tone_index
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        yaml.safe_dump({"runs": [{"model": "cnn-3"}], "split_fractions": [0.5, 0.25, 0.25]})
+    )
+    study = load_study(cfg)[0]
+    assert study.split_fractions == (0.5, 0.25, 0.25)
+    assert _apply_overrides(study, {"split_fractions": [0.6, 0.2, 0.2]}).split_fractions == (
+        0.6,
+        0.2,
+        0.2,
+    )
+    for bad in ([0.5, 0.5], [float("nan"), 0.5, 0.5], [1.2, -0.1, -0.1], "0.8", [0.8, 0.1, "x"]):
+        with pytest.raises(ConfigError, match="split_fractions|fractions"):
+            _apply_overrides(study, {"split_fractions": bad})
+
+    index = tone_index(tmp_path / "audio", per_genre=4, seconds=6.0)
+    store = extract(
+        index, frontend_preset("genre", "default"), tmp_path / "store", progress=False
+    ).store
+    first = _ensure_splits(store, ["song"], echo=lambda *a: None, fractions=(0.5, 0.25, 0.25))
+    assert first["song"]["tracks"] == {"train": 6, "validation": 3, "test": 3}
+    again = _ensure_splits(store, ["song"], echo=lambda *a: None, fractions=(0.5, 0.25, 0.25))
+    assert again == first  # unchanged fractions: the split is reused
+    other = _ensure_splits(store, ["song"], echo=lambda *a: None, fractions=(0.75, 0.0, 0.25))
+    assert other["song"]["tracks"]["train"] == 9 and "validation" not in other["song"]["tracks"]
+    saved = json.loads(SplitFolder(store.path).summary.read_text())
+    assert saved["song"]["fractions"] == [0.75, 0.0, 0.25]

@@ -33,9 +33,35 @@ PARTS = ("train", "validation", "test")
 METHODS = ("song", "artist", "seed-frame", "gtzan-filtered", "gtzan-stratified", "official")
 
 
-def _check_fractions(fractions) -> tuple[float, float, float]:
-    f = tuple(float(x) for x in fractions)
-    if len(f) != 3 or min(f) < 0 or f[0] <= 0 or abs(sum(f) - 1.0) > 1e-6:
+def check_fractions(fractions) -> tuple[float, float, float]:
+    """Check a split's train, validation and test fractions.
+
+    Parameters
+    ----------
+    fractions : sequence of float
+        Three finite numbers, non-negative, summing to 1, train above 0.
+
+    Returns
+    -------
+    tuple of float
+        The fractions as floats.
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When they are not three such numbers.
+    """
+    try:
+        f = tuple(float(x) for x in fractions)
+    except (TypeError, ValueError):
+        f = ()
+    if (
+        len(f) != 3
+        or not all(np.isfinite(f))
+        or min(f) < 0
+        or f[0] <= 0
+        or abs(sum(f) - 1.0) > 1e-6
+    ):
         raise ConfigError(
             f"fractions must be three non-negative numbers summing to 1 (train > 0), got {fractions}"
         )
@@ -152,7 +178,7 @@ def song_split(
         When a class has too few tracks to stratify: that cut is made at random (or, grouped,
         grouping without stratifying).
     """
-    fractions = _check_fractions(fractions)
+    fractions = check_fractions(fractions)
     t = index.tracks
     ids = t["track_id"].to_numpy(dtype=object)
     strata = stratification_key(t["label"], index.multilabel) if stratify else None
@@ -242,7 +268,7 @@ def frame_split(
     UserWarning
         When a stratum has too few frames to stratify: the cut is made at random.
     """
-    fractions = _check_fractions(fractions)
+    fractions = check_fractions(fractions)
     rows = frame_index["row"].to_numpy(dtype=object)
     strata = stratification_key(frame_index["label"], multilabel) if stratify else None
     part = _two_step(rows, strata, fractions, seed)

@@ -50,6 +50,7 @@ from .registry import (
     resampled_counts,
     tags_per_part,
 )
+from .splits import check_fractions
 from .training import train, train_preset
 from .utils import config_hash, default_jobs, write_csv_atomic, write_json_atomic
 
@@ -66,6 +67,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: train, validation and test fractions of the random splits unless a config says otherwise
+DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
+#: the split methods whose parts depend on the fractions
+RANDOM_METHODS = ("song", "artist", "seed-frame")
 
 
 #: profile overrides: ``quick`` is the README demo (about 10 minutes on 2 cores), ``full`` the study
@@ -120,6 +126,9 @@ class Study:
         The scikit-learn baselines (``models``, ``protocols``), or None for none.
     source : str, default=""
         The config file it was read from.
+    split_fractions : tuple of float, default=(0.8, 0.1, 0.1)
+        Train, validation and test fractions of the random splits (``song``, ``artist``,
+        ``seed-frame``); a split made with other fractions is made again.
     """
 
     experiment: str
@@ -131,6 +140,7 @@ class Study:
     runs: list = field(default_factory=list)
     classical: dict | None = None
     source: str = ""
+    split_fractions: tuple = DEFAULT_FRACTIONS
 
 
 KNOWN_KEYS = {
@@ -144,6 +154,7 @@ KNOWN_KEYS = {
     "classical",
     "include",
     "description",
+    "split_fractions",
 }
 
 
@@ -196,6 +207,7 @@ def load_study(path: str | Path) -> list[Study]:
                     runs=runs,
                     classical=d.get("classical"),
                     source=str(p),
+                    split_fractions=_fractions(d.get("split_fractions"), p),
                 )
             )
 
@@ -203,6 +215,18 @@ def load_study(path: str | Path) -> list[Study]:
     if not out:
         raise ConfigError(f"{path}: no runs and no classical section (nothing to do)")
     return out
+
+
+def _fractions(value, where) -> tuple:
+    """A config's ``split_fractions`` (train, validation, test), checked; the default when absent."""
+    if value is None:
+        return DEFAULT_FRACTIONS
+    if not isinstance(value, (list, tuple)) or len(value) != 3:
+        raise ConfigError(f"{where}: split_fractions must be 3 numbers (train, validation, test)")
+    try:
+        return tuple(check_fractions(value))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: split_fractions {value!r}: {exc}") from None
 
 
 def _apply_overrides(study: Study, overrides: dict[str, Any]) -> Study:
@@ -213,9 +237,12 @@ def _apply_overrides(study: Study, overrides: dict[str, Any]) -> Study:
             getattr(study, section)[name] = value
         elif section == "splits" and not name:
             study.splits = list(value) if isinstance(value, (list, tuple)) else [value]
+        elif section == "split_fractions" and not name:
+            study.split_fractions = _fractions(value, key)
         else:
             raise ConfigError(
-                f"cannot override {key!r}: use train.KEY, frontend.KEY, data.KEY or splits"
+                f"cannot override {key!r}: use train.KEY, frontend.KEY, data.KEY, splits or "
+                f"split_fractions"
             )
     return study
 
@@ -288,7 +315,9 @@ def run_study(
         t0 = time.perf_counter()
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
         store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo)
-        _ensure_splits(store, study.splits, echo, official=official)
+        _ensure_splits(
+            store, study.splits, echo, official=official, fractions=study.split_fractions
+        )
         for split in study.splits:
             for run_spec in study.runs:
                 run = dict(run_spec)
@@ -391,7 +420,9 @@ def prepare(
         progress,
         echo,
     )
-    return store, _ensure_splits(store, study.splits, echo, official=official)
+    return store, _ensure_splits(
+        store, study.splits, echo, official=official, fractions=study.split_fractions
+    )
 
 
 def _store_for(
@@ -509,15 +540,31 @@ def _save_curation_counts(root, index_args: dict, index, out: Path) -> None:
     )
 
 
-def _ensure_splits(store, methods, echo=print, official: dict | None = None) -> dict[str, Any]:
-    """Make the splits the store lacks; return (and keep in ``splits/summary.json``) their sizes and
-    the measured leak of each."""
+def _ensure_splits(
+    store, methods, echo=print, official: dict | None = None, fractions=None
+) -> dict[str, Any]:
+    """Make the splits the store lacks (or that were made with other fractions); return (and keep
+    in ``splits/summary.json``) their sizes and the measured leak of each."""
+    fractions = list(fractions or DEFAULT_FRACTIONS)
     folder = SplitFolder(store.path)
     path = folder.summary
     summary = json.loads(path.read_text()) if path.is_file() else {}
-    missing = tuple(m for m in methods if not folder.split(m).is_file() or m not in summary)
+
+    def stale(m: str) -> bool:
+        if not folder.split(m).is_file() or m not in summary:
+            return True
+        made_with = summary[m].get("fractions", list(DEFAULT_FRACTIONS))
+        return m in RANDOM_METHODS and not all(
+            abs(float(a) - float(b)) < 1e-9 for a, b in zip(made_with, fractions)
+        )
+
+    missing = tuple(m for m in methods if stale(m))
     if missing:
-        summary.update(make_splits(store, missing, seed=42, official=official))
+        made = make_splits(store, missing, seed=42, official=official, fractions=tuple(fractions))
+        for m in missing:
+            if m in RANDOM_METHODS:
+                made[m]["fractions"] = fractions
+        summary.update(made)
         write_json_atomic(path, summary)
     for m in methods:
         leak, tracks = summary[m]["leak"], summary[m]["tracks"]
