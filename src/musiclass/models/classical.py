@@ -86,6 +86,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.utils.validation import check_is_fitted
 
+from ..datasets.gtzan import split as gtzan_split
 from ..errors import ConfigError, MetadataError
 from ..evaluation import bootstrap_ci
 from ..layout import ClassicalFiles, IndexFiles
@@ -1428,10 +1429,6 @@ def filtered_parts(table: FeatureTable) -> pd.Series:
     musiclass.errors.ConfigError
         When no row is in the split's test part (not a GTZAN-named table).
     """
-    from ..datasets.gtzan import (
-        split as gtzan_split,  # lazy: keeps the dataset module off this path
-    )
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # list entries absent from the table: counted below
         # ids as GTZAN names them: "metal.00012.wav" (df_features.csv) or "metal.00012" (a store)
