@@ -162,6 +162,8 @@ def cmd_extract(args) -> int:
             "--jobs sets local worker processes; with --scheduler or --cluster the Dask workers "
             "do the work (--cluster local:N: N of them), so leave --jobs out"
         )
+    # every value is checked before any file is read (the task's preset may differ: checked again)
+    frontend_config(args.task or "genre", args.preset, args.config, overrides)
     idx = TrackIndex.load(args.index)
     task = args.task or ("mood" if idx.multilabel else "genre")
     config = frontend_config(task, args.preset, args.config, overrides)
@@ -1266,6 +1268,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if getattr(args, "jobs", None) is not None and args.jobs < 1:
+            raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
         return args.func(args)
     except MusiclassError as exc:
         print(f"error: {exc}", file=sys.stderr)

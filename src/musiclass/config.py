@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import scipy.signal
+
 from .errors import ConfigError
-from .utils import config_hash
+from .utils import check_field_types, config_hash
 
 REPRESENTATIONS = ("spectrogram", "mel", "mfcc")
 TASKS = ("genre", "mood")
@@ -318,7 +320,15 @@ class FrontendConfig:
             if not cond:
                 raise ConfigError(msg)
 
+        check_field_types(self, "frontend")  # types first: `n_mels=true`, `center=maybe`, "512"
         need(self.sample_rate > 0, "sample_rate must be positive")
+        need(self.fmin >= 0, "fmin must be at least 0 Hz")
+        try:
+            scipy.signal.get_window(self.window, 8)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"window={self.window!r} is not a window scipy.signal.get_window knows ({exc})"
+            ) from None
         need(self.n_fft > 0 and self.hop_length > 0, "n_fft and hop_length must be positive")
         need(self.n_mels > 0 and 0 < self.n_mfcc <= self.n_mels, "need 0 < n_mfcc <= n_mels")
         need(

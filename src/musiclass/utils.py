@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import FileError, MetadataError
+from .errors import ConfigError, FileError, MetadataError
 
 
 def stable_json(obj: Any) -> str:
@@ -377,3 +377,55 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS, Windows
         return max(1, os.cpu_count() or 1)
+
+
+_SCALARS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}
+
+
+def check_field_types(obj: Any, what: str) -> None:
+    """Check every scalar field of a config dataclass against its annotation.
+
+    Parameters
+    ----------
+    obj : dataclass instance
+        A config whose fields are annotated ``int``, ``float``, ``bool``, ``str``, optionally
+        ``| None``; other annotations (tuples, dicts, unions of other types) are left to the
+        config's own checks.
+    what : str
+        How an error names the config (``"frontend"``, ``"train"``).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        Naming the field, its value and what it must be: ``n_mels=true`` and ``epochs=1.7`` are
+        not integers, ``center=maybe`` is not true or false, a string is not a number, and a
+        number must be finite.
+    """
+    import dataclasses
+    import math
+    import numbers
+
+    for f in dataclasses.fields(obj):
+        kinds = [k.strip() for k in str(f.type).split("|")]
+        optional = "None" in kinds
+        kinds = [k for k in kinds if k != "None"]
+        if len(kinds) != 1 or kinds[0] not in _SCALARS:
+            continue
+        kind, value = kinds[0], getattr(obj, f.name)
+        if value is None and optional:
+            continue
+        if kind == "bool":
+            ok = isinstance(value, bool)
+        elif kind == "int":
+            ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        elif kind == "float":
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            ok = ok and math.isfinite(float(value))
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            must = _SCALARS[kind] + (" (finite)" if kind == "float" else "")
+            raise ConfigError(
+                f"{what} option {f.name}={value!r} ({type(value).__name__}): must be {must}"
+                + (" or null" if optional else "")
+            )

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config import REPRESENTATIONS
 from ..errors import ConfigError
-from ..utils import config_hash
+from ..utils import check_field_types, config_hash
 
 #: distribution strategies (``TrainConfig.strategy``)
 STRATEGIES = ("default", "mirrored")
@@ -139,6 +139,19 @@ class TrainConfig:
     xla: bool | str = "auto"
 
     def __post_init__(self) -> None:
+        check_field_types(self, "train")  # types first: `batch_size=abc`, `epochs=1.7`
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"seed must be between 0 and 2**32 - 1, got {self.seed}")
+        if not 0 < self.reduce_lr_factor < 1:
+            raise ConfigError(f"reduce_lr_factor must be in (0, 1), got {self.reduce_lr_factor}")
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
+        for name in ("reduce_lr_patience", "early_stopping_patience", "first_frames"):
+            value = getattr(self, name)
+            if value is not None and value < (1 if name == "first_frames" else 0):
+                raise ConfigError(f"{name} must be at least {1 if name == 'first_frames' else 0}")
+        if self.train_frames_per_track is not None and self.train_frames_per_track < 1:
+            raise ConfigError("train_frames_per_track must be at least 1 or null")
         if self.representation not in REPRESENTATIONS:
             raise ConfigError(
                 f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}"
