@@ -506,7 +506,10 @@ def test_our_protocol_is_artist_disjoint_as_the_table_allows(tmp_path):
         source="csv",
         groups=np.repeat([f"a{i}" for i in range(8)], 5),
     )
-    assert default_design(with_artists) == ("default", True, None)
+    assert default_design(with_artists)[:2] == ("default", False)  # 4 artists per class < 5 folds
+    assert "too few" in default_design(with_artists)[2]
+    many = dataclasses.replace(with_artists, groups=np.array([f"a{i % 20}" for i in range(40)]))
+    assert default_design(many) == ("default", True, None)
     anonymous = dataclasses.replace(with_artists, groups=None)
     protocol, groups, note = default_design(anonymous)
     assert (protocol, groups) == ("default", False) and "artist leak" in note

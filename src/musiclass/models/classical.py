@@ -1392,12 +1392,23 @@ def default_design(table: FeatureTable) -> tuple[str, bool, str | None]:
     Notes
     -----
     In order: a table with artists (a store built from an index with an ``artist`` column, or a
-    CSV with an ``artist``/``group`` column) gets ``StratifiedGroupKFold``; a GTZAN-named table
+    CSV with an ``artist``/``group`` column) and at least ``N_SPLITS`` artists in every class gets
+    ``StratifiedGroupKFold`` (with fewer, ungrouped cross-validation and a note); a GTZAN-named table
     without artists (``df_features.csv``, a store of the real GTZAN) gets the artist-filtered
     split; anything else gets ungrouped cross-validation and a loud note.
     """
     if table.groups is not None:
-        return "default", True, None
+        y, groups = np.asarray(table.y), np.asarray(table.groups)
+        fewest = min(len(set(groups[y == c])) for c in table.classes)
+        if fewest >= N_SPLITS:
+            return "default", True, None
+        return (
+            "default",
+            False,
+            f"{table.source}: a class has only {fewest} artist(s), too few for {N_SPLITS}-fold "
+            f"cross-validation grouped by artist: ungrouped, so this estimate may carry an artist "
+            f"leak (more artists per class make it artist-disjoint)",
+        )
     try:
         filtered_parts(table)
     except ConfigError:
