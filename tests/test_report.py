@@ -209,8 +209,11 @@ def test_original_figures_beside_ours(full, run_dir):
         f"{song['accuracy']:.3f} [{song['accuracy_low']:.3f}, {song['accuracy_high']:.3f}]" in line
     )
     assert line.index("0.866") < line.index(f"{frame['accuracy']:.3f} [")
-    # the leak table: the difference of the two track accuracies
-    assert f"{frame['accuracy'] - song['accuracy']:+.3f}" in "\n".join(full["pages"])
+    # the leak table: the difference of the two track accuracies, unless a model collapsed (a
+    # tiny-profile network may): then the gap is named degenerate, not credited to the leak
+    collapsed = any(isinstance(r.get("degenerate"), str) for r in (frame, song))
+    expected = "degenerate" if collapsed else f"{frame['accuracy'] - song['accuracy']:+.3f}"
+    assert expected in "\n".join(full["pages"])
     # a reference model this run did not train is listed as such
     assert any(
         "cnn-7-mel" in line and "0.892" in line and "not in this run" in line
@@ -223,10 +226,13 @@ def test_original_figures_beside_ours(full, run_dir):
 def test_mood_pages_put_mediaeval_beside_our_best(full, run_dir):
     mood = records(run_dir / "mood")
     official = mood[mood["split"] == "official"]
-    best = official.loc[official["roc_auc_macro"].idxmax()]
+    # chosen on validation, reported on test
+    best = official.loc[official["validation_roc_auc_macro"].idxmax()]
     last = full["pages"][-1]
     assert "0.7258" in last and "0.1077" in last and "0.620" in last
-    line = next(line for line in last.splitlines() if line.startswith("ours, best ROC-AUC macro"))
+    line = next(
+        line for line in last.splitlines() if line.startswith("ours, best validation ROC-AUC macro")
+    )
     assert (
         f"{best['roc_auc_macro']:.3f} [{best['roc_auc_macro_low']:.3f}, {best['roc_auc_macro_high']:.3f}]"
         in line
