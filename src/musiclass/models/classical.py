@@ -1305,30 +1305,25 @@ def _tuned_summary(chosen: list[dict]) -> dict[str, Any]:
     }
 
 
-def _run_seed(table, models, seed, n_boot, progress, keep_models) -> ClassicalResult:
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import MinMaxScaler
-
-    start = time.perf_counter()
+def _fit_one_split(
+    table, models, protocol, X, y, tr, te, seed, n_boot, progress, keep_models, collector
+):
+    """Fit every model on rows ``tr`` and score it on ``te`` (one fixed split: the seed protocol's
+    70/30, or the artist-filtered lists); the seed protocol's pipelines have no scaler (its rows
+    are scaled beforehand), the others ours."""
     classes, k = table.classes, len(table.classes)
-    y = table.codes()
-    # The original's leak, kept on purpose: the scaler sees the test rows.
-    scaler = MinMaxScaler().fit(table.X.to_numpy())
-    Xs = scaler.transform(table.X.to_numpy())
-    idx = np.arange(len(y))
-    tr, te = train_test_split(idx, test_size=TEST_SIZE, random_state=seed, stratify=y)
-    collector, rows = _Warnings(), []
+    rows: list[dict] = []
     confusion, predictions, fold_scores, fitted, best = {}, {}, {}, {}, {}
-    with _bar(len(models), "classical seed", progress) as bar:
+    with _bar(len(models), f"classical {protocol}", progress) as bar:
         for name in models:
             bar.set_postfix_str(name)
             t0 = time.perf_counter()
-            model = make_pipeline(name, "seed", seed)
-            pred, proba = _fit_predict(model, name, Xs[tr], y[tr], Xs[te], k, collector)
+            model = make_pipeline(name, "seed" if protocol == "seed" else "default", seed)
+            pred, proba = _fit_predict(model, name, X[tr], y[tr], X[te], k, collector)
             fit_s = time.perf_counter() - t0
             s = scores(y[te], pred, proba, k)
             ci = _intervals(y[te], pred, proba, k, n_boot, seed) if n_boot else None
-            row = _row(name, "seed", s, ci)
+            row = _row(name, protocol, s, ci)
             row.update(n_eval=len(te), fit_s=round(fit_s, 3))
             rows.append(row)
             confusion[name] = _confusion_frame(y[te], pred, classes)
@@ -1339,6 +1334,25 @@ def _run_seed(table, models, seed, n_boot, progress, keep_models) -> ClassicalRe
             if keep_models:
                 fitted[name] = [(tr, te, model)]
             bar.update(1)
+    return rows, confusion, predictions, fold_scores, fitted, best
+
+
+def _run_seed(table, models, seed, n_boot, progress, keep_models) -> ClassicalResult:
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import MinMaxScaler
+
+    start = time.perf_counter()
+    classes = table.classes
+    y = table.codes()
+    # The original's leak, kept on purpose: the scaler sees the test rows.
+    scaler = MinMaxScaler().fit(table.X.to_numpy())
+    Xs = scaler.transform(table.X.to_numpy())
+    idx = np.arange(len(y))
+    tr, te = train_test_split(idx, test_size=TEST_SIZE, random_state=seed, stratify=y)
+    collector = _Warnings()
+    rows, confusion, predictions, fold_scores, fitted, best = _fit_one_split(
+        table, models, "seed", Xs, y, tr, te, seed, n_boot, progress, keep_models, collector
+    )
     settings = {
         "protocol": "seed",
         "seed": seed,
@@ -1457,35 +1471,17 @@ def _run_filtered(table, models, seed, n_boot, progress, keep_models) -> Classic
     """Our pipelines (scaler inside) fitted on the artist-filtered train and validation lists,
     scored on its test list: no artist is in both (Kereliuk, Sturm & Larsen 2015)."""
     start = time.perf_counter()
-    classes, k = table.classes, len(table.classes)
+    classes = table.classes
     y = table.codes()
     X = table.X.to_numpy()
     parts = filtered_parts(table).to_numpy()
     tr = np.flatnonzero((parts == "train") | (parts == "validation"))
     te = np.flatnonzero(parts == "test")
     left_out = int((parts == "excluded").sum())
-    collector, rows = _Warnings(), []
-    confusion, predictions, fold_scores, fitted, best = {}, {}, {}, {}, {}
-    with _bar(len(models), "classical filtered", progress) as bar:
-        for name in models:
-            bar.set_postfix_str(name)
-            t0 = time.perf_counter()
-            model = make_pipeline(name, "default", seed)
-            pred, proba = _fit_predict(model, name, X[tr], y[tr], X[te], k, collector)
-            fit_s = time.perf_counter() - t0
-            s = scores(y[te], pred, proba, k)
-            ci = _intervals(y[te], pred, proba, k, n_boot, seed) if n_boot else None
-            row = _row(name, "filtered", s, ci)
-            row.update(n_eval=len(te), fit_s=round(fit_s, 3))
-            rows.append(row)
-            confusion[name] = _confusion_frame(y[te], pred, classes)
-            predictions[name] = _prediction_frame(table.ids[te], y[te], pred, proba, classes, 0, 0)
-            fold_scores[name] = pd.DataFrame([{"repeat": 0, "fold": 0, **s}])
-            if name == "svm-tuned":
-                best[name] = _tuned_summary([model.best_params_])
-            if keep_models:
-                fitted[name] = [(tr, te, model)]
-            bar.update(1)
+    collector = _Warnings()
+    rows, confusion, predictions, fold_scores, fitted, best = _fit_one_split(
+        table, models, "filtered", X, y, tr, te, seed, n_boot, progress, keep_models, collector
+    )
     settings = {
         "protocol": "filtered",
         "seed": seed,
