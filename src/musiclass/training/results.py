@@ -200,6 +200,7 @@ def evaluate_parts(
             parts[part]["track_id"].to_numpy(),
             classes,
             n_boot=n_boot if part == "test" else 0,
+            n_perm=200 if part == "test" else 0,  # chance levels: where results are reported
             seed=seed,
         )
         results[part] = ev.to_dict()
@@ -235,6 +236,7 @@ def _evaluate_tags(
             classes,
             thresholds=thresholds,
             n_boot=n_boot if part == "test" else 0,
+            n_perm=100 if part == "test" else 0,  # chance levels: where results are reported
             seed=seed,
         )
         results[part] = ev.to_dict()
