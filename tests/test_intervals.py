@@ -305,3 +305,34 @@ def test_split_fractions_come_from_the_config_and_remake_the_split(tmp_path):
     assert other["song"]["tracks"]["train"] == 9 and "validation" not in other["song"]["tracks"]
     saved = json.loads(SplitFolder(store.path).summary.read_text())
     assert saved["song"]["fractions"] == [0.75, 0.0, 0.25]
+
+
+def test_vectorised_chance_levels_equal_scikit_learn_on_the_same_permutations():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(5)
+    probs, y = single_label(45, 3, 0.6, rng)
+    probs = np.round(probs + 0.05 * rng.random(probs.shape), 2)  # ties too
+    probs /= probs.sum(axis=1, keepdims=True)
+    fast = ev.chance_levels(y, probs, n_perm=40, seed=3)
+    slow = ev.permutation_chance(
+        lambda t, q: roc_auc_score(t, q, multi_class="ovr"),
+        y,
+        probs,
+        n_perm=40,
+        seed=3,
+    )
+    assert fast["roc_auc"] == pytest.approx(slow, abs=1e-9)
+    acc = ev.permutation_chance(lambda t, q: np.mean(t == q.argmax(1)), y, probs, n_perm=40, seed=3)
+    assert fast["accuracy"] == pytest.approx(acc, abs=1e-12)
+    P, Y = tags(30, 4, 0.3, 0.5, rng)
+    P = np.round(P, 1)
+    tfast = ev.tag_chance_levels(Y, P, n_perm=40, seed=2)
+    for key, metric in (
+        ("roc_auc_macro", roc_auc_score),
+        ("pr_auc_macro", average_precision_score),
+    ):
+        slow = ev.permutation_chance(
+            lambda t, q, m=metric: m(t, q, average="macro"), Y, P, n_perm=40, seed=2
+        )
+        assert tfast[key] == pytest.approx(slow, abs=1e-9), key

@@ -194,11 +194,10 @@ def permutation_chance(
         when no permutation gave a finite value.
     """
     truth, scores = np.asarray(truth), np.asarray(scores)
-    rng = np.random.default_rng(seed)
     values = []
-    for _ in range(int(n_perm)):
+    for perm in _permutations(len(scores), n_perm, seed):
         try:
-            v = float(score(truth, scores[rng.permutation(len(scores))]))
+            v = float(score(truth, scores[perm]))
         except ValueError:
             continue
         if np.isfinite(v):
@@ -206,6 +205,129 @@ def permutation_chance(
     low, high = _percentile_interval(values, level)
     mean = float(np.mean(values)) if values else float("nan")
     return {"mean": mean, "low": low, "high": high}
+
+
+def _permutations(n: int, n_perm: int, seed: int) -> np.ndarray:
+    """The ``(n_perm, n)`` row permutations :func:`permutation_chance` draws, in its order."""
+    rng = np.random.default_rng(seed)
+    if not n_perm:
+        return np.empty((0, n), dtype=np.int64)
+    return np.stack([rng.permutation(n) for _ in range(int(n_perm))])
+
+
+def _summary(values: np.ndarray, level: float) -> dict[str, float]:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    low, high = _percentile_interval(v, level)
+    return {"mean": float(v.mean()) if v.size else float("nan"), "low": low, "high": high}
+
+
+def _auc_of_permuted_truth(pos: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Mann-Whitney ROC-AUC of every permuted truth: ``pos`` ``(B, n)`` booleans, ``ranks`` the
+    scores' average ranks ``(n,)``; NaN where a permutation has one class only."""
+    n_pos = pos.sum(axis=1)
+    n_neg = pos.shape[1] - n_pos
+    u = (pos * ranks).sum(axis=1) - n_pos * (n_pos + 1) / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((n_pos > 0) & (n_neg > 0), u / (n_pos * n_neg), np.nan)
+
+
+def _ap_of_permuted_truth(pos: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Average precision (scikit-learn's step-wise definition, ties as one threshold) of every
+    permuted truth ``pos`` ``(B, n)`` against fixed ``scores`` ``(n,)``."""
+    order = np.argsort(-scores, kind="mergesort")
+    s = scores[order]
+    ends = np.flatnonzero(np.r_[s[1:] != s[:-1], True])  # last index of every tie group
+    tp = np.cumsum(pos[:, order], axis=1)[:, ends].astype(float)
+    precision = tp / (ends + 1.0)
+    n_pos = tp[:, -1]
+    gained = np.diff(tp, axis=1, prepend=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n_pos > 0, (gained * precision).sum(axis=1) / n_pos, np.nan)
+
+
+def chance_levels(
+    y: Any, probs: Any, *, n_perm: int = 200, seed: int = 0, level: float = 0.95
+) -> dict[str, dict[str, float]]:
+    """Chance levels of accuracy, macro F1 and one-vs-rest ROC-AUC by permutation, vectorised.
+
+    The same quantities as :func:`permutation_chance` with those metrics and the same ``seed``
+    (the same permutations), computed for all permutations at once.
+
+    Parameters
+    ----------
+    y : array-like of int, shape (n,)
+        Test classes.
+    probs : array-like, shape (n, k)
+        The model's probabilities.
+    n_perm : int, default=200
+        Permutations.
+    seed : int, default=0
+        Seed of the permutations.
+    level : float, default=0.95
+        Width of the central range.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``f1_macro`` and ``roc_auc``, each ``{"mean", "low", "high"}``.
+    """
+    y, p = np.asarray(y), np.asarray(probs, dtype=float)
+    n, k = p.shape
+    inv = np.argsort(_permutations(n, n_perm, seed), axis=1)  # score(y, p[perm]) = score(y[inv], p)
+    truth = y[inv]
+    pred = p.argmax(axis=1)
+    accuracy = (truth == pred).mean(axis=1)
+    conf = np.zeros((len(inv), k * k))
+    np.add.at(conf, (np.arange(len(inv))[:, None], truth * k + pred), 1.0)
+    f1 = _macro_f1_from_confusions(conf, k)
+    present = [c for c in range(k) if (y == c).any()]
+    roc = np.full(len(inv), np.nan)
+    if len(present) > 1:
+        aucs = [_auc_of_permuted_truth(truth == c, stats.rankdata(p[:, c])) for c in present]
+        roc = np.mean(aucs, axis=0)
+    return {
+        "accuracy": _summary(accuracy, level),
+        "f1_macro": _summary(f1, level),
+        "roc_auc": _summary(roc, level),
+    }
+
+
+def tag_chance_levels(
+    Y: Any, P: Any, *, n_perm: int = 100, seed: int = 0, level: float = 0.95
+) -> dict[str, dict[str, float]]:
+    """Chance levels of a tagger's ROC-AUC and PR-AUC macro by permuting its tracks, vectorised.
+
+    Parameters
+    ----------
+    Y : array-like, shape (n, k)
+        Multi-hot test truth of the scorable tags (each with a positive and a negative).
+    P : array-like, shape (n, k)
+        The model's scores.
+    n_perm : int, default=100
+        Permutations of the tracks (whole rows: the tags' co-occurrence is kept).
+    seed : int, default=0
+        Seed of the permutations (those of :func:`permutation_chance`).
+    level : float, default=0.95
+        Width of the central range.
+
+    Returns
+    -------
+    dict
+        ``roc_auc_macro`` and ``pr_auc_macro``, each ``{"mean", "low", "high"}``.
+    """
+    Y, P = np.asarray(Y).astype(bool), np.asarray(P, dtype=float)
+    n, k = P.shape
+    inv = np.argsort(_permutations(n, n_perm, seed), axis=1)
+    roc, ap = np.empty((len(inv), k)), np.empty((len(inv), k))
+    for j in range(k):
+        pos = Y[:, j][inv]
+        roc[:, j] = _auc_of_permuted_truth(pos, stats.rankdata(P[:, j]))
+        ap[:, j] = _ap_of_permuted_truth(pos, P[:, j])
+    return {
+        "roc_auc_macro": _summary(roc.mean(axis=1), level),
+        "pr_auc_macro": _summary(ap.mean(axis=1), level),
+    }
 
 
 def bootstrap_ci(
@@ -994,27 +1116,7 @@ def evaluate(
     else:
         track_ci = {key: (float("nan"), float("nan")) for key in _INTERVAL_KEYS}
         frame_ci = dict(track_ci)
-    chance = (
-        {
-            "accuracy": permutation_chance(
-                lambda t, q: _accuracy(t, q.argmax(axis=1)),
-                track_y,
-                track_p,
-                n_perm=n_perm,
-                seed=seed,
-            ),
-            "f1_macro": permutation_chance(
-                lambda t, q: _f1_macro(t, q.argmax(axis=1), k),
-                track_y,
-                track_p,
-                n_perm=n_perm,
-                seed=seed,
-            ),
-            "roc_auc": permutation_chance(_roc_auc_ovr, track_y, track_p, n_perm=n_perm, seed=seed),
-        }
-        if n_perm
-        else {}
-    )
+    chance = chance_levels(track_y, track_p, n_perm=n_perm, seed=seed) if n_perm else {}
     return Evaluation(
         classes=names,
         chance=chance,
@@ -2054,18 +2156,9 @@ def evaluate_tags(
     if n_perm:
         scorable = ~((track_Y.sum(axis=0) == 0) | (track_Y.sum(axis=0) == n_t))
         if scorable.any():
-            Ys = track_Y[:, scorable]
-            for key, metric in (
-                ("roc_auc_macro", roc_auc_score),
-                ("pr_auc_macro", average_precision_score),
-            ):
-                chance[key] = permutation_chance(
-                    lambda t, q, metric=metric: _sk_per_tag(metric, t, q)[0],
-                    Ys,
-                    track_P[:, scorable],
-                    n_perm=n_perm,
-                    seed=seed,
-                )
+            chance = tag_chance_levels(
+                track_Y[:, scorable], track_P[:, scorable], n_perm=n_perm, seed=seed
+            )
     return TagEvaluation(
         tags=names,
         chance=chance,
