@@ -12,6 +12,28 @@ import soundfile as sf
 
 from musiclass.datasets.base import TrackIndex
 
+
+def pytest_configure(config):
+    """Compile librosa's numba kernels once, in one process, before any test runs.
+
+    librosa compiles them with ``cache=True`` into its own ``__pycache__``. In a fresh virtualenv
+    every test process (xdist workers, and the extraction workers they start) would compile and
+    write the same cache files at the same time; a torn file then segfaults its next reader (seen
+    on a fresh clone: a Dask test hung on a worker killed that way). After this warm-up the files
+    exist and are only read. On an xdist worker it does nothing (the controller has run it).
+    """
+    if hasattr(config, "workerinput"):
+        return
+    from musiclass.config import frontend_preset
+    from musiclass.features.frontend import Frontend
+    from musiclass.features.handcrafted import descriptors
+
+    t = np.arange(4 * 22050) / 22050
+    y = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t))).astype(np.float32)
+    descriptors(y, 22050)
+    Frontend(frontend_preset("genre", "default")).compute(y)
+
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 GTZAN_SAMPLE = SHARED / "gtzan-sample"
 GENRES = (
