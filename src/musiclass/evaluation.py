@@ -200,11 +200,8 @@ def permutation_chance(
             v = float(score(truth, scores[perm]))
         except ValueError:
             continue
-        if np.isfinite(v):
-            values.append(v)
-    low, high = _percentile_interval(values, level)
-    mean = float(np.mean(values)) if values else float("nan")
-    return {"mean": mean, "low": low, "high": high}
+        values.append(v)
+    return _summary(np.array(values, dtype=float), level)
 
 
 def _permutations(n: int, n_perm: int, seed: int) -> np.ndarray:
