@@ -35,9 +35,9 @@ Known faults (read from the code; the figures are for seed 0):
   than about 24 s of distinct music.
 - Small mood sets miss tags. All 59 tags are guaranteed only when the tracks have at least two
   tag slots per tag (118, about 70 tracks); 30 tracks carry 32 of them.
-- Small GTZAN sets have few artists. Artists play runs of 2-8 consecutive clips, so with 3 clips
-  per genre 9 of the 10 genres have a single artist, and with 20 clips 3-6 artists; artist-disjoint
-  splits of small sets are coarse.
+- Small GTZAN sets have few artists. Artists play runs of 1-3 consecutive clips, so with 3 clips
+  per genre 3 of the 10 genres have a single artist, and with 20 clips 8-13 artists; artist-disjoint
+  splits of very small sets are coarse.
 
 The code is layered: each module imports only modules listed before it here (no cycles), from
 the foundations (constants, seeding, signal helpers) to the writer:

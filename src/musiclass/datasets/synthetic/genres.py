@@ -436,6 +436,11 @@ def _narrow_range(
     return (c - width / 2, c + width / 2)
 
 
+#: how many consecutive clips one synthetic artist plays (inclusive range): short runs give a
+#: 20-clip genre 8-12 artists, enough for artist-disjoint splits with test artists in every genre
+ARTIST_RUN = (1, 3)
+
+
 def _artist_runs(genre: str, seed: int) -> np.ndarray:
     """Artist number (0-based) of each of the 100 possible clips of ``genre``; consecutive clips
     share an artist, as on real GTZAN albums. Independent of how many clips are written."""
@@ -443,7 +448,7 @@ def _artist_runs(genre: str, seed: int) -> np.ndarray:
     out: list[int] = []
     artist = 0
     while len(out) < MAX_CLIPS_PER_GENRE:
-        out += [artist] * int(rng.integers(2, 9))
+        out += [artist] * int(rng.integers(ARTIST_RUN[0], ARTIST_RUN[1] + 1))
         artist += 1
     return np.asarray(out[:MAX_CLIPS_PER_GENRE])
 
@@ -451,9 +456,9 @@ def _artist_runs(genre: str, seed: int) -> np.ndarray:
 def clip_artist(genre: str, index: int, seed: int = 0) -> int:
     """The synthetic artist of a clip.
 
-    Artists play runs of 2-8 consecutive clips, as on real GTZAN albums; the runs are drawn
-    for all :data:`MAX_CLIPS_PER_GENRE` clips, so a clip's artist does not depend on how many
-    clips are written.
+    Artists play runs of 1-3 consecutive clips (:data:`ARTIST_RUN`), as on real GTZAN albums; the
+    runs are drawn for all :data:`MAX_CLIPS_PER_GENRE` clips, so a clip's artist does not depend
+    on how many clips are written.
 
     Parameters
     ----------
