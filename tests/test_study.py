@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -73,7 +74,11 @@ def test_run_writes_registry_results_and_figures(study_dir, capsys):
     table = pd.read_csv(out / "results.csv")
     # 2 networks x 2 splits + 2 classifiers x 2 protocols
     assert len(table) == 8 and len(list((out / "registry").glob("*.json"))) == 8
-    assert set(table["protocol"]) == {"original protocol", "our protocol"}
+    assert set(table["protocol"]) == {
+        "original protocol",
+        "our protocol",
+        "our protocol, song split",
+    }
     assert list(table["experiment"])[-4:] == ["classical"] * 4  # networks first
     classical = table[table["experiment"] == "classical"]
     assert classical["split"].notna().all() and classical["recall_macro"].notna().all()
@@ -130,9 +135,51 @@ def test_study_configs_in_the_repository_load():
     root = Path(__file__).resolve().parents[1] / "configs" / "genre"
     studies = load_study(root / "study.yaml")
     assert [s.experiment for s in studies] == ["exp1", "exp2", "fnn", "classical"]
-    assert all(s.splits == ["song", "seed-frame"] for s in studies if s.runs)
+    # artist-disjoint by default; the song split (for the artist leak) and more seeds in exp2
+    splits = {s.experiment: s.splits for s in studies if s.runs}
+    assert splits == {
+        "exp1": ["default", "seed-frame"],
+        "exp2": ["default", "song", "seed-frame"],
+        "fnn": ["default", "seed-frame"],
+    }
+    assert next(s for s in studies if s.experiment == "exp2").seeds == [42, 1, 2]
+    assert all(s.split_fractions == (0.7, 0.1, 0.2) for s in studies if s.runs)
     models = {r["model"] for s in studies for r in s.runs}
     assert models == {"cnn-3", "cnn-4", "cnn-5", "cnn-6", "cnn-7", "mfcc-1d", "fnn"}
+
+
+def test_default_splits_are_artist_disjoint_and_seeds_are_checked(tmp_path):
+    from musiclass.study import resolve_splits, seed_spread
+
+    assert resolve_splits("genre", "synthetic", ["default", "song", "seed-frame"]) == [
+        "artist",
+        "song",
+        "seed-frame",
+    ]
+    assert resolve_splits("genre", "gtzan", ["default", "gtzan-filtered"]) == ["gtzan-filtered"]
+    assert resolve_splits("mood", "jamendo", ["default"]) == ["official"]
+    base = "experiment: x\nruns: [{model: cnn-3}]\n"
+    assert load_study(_write(tmp_path / "d.yaml", base))[0].splits == ["default"]
+    for bad, fragment in (
+        ("splits: song\n", "must be a list"),
+        ("splits: [sng]\n", "unknown split method"),
+        ("seeds: [1, 1]\n", "distinct integers"),
+        ("seeds: [1.5]\n", "distinct integers"),
+        ("seeds: 3\n", "distinct integers"),
+    ):
+        with pytest.raises(ConfigError, match=fragment):
+            load_study(_write(tmp_path / "bad.yaml", base + bad))
+    # mean and sample sd across seeds, worked by hand
+    spread = seed_spread([{"accuracy": 0.5}, {"accuracy": 0.7}, {"accuracy": 0.9}], [0, 1, 2])
+    assert spread["n_seeds"] == 3 and spread["seeds"] == "0,1,2"
+    assert spread["accuracy_seed_mean"] == pytest.approx(0.7)
+    assert spread["accuracy_seed_sd"] == pytest.approx(0.2)
+    assert "roc_auc_seed_mean" not in spread
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
 
 
 def test_bad_study_configs_are_reported(tmp_path):
@@ -145,3 +192,25 @@ def test_bad_study_configs_are_reported(tmp_path):
     (tmp_path / "c.yaml").write_text("experiment: x\n")
     with pytest.raises(ConfigError, match="nothing to do"):
         load_study(tmp_path / "c.yaml")
+
+
+def test_extra_seeds_are_trained_under_the_first_split_and_summarised(
+    study_dir, tmp_path, monkeypatch
+):
+    import musiclass.study as st
+
+    monkeypatch.setitem(st.PROFILES["tiny"], "max_seeds", 2)
+    cfg = yaml.safe_load((study_dir / "nets.yaml").read_text())
+    cfg.update(runs=cfg["runs"][:1], seeds=[42, 7, 9])
+    path = _write(tmp_path / "seeds.yaml", yaml.safe_dump(cfg))
+    table = st.run_study(
+        path, tmp_path / "run", profile="tiny", progress=False, echo=lambda *a: None
+    )
+    by_split = table.set_index("split")
+    # 2 seeds (the profile's max) under the first split; none under the others
+    assert by_split.loc["song", "n_seeds"] == 2 and by_split.loc["song", "seeds"] == "42,7"
+    values = [float(v) for v in by_split.loc["song", "accuracy_seed_values"].split(",")]
+    assert values[0] == pytest.approx(by_split.loc["song", "accuracy"], abs=1e-4)
+    assert by_split.loc["song", "accuracy_seed_mean"] == pytest.approx(np.mean(values), abs=1e-4)
+    assert pd.isna(by_split.loc["seed-frame", "n_seeds"])
+    assert len(list((tmp_path / "run" / "models" / "song").iterdir())) == 2

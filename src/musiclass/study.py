@@ -22,6 +22,7 @@ study resumes where it stopped and a second experiment reuses the first one's mo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .config import frontend_from_mapping, load_yaml
@@ -50,19 +52,22 @@ from .registry import (
     resampled_counts,
     tags_per_part,
 )
-from .splits import check_fractions
+from .splits import METHODS, check_fractions
 from .training import train, train_preset
 from .utils import config_hash, default_jobs, write_csv_atomic, write_json_atomic
 
 #: ``tags_per_part`` and ``resampled_counts`` are the registry's; the mood notebooks call them
 #: as ``study.tags_per_part`` / ``study.resampled_counts``, so they are offered here too
 __all__ = [
+    "DEFAULT_SPLIT",
     "PROFILES",
     "Study",
     "load_study",
     "run_study",
     "prepare",
     "resampled_counts",
+    "resolve_splits",
+    "seed_spread",
     "tags_per_part",
 ]
 
@@ -72,6 +77,15 @@ log = logging.getLogger(__name__)
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
 #: the split methods whose parts depend on the fractions
 RANDOM_METHODS = ("song", "artist", "seed-frame")
+#: what a config's ``default`` split is, per (task, dataset): artist-disjoint everywhere. Real
+#: GTZAN has no artist labels but the fault-filtered lists (Kereliuk, Sturm & Larsen) keep each
+#: artist on one side; MTG-Jamendo's official splits are artist-disjoint
+DEFAULT_SPLIT = {
+    ("genre", "synthetic"): "artist",
+    ("genre", "gtzan"): "gtzan-filtered",
+    ("mood", "synthetic"): "official",
+    ("mood", "jamendo"): "official",
+}
 
 
 #: profile overrides: ``quick`` is the README demo (about 10 minutes on 2 cores), ``full`` the study
@@ -82,6 +96,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         "n_boot": 500,
         "repeats": 1,
         "skip_models": ["svm-tuned"],
+        # one seed; the song split (for the three-way leak table) for CNN-3 only
+        "max_seeds": 1,
+        "only_runs": {"song": ["cnn-3-mel"]},
     },
     # for tests: a few steps per model, just enough to exercise every stage
     "tiny": {
@@ -95,6 +112,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "n_boot": 50,
         "repeats": 1,
         "skip_models": ["svm-tuned", "rf", "gb"],
+        "max_seeds": 1,
+        "only_runs": {"song": ["cnn-3-mel"]},
     },
 }
 
@@ -114,9 +133,11 @@ class Study:
         that needs (``root``, ``metadata``, ``splits_dir``, ...).
     frontend : dict, default={"preset": "default"}
         A frontend ``preset`` and any :class:`~musiclass.config.FrontendConfig` value.
-    splits : list of str, default=["song", "seed-frame"]
+    splits : list of str, default=["default", "seed-frame"]
         Every run is trained and tested under each of these split methods (a config without
-        ``splits`` gets ``["song"]`` from :func:`load_study`).
+        ``splits`` gets ``["default"]`` from :func:`load_study`). ``default`` is the dataset's
+        artist-disjoint split (:data:`DEFAULT_SPLIT`): ``artist`` on synthetic GTZAN,
+        ``gtzan-filtered`` on real GTZAN, ``official`` on MTG-Jamendo.
     train : dict, default={"preset": "default"}
         A training ``preset`` and any :class:`~musiclass.training.TrainConfig` value.
     runs : list of dict, default=[]
@@ -129,18 +150,23 @@ class Study:
     split_fractions : tuple of float, default=(0.8, 0.1, 0.1)
         Train, validation and test fractions of the random splits (``song``, ``artist``,
         ``seed-frame``); a split made with other fractions is made again.
+    seeds : list of int or None, default=None
+        Extra training seeds: each run is also trained with each of these seeds under the study's
+        first split, and its record gains the spread across seeds (``<metric>_seed_mean``,
+        ``<metric>_seed_sd``, ``n_seeds``). None: one seed (the training config's).
     """
 
     experiment: str
     task: str = "genre"
     data: dict = field(default_factory=lambda: {"dataset": "synthetic"})
     frontend: dict = field(default_factory=lambda: {"preset": "default"})
-    splits: list = field(default_factory=lambda: ["song", "seed-frame"])
+    splits: list = field(default_factory=lambda: ["default", "seed-frame"])
     train: dict = field(default_factory=lambda: {"preset": "default"})
     runs: list = field(default_factory=list)
     classical: dict | None = None
     source: str = ""
     split_fractions: tuple = DEFAULT_FRACTIONS
+    seeds: list | None = None
 
 
 KNOWN_KEYS = {
@@ -155,6 +181,7 @@ KNOWN_KEYS = {
     "include",
     "description",
     "split_fractions",
+    "seeds",
 }
 
 
@@ -202,12 +229,13 @@ def load_study(path: str | Path) -> list[Study]:
                     task=d.get("task", "genre"),
                     data=dict(d.get("data") or {"dataset": "synthetic"}),
                     frontend=dict(d.get("frontend") or {"preset": "default"}),
-                    splits=list(d.get("splits") or ["song"]),
+                    splits=_split_list(d.get("splits"), p),
                     train=dict(d.get("train") or {}),
                     runs=runs,
                     classical=d.get("classical"),
                     source=str(p),
                     split_fractions=_fractions(d.get("split_fractions"), p),
+                    seeds=_seed_list(d.get("seeds"), p),
                 )
             )
 
@@ -215,6 +243,66 @@ def load_study(path: str | Path) -> list[Study]:
     if not out:
         raise ConfigError(f"{path}: no runs and no classical section (nothing to do)")
     return out
+
+
+def _split_list(value, where) -> list[str]:
+    """A config's ``splits``: a list of split method names (or ``default``), checked."""
+    if value is None:
+        return ["default"]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f"{where}: splits must be a list of split methods, e.g. [default, seed-frame]; got "
+            f"{value!r}"
+        )
+    known = (*METHODS, "default")
+    unknown = [v for v in value if v not in known]
+    if unknown:
+        raise ConfigError(f"{where}: unknown split method(s) {unknown}; choose from {list(known)}")
+    return list(dict.fromkeys(value))
+
+
+def _seed_list(value, where) -> list[int] | None:
+    """A config's ``seeds``: distinct integers in [0, 2**32), or None."""
+    if value is None:
+        return None
+    ok = (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 for v in value)
+    )
+    if not ok or len(set(value)) != len(value):
+        raise ConfigError(
+            f"{where}: seeds must be a list of distinct integers in [0, 2**32), got {value!r}"
+        )
+    return list(value)
+
+
+def resolve_splits(task: str, dataset: str, methods: list[str]) -> list[str]:
+    """The split methods a study runs, ``default`` replaced by the dataset's own.
+
+    Parameters
+    ----------
+    task : {"genre", "mood"}
+        The study's task.
+    dataset : str
+        Its dataset (``synthetic``, ``gtzan`` or ``jamendo``).
+    methods : list of str
+        The configured split methods, ``default`` among them or not.
+
+    Returns
+    -------
+    list of str
+        The methods, ``default`` replaced by :data:`DEFAULT_SPLIT`'s entry, without repeats.
+
+    Examples
+    --------
+    >>> resolve_splits("genre", "synthetic", ["default", "song", "seed-frame"])
+    ['artist', 'song', 'seed-frame']
+    >>> resolve_splits("genre", "gtzan", ["default"])
+    ['gtzan-filtered']
+    """
+    own = DEFAULT_SPLIT.get((task, dataset), "official" if task == "mood" else "song")
+    return list(dict.fromkeys(own if m == "default" else m for m in methods))
 
 
 def _fractions(value, where) -> tuple:
@@ -236,14 +324,19 @@ def _apply_overrides(study: Study, overrides: dict[str, Any]) -> Study:
         if section in ("train", "frontend", "data") and name:
             getattr(study, section)[name] = value
         elif section == "splits" and not name:
-            study.splits = list(value) if isinstance(value, (list, tuple)) else [value]
+            study.splits = _split_list(list(value) if isinstance(value, tuple) else value, key)
+        elif section == "seeds" and not name:
+            study.seeds = _seed_list(value, key)
         elif section == "split_fractions" and not name:
             study.split_fractions = _fractions(value, key)
         else:
             raise ConfigError(
-                f"cannot override {key!r}: use train.KEY, frontend.KEY, data.KEY, splits or "
-                f"split_fractions"
+                f"cannot override {key!r}: use train.KEY, frontend.KEY, data.KEY, splits, "
+                f"split_fractions or seeds"
             )
+    study.splits = resolve_splits(
+        study.task, str(study.data.get("dataset", "synthetic")), study.splits
+    )
     return study
 
 
@@ -315,28 +408,50 @@ def run_study(
         t0 = time.perf_counter()
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
         store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo)
-        _ensure_splits(
-            store, study.splits, echo, official=official, fractions=study.split_fractions
-        )
+        if study.runs:  # the classical baselines cross-validate: no split to make
+            _ensure_splits(
+                store, study.splits, echo, official=official, fractions=study.split_fractions
+            )
         for split in study.splits:
             for run_spec in study.runs:
                 run = dict(run_spec)
                 name = run.pop("name", None) or f"{run['model']}-{run.get('representation', 'mel')}"
+                if not _trained_under(prof, split, name, study.splits[0]):
+                    echo(f"-- {name} on {split} split: skipped by the {profile} profile")
+                    continue
                 values = {k: v for k, v in study.train.items() if k != "preset"}
                 values.update(prof["train"])
                 values.update(run)
                 cfg = train_preset(study.train.get("preset", "default"), **values)
-                # named by what is trained, so identical runs in two experiments share one model
-                model_dir = (
-                    StudyFolder(out)
-                    .model(split, f"{cfg.model}-{cfg.representation}-{cfg.hash()[:8]}")
-                    .path
-                )
-                echo(
-                    f"-- {name} on {split} split: {cfg.model} on {cfg.representation} -> {model_dir}"
-                )
-                res = train(store, split, cfg, model_dir, progress=progress, n_boot=prof["n_boot"])
+                res = _train_one(study, out, store, split, name, cfg, prof, progress, echo)
                 rec = _network_record(study, name, split, res)
+                # the seed spread: the same run trained with other seeds, under the first split
+                # (a profile's ``max_seeds`` counts the first seed too)
+                extra = [x for x in (study.seeds or []) if x != cfg.seed]
+                extra = extra[: max(0, prof.get("max_seeds", len(extra) + 1) - 1)]
+                if split != study.splits[0]:
+                    extra = []
+                if extra:
+                    again = [
+                        _network_record(
+                            study,
+                            name,
+                            split,
+                            _train_one(
+                                study,
+                                out,
+                                store,
+                                split,
+                                f"{name} (seed {seed})",
+                                dataclasses.replace(cfg, seed=seed),
+                                prof,
+                                progress,
+                                echo,
+                            ),
+                        )
+                        for seed in extra
+                    ]
+                    rec.update(seed_spread([rec, *again], [cfg.seed, *extra]))
                 rec["source"] = relative_source(res.model_dir, out)
                 rec["order"] = study.runs.index(run_spec)
                 register(out, rec, split)
@@ -345,6 +460,12 @@ def run_study(
                 echo(
                     f"   test {head} {rec[head]:.3f} [{rec[head + '_low']:.3f}, {rec[head + '_high']:.3f}] "
                     f"on {rec['test_tracks']} tracks; {rec['epochs']} epochs, {rec['seconds']:.0f} s"
+                    + (
+                        f"; over {rec['n_seeds']} seeds {rec[head + '_seed_mean']:.3f} "
+                        f"+/- {rec[head + '_seed_sd']:.3f}"
+                        if rec.get("n_seeds")
+                        else ""
+                    )
                 )
         if study.classical:
             for key, rec in _run_classical(study, store, out, prof, progress, echo):
@@ -354,6 +475,71 @@ def run_study(
         echo(f"   {study.experiment} done in {time.perf_counter() - t0:.0f} s")
     table = collect(out)
     return table
+
+
+def _trained_under(prof: dict, split: str, name: str, first: str) -> bool:
+    """Whether a profile trains run ``name`` under ``split`` (``only_runs``: split -> run names;
+    never limits the study's ``first`` split, its headline)."""
+    only = prof.get("only_runs", {}).get(split)
+    return split == first or only is None or name in only
+
+
+def _train_one(
+    study: Study, out: Path, store, split: str, name: str, cfg, prof: dict, progress, echo
+):
+    """Train (or find trained) one network of a study under one split; its training result."""
+    # named by what is trained, so identical runs in two experiments share one model
+    model_dir = (
+        StudyFolder(out).model(split, f"{cfg.model}-{cfg.representation}-{cfg.hash()[:8]}").path
+    )
+    echo(f"-- {name} on {split} split: {cfg.model} on {cfg.representation} -> {model_dir}")
+    return train(store, split, cfg, model_dir, progress=progress, n_boot=prof["n_boot"])
+
+
+#: the metrics whose spread across training seeds a record keeps
+SEED_METRICS = (
+    "accuracy",
+    "frame_accuracy",
+    "f1_macro",
+    "roc_auc",
+    "roc_auc_macro",
+    "pr_auc_macro",
+)
+
+
+def seed_spread(records: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
+    """The spread of a run's test metrics across training seeds.
+
+    Parameters
+    ----------
+    records : list of dict
+        The run's result records (one per seed, as :func:`run_study` registers them).
+    seeds : list of int
+        Their seeds, in the same order.
+
+    Returns
+    -------
+    dict
+        ``n_seeds``, ``seeds`` (``"0,1,2"``), and per metric of :data:`SEED_METRICS` the records
+        have: ``<metric>_seed_mean``, ``<metric>_seed_sd`` (sample standard deviation, ``ddof=1``)
+        and ``<metric>_seed_values`` (``"0.812,0.790,0.801"``).
+
+    Examples
+    --------
+    >>> out = seed_spread([{"accuracy": 0.8}, {"accuracy": 0.6}], [0, 1])
+    >>> out["n_seeds"], round(out["accuracy_seed_mean"], 3), round(out["accuracy_seed_sd"], 3)
+    (2, 0.7, 0.141)
+    """
+    out: dict[str, Any] = {"n_seeds": len(records), "seeds": ",".join(str(s) for s in seeds)}
+    for m in SEED_METRICS:
+        values = [r.get(m) for r in records]
+        if any(v is None or v != v for v in values):
+            continue
+        arr = np.asarray(values, dtype=float)
+        out[f"{m}_seed_mean"] = float(arr.mean())
+        out[f"{m}_seed_sd"] = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+        out[f"{m}_seed_values"] = ",".join(f"{v:.4f}" for v in arr)
+    return out
 
 
 def prepare(
