@@ -217,17 +217,17 @@ def test_classes_without_test_tracks_are_listed():
 # ---------------------------------------------------------------- in the results tables
 
 
-def results(**degenerate):
+def results(splits=(("seed-frame", 0.95, 0.9), ("song", 0.6, 0.5)), **degenerate):
     import pandas as pd
 
     rows = []
     for model in ("cnn-3", "cnn-5"):
-        for split, acc, frame in (("seed-frame", 0.95, 0.9), ("song", 0.6, 0.5)):
+        for split, acc, frame in splits:
             rows.append(
                 {
                     "experiment": "exp2",
                     "model": model,
-                    "protocol": "ours" if split == "song" else "original",
+                    "protocol": "original" if split == "seed-frame" else "ours",
                     "split": split,
                     "accuracy": acc,
                     "frame_accuracy": frame,
@@ -243,9 +243,42 @@ def test_the_leak_table_does_not_credit_a_collapse_to_the_leak():
 
     t = leak_table(results(**{"cnn-5/song": "predicts class 0 for 100% of the test items"}))
     t = t.set_index("model")
-    assert t.loc["cnn-3", "leak (frame acc. difference)"] == pytest.approx(0.4)
-    assert np.isnan(t.loc["cnn-5", "leak (frame acc. difference)"])
-    assert "degenerate" in t.loc["cnn-5", "note"]
+    assert t.loc["cnn-3", "frame leak"] == pytest.approx(0.35)
+    assert np.isnan(t.loc["cnn-5", "frame leak"])
+    assert "degenerate" in t.loc["cnn-5", "note"] and "song" in t.loc["cnn-5", "note"]
+
+
+def test_the_leak_table_splits_the_gap_into_the_frame_and_the_artist_leak():
+    from musiclass.registry import headline_split, leak_table
+
+    three = (("seed-frame", 0.95, 0.9), ("song", 0.7, 0.6), ("artist", 0.55, 0.5))
+    table = results(three)
+    assert headline_split(table) == "artist"
+    t = leak_table(table).set_index("model")
+    assert t.loc["cnn-3", "frame leak"] == pytest.approx(0.25)
+    assert t.loc["cnn-3", "artist leak"] == pytest.approx(0.15)
+    assert t.loc["cnn-3", "total leak"] == pytest.approx(0.40)
+    assert t.loc["cnn-3", "track acc., artist split"] == pytest.approx(0.55)
+    # without the song split only the total is known
+    t2 = leak_table(results((three[0], three[2]))).set_index("model")
+    assert "frame leak" not in t2 and t2.loc["cnn-3", "total leak"] == pytest.approx(0.40)
+
+
+def test_the_difference_interval_covers_the_true_difference():
+    from musiclass.evaluation import difference_interval
+
+    # two test sets of 40 tracks, true accuracies .8 and .6: the 95 % interval of the difference
+    # covers .2 about 95 % of the time, and always contains its own point
+    rng = np.random.default_rng(0)
+    hits, n_sim = 0, 300
+    for i in range(n_sim):
+        a, b = rng.random(40) < 0.8, rng.random(40) < 0.6
+        d, low, high = difference_interval(a, b, n_boot=300, seed=i)
+        assert low <= d <= high and d == pytest.approx(a.mean() - b.mean())
+        hits += low <= 0.2 <= high
+    assert 0.88 <= hits / n_sim <= 0.99
+    # worked by hand: identical all-correct sets differ by exactly 0
+    assert difference_interval(np.ones(5), np.ones(7), n_boot=50) == (0.0, 0.0, 0.0)
 
 
 def test_a_degenerate_model_is_marked_in_displayed_tables():
@@ -336,3 +369,51 @@ def test_vectorised_chance_levels_equal_scikit_learn_on_the_same_permutations():
             lambda t, q, m=metric: m(t, q, average="macro"), Y, P, n_perm=40, seed=2
         )
         assert tfast[key] == pytest.approx(slow, abs=1e-9), key
+
+
+# ---------------------------------------------------------------- paired comparison of taggers
+
+
+def _taggers(rng, n=60, k=8, gap=0.0):
+    y = (rng.random((n, k)) < 0.3).astype(int)
+    a = y * 0.8 + rng.normal(0, 0.6, (n, k))
+    b = y * (0.8 + gap) + rng.normal(0, 0.6, (n, k))
+    return y, 1 / (1 + np.exp(-a)), 1 / (1 + np.exp(-b))  # probabilities, as taggers give
+
+
+def test_paired_tag_comparison_scores_by_definition():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y, a, b = _taggers(np.random.default_rng(1), gap=0.5)
+    c = ev.paired_tag_comparison(y, a, b, n_boot=200, seed=3)
+    for name, s in (("a", a), ("b", b)):
+        assert c[f"roc_auc_macro_{name}"] == pytest.approx(roc_auc_score(y, s, average="macro"))
+        assert c[f"pr_auc_macro_{name}"] == pytest.approx(
+            average_precision_score(y, s, average="macro")
+        )
+        assert c[f"roc_auc_micro_{name}"] == pytest.approx(roc_auc_score(y, s, average="micro"))
+    for m in ("roc_auc_macro", "pr_auc_macro", "roc_auc_micro", "pr_auc_micro"):
+        assert c[f"{m}_diff"] == pytest.approx(c[f"{m}_b"] - c[f"{m}_a"])
+        assert c[f"{m}_diff_low"] <= c[f"{m}_diff"] <= c[f"{m}_diff_high"]
+    assert c["scorable_tags"] == 8 and "better" in c["verdict"]
+    with pytest.raises(ev.EvaluationError, match="same shape"):
+        ev.paired_tag_comparison(y, a, b[:-1])
+
+
+def test_paired_tag_comparison_false_alarms_and_power():
+    # simulation with a known answer: two taggers of equal skill are called different in about
+    # 5 % of test sets (alpha .05); a clearly better one is found in most
+    rng = np.random.default_rng(7)
+    n_sim = 80
+    null = [
+        ev.paired_tag_comparison(*_taggers(rng), n_boot=200, seed=i)["roc_auc_macro_p_value"]
+        for i in range(n_sim)
+    ]
+    alt = [
+        ev.paired_tag_comparison(*_taggers(rng, gap=0.8), n_boot=200, seed=i)[
+            "roc_auc_macro_p_value"
+        ]
+        for i in range(n_sim // 4)
+    ]
+    assert np.mean(np.asarray(null) < 0.05) <= 0.125
+    assert np.mean(np.asarray(alt) < 0.05) >= 0.7

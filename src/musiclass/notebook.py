@@ -51,6 +51,7 @@ from .registry import (
     PROTOCOL_OF_SPLIT,
     best_on_validation,
     collect,
+    headline_split,
     leak_table,
     results_for_display,
     source_path,
@@ -460,6 +461,37 @@ class Workspace:
             for r in nets.to_dict("records")
         }
 
+    def leak_table(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Both leaks of the networks of a results table, with intervals from their test tracks.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            A results table of this workspace's study.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :func:`musiclass.registry.leak_table` with this study's folder: per network, the track
+            accuracy under each split, the frame leak and the artist leak with 95 % intervals.
+        """
+        return leak_table(table, self.study_dir)
+
+    def headline_split(self, table: pd.DataFrame) -> str | None:
+        """The split the per-model figures show (:func:`musiclass.registry.headline_split`).
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            A results table.
+
+        Returns
+        -------
+        str or None
+            The most artist-disjoint of our splits the table's networks were run under.
+        """
+        return headline_split(table)
+
 
 def open_workspace(
     task: str,
@@ -723,7 +755,9 @@ def histories(ws: Workspace, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
-def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song") -> pd.DataFrame:
+def confusion(
+    ws: Workspace, table: pd.DataFrame, model: str, split: str | None = None
+) -> pd.DataFrame:
     """Read the test-track confusion matrix of one network (rows true, columns predicted).
 
     Parameters
@@ -734,8 +768,9 @@ def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song
         A results table holding the network.
     model : str
         The network's name in the table.
-    split : str, default="song"
-        The split it was trained on.
+    split : str, optional
+        The split it was trained on (default: our headline split,
+        :func:`musiclass.registry.headline_split`).
 
     Returns
     -------
@@ -747,13 +782,14 @@ def confusion(ws: Workspace, table: pd.DataFrame, model: str, split: str = "song
     musiclass.errors.ConfigError
         If the table has no such network trained on ``split``.
     """
+    split = split or headline_split(table)
     folder = ws.model_dirs(table).get(f"{model} ({split})")
     if folder is None:
         raise ConfigError(f"no {model!r} trained on the {split!r} split in this table")
     return track_confusion(folder)
 
 
-def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str = "song") -> pd.DataFrame:
+def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str | None = None) -> pd.DataFrame:
     """Read the per-genre recall on test tracks of the networks trained on ``split``.
 
     Parameters
@@ -762,14 +798,16 @@ def per_class_recall(ws: Workspace, table: pd.DataFrame, split: str = "song") ->
         The notebook's workspace.
     table : pandas.DataFrame
         A results table.
-    split : str, default="song"
-        The split the networks were trained on.
+    split : str, optional
+        The split the networks were trained on (default: our headline split,
+        :func:`musiclass.registry.headline_split`).
 
     Returns
     -------
     pandas.DataFrame
         One row per genre, one column per network.
     """
+    split = split or headline_split(table)
     return pd.DataFrame(
         {
             name.rsplit(" (", 1)[0]: track_recall(folder)
