@@ -377,6 +377,28 @@ def test_interval_plot(tmp_path):
     assert ax.get_xlabel().startswith("accuracy")
 
 
+def test_chance_levels_are_shown_beside_the_metrics(tmp_path):
+    df = results_frame()
+    df["accuracy_chance"] = [0.104, None, 0.11, 0.098]  # CNN-7, XGBoost, CNN-7, FNN
+    t = plots.format_results(df)
+    assert t.loc["CNN-7", ("song split", "accuracy")] == "0.866 [0.820, 0.900] chance 0.104"
+    assert t.loc["XGBoost", ("song split", "accuracy")] == "0.700"  # no chance level known
+    assert "0.200 [0.180, 0.230] chance 0.098" in plots.results_markdown(df)
+    fig = plots.results_table(df, out=tmp_path / "t.png")
+    shown = texts(fig)
+    assert "0.866\n[0.820, 0.900]\nchance 0.104" in shown
+    assert any("chance level" in t for t in shown)
+    ax = plots.interval_plot(df, "accuracy", out=tmp_path / "f.png").axes[0]
+    ticks = [c for c in ax.collections if c.get_label() == "chance (permuted)"]
+    assert len(ticks) == 1  # one legend entry for every split's ticks
+    from matplotlib.collections import PathCollection  # scatter; error bars are LineCollections
+
+    xs = np.concatenate(
+        [c.get_offsets()[:, 0] for c in ax.collections if isinstance(c, PathCollection)]
+    )
+    np.testing.assert_allclose(sorted(xs), [0.098, 0.104, 0.11])
+
+
 def test_per_class_bars(tmp_path):
     per_class = pd.DataFrame(
         {"CNN-7": [0.9, 0.8, 0.7, 0.95], "XGBoost": [0.6, 0.85, 0.5, 0.7]}, index=CLASSES

@@ -865,13 +865,20 @@ def training_curves_grid(
 
 
 # --------------------------------------------------------------------------- 5. results tables
-def _format_cell(value, low, high, digits: int) -> str:
+def _format_cell(value, low, high, digits: int, chance=None) -> str:
     if _is_missing(value):
         return DASH
     text = f"{float(value):.{digits}f}"
     if not _is_missing(low) and not _is_missing(high):
         text += f" [{float(low):.{digits}f}, {float(high):.{digits}f}]"
+    if not _is_missing(chance):
+        text += f" {CHANCE_MARK} {float(chance):.{digits}f}"
     return text
+
+
+#: what precedes a cell's chance level: the metric of the same model with its test predictions
+#: shuffled over the test tracks (the permutation mean, :func:`musiclass.evaluation.chance_levels`)
+CHANCE_MARK = "chance"
 
 
 def _results_layout(df: pd.DataFrame, metrics):
@@ -907,7 +914,8 @@ def format_results(
     columns (default: those of accuracy, f1_macro, roc_auc present) and optionally their interval
     columns (``accuracy_low/high``, ``f1_low/high``, ``roc_auc_low/high``, else ``<metric>_low/high``).
     A cell reads ``"0.866 [0.820, 0.900]"``, ``"0.866"`` without an interval, ``"–"`` when the value is
-    NaN or the model was not run on that split.
+    NaN or the model was not run on that split; with a ``<metric>_chance`` column (the permutation
+    chance level on the same test truth) the cell ends with ``"chance 0.104"``.
 
     Parameters
     ----------
@@ -937,7 +945,11 @@ def format_results(
         for m in metrics:
             lo, hi = bounds[m]
             table.loc[row["model"], (row["split"], m)] = _format_cell(
-                row[m], row[lo] if lo else None, row[hi] if hi else None, digits
+                row[m],
+                row[lo] if lo else None,
+                row[hi] if hi else None,
+                digits,
+                row.get(f"{m}_chance"),
             )
     return table
 
@@ -1050,7 +1062,8 @@ def results_table(
     w_model = max(1.4, 0.085 * max(len(m) for m in models) + 0.35)
     w_cell = max(1.45, 0.085 * (2 * digits + 6) + 0.35)
     any_interval = any(" [" in v for v in table.to_numpy().ravel())
-    h_row = 0.52 if any_interval else 0.34
+    any_chance = any(f" {CHANCE_MARK} " in v for v in table.to_numpy().ravel())
+    h_row = (0.52 if any_interval else 0.34) + (0.18 if any_chance else 0.0)
     h_group, h_head, h_title = (0.34 if grouped else 0.0), 0.36, (0.45 if title else 0.1)
     h_note = 0.3 if any_interval else 0.1
     n_cols = len(splits) * len(metrics_)
@@ -1120,7 +1133,11 @@ def results_table(
             ax.add_patch(Rectangle((x0, y), right - x0, h_row, color="#f2f2f2", zorder=0, lw=0))
         ax.text(x0 + 0.05, y + h_row / 2, model, ha="left", va="center")
         for k, (split, metric) in enumerate(table.columns):
-            text = table.loc[model, (split, metric)].replace(" [", "\n[")
+            text = (
+                table.loc[model, (split, metric)]
+                .replace(" [", "\n[")
+                .replace(f" {CHANCE_MARK} ", f"\n{CHANCE_MARK} ")
+            )
             weight = "bold" if best.get((split, metric)) == model else "normal"
             ax.text(
                 xs[k] + w_cell / 2,
@@ -1139,6 +1156,7 @@ def results_table(
             x0,
             y + 0.18,
             "point estimate, below it the interval [low, high]"
+            + ("; then the chance level (test predictions permuted)" if any_chance else "")
             + ("; best of each column in bold" if best else ""),
             ha="left",
             va="center",
@@ -1183,7 +1201,8 @@ def interval_plot(
     metric : str, default="accuracy"
         The metric drawn; its interval columns are found as in :func:`format_results`.
     chance : float, optional
-        Draws a vertical reference line (e.g. 1/k).
+        Draws a vertical reference line (e.g. 1/k). A ``<metric>_chance`` column (the permutation
+        chance level of each model on its own test truth) is drawn as a grey tick on each row.
     title : str, optional
         The title (default: "<metric> per model and split").
     out : str or os.PathLike, optional
@@ -1210,6 +1229,7 @@ def interval_plot(
     ax = fig.subplots()
     ypos = {m: i for i, m in enumerate(models)}
     markers = "osD^vP"
+    chance_drawn = False
     for j, split in enumerate(splits):
         sub = df[df["split"] == split]
         sub = sub[sub[metric].notna()]
@@ -1236,6 +1256,20 @@ def interval_plot(
             lw=1.5,
             label=split or metric,
         )
+        if f"{metric}_chance" in sub:  # each model's own chance level, by permutation
+            c = sub[f"{metric}_chance"].to_numpy(dtype=np.float64)
+            ok = np.isfinite(c)
+            if ok.any():
+                ax.scatter(
+                    c[ok],
+                    y[ok],
+                    marker="|",
+                    s=140,
+                    color="dimgray",
+                    zorder=3,
+                    label=None if chance_drawn else "chance (permuted)",
+                )
+                chance_drawn = True
     if chance is not None:
         ax.axvline(chance, color="grey", ls="--", lw=1.2, label=f"chance ({chance:.2f})")
     ax.set_yticks(range(len(models)), models)
