@@ -136,6 +136,15 @@ def test_evaluate_command_scores_a_tagging_model_and_saved_matrices(mood_store, 
     )
     assert main(["evaluate", str(tmp_path / "m")]) == 0
     assert "ROC-AUC macro" in capsys.readouterr().out
+    # a paired comparison of taggers on their shared tracks: a model against itself differs by 0
+    args = ["evaluate", str(tmp_path / "m"), "--compare", str(tmp_path / "m"), "--n-boot", "50"]
+    assert main([*args, "--json"]) == 0
+    c = json.loads(capsys.readouterr().out)["comparison"]
+    assert c["shared_tracks"] > 0
+    assert c["roc_auc_macro_diff"] == 0.0 and c["roc_auc_macro_p_value"] == 1.0
+    assert c["roc_auc_macro_a"] == pytest.approx(out["track"]["roc_auc_macro"])
+    assert main(args) == 0
+    assert "no significant difference" in capsys.readouterr().out
 
     rng = np.random.default_rng(0)
     Y = rng.integers(0, 2, size=(60, 4))

@@ -507,6 +507,8 @@ def _evaluate_tagging_model(args) -> int:
         seed=seed,
     )
     result = {"model_dir": str(model_dir), "part": args.part, **ev.to_dict()}
+    if args.compare:
+        result["comparison"] = _compare_taggers(args, ev, tags, seed)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
         return EXIT_OK
@@ -522,7 +524,42 @@ def _evaluate_tagging_model(args) -> int:
             f"  F1 macro {_ci(m.get('f1_macro'), ci.get('f1_macro', (None, None)))}"
         )
     print(ev.per_tag().to_string(float_format=lambda v: f"{v:.3f}"))
+    if args.compare:
+        c = result["comparison"]
+        print(f"\npaired comparison on {c['shared_tracks']} shared tracks: {c['verdict']}")
     return EXIT_OK
+
+
+def _compare_taggers(args, ev, tags, seed) -> dict:
+    """``evaluate --compare`` of two tagging models: a paired bootstrap on their shared tracks."""
+    import pandas as pd
+
+    other = Path(args.compare)
+    path = other / "predictions" / f"{args.part}.csv"
+    if not path.is_file():
+        raise ConfigError(f"{path}: no predictions (is {other} a finished model directory?)")
+    rows_b, probs_b, tags_b = load_predictions(path)
+    if tuple(tags_b) != tuple(tags):
+        raise ConfigError(f"{other}: different tags, cannot compare")
+    tracks_b, tp_b = evaluation.track_probabilities(probs_b, rows_b["track_id"].to_numpy())
+    a = pd.DataFrame(ev.track_probs, index=ev.tracks)
+    b = pd.DataFrame(tp_b, index=tracks_b)
+    common = a.index.intersection(b.index)
+    if len(common) == 0:
+        raise ConfigError(
+            "the two models share no test track: they were tested on different splits"
+        )
+    truth = pd.DataFrame(ev.track_truth, index=ev.tracks).loc[common].to_numpy()
+    c = evaluation.paired_tag_comparison(
+        truth,
+        a.loc[common].to_numpy(),
+        b.loc[common].to_numpy(),
+        n_boot=max(int(args.n_boot), 1),
+        seed=seed,
+        names=(str(args.model_dir), str(args.compare)),
+    )
+    c["shared_tracks"] = int(len(common))
+    return c
 
 
 def cmd_evaluate(args) -> int:
@@ -558,8 +595,6 @@ def cmd_evaluate(args) -> int:
         raise ConfigError("give a model directory, or --truth and --pred matrices")
     labels_json = ModelDir(args.model_dir).labels
     if labels_json.is_file() and json.loads(labels_json.read_text()).get("multilabel"):
-        if args.compare:
-            raise ConfigError("--compare is for single-label (genre) models")
         return _evaluate_tagging_model(args)
 
     def load(model_dir):  # a closure, not API; numpydoc ignore=GL08
@@ -1094,8 +1129,8 @@ def _add_evaluate(sub) -> None:
     s.add_argument(
         "--compare",
         metavar="MODEL_DIR",
-        help="a second model tested on the same tracks: paired "
-        "bootstrap of the difference and McNemar's test",
+        help="a second model tested on the same tracks: paired bootstrap of the difference "
+        "(genre: and McNemar's test; tagging: ROC-AUC and PR-AUC, with a bootstrap p-value)",
     )
     s.add_argument("--n-boot", type=int, default=1000)
     s.add_argument(
