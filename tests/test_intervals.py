@@ -417,3 +417,30 @@ def test_paired_tag_comparison_false_alarms_and_power():
     ]
     assert np.mean(np.asarray(null) < 0.05) <= 0.125
     assert np.mean(np.asarray(alt) < 0.05) >= 0.7
+
+
+def test_a_depth_ranking_is_claimed_only_when_it_holds_for_every_seed():
+    import pandas as pd
+
+    from musiclass.registry import seed_table
+
+    def table(values):
+        return pd.DataFrame(
+            {
+                "model": ["cnn-3", "cnn-5", "cnn-7"],
+                "split": ["artist"] * 3,
+                "n_seeds": [3] * 3,
+                "seeds": ["42,1,2"] * 3,
+                "accuracy": [v[0] for v in values],
+                "accuracy_seed_values": [",".join(map(str, v)) for v in values],
+            }
+        )
+
+    t, verdict = seed_table(table([(0.6, 0.62, 0.61), (0.7, 0.72, 0.69), (0.8, 0.79, 0.81)]))
+    assert verdict.startswith("by mean over 3 seeds: cnn-7 (0.800) > cnn-5") and "holds" in verdict
+    assert list(t["rank per seed"]) == ["3, 3, 3", "2, 2, 2", "1, 1, 1"]
+    assert t["seed sd"].iloc[0] == pytest.approx(np.std([0.6, 0.62, 0.61], ddof=1), abs=1e-3)
+    # one seed swaps cnn-5 and cnn-7: no ranking is claimed
+    _, verdict = seed_table(table([(0.6, 0.62, 0.61), (0.7, 0.82, 0.69), (0.8, 0.79, 0.81)]))
+    assert "does NOT hold" in verdict
+    assert seed_table(table([(0.6,)] * 3).drop(columns="n_seeds"))[1].startswith("no network")

@@ -54,6 +54,7 @@ from .registry import (
     headline_split,
     leak_table,
     results_for_display,
+    seed_table,
     source_path,
     table_metrics,
     track_confusion,
@@ -62,7 +63,8 @@ from .registry import (
 from .study import PROFILES, load_study, prepare, run_study
 from .utils import write_csv_atomic, write_json_atomic
 
-#: the cell API (``leak_table`` is the registry's, offered here because the notebooks call it)
+#: the cell API (``leak_table`` and ``seed_table`` are the registry's, offered here because the
+#: notebooks call them)
 __all__ = [
     "Workspace",
     "open_workspace",
@@ -71,6 +73,7 @@ __all__ = [
     "splits_of",
     "show_table",
     "leak_table",
+    "seed_table",
     "histories",
     "confusion",
     "per_class_recall",

@@ -840,6 +840,76 @@ def leak_pairs(nets: pd.DataFrame) -> list[tuple[dict, dict]]:
     return pairs
 
 
+def seed_table(table: pd.DataFrame, metric: str = "accuracy") -> tuple[pd.DataFrame, str]:
+    """The spread across training seeds of the networks trained with several, and what it allows.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A results table (:func:`read_registry`); rows with ``n_seeds`` are used.
+    metric : str, default="accuracy"
+        The metric (``<metric>_seed_values`` holds its value per seed).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Per network: ``model``, ``split``, ``seeds``, the first seed's value with its test-sampling
+        interval, the mean and sd across seeds, the per-seed values and each seed's rank.
+    verdict : str
+        The ranking by mean, and whether it holds for every seed: a ranking is claimed only then.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"model": ["a", "b"], "split": ["artist"] * 2, "n_seeds": [2, 2],
+    ...                   "seeds": ["0,1"] * 2, "accuracy": [0.8, 0.6],
+    ...                   "accuracy_seed_values": ["0.8,0.7", "0.6,0.75"]})
+    >>> seed_table(t)[1]
+    'by mean over 2 seeds: a (0.750) > b (0.675); the ranking does NOT hold for every seed'
+    """
+    column = f"{metric}_seed_values"
+    if column not in table or "n_seeds" not in table:
+        return pd.DataFrame(), "no network was trained with several seeds"
+    rows = table[table["n_seeds"].notna() & table[column].notna()]
+    if rows.empty:
+        return pd.DataFrame(), "no network was trained with several seeds"
+    values = np.array([[float(v) for v in str(x).split(",")] for x in rows[column]])
+    if len({len(v) for v in values}) != 1:
+        return pd.DataFrame(), "the networks were trained with different numbers of seeds"
+    # rank 1 = best, per seed (columns)
+    ranks = (-values).argsort(axis=0).argsort(axis=0) + 1
+    out = pd.DataFrame(
+        {
+            "model": rows["model"].to_numpy(),
+            "split": rows["split"].to_numpy(),
+            "seeds": rows["seeds"].to_numpy(),
+            metric: rows[metric].to_numpy(),
+            **(
+                {f"{metric}_low": rows[f"{metric}_low"].to_numpy()}
+                if f"{metric}_low" in rows
+                else {}
+            ),
+            **(
+                {f"{metric}_high": rows[f"{metric}_high"].to_numpy()}
+                if f"{metric}_high" in rows
+                else {}
+            ),
+            "seed mean": values.mean(axis=1),
+            "seed sd": values.std(axis=1, ddof=1) if values.shape[1] > 1 else 0.0,
+            "per seed": [", ".join(f"{v:.3f}" for v in r) for r in values],
+            "rank per seed": [", ".join(str(int(x)) for x in r) for r in ranks],
+        }
+    ).round(3)
+    order = np.argsort(-values.mean(axis=1), kind="stable")
+    holds = bool((ranks[order] == ranks[order][:, :1]).all()) and bool(
+        (ranks[order][:, 0] == np.arange(1, len(order) + 1)).all()
+    )
+    names = " > ".join(f"{rows['model'].iloc[i]} ({values[i].mean():.3f})" for i in order)
+    verdict = f"by mean over {values.shape[1]} seeds: {names}; the ranking " + (
+        "holds for every seed" if holds else "does NOT hold for every seed"
+    )
+    return out, verdict
+
+
 def best_on_validation(table: pd.DataFrame, metric: str = "roc_auc_macro") -> pd.Series | None:
     """The result whose *validation* figure is best: a configuration chosen without test data.
 
