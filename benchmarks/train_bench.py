@@ -5,10 +5,15 @@ not grow with the data set.
 Measured, each in its own process so peak memory is its own:
 
 1. **input pipeline alone**: shuffled batches of 128 mel frames (128x130) gathered from the
-   memory-mapped store by the same ``PyDataset`` training uses, in batches/s;
-2. **CNN-7 training steps** on CPU fed by that pipeline (``model.fit``), in batches/s;
+   store, in batches/s: by the ``PyDataset`` training used before the cache modes
+   (``frame_batches``, memory-mapped chunks) and by the ``FrameFeed`` of each cache mode
+   (``stream``: read from the store; ``memory``: from RAM; ``device``: positions, the frames
+   gathered from a tensor with ``tf.gather`` -- on this CPU machine the "device" is the CPU);
+   stream must be at least 4x the PyDataset;
+2. **CNN-7 training steps** on CPU fed by the stream feed (``model.fit``), in batches/s;
    ratio 1/2 must be at least 10;
-3. **peak RSS of one training epoch** on a store of N frames and of 8N frames (growth at most 15 %).
+3. **peak RSS of one training epoch** on a store of N frames and of 8N frames, with the PyDataset
+   and with the stream feed (growth at most 15 %).
 
 The stores hold random frames (the content does not matter for speed) written with the store's
 own writer, so they have the real on-disk layout: one ``.npy`` chunk per track of 19 frames.
@@ -35,6 +40,8 @@ from pathlib import Path
 FRAMES_PER_TRACK = 19
 SHAPE = (128, 130)
 BATCH = 128
+#: the PyDataset training used before the cache modes, and the FrameFeed of each mode
+MODES = ("pydataset", "stream", "memory", "device")
 
 
 def make_store(path: Path, n_tracks: int, seed: int = 0) -> Path:
@@ -82,25 +89,68 @@ def _batches(store_path: str, seed: int = 0):
     return frame_batches(store.array("mel"), rows, y, BATCH, shuffle=True, seed=seed)
 
 
-def child_pipeline(store_path: str, epochs: int) -> dict:
-    seq = _batches(store_path)
+def _feed(store_path: str, mode: str, seed: int = 0):
+    """The cache mode's ``FrameFeed`` of every row of the store (validation: the first batch)."""
+    import numpy as np
+
+    from musiclass.features.store import FeatureStore
+    from musiclass.training.batches import FrameFeed
+
+    store = FeatureStore(store_path)
+    rows = np.arange(store.manifest["n_rows"])
+    y = (np.arange(len(rows)) % 10).astype(np.int32)
+    return FrameFeed(mode, store.array("mel"), rows, y, rows[:BATCH], y[:BATCH], BATCH, seed=seed)
+
+
+def child_pipeline(store_path: str, epochs: int, mode: str = "pydataset") -> dict:
+    """Batches/s of one way of serving the training batches: ``epochs`` epochs after one untimed
+    (start-up: threads, tracing, the page cache)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if mode == "pydataset":
+        seq = _batches(store_path)
+        for i in range(len(seq)):
+            seq[i]
+        n = 0
+        t0 = time.perf_counter()
+        for _ in range(epochs):
+            seq.on_epoch_begin()
+            for i in range(len(seq)):
+                x, y = seq[i]
+                n += 1
+            seq.on_epoch_end()
+        dt = time.perf_counter() - t0
+        return {"batches_per_s": n / dt, "batches": n, "load_s": 0.0}
+    import tensorflow as tf
+
+    t = time.perf_counter()
+    feed = _feed(store_path, mode)
+    frames = tf.convert_to_tensor(feed._frames) if mode == "device" else None
+    load = time.perf_counter() - t
+    for x, _y in feed.train:
+        if frames is not None:
+            x = tf.gather(frames, x)
     n = 0
     t0 = time.perf_counter()
-    for _ in range(epochs):
-        seq.on_epoch_begin()
-        for i in range(len(seq)):
-            x, y = seq[i]
+    for epoch in range(epochs):
+        feed.epoch = epoch + 2
+        for x, _y in feed.train:
+            if frames is not None:  # what the train step does on the device
+                x = tf.gather(frames, x)
             n += 1
-        seq.on_epoch_end()
     dt = time.perf_counter() - t0
-    return {"batches_per_s": n / dt, "batches": n}
+    return {"batches_per_s": n / dt, "batches": n, "load_s": load}
 
 
 def child_train(
-    store_path: str, steps: int | None, gpu: bool = False, strategy: str = "default"
+    store_path: str,
+    steps: int | None,
+    gpu: bool = False,
+    strategy: str = "default",
+    mode: str = "pydataset",
 ) -> dict:
     """CNN-7 training throughput; ``gpu``: with mixed precision (float16) and XLA, through the same
-    ``musiclass.training.execution`` that ``train`` uses (``strategy="mirrored"``: every GPU)."""
+    ``musiclass.training.execution`` that ``train`` uses (``strategy="mirrored"``: every GPU);
+    ``mode``: the PyDataset or a cache mode's feed."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -119,7 +169,9 @@ def child_train(
         precision="mixed_float16" if gpu else "float32",
         xla=True if gpu else "auto",
     )
-    seq = _batches(store_path)
+    feed = None if mode == "pydataset" else _feed(store_path, mode)
+    seq = _batches(store_path) if feed is None else feed.train
+    n_batches = len(seq) if feed is None else len(feed)
     with execution(cfg) as run_on:
         model = build_model("cnn-7", SHAPE, 10, bn_momentum=0.9)
         model.compile(
@@ -128,9 +180,13 @@ def child_train(
             metrics=["accuracy"],
             jit_compile=cfg.xla,
         )
-        warm = min(5, len(seq))
+        if feed is not None:
+            feed.prepare(model)
+            # a dataset's steps run to its end: the timed epoch is a whole one (or a repeat)
+            seq = seq.repeat()
+        warm = min(5, n_batches)
         model.fit(seq, epochs=1, steps_per_epoch=warm, verbose=0)  # compile, first batches
-        n = steps or len(seq)
+        n = steps or n_batches
         t0 = time.perf_counter()
         model.fit(seq, epochs=1, steps_per_epoch=n, verbose=0)
         dt = time.perf_counter() - t0
@@ -141,6 +197,7 @@ def child_train(
         "seconds": dt,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "execution": run_on,
+        "mode": mode,
     }
     if gpu:
         import tensorflow as tf
@@ -190,9 +247,10 @@ def main() -> None:
     if args.child:
         kind, store, extra = args.child[0], args.child[1], args.child[2:]
         if kind == "pipeline":
-            print(json.dumps(child_pipeline(store, int(extra[0]))))
+            print(json.dumps(child_pipeline(store, int(extra[0]), extra[1])))
         elif kind == "train":
             steps = int(extra[0]) if extra and extra[0] != "epoch" else None
+            modes = [m for m in extra[1:] if m in MODES]
             print(
                 json.dumps(
                     child_train(
@@ -200,6 +258,7 @@ def main() -> None:
                         steps,
                         gpu="gpu" in extra[1:],
                         strategy="mirrored" if "mirrored" in extra[1:] else "default",
+                        mode=modes[0] if modes else "pydataset",
                     )
                 )
             )
@@ -214,31 +273,37 @@ def main() -> None:
             f"stores: {args.tracks} and {args.tracks * args.scale} tracks ({args.tracks * 19} and "
             f"{args.tracks * args.scale * 19} frames) written in {time.perf_counter() - t:.0f} s"
         )
-        pipe = run_child("pipeline", str(small), "2")
-        step = run_child("train", str(small), str(args.steps))
-        ratio = pipe["batches_per_s"] / step["batches_per_s"]
-        print(f"input pipeline alone:     {pipe['batches_per_s']:8.1f} batches/s of {BATCH} frames")
+        pipes = {m: run_child("pipeline", str(small), "3", m) for m in MODES}
+        base = pipes["pydataset"]["batches_per_s"]
         print(
-            f"CNN-7 training (CPU):     {step['batches_per_s']:8.2f} batches/s "
+            f"input pipeline alone ({pipes['stream']['batches']} batches of {BATCH}, 3 epochs "
+            "after one untimed):"
+        )
+        for m, r in pipes.items():
+            load = f", loaded in {r['load_s']:.1f} s" if r["load_s"] else ""
+            print(
+                f"  {m:<10} {r['batches_per_s']:8.1f} batches/s  "
+                f"{r['batches_per_s'] / base:5.2f}x the PyDataset{load}"
+            )
+        print(f"  stream / PyDataset: {pipes['stream']['batches_per_s'] / base:.2f}x (target >= 4)")
+        step = run_child("train", str(small), str(args.steps), "stream")
+        ratio = pipes["stream"]["batches_per_s"] / step["batches_per_s"]
+        print(
+            f"CNN-7 training (CPU, stream): {step['batches_per_s']:8.2f} batches/s "
             f"({step['samples_per_s']:.0f} samples/s)"
         )
-        print(f"pipeline / training:      {ratio:8.1f}x   (target >= 10)")
-        e1 = run_child("train", str(small), "epoch")
-        e8 = run_child("train", str(large), "epoch")
-        growth = e8["peak_rss_mb"] / e1["peak_rss_mb"] - 1
-        print(f"peak RSS, one epoch, 1x:  {e1['peak_rss_mb']:8.0f} MB ({e1['batches']} batches)")
-        print(
-            f"peak RSS, one epoch, {args.scale}x:  {e8['peak_rss_mb']:8.0f} MB ({e8['batches']} batches)"
-        )
-        print(f"growth:                   {growth:8.1%}   (target <= 15 %)")
-        result = {
-            "pipeline": pipe,
-            "train": step,
-            "ratio": ratio,
-            "epoch_1x": e1,
-            f"epoch_{args.scale}x": e8,
-            "rss_growth": growth,
-        }
+        print(f"stream pipeline / training: {ratio:8.1f}x   (target >= 10)")
+        result = {"pipeline": pipes, "train": step, "ratio": ratio}
+        for m in ("pydataset", "stream"):
+            e1 = run_child("train", str(small), "epoch", m)
+            e8 = run_child("train", str(large), "epoch", m)
+            growth = e8["peak_rss_mb"] / e1["peak_rss_mb"] - 1
+            print(
+                f"peak RSS, one epoch, {m:<9}: 1x {e1['peak_rss_mb']:6.0f} MB ({e1['batches']} "
+                f"batches), {args.scale}x {e8['peak_rss_mb']:6.0f} MB ({e8['batches']} batches): "
+                f"{growth:+.1%} (target <= 15 %)"
+            )
+            result[m] = {"epoch_1x": e1, f"epoch_{args.scale}x": e8, "rss_growth": growth}
         if args.gpu:
             # experiment 2's training set: 800 tracks x 19 frames = 15,200 frames, one whole epoch
             exp2 = make_store(tmp / "exp2", 800, seed=2)

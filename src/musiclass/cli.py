@@ -348,6 +348,8 @@ def cmd_train(args) -> int:
         }
     )
     values.update(_execution_options(args))
+    if getattr(args, "cache", None):
+        values["cache"] = args.cache
     values.update(_overrides(args.set))
     preset = values.pop("preset", args.preset)
     config = train_preset(preset, **values)
@@ -1105,6 +1107,16 @@ def _add_train(sub) -> None:
         help="any training option, e.g. early_stopping_patience=3 or model_options={pool3: [4, 5]}",
     )
     s.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
+    s.add_argument(
+        "--cache",
+        choices=("auto", "device", "memory", "stream"),
+        help="where the training and validation frames are served from: device (loaded once "
+        "into the GPU's memory, batches gathered there), memory (loaded once into RAM), stream "
+        "(read from the store batch by batch: memory flat with the data size) or auto (device "
+        "when they fit in half the GPU's memory, else memory when they fit in half the RAM "
+        "available, else stream); every mode gives the same batches (default: auto; also "
+        "settable as train.cache)",
+    )
     s.add_argument("-q", "--quiet", action="store_true")
     _add_execution_options(s)
     s.set_defaults(func=cmd_train)

@@ -19,6 +19,11 @@ STRATEGIES = ("default", "mirrored")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 #: execution options and their defaults (left out of the config hash while at these values)
 EXECUTION_DEFAULTS = {"strategy": "default", "precision": "float32", "xla": "auto"}
+#: where the training frames are served from (``TrainConfig.cache``); see
+#: :func:`musiclass.training.batches.choose_cache`
+CACHE_MODES = ("auto", "device", "memory", "stream")
+#: options that never change what is trained, left out of the config hash whatever their value
+UNHASHED = ("cache",)
 
 #: the original mood study's training sets: the base set and 4 up- and 4 down-sampled ones
 RESAMPLED_SETS = ("base",) + tuple(
@@ -106,6 +111,14 @@ class TrainConfig:
     xla : bool or str
         XLA compilation of the train step: ``auto`` (Keras' choice: on for one GPU, off on CPU
         and under a strategy), True or False.
+    cache : str
+        Where the training and validation frames are served from: ``device`` (loaded once into
+        the accelerator's memory, batches gathered there), ``memory`` (loaded once into RAM),
+        ``stream`` (read from the store batch by batch, memory flat with the data size) or
+        ``auto`` (device when they fit in a fraction of the accelerator's memory, else memory
+        when they fit in a fraction of the available RAM, else stream; see
+        :func:`musiclass.training.batches.choose_cache`). Every mode serves the same batches,
+        so it is not part of :meth:`hash`.
 
     Raises
     ------
@@ -137,6 +150,7 @@ class TrainConfig:
     strategy: str = "default"
     precision: str = "float32"
     xla: bool | str = "auto"
+    cache: str = "auto"
 
     def __post_init__(self) -> None:
         check_field_types(self, "train")  # types first: `batch_size=abc`, `epochs=1.7`
@@ -176,6 +190,8 @@ class TrainConfig:
             raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.xla not in (True, False, "auto"):
             raise ConfigError(f"xla must be true, false or auto, got {self.xla!r}")
+        if self.cache not in CACHE_MODES:
+            raise ConfigError(f"cache must be one of {CACHE_MODES}, got {self.cache!r}")
         if self.xla is True and self.deterministic:
             raise ConfigError(
                 "xla and deterministic exclude each other (XLA has no deterministic mode for "
@@ -209,7 +225,9 @@ class TrainConfig:
         """Hash of every value, for the model directory's key.
 
         The execution options (strategy, precision, XLA) count only when changed from
-        :data:`EXECUTION_DEFAULTS`, so models trained before they existed keep their identity.
+        :data:`EXECUTION_DEFAULTS`, so models trained before they existed keep their identity;
+        :data:`UNHASHED` options (``cache``) never count: they change where the batches come
+        from, not what they are.
 
         Returns
         -------
@@ -220,6 +238,8 @@ class TrainConfig:
         for name, default in EXECUTION_DEFAULTS.items():
             if d.get(name) == default:
                 d.pop(name)
+        for name in UNHASHED:
+            d.pop(name, None)
         return config_hash(d)
 
     @classmethod

@@ -35,6 +35,7 @@ from ..splits import PARTS
 from ..utils import config_hash, write_json_atomic
 from .batches import (
     frame_batches,
+    frame_feed,
     input_statistics,
     load_split,
     select_frames,
@@ -72,8 +73,8 @@ class TrainingData:
         The class (tag) order.
     multilabel : bool
         Multi-hot targets (a tagger).
-    train, validation : keras.utils.PyDataset
-        Training batches (shuffled, seeded, with an ``epoch`` counter) and validation batches.
+    train, validation : keras.utils.PyDataset or tf.data.Dataset
+        Training batches (shuffled, seeded) and validation batches: what ``model.fit`` gets.
     predict : callable
         ``predict(model, part) -> (rows, probabilities, targets)`` for ``"validation"`` and
         ``"test"``; ``rows`` has ``row, track_id, frame, label``.
@@ -83,6 +84,15 @@ class TrainingData:
         Frames and tracks per part (validation and test frames are counted as predicted).
     wrap : callable, optional
         ``wrap(model) -> model``: e.g. put the spectral frontend in front of the network.
+    order : object, optional
+        What holds the training order's ``epoch`` counter (saved and restored on resume);
+        default :attr:`train`.
+    feed : FrameFeed, optional
+        The cache of a store's frames (:class:`~musiclass.training.batches.FrameFeed`): its
+        callback counts the epochs, :meth:`~musiclass.training.batches.FrameFeed.prepare` readies
+        the compiled model, and it is closed after training.
+    cache : dict, optional
+        How the frames are served (``metrics.json``: ``execution.cache``).
     """
 
     input_shape: tuple
@@ -95,6 +105,9 @@ class TrainingData:
     frames: dict
     tracks: dict
     wrap: Any = None
+    order: Any = None
+    feed: Any = None
+    cache: dict | None = None
 
 
 def train(
@@ -109,8 +122,10 @@ def train(
 ) -> TrainResult:
     """Train ``config`` on a split of a feature store, select on validation, evaluate on test.
 
-    Batches are gathered from the memory-mapped store (the data set is never loaded whole), in
-    a new seeded order every epoch. A finished model directory of the same key (config hash,
+    The training and validation frames are served from the accelerator's memory, from RAM or
+    straight from the store, batch by batch (``config.cache``; every mode gives the same batches,
+    in a new seeded order every epoch; see :class:`~musiclass.training.batches.FrameFeed`).
+    A finished model directory of the same key (config hash,
     store, split, tracks, rows) is returned as it is; an unfinished one resumes from its last
     finished epoch; one of another key is cleared first.
 
@@ -211,30 +226,28 @@ def train(
         )
         return r, probs, y[part]
 
+    feed, cache = frame_feed(
+        array,
+        parts["train"]["row"].to_numpy()[pick],
+        train_y,
+        parts["validation"]["row"].to_numpy(),
+        y["validation"],
+        config,
+        weights=weights,
+    )
     data = TrainingData(
         input_shape=shape,
         classes=classes,
         multilabel=multilabel,
-        train=frame_batches(
-            array,
-            parts["train"]["row"].to_numpy()[pick],
-            train_y,
-            config.batch_size,
-            shuffle=True,
-            seed=config.seed,
-            weights=weights,
-        ),
-        validation=frame_batches(
-            array,
-            parts["validation"]["row"].to_numpy(),
-            y["validation"],
-            config.batch_size,
-            shuffle=False,
-        ),
+        train=feed.train,
+        validation=feed.validation,
         predict=predict,
         train_y=train_y,
         frames={p: int(len(r)) for p, r in parts.items()},
         tracks={p: int(r["track_id"].nunique()) for p, r in parts.items()},
+        order=feed,
+        feed=feed,
+        cache=cache,
     )
     return fit_and_evaluate(
         config, data, options, md.path, key, progress=progress, n_boot=n_boot, callbacks=callbacks
@@ -595,6 +608,10 @@ def fit_and_evaluate(
         )
         # what Keras resolved "auto" (or a model it cannot compile) to
         run_on["xla"] = bool(model.jit_compile)
+        if data.cache is not None:
+            run_on["cache"] = data.cache
+        if data.feed is not None:
+            data.feed.prepare(model)
         monitor = config.monitor
         if multilabel and monitor == "val_accuracy":
             monitor = "val_binary_accuracy"
@@ -602,7 +619,9 @@ def fit_and_evaluate(
         state = read_resume_state(md.path)
         initial_epoch = int(state["epoch"]) if state else 0
         truncate_history(md.history, initial_epoch)
-        callbacks = [best_checkpoint(md, monitor), history_logger(md.history)]
+        # the feed's epoch counter first: the resume callback saves it as an epoch ends
+        callbacks = [data.feed.callback()] if data.feed is not None else []
+        callbacks += [best_checkpoint(md, monitor), history_logger(md.history)]
         watched = []
         if config.reduce_lr_patience is not None:
             watched.append(
@@ -628,7 +647,8 @@ def fit_and_evaluate(
             )
         # saved last of ours: whatever an epoch's end wrote before a kill is written again when the
         # epoch is redone (history rows beyond the saved epoch are dropped above)
-        callbacks.append(resume_callback(md.backup, state, data.train, watched))
+        order = data.order if data.order is not None else data.train
+        callbacks.append(resume_callback(md.backup, state, order, watched))
         callbacks += extra
         t0 = time.perf_counter()
         # bars on a terminal, a line per epoch in logs
@@ -642,8 +662,13 @@ def fit_and_evaluate(
                 callbacks=callbacks,
                 verbose=verbose,
                 initial_epoch=initial_epoch,
+                # a feed's tf.data batches are in their seeded order already; Keras shuffles
+                # the order of a PyDataset's batches (audio) with Python's random
+                shuffle=data.feed is None,
             )
         seconds = time.perf_counter() - t0
+        if data.feed is not None:
+            data.feed.close()
 
         best = keras.saving.load_model(md.model, safe_mode=True)
         predicted = {part: data.predict(best, part) for part in ("validation", "test")}
