@@ -177,6 +177,30 @@ def test_a_mood_model_imports_as_a_tagger(tmp_path):
     )
 
 
+def test_a_sequential_model_taking_frames_without_channel_axis_imports(tmp_path):
+    """The original's FNN layout: a Sequential model on (bins, columns) frames, no reshape added."""
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential(
+        [
+            keras.Input((20, 130)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    path = tmp_path / "fnn.h5"
+    model.save(path)
+    result = import_keras(path, tmp_path / "fnn")
+    assert result.representation == "mfcc" and result.input_shape == (20, 130)
+    predictor = load_predictor(result.model_dir)
+    assert not any(type(la).__name__ == "Reshape" for la in predictor.model.layers)
+    x = np.random.default_rng(1).normal(0, 50, (3, 20, 130)).astype("float32")
+    np.testing.assert_allclose(
+        predictor.frame_probabilities(x), model.predict(x, verbose=0), atol=1e-6
+    )
+
+
 def test_classes_files_give_the_output_order(tmp_path):
     mapping = tmp_path / "map.json"
     mapping.write_text(json.dumps({"b": 1, "c": 2, "a": 0}))

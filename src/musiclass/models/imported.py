@@ -574,9 +574,6 @@ def _predict_index(
     out: ModelDir, index: TrackIndex, classes: tuple[str, ...]
 ) -> tuple[int, int, list[str]]:
     """Predict every track of ``index`` with the written directory into ``predictions/test.csv``."""
-    unknown = sorted({lab for v in index.tracks["label"] for lab in split_labels(v)} - set(classes))
-    if unknown:
-        raise ConfigError(f"the test index has labels outside the model's classes: {unknown[:5]}")
     predictor = load_predictor(out.path, whole_track=False)  # the frames a store would hold
     rows, probs, notes = [], [], []
     for track in index.tracks.itertuples():
@@ -662,6 +659,14 @@ def import_keras(
             f"the model has {source.n_outputs} outputs but {origin} names {len(names)} classes",
         )
     index = TrackIndex.load(test_index) if test_index is not None else None
+    if index is not None:
+        labels = {lab for v in index.tracks["label"] for lab in split_labels(v)}
+        unknown = sorted(labels - set(names))
+        if unknown:
+            raise ConfigError(
+                f"{test_index}: the test index has labels outside the model's classes: "
+                f"{unknown[:5]}"
+            )
     model = rebuild(source, shape)
     md = ModelDir(out)
     _prepare_out(md, force)
