@@ -1198,6 +1198,85 @@ def _add_predict(sub) -> None:
     s.set_defaults(func=cmd_predict)
 
 
+def cmd_import_keras(args) -> int:
+    """Run ``musiclass import-keras``: one of the original study's ``.h5`` models as a model directory.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        For any error of the stage (see :func:`musiclass.models.imported.import_keras`);
+        :func:`main` prints it and exits with ``EXIT_ERROR``.
+    """
+    # Keras: imported only for this command, so `musiclass --help` and the light commands stay light
+    from .models.imported import import_keras
+
+    result = import_keras(
+        args.file,
+        args.out,
+        task=args.task,
+        preset=args.preset,
+        classes=args.classes,
+        test_index=args.test,
+        force=args.force,
+    )
+    kind = f"{len(result.classes)} {'tags' if result.multilabel else 'classes'}"
+    print(
+        f"wrote {result.model_dir}: {result.name} ({result.parameters:,} parameters) from "
+        f"{args.file}; input {result.representation} frames {result.input_shape} of the "
+        f"{args.task} {args.preset!r} preset; {kind}"
+    )
+    if args.test:
+        print(
+            f"predicted {result.test_tracks} test track(s), {result.test_frames} frames: "
+            f"musiclass evaluate {result.model_dir}"
+        )
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_import_keras(sub) -> None:
+    """The ``import-keras`` sub-command's options."""
+    s = sub.add_parser(
+        "import-keras",
+        help="turn one of the original study's Keras .h5 models into a model directory "
+        "(for predict, evaluate, export)",
+    )
+    s.add_argument("file", metavar="FILE.h5", help="the Keras model file (Keras 2 or 3 .h5)")
+    # no argparse choices: an unknown task or preset is an error (exit 1) naming the valid ones
+    s.add_argument("--task", default="genre", help="genre (softmax classes) or mood (tags)")
+    s.add_argument(
+        "--preset", default="seed", help="the frontend the model was trained on (default: seed)"
+    )
+    s.add_argument(
+        "--classes",
+        metavar="FILE.json",
+        help="the output order: a JSON list of names or a {name: index} map (default: the "
+        "original's genre or mood order)",
+    )
+    s.add_argument("--out", required=True, metavar="MODEL_DIR", help="the model directory to write")
+    s.add_argument(
+        "--test",
+        metavar="INDEX_DIR",
+        help="a track index (musiclass index) to predict into predictions/test.csv, "
+        "for musiclass evaluate",
+    )
+    s.add_argument(
+        "--force", action="store_true", help="replace the model files of a non-empty MODEL_DIR"
+    )
+    s.set_defaults(func=cmd_import_keras)
+
+
 def _add_run(sub) -> None:
     """The ``run`` sub-command's options."""
     s = sub.add_parser(
@@ -1282,6 +1361,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train,
         _add_evaluate,
         _add_predict,
+        _add_import_keras,
         _add_run,
         _add_info,
         _add_report,
