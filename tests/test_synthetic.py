@@ -123,9 +123,9 @@ def test_artists_share_consecutive_clips():
         artists = [S.clip_artist(genre, i) for i in range(S.MAX_CLIPS_PER_GENRE)]
         assert artists == sorted(artists) and artists[0] == 0
         runs = Counter(artists)
-        assert all(n <= 8 for n in runs.values())
-        assert all(n >= 2 for a, n in runs.items() if a != artists[-1])  # the last run may be cut
-        assert 3 <= len(set(artists[:20])) <= 10  # a few artists per 20 clips
+        assert all(S.ARTIST_RUN[0] <= n <= S.ARTIST_RUN[1] for n in runs.values())
+        # enough artists per 20 clips for an artist-disjoint split with test artists in every genre
+        assert 7 <= len(set(artists[:20])) <= 20
     style = S.artist_style("metal", 0)
     assert style == S.artist_style("metal", 0)
     assert len(style.chords) == 1 and len(style.bass) == 1  # an artist has one band

@@ -125,6 +125,7 @@ from .dsp import (
 from .genres import (
     ARTIST_CHOICES,
     ARTIST_RANGE_SHARE,
+    ARTIST_RUN,
     BORROW_PROB,
     GENRE_RECIPES,
     GUITARS,
@@ -262,6 +263,7 @@ __all__ = [
     "ARTIST_RANGE_SHARE",
     "GUITARS",
     "VOICE_VOWELS",
+    "ARTIST_RUN",
     "clip_artist",
     "artist_style",
     "genre_arrangement",
