@@ -3,7 +3,9 @@
 Parallel over tracks (``jobs`` local processes, or the workers of a Dask cluster: ``scheduler`` /
 ``cluster``), with a progress bar. Resumable: every finished track's chunks are saved at once, so a
 run that is killed and started again only computes what is missing, and yields the same bytes. A
-bad file is recorded with its reason and the run carries on.
+bad file is recorded with its reason and the run carries on; a transient failure (disk full, out
+of memory, an I/O error) is retried by the next run. Stored chunks are reused by the track's path
+and content fingerprint, never by its id alone.
 
 This module is the driver (what is done, what is reused, the failure report, finalising the
 store); what a worker process runs for one track is :mod:`musiclass.features.worker`, and the Dask
@@ -247,9 +249,16 @@ def extract(
 ) -> ExtractReport:
     """Extract ``config``'s representations for every track of ``index`` into the store ``out``.
 
-    A store already built from the same config and tracks is left alone (``up_to_date``); one
-    built from something else is an error unless ``force``. Interrupted runs resume: tracks whose
-    chunks are complete are not computed again. Dask workers write the chunks straight into
+    A store already built from the same config and tracks, with unchanged files and no transient
+    failure, is left alone (``up_to_date``). Chunks are reused by the track's path and content
+    fingerprint (``fingerprints.csv``, :func:`~musiclass.features.store.file_fingerprint`), never
+    by its id alone: a track whose file changed is computed again. Tracks that failed for a
+    transient reason (disk full, out of memory, an I/O error) are retried; those that failed for
+    their content are not, until their file changes. A store of another config, or of another
+    index (another dataset or root, or one lacking tracks the store holds; a superset of the same
+    root extends it) is an error unless ``force``, which rebuilds it. Interrupted runs resume:
+    tracks whose chunks are complete are not computed again. A full disk stops the run: the
+    tracks left are recorded as transient failures, for the next run. Dask workers write the chunks straight into
     ``out``, so ``out`` and the audio files must be visible to every worker at the same paths (a
     shared filesystem); this is checked before any work is sent. The store has the same bytes
     whichever way it was computed.
@@ -286,7 +295,9 @@ def extract(
     ------
     ConfigError
         Bad options (``jobs`` below 1, both ``scheduler`` and ``cluster``, ...), Dask missing, or
-        ``out`` holds a store of another config (without ``force``).
+        ``out`` holds a store of another config or index (without ``force``).
+    FileError
+        The disk is full while writing the store's tables (the finished tracks are kept).
     MusiclassError
         The run was interrupted, a worker process died, the Dask cluster was lost or its workers
         cannot run the extraction; the finished tracks are kept for the next run to resume.
