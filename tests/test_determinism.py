@@ -205,8 +205,8 @@ def test_two_fresh_extractions_write_the_same_bytes(tones, store, tmp_path):
     assert again.computed == len(tones) and again.reused == 0
     a, b = folder_bytes(store.path), folder_bytes(again.store.path)
     assert (
-        len(a) == 2 * len(tones) + 7
-    )  # mel and meta chunks; manifest, index, descriptors, failures, track index (3)
+        len(a) == 2 * len(tones) + 8
+    )  # mel and meta chunks; manifest, index, descriptors, failures, fingerprints, track index (3)
     assert_same_files(a, b, "second extraction")
 
 

@@ -188,9 +188,10 @@ def test_changed_track_list_reuses_finished_tracks(tones, tmp_path):
     extract(tones.subset(tones.tracks["track_id"][:4]), cfg, tmp_path / "s", progress=False)
     grown = extract(tones, cfg, tmp_path / "s", progress=False)
     assert (grown.reused, grown.computed) == (4, 2)
-    shrunk = extract(
-        tones.subset(tones.tracks["track_id"][:3]), cfg, tmp_path / "s", progress=False
-    )
+    fewer = tones.subset(tones.tracks["track_id"][:3])
+    with pytest.raises(ConfigError, match="another index .*3 of its 6 tracks.*--force"):
+        extract(fewer, cfg, tmp_path / "s", progress=False)  # never drops tracks in silence
+    shrunk = extract(fewer, cfg, tmp_path / "s", progress=False, force=True)
     assert shrunk.store.manifest["n_tracks"] == 3
     assert len(list((tmp_path / "s" / "chunks" / "mel").iterdir())) == 3, (
         "chunks of dropped tracks are removed"

@@ -303,6 +303,7 @@ def cmd_demo(args) -> int:
         notebooks=args.notebooks,
         report=args.report,
         publish=args.publish,
+        reuse=args.store or (),
     )
     return EXIT_OK
 
@@ -737,6 +738,7 @@ def cmd_run(args) -> int:
         preset=args.preset,
         overrides=overrides,
         progress=not args.quiet,
+        reuse=args.store or (),
     )
     print("\n" + results_markdown(results_for_display(table), metrics=table_metrics(table)))
     if not args.no_figures:
@@ -865,6 +867,7 @@ def _add_demo(sub) -> None:
         help="from a clone: replace the committed notebooks' outputs, the results folders' figures, "
         "images/ and report.pdf with this run's (what `make run PROFILE=full` does)",
     )
+    _add_store_reuse(s)
     _common(s)
     s.set_defaults(func=cmd_demo)
 
@@ -1307,9 +1310,21 @@ def _add_run(sub) -> None:
     s.add_argument("--data-dir", help="where synthetic data is written (default: OUT/../data)")
     s.add_argument("--figures", help="figure folder (default OUT/figures)")
     s.add_argument("--no-figures", action="store_true")
+    _add_store_reuse(s)
     _common(s)
     _add_execution_options(s)
     s.set_defaults(func=cmd_run)
+
+
+def _add_store_reuse(s) -> None:
+    """``--store PATH`` (repeatable): feature stores to use instead of extracting them again."""
+    s.add_argument(
+        "--store",
+        action="append",
+        metavar="PATH",
+        help="a feature store you already have (repeatable): used, not extracted again, when its "
+        "frontend config hash and tracks are the study's",
+    )
 
 
 def _add_info(sub) -> None:

@@ -55,6 +55,7 @@ def run_demo(
     report: bool = True,
     publish: bool = False,
     echo=print,
+    reuse=(),
 ) -> dict[str, Any]:
     """Run the main job on the embedded synthetic default.
 
@@ -105,6 +106,9 @@ def run_demo(
         Whether to copy the run into the repository (:func:`musiclass.publish.publish_run`).
     echo : callable, default=print
         Called with each line of progress and the results tables.
+    reuse : sequence of str or pathlib.Path, default=()
+        Feature stores already made (``--store``): one of a study's frontend config and tracks is
+        used instead of extracting it again (see :func:`musiclass.study.run_study`).
 
     Returns
     -------
@@ -166,6 +170,7 @@ def run_demo(
         overrides={"data.clips_per_genre": clips_per_genre, "data.seed": seed},
         progress=progress,
         echo=echo,
+        reuse=reuse,
     )
     timings["genre_study"] = time.perf_counter() - t
     t = stage(
@@ -182,6 +187,7 @@ def run_demo(
         overrides={"data.n_tracks": mood_tracks, "data.seed": seed},
         progress=progress,
         echo=echo,
+        reuse=reuse,
     )
     timings["mood_study"] = time.perf_counter() - t
 

@@ -111,7 +111,9 @@ class StoreFiles:
     HANDCRAFTED : str
         ``handcrafted.csv``: one row of descriptors per track.
     FAILURES : str
-        ``failures.csv``: tracks that could not be processed.
+        ``failures.csv``: tracks that could not be processed, and whether the failure is transient.
+    FINGERPRINTS : str
+        ``fingerprints.csv``: each track's path and content fingerprint (what chunks are reused by).
     CHUNKS : str
         ``chunks``: the folder of the per-track chunks, one subfolder per representation.
     META : str
@@ -125,6 +127,7 @@ class StoreFiles:
     INDEX = "index.csv"
     HANDCRAFTED = "handcrafted.csv"
     FAILURES = "failures.csv"
+    FINGERPRINTS = "fingerprints.csv"
     CHUNKS = "chunks"
     META = "meta"
     SPLITS = "splits"

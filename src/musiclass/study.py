@@ -35,7 +35,7 @@ import pandas as pd
 
 from .config import frontend_from_mapping, load_yaml
 from .datasets import jamendo
-from .errors import ConfigError
+from .errors import ConfigError, MusiclassError
 from .features.extract import extract
 from .features.store import FeatureStore, tracks_fingerprint
 from .layout import ClassicalFiles, SplitFolder, StoreFiles, StudyFolder
@@ -351,6 +351,7 @@ def run_study(
     overrides: dict[str, Any] | None = None,
     progress: bool = True,
     echo=print,
+    reuse=(),
 ) -> pd.DataFrame:
     """Run every experiment of a study config; return (and write) the results table.
 
@@ -376,6 +377,10 @@ def run_study(
         Whether to show progress bars.
     echo : callable, default=print
         Called with each line of progress.
+    reuse : sequence of str or pathlib.Path, default=()
+        Feature stores the user already has (``musiclass run --store``): one of the same frontend
+        config hash and track list is used where it is (``stores/<hash>`` becomes a link to it)
+        instead of being extracted again.
 
     Returns
     -------
@@ -407,7 +412,7 @@ def run_study(
             raise ConfigError(f"{study.source}: task must be genre or mood, got {study.task!r}")
         t0 = time.perf_counter()
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
-        store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo)
+        store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo, reuse)
         if study.runs:  # the classical baselines cross-validate: no split to make
             _ensure_splits(
                 store, study.splits, echo, official=official, fractions=study.split_fractions
@@ -552,6 +557,7 @@ def prepare(
     overrides: dict[str, Any] | None = None,
     progress: bool = True,
     echo=print,
+    reuse=(),
 ):
     """Run the data stages of a study config, without training.
 
@@ -577,6 +583,10 @@ def prepare(
         Whether to show progress bars.
     echo : callable, default=print
         Called with each line of progress.
+    reuse : sequence of str or pathlib.Path, default=()
+        Feature stores the user already has (``musiclass run --store``): one of the same frontend
+        config hash and track list is used where it is (``stores/<hash>`` becomes a link to it)
+        instead of being extracted again.
 
     Returns
     -------
@@ -605,6 +615,7 @@ def prepare(
         jobs or default_jobs(),
         progress,
         echo,
+        reuse,
     )
     return store, _ensure_splits(
         store, study.splits, echo, official=official, fractions=study.split_fractions
@@ -619,8 +630,10 @@ def _store_for(
     jobs,
     progress,
     echo,
+    reuse=(),
 ):
-    """Index the study's data and extract it with its frontend (each once per config)."""
+    """Index the study's data and extract it with its frontend (each once per config); a store of
+    ``reuse`` with the same config and tracks is linked in instead of extracted."""
     data = study.data
     dataset = data.get("dataset", "synthetic")
     official = None
@@ -696,16 +709,32 @@ def _store_for(
     else:
         index = index_gtzan(root, out / "index", **index_args)
     path = StudyFolder(out).store(frontend.hash()[:12])
-    if (path / StoreFiles.MANIFEST).is_file():
-        store = FeatureStore(path)
-        if store.manifest.get("tracks_fingerprint") == tracks_fingerprint(index):
-            stores[key] = store
-            return store, official
-    echo(f"   extracting {len(index)} tracks with frontend {frontend.hash()} -> {path}")
+    if not path.exists() and not path.is_symlink():
+        given = _matching_store(reuse, frontend.hash(), tracks_fingerprint(index))
+        if given is not None:  # the user's store of this config and index: used where it is
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.symlink_to(given, target_is_directory=True)
+            echo(f"   reusing the feature store {given} (config {frontend.hash()}, same tracks)")
+    if not (path / StoreFiles.MANIFEST).is_file():
+        echo(f"   extracting {len(index)} tracks with frontend {frontend.hash()} -> {path}")
+    # also for a finished store: extract says it is up to date, or retries transient failures
     report = extract(index, frontend, path, jobs=jobs, progress=progress)
-    echo("   " + report.summary())
+    echo("   " + report.summary().replace("\n", "\n   "))
     stores[key] = report.store
     return report.store, official
+
+
+def _matching_store(reuse, config: str, tracks: str) -> Path | None:
+    """The first of the user's stores (``--store``) of this frontend config and track list."""
+    for candidate in reuse or ():
+        path = Path(candidate).expanduser()
+        try:
+            m = FeatureStore(path).manifest
+        except MusiclassError:
+            continue
+        if m.get("config_hash") == config and m.get("tracks_fingerprint") == tracks:
+            return path.resolve()
+    return None
 
 
 def _save_curation_counts(root, index_args: dict, index, out: Path) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import ConfigError, MusiclassError
 from . import store as store_mod
-from .worker import preload
+from .worker import TRANSIENT, preload
 
 log = logging.getLogger("musiclass.features.extract")
 
@@ -106,7 +106,7 @@ def _import_distributed():
     return distributed
 
 
-def _dask_task(work, version: str, *task) -> tuple[str, int, str | None]:
+def _dask_task(work, version: str, *task) -> tuple[str, int, str | None, str | None]:
     """One track on a Dask worker: ``work(task)`` under one BLAS thread, as everywhere else (the
     store must not depend on where it was computed). ``task`` is ``(track_id, path, config,
     store)``. The worker is checked again here, cheaply: one that joined the cluster after the
@@ -120,6 +120,7 @@ def _dask_task(work, version: str, *task) -> tuple[str, int, str | None]:
                 f"the Dask worker on {_host()} runs musiclass {__version__}, not {version}: "
                 "install the same version into the workers' environment"
             ),
+            TRANSIENT,
         )
     if not os.path.isdir(store):
         return (
@@ -129,6 +130,7 @@ def _dask_task(work, version: str, *task) -> tuple[str, int, str | None]:
                 f"the store folder {store} is not visible on the Dask worker on {_host()}: it must be "
                 "on a filesystem shared with the workers, at the same path"
             ),
+            TRANSIENT,
         )
     from threadpoolctl import threadpool_limits
 
@@ -152,7 +154,7 @@ def run_dask(
     progress: bool,
     timing: dict[str, float],
 ):
-    """``extract._run`` on Dask: yield ``(track_id, n_frames, error)`` as the workers finish tracks.
+    """``extract._run`` on Dask: yield ``(track_id, n_frames, error, kind)`` as workers finish tracks.
 
     Starts a ``LocalCluster`` (``local_workers``) or connects to ``scheduler``, checks that every
     worker sees the store and the audio and runs our musiclass, then keeps a bounded number of
@@ -164,7 +166,7 @@ def run_dask(
     tasks : list of tuple
         ``(track_id, path, config, store)``, every one into the same store.
     work : callable
-        ``work(task) -> (track_id, n_frames, error)``, run on the workers; a module-level
+        ``work(task) -> (track_id, n_frames, error, kind)``, run on the workers; a module-level
         function (Dask sends it by reference).
     scheduler : str or os.PathLike or distributed.Client or cluster or None
         The existing cluster to use, when ``local_workers`` is None.
@@ -180,8 +182,9 @@ def run_dask(
     Yields
     ------
     tuple
-        ``(track_id, n_frames, error)``; a track whose worker died fails with
-        :data:`WORKER_DIED`.
+        ``(track_id, n_frames, error, kind)``; a track whose worker died fails with
+        :data:`WORKER_DIED`, a transient failure (the next run retries it), as every failure of the
+        cluster rather than of the track.
 
     Raises
     ------
@@ -611,7 +614,7 @@ def _dask_results(distributed, client, tasks, store: Path, work):
         owner[future] = task[0]
         return future
 
-    unseen: dict[str, tuple[str, int, str | None]] = {}  # done on a worker, not yet visible here
+    unseen: dict[str, tuple] = {}  # done on a worker, not yet visible here
     first = [submit(t) for t in itertools.islice(todo, in_flight())]
     finished = distributed.as_completed(
         first, loop=client.loop
@@ -634,7 +637,9 @@ def _dask_results(distributed, client, tasks, store: Path, work):
         raise
 
 
-def _dask_outcome(distributed, client, future, track_id: str) -> tuple[str, int, str | None]:
+def _dask_outcome(
+    distributed, client, future, track_id: str
+) -> tuple[str, int, str | None, str | None]:
     """The result of a finished future; a worker's death becomes the track's failure reason."""
     from concurrent.futures import CancelledError
 
@@ -643,7 +648,7 @@ def _dask_outcome(distributed, client, future, track_id: str) -> tuple[str, int,
     try:
         return future.result()
     except distributed.KilledWorker:
-        return track_id, 0, WORKER_DIED
+        return track_id, 0, WORKER_DIED, TRANSIENT
     except CancelledError:
         raise ClusterLost(
             "the Dask scheduler dropped this run's tasks (the connection was lost, or the cluster "
@@ -658,9 +663,10 @@ def _dask_outcome(distributed, client, future, track_id: str) -> tuple[str, int,
             track_id,
             0,
             f"the Dask worker died or lost its connection while processing this track ({exc})",
+            TRANSIENT,
         )
     except Exception as exc:  # noqa: BLE001 - e.g. the task could not be unpickled on the worker
-        return track_id, 0, f"the Dask task failed: {type(exc).__name__}: {exc}"
+        return track_id, 0, f"the Dask task failed: {type(exc).__name__}: {exc}", TRANSIENT
 
 
 def _dask_confirm(unseen: dict, store: Path):
@@ -680,4 +686,5 @@ def _dask_confirm(unseen: dict, store: Path):
                 f"a Dask worker computed this track, but its chunks are not in {store} as seen from "
                 "here: the store folder must be on a filesystem shared with the workers, at the same path"
             ),
+            TRANSIENT,
         )

@@ -9,7 +9,10 @@ A store is a folder::
     chunks/meta/<id>.npy   per track: frame starts, fill, descriptors (written last: the track is done)
     index.csv              one row per frame: row, track_id, frame, start (s), fill, label
     handcrafted.csv        one row per track: track_id, label, the 97 descriptors
-    failures.csv           tracks that could not be processed: track_id, path, reason
+    failures.csv           tracks that could not be processed: track_id, path, reason, kind
+                           (transient: retried by the next run; permanent: the file's content)
+    fingerprints.csv       per track of the index: track_id, path, size, mtime_ns, sample_hash (what
+                           a later run reuses chunks by: the same path and content, never the id alone)
     tracks.csv ...         the track index it was built from (tracks.csv, tracks.json, problems.csv)
 
 Each track's chunks are written once, by the worker that computed them, to a temporary name and
@@ -21,9 +24,12 @@ as a single ``(n_rows, rows, columns)`` array, each chunk memory-mapped on first
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +56,7 @@ EXTRACTING = StoreFiles.EXTRACTING
 INDEX = StoreFiles.INDEX
 HANDCRAFTED = StoreFiles.HANDCRAFTED
 FAILURES = StoreFiles.FAILURES
+FINGERPRINTS = StoreFiles.FINGERPRINTS
 CHUNKS = StoreFiles.CHUNKS
 META = StoreFiles.META
 FORMAT_VERSION = 2
@@ -70,6 +77,167 @@ def tracks_fingerprint(index: TrackIndex) -> str:
     """
     t = index.tracks
     return config_hash([t["track_id"].tolist(), t["path"].tolist(), t["label"].tolist()])
+
+
+#: bytes read from each end of an audio file for its fingerprint
+SAMPLE_BYTES = 64 * 1024
+FINGERPRINT_COLUMNS = ("track_id", "path", "size", "mtime_ns", "sample_hash")
+FAILURE_COLUMNS = ("track_id", "path", "reason", "kind")
+
+
+def file_fingerprint(path: str | os.PathLike) -> tuple[int, int, str]:
+    """Fingerprint one audio file's content: size, modification time and a hash of both ends.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    size : int
+        Its size in bytes; -1 when it cannot be ``stat``-ed (missing).
+    mtime_ns : int
+        Its modification time in nanoseconds (0 when missing).
+    sample_hash : str
+        BLAKE2b (16 bytes, hex) of the size and the first and last :data:`SAMPLE_BYTES` (the whole
+        file when shorter); ``""`` when it cannot be read.
+
+    Examples
+    --------
+    >>> from musiclass.features.store import file_fingerprint
+    >>> file_fingerprint("no/such/file.wav")
+    (-1, 0, '')
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return -1, 0, ""
+    h = hashlib.blake2b(str(st.st_size).encode(), digest_size=16)
+    try:
+        with open(path, "rb") as f:
+            h.update(f.read(SAMPLE_BYTES))
+            if st.st_size > SAMPLE_BYTES:
+                f.seek(max(SAMPLE_BYTES, st.st_size - SAMPLE_BYTES))
+                h.update(f.read(SAMPLE_BYTES))
+    except OSError:
+        return int(st.st_size), int(st.st_mtime_ns), ""
+    return int(st.st_size), int(st.st_mtime_ns), h.hexdigest()
+
+
+def fingerprint_table(index: TrackIndex, threads: int = 8) -> pd.DataFrame:
+    """Fingerprint every track of an index (:func:`file_fingerprint`), a few files at a time.
+
+    Parameters
+    ----------
+    index : TrackIndex
+        The tracks.
+    threads : int, default=8
+        Files read at once (the reads are small; on a network filesystem their latency dominates).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`FINGERPRINT_COLUMNS`, one row per track, in index order.
+    """
+    ids = index.tracks["track_id"].astype(str).tolist()
+    paths = index.tracks["path"].astype(str).tolist()
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        prints = list(pool.map(file_fingerprint, paths))
+    return pd.DataFrame(
+        {
+            "track_id": ids,
+            "path": paths,
+            "size": np.array([p[0] for p in prints], dtype=np.int64),
+            "mtime_ns": np.array([p[1] for p in prints], dtype=np.int64),
+            "sample_hash": [p[2] for p in prints],
+        },
+        columns=list(FINGERPRINT_COLUMNS),
+    )
+
+
+def read_fingerprints(store: Path) -> pd.DataFrame | None:
+    """Read a store's ``fingerprints.csv``: the tracks its chunks were computed from.
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        :data:`FINGERPRINT_COLUMNS`; None when the store has none (a store of musiclass 0.x before
+        fingerprints, or no run has started) or the file cannot be read.
+    """
+    path = Path(store) / FINGERPRINTS
+    if not path.is_file():
+        return None
+    try:
+        t = pd.read_csv(
+            path,
+            dtype={"track_id": str, "path": str, "sample_hash": str},
+            keep_default_na=False,
+        )
+        if list(t.columns) != list(FINGERPRINT_COLUMNS):
+            return None
+        return t.astype({"size": np.int64, "mtime_ns": np.int64})
+    except (OSError, ValueError, pd.errors.ParserError):
+        return None
+
+
+def write_fingerprints(store: Path, table: pd.DataFrame) -> None:
+    """Write ``fingerprints.csv`` atomically.
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+    table : pandas.DataFrame
+        :data:`FINGERPRINT_COLUMNS` (:func:`fingerprint_table`).
+    """
+    write_csv_atomic(table[list(FINGERPRINT_COLUMNS)], Path(store) / FINGERPRINTS)
+
+
+def read_failures(store: Path) -> pd.DataFrame:
+    """Read a store's ``failures.csv`` (empty when it has none).
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`FAILURE_COLUMNS` (strings); ``kind`` is ``""`` in a store written before failures
+        had kinds (such failures are retried, as transient ones).
+    """
+    path = Path(store) / FAILURES
+    try:
+        t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return pd.DataFrame(columns=list(FAILURE_COLUMNS))
+    if "kind" not in t.columns:
+        t["kind"] = ""
+    return t.reindex(columns=list(FAILURE_COLUMNS), fill_value="")
+
+
+def remove_track(store: Path, track_id: str) -> None:
+    """Delete one track's chunks: the meta chunk first (so the track stops counting as done).
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+    track_id : str
+        The track.
+    """
+    meta_path(store, track_id).unlink(missing_ok=True)
+    chunks = Path(store) / CHUNKS
+    for folder in chunks.iterdir() if chunks.is_dir() else ():
+        if folder.is_dir():
+            (folder / f"{safe_name(track_id)}.npy").unlink(missing_ok=True)
 
 
 def chunk_path(store: Path, representation: str, track_id: str) -> Path:
@@ -199,7 +367,7 @@ def load_meta(store: Path, track_id: str) -> tuple[np.ndarray, np.ndarray, np.nd
         return tuple(np.load(f, allow_pickle=False) for _ in range(3))  # type: ignore[return-value]
 
 
-def begin(out: Path, config: FrontendConfig, force: bool) -> None:
+def begin(out: Path, config: FrontendConfig, force: bool, index: TrackIndex | None = None) -> None:
     """Claim ``out`` for ``config``: resume a run of the same config, refuse another unless ``force``.
 
     Temporary files of a killed run are removed first. With ``force``, the chunks of an
@@ -214,6 +382,9 @@ def begin(out: Path, config: FrontendConfig, force: bool) -> None:
         The config about to be extracted.
     force : bool
         Discard an unfinished extraction with another config instead of refusing.
+    index : TrackIndex, optional
+        The index about to be extracted: its dataset and root are recorded in the claim (a later
+        run of another index is refused, see :func:`musiclass.features.extract.extract`).
 
     Raises
     ------
@@ -239,7 +410,10 @@ def begin(out: Path, config: FrontendConfig, force: bool) -> None:
             shutil.rmtree(out / CHUNKS, ignore_errors=True)
     elif (out / CHUNKS).exists() and force:
         shutil.rmtree(out / CHUNKS, ignore_errors=True)
-    write_json_atomic(claim, {"config_hash": config.hash(), "config": config.to_dict()})
+    record = {"config_hash": config.hash(), "config": config.to_dict()}
+    if index is not None:
+        record |= {"dataset": index.dataset, "root": index.root}
+    write_json_atomic(claim, record)
 
 
 def finalize(
@@ -263,7 +437,7 @@ def finalize(
     done : list of str
         The tracks whose chunks are complete.
     failures : pandas.DataFrame
-        ``track_id, path, reason`` of the tracks that could not be processed.
+        :data:`FAILURE_COLUMNS` of the tracks that could not be processed.
 
     Returns
     -------
@@ -311,6 +485,7 @@ def finalize(
         "config_hash": config.hash(),
         "tracks_fingerprint": tracks_fingerprint(index),
         "dataset": index.dataset,
+        "root": index.root,
         "classes": list(index.classes),
         "multilabel": index.multilabel,
         "n_tracks": len(order),
@@ -723,9 +898,9 @@ class FeatureStore:
         Returns
         -------
         pandas.DataFrame
-            ``track_id, path, reason`` (strings).
+            ``track_id, path, reason, kind`` (strings; see :func:`read_failures`).
         """
-        return pd.read_csv(self.path / FAILURES, dtype=str, keep_default_na=False)
+        return read_failures(self.path)
 
     def label_matrix(self) -> np.ndarray:
         """Per frame row, the multi-hot (or one-hot) label vector, ``(n_rows, n_classes)`` uint8.

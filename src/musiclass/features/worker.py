@@ -9,7 +9,13 @@ nothing of the driver's bookkeeping (resume, failures, finalising the store).
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import shutil
 from pathlib import Path
+
+import numpy as np
 
 from .. import audio
 from ..config import FrontendConfig
@@ -31,6 +37,17 @@ PRELOAD = [
 ]
 #: what the hand-crafted descriptors add (onset strength and tempo)
 PRELOAD_HANDCRAFTED = ["librosa.onset", "scipy.stats"]
+
+#: a failure the next run retries: not the file's content but the machine (disk full, out of
+#: memory, an I/O error, a worker that died)
+TRANSIENT = "transient"
+#: a failure of the file's content (undecodable, too short, silent, missing): not retried until the
+#: file changes (its fingerprint, see :func:`musiclass.features.store.file_fingerprint`) or --force
+PERMANENT = "permanent"
+#: errno values of a full disk or an exceeded quota
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: what ``ndarray.tofile`` (inside ``np.save``) raises on a short write, with no errno: a full disk
+_SHORT_WRITE = re.compile(r"(\d+) requested and (\d+) written")
 
 #: one Frontend per config hash, per worker process
 _FRONTENDS: dict[str, Frontend] = {}
@@ -66,12 +83,13 @@ def init_worker() -> None:
 
 def process_track(
     track_id: str, path: str, config: FrontendConfig, store: Path
-) -> tuple[str, int, str | None]:
+) -> tuple[str, int, str | None, str | None]:
     """Decode, frame and describe one track, and save its chunks into the store.
 
     With hand-crafted descriptors at another sample rate than the frames', the file is decoded
     once at its native rate and resampled for each (the same result as two loads). One bad track
-    must not stop a long run: every error is returned as the track's failure reason.
+    must not stop a long run: every error is returned as the track's failure reason, with its kind
+    (:func:`describe_failure`: transient failures are retried by the next run).
 
     Parameters
     ----------
@@ -91,7 +109,9 @@ def process_track(
     n_frames : int
         Frames saved; 0 on failure.
     error : str or None
-        Why the track failed (unreadable, too short, out of memory, ...), or None.
+        Why the track failed (unreadable, too short, disk full, out of memory, ...), or None.
+    kind : str or None
+        :data:`TRANSIENT` or :data:`PERMANENT` (see :func:`describe_failure`), or None.
     """
     try:
         key = config.hash()
@@ -109,13 +129,171 @@ def process_track(
             hc_signal = y
         frames = fe.compute(y)
         hc = descriptors(hc_signal, HANDCRAFTED_SR) if config.handcrafted else None
+    except Exception as exc:  # noqa: BLE001 - one bad track must not stop a long run
+        return (track_id, 0, *describe_failure(exc))
+    # what the chunks take on disk (the data; headers are a few hundred bytes more)
+    needed = sum(int(a.size) * np.dtype(config.dtype).itemsize for a in frames.arrays.values())
+    needed += 8 * (2 * len(frames) + (len(hc) if hc is not None else 0))
+    try:
         store_mod.save_track(
             store, track_id, frames.arrays, frames.starts, frames.fill, hc, config.dtype
         )
-        return track_id, len(frames), None
-    except FileError as exc:
-        return track_id, 0, exc.reason
-    except MemoryError:
-        return track_id, 0, "out of memory while processing this track"
-    except Exception as exc:  # noqa: BLE001 - one bad track must not stop a long run
-        return track_id, 0, f"unexpected {type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a full disk fails this track; the driver stops
+        return (track_id, 0, *describe_failure(exc, store=store, needed=needed))
+    return track_id, len(frames), None, None
+
+
+def _size(n: float) -> str:
+    """Bytes in words: ``1.5 MiB``."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover - the loop always returns
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Tell whether an error is a full disk (or an exceeded quota).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error. Its ``__cause__`` / ``__context__`` chain is followed.
+
+    Returns
+    -------
+    bool
+        True for an ``OSError`` with errno ``ENOSPC`` or ``EDQUOT``, or NumPy's short-write error
+        (``"316160 requested and 41952 written"``, which has no errno: ``tofile`` reports a short
+        ``fwrite`` so, and on a local file that is a full disk).
+    """
+    return any(
+        isinstance(e, OSError)
+        and (e.errno in DISK_FULL_ERRNOS or (e.errno is None and _SHORT_WRITE.search(str(e))))
+        for e in _chain(exc)
+    )
+
+
+def _chain(exc: BaseException):
+    """The error, then its causes and contexts (``raise ... from None`` keeps the context)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def free_space(folder: str | os.PathLike) -> int | None:
+    """Free bytes on the filesystem of ``folder`` (for an unprivileged user), or None if unknown.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A folder (or file) on the filesystem.
+
+    Returns
+    -------
+    int or None
+        ``shutil.disk_usage(folder).free``; None when it cannot be read.
+    """
+    try:
+        return int(shutil.disk_usage(folder).free)
+    except OSError:
+        return None
+
+
+def disk_full_reason(store: str | os.PathLike | None, needed: int | None) -> str:
+    """The failure reason of a track whose chunks did not fit: what is needed, what is free.
+
+    Parameters
+    ----------
+    store : str or os.PathLike or None
+        The store folder (its filesystem is measured), or None.
+    needed : int or None
+        The bytes the track's chunks take, or None when unknown.
+
+    Returns
+    -------
+    str
+        ``"disk full: ..."``.
+    """
+    free = free_space(store) if store is not None else None
+    parts = []
+    if needed is not None:
+        parts.append(f"this track's chunks need {_size(needed)}")
+    if free is not None:
+        parts.append(f"{_size(free)} free on the store's filesystem")
+    detail = f" ({', '.join(parts)})" if parts else ""
+    return f"disk full{detail}; free space and run the same command again"
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available (Linux: ``MemAvailable`` of /proc/meminfo), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def describe_failure(
+    exc: BaseException, store: str | os.PathLike | None = None, needed: int | None = None
+) -> tuple[str, str]:
+    """Say why a track failed, and whether the next run should try it again.
+
+    A failure is :data:`TRANSIENT` when it comes from the machine, not from the file: a full disk
+    (see :func:`is_disk_full`), out of memory (``MemoryError``, with NumPy's "Unable to allocate
+    ..." when it says how much), or any other ``OSError`` but a missing file (an I/O error, a stale
+    NFS handle, a permission). Everything else (the file cannot be decoded, is too short, silent,
+    missing; an unexpected error computing its frames) is :data:`PERMANENT`. The error's cause /
+    context chain is followed, so an :class:`~musiclass.errors.AudioError` raised on a
+    ``MemoryError`` counts as out of memory.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error.
+    store : str or os.PathLike, optional
+        The store folder being written: a full disk says how much is free there.
+    needed : int, optional
+        The bytes the track's chunks take (known once they are computed).
+
+    Returns
+    -------
+    reason : str
+        In words a user can act on (``"disk full (this track's chunks need 1.2 MiB, 40.0 KiB free
+        on the store's filesystem); ..."``).
+    kind : str
+        :data:`TRANSIENT` or :data:`PERMANENT`.
+    """
+    chain = list(_chain(exc))
+    if is_disk_full(exc):
+        return disk_full_reason(store, needed), TRANSIENT
+    memory = next((e for e in chain if isinstance(e, MemoryError)), None)
+    if memory is not None:
+        said = str(memory).strip()
+        avail = _available_memory()
+        text = "out of memory while processing this track"
+        if said:
+            text += f" ({said})"
+        if avail is not None:
+            text += f"; {_size(avail)} available now"
+        return text + "; retried on the next run (with fewer --jobs)", TRANSIENT
+    io = next(
+        (e for e in chain if isinstance(e, OSError) and e.errno not in (None, errno.ENOENT)), None
+    )
+    if io is not None:
+        where = f" on {io.filename}" if io.filename else ""
+        what = exc.reason if isinstance(exc, FileError) else f"{type(io).__name__}{where}"
+        return f"{what} ({os.strerror(io.errno)}); retried on the next run", TRANSIENT
+    if isinstance(exc, FileError):
+        # libsndfile's "System error" on open (audio._reason asks the OS why): a permission or an
+        # I/O error, which no content fingerprint sees being fixed
+        environmental = ("permission denied", "system error")
+        if any(w in exc.reason.lower() for w in environmental):
+            return f"{exc.reason}; retried on the next run", TRANSIENT
+        return exc.reason, PERMANENT
+    return f"unexpected {type(exc).__name__}: {exc}", PERMANENT
