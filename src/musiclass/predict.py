@@ -57,7 +57,7 @@ from .errors import ConfigError, FileError, MetadataError
 from .evaluation import track_probabilities
 from .features.frontend import Frontend
 from .layout import ModelDir
-from .utils import read_json_object, write_csv_atomic, write_text_atomic
+from .utils import check_keras_file, read_json_object, write_csv_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -544,6 +544,8 @@ def load_predictor(
             d, "not a directory (give the model directory written by `musiclass train`)"
         )
     for name in REQUIRED_FILES:
+        if (d / name).is_dir():
+            raise FileError(d / name, "is a folder, not a file")
         if not (d / name).is_file():
             raise FileError(
                 d / name, "file not found (is this a model directory written by `musiclass train`?)"
@@ -559,6 +561,7 @@ def load_predictor(
         thresholds, more = _read_thresholds(ModelDir(d).thresholds, classes)
         notes += more
 
+    check_keras_file(ModelDir(d).model)  # text, empty or a zip bomb: named before Keras is imported
     from .models import frontend_layer as fl  # lazy: imports Keras, only once a model is needed
 
     if audio_input:

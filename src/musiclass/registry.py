@@ -25,7 +25,7 @@ from .errors import FileError, MetadataError
 from .layout import SYNTH_STAMP, IndexFiles, ModelDir, RunFolder, StudyFolder
 from .resampling import counts_table, resample_sets
 from .training import load_split, targets
-from .utils import is_temporary, safe_name, write_csv_atomic, write_json_atomic
+from .utils import is_temporary, read_json_object, safe_name, write_csv_atomic, write_json_atomic
 
 #: how each split is labelled in the results table. Networks: the original protocol is its random
 #: split of frames, ours a split of songs. Classical baselines: the original's is a scaler fitted on
@@ -144,7 +144,7 @@ def relative_source(model_dir: str | Path, out: str | Path) -> str:
 
 
 def source_path(out: str | Path, source: str | Path) -> Path:
-    """Resolve the folder a registry record's ``source`` names.
+    """Resolve the folder a registry record's ``source`` names, confined to the study folder.
 
     Parameters
     ----------
@@ -159,12 +159,30 @@ def source_path(out: str | Path, source: str | Path) -> Path:
     pathlib.Path
         ``source`` itself when absolute; else ``out / source`` when that exists or ``source`` does
         not, else ``source`` (an older record's path).
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        Naming the study's registry folder, when ``source`` is not a string or the folder it names
+        is outside ``out`` (a record's ``source`` of ``../../etc`` is never read).
     """
+    if not isinstance(source, (str, os.PathLike)) or not str(source):
+        raise MetadataError(
+            StudyFolder(out).registry, f"a record's source {source!r} is not a folder name"
+        )
     path = Path(source)
     if path.is_absolute():
-        return path
-    inside = Path(out) / path
-    return inside if inside.exists() or not path.exists() else path
+        found = path
+    else:
+        inside = Path(out) / path
+        found = inside if inside.exists() or not path.exists() else path
+    root = Path(out).resolve()
+    if not found.resolve().is_relative_to(root):
+        raise MetadataError(
+            StudyFolder(out).registry,
+            f"a record's source {str(source)!r} points outside the study folder {out}: not read",
+        )
+    return found
 
 
 def register(out: str | Path, record: dict[str, Any], key: str) -> Path:
@@ -215,7 +233,8 @@ def read_registry(out: str | Path) -> pd.DataFrame:
     Raises
     ------
     musiclass.errors.MetadataError
-        If a record is not valid JSON (naming its file).
+        If a record is not valid JSON, not a JSON object or lacks ``experiment`` or ``model``
+        (naming its file).
     """
     out = Path(out)
     rows = []
@@ -224,10 +243,11 @@ def read_registry(out: str | Path) -> pd.DataFrame:
             f
         ):  # a write killed mid-way left it (glob's * matches hidden names): not a record
             continue
-        try:
-            rows.append(json.loads(f.read_text(encoding="utf-8")))
-        except json.JSONDecodeError as exc:
-            raise MetadataError(f, f"not valid JSON ({exc})") from None
+        record = read_json_object(f)  # not JSON, or a list: MetadataError naming the record
+        lacking = [k for k in ("experiment", "model") if k not in record]
+        if lacking:
+            raise MetadataError(f, f"lacks key(s) {lacking}: not a registry record")
+        rows.append(record)
     table = pd.DataFrame(rows)
     if table.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
@@ -238,7 +258,9 @@ def read_registry(out: str | Path) -> pd.DataFrame:
         {c: "Int64" for c in ("epochs", "parameters", "test_tracks", "train_frames") if c in table}
     )
     # networks first (exp1, exp2, fnn, ...) in config order, the classical baselines last
-    last = table["epochs"].isna().astype(int)
+    last = (
+        table["epochs"].isna().astype(int) if "epochs" in table else pd.Series(1, index=table.index)
+    )
     order = table["order"] if "order" in table else pd.Series(0, index=table.index)
     return (
         table.assign(_last=last, _order=order.fillna(0))
@@ -264,7 +286,8 @@ def collect(out: str | Path) -> pd.DataFrame:
     Raises
     ------
     musiclass.errors.MetadataError
-        If a record is not valid JSON (naming its file).
+        If a record is not valid JSON, not a JSON object or lacks ``experiment`` or ``model``
+        (naming its file).
     """
     table = read_registry(out)
     if not table.empty:

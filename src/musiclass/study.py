@@ -50,7 +50,7 @@ from .registry import (
     resampled_counts,
     tags_per_part,
 )
-from .splits import check_fractions
+from .splits import METHODS, check_fractions
 from .training import train, train_preset
 from .utils import config_hash, default_jobs, write_csv_atomic, write_json_atomic
 
@@ -202,7 +202,7 @@ def load_study(path: str | Path) -> list[Study]:
                     task=d.get("task", "genre"),
                     data=dict(d.get("data") or {"dataset": "synthetic"}),
                     frontend=dict(d.get("frontend") or {"preset": "default"}),
-                    splits=list(d.get("splits") or ["song"]),
+                    splits=_split_methods(d.get("splits") or ["song"], p),
                     train=dict(d.get("train") or {}),
                     runs=runs,
                     classical=d.get("classical"),
@@ -217,6 +217,18 @@ def load_study(path: str | Path) -> list[Study]:
     return out
 
 
+def _split_methods(value, where) -> list[str]:
+    """A config's ``splits``: a list of known method names, checked before any work starts."""
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(
+            f"{where}: splits must be a list of split methods (e.g. [song]), got {value!r}"
+        )
+    for m in value:
+        if not isinstance(m, str) or m not in METHODS:
+            raise ConfigError(f"{where}: unknown split method {m!r}; choose from {list(METHODS)}")
+    return list(value)
+
+
 def _fractions(value, where) -> tuple:
     """A config's ``split_fractions`` (train, validation, test), checked; the default when absent."""
     if value is None:
@@ -224,7 +236,7 @@ def _fractions(value, where) -> tuple:
     if not isinstance(value, (list, tuple)) or len(value) != 3:
         raise ConfigError(f"{where}: split_fractions must be 3 numbers (train, validation, test)")
     try:
-        return tuple(check_fractions(value))
+        return tuple(check_fractions(value, every_part=True))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: split_fractions {value!r}: {exc}") from None
 
@@ -236,7 +248,9 @@ def _apply_overrides(study: Study, overrides: dict[str, Any]) -> Study:
         if section in ("train", "frontend", "data") and name:
             getattr(study, section)[name] = value
         elif section == "splits" and not name:
-            study.splits = list(value) if isinstance(value, (list, tuple)) else [value]
+            study.splits = _split_methods(
+                list(value) if isinstance(value, (list, tuple)) else [value], key
+            )
         elif section == "split_fractions" and not name:
             study.split_fractions = _fractions(value, key)
         else:
