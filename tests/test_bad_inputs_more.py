@@ -10,29 +10,34 @@ files ``evaluate`` reads), so no network is trained here.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
 import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 
-from musiclass import utils
+from musiclass import audio, utils
 from musiclass.cli import EXIT_ERROR, EXIT_OK, main
 from musiclass.config import frontend_preset
 from musiclass.datasets.base import TrackIndex
-from musiclass.errors import ConfigError, FileError, MetadataError
+from musiclass.errors import AudioError, ConfigError, FileError, MetadataError
 from musiclass.features.extract import extract
 from musiclass.features.store import FeatureStore
 from musiclass.layout import ModelDir, StoreFiles, StudyFolder
 from musiclass.registry import read_registry, source_path
 from musiclass.splits import check_fractions
 from musiclass.study import load_study
+
+from .conftest import tone
 
 CLASSES = ("blues", "jazz")
 
@@ -451,3 +456,160 @@ def test_predict_names_a_model_keras_that_is_a_folder(tmp_path, capsys):
     (tmp_path / "x.wav").write_bytes(b"RIFF")  # the audio is looked for first; never read here
     line = cli_error(capsys, ["predict", str(m), str(tmp_path / "x.wav")])
     assert line == f"error: {ModelDir(m).model}: is a folder, not a file"
+
+
+# ----------------------------------------------------------------------- audio samples
+def _float_wav(path: Path, y: np.ndarray) -> Path:
+    sf.write(path, y, 22050, subtype="FLOAT")
+    return path
+
+
+def test_huge_float_samples_are_refused_by_name(tmp_path):
+    """1e30 is finite in float32, and used to end as librosa's "unexpected ParameterError"."""
+    y = tone(2.0)
+    y[100] = 1e30
+    path = _float_wav(tmp_path / "huge.wav", y)
+    with pytest.raises(AudioError) as err:
+        audio.load(path, sr=22050)
+    assert err.value.path == str(path)
+    assert err.value.reason.startswith("non-finite or out-of-range samples (peak 1e+30")
+
+
+def test_float_samples_a_little_over_full_scale_are_clipped_with_a_warning(tmp_path):
+    """audio.load promises [-1, 1]: samples beyond are clipped (and said so), the rest untouched."""
+    y = tone(2.0)
+    y[[10, 20, 30]] = [1.5, -2.0, 1.25]
+    path = _float_wav(tmp_path / "hot.wav", y)
+    with pytest.warns(
+        audio.AudioClippedWarning, match=r"3 sample\(s\) outside \[-1, 1\] \(peak 2\)"
+    ):
+        got, sr = audio.load(path, sr=None)
+    expected = np.clip(y, -1, 1)
+    assert sr == 22050 and got.max() <= 1 and got.min() >= -1
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_file_that_shrinks_while_it_is_read_fails_as_transient(tmp_path, monkeypatch):
+    """Truncated on disk between the header and the samples: the first 56 of 402 frames used to be
+    stored as the whole track; now an AudioError whose cause is an OSError (EAGAIN: retry)."""
+    path = tmp_path / "shrinking.wav"
+    sf.write(path, tone(3.0), 22050, subtype="PCM_16")
+    real_read = sf.SoundFile.read
+
+    def read_after_shrinking(self, *args, **kwargs):
+        os.truncate(path, 44 + 2 * 22050)  # another process cuts the file to 1 s
+        return real_read(self, *args, **kwargs)
+
+    monkeypatch.setattr(sf.SoundFile, "read", read_after_shrinking)
+    with pytest.raises(AudioError) as err:
+        audio.load(path, sr=22050)
+    assert "the file changed while it was read: 22050 of the 66150 frames" in err.value.reason
+    cause = err.value.__cause__
+    assert isinstance(cause, OSError) and cause.errno == errno.EAGAIN
+
+
+def test_a_file_cut_off_before_it_is_opened_still_decodes(tmp_path):
+    """Not to be confused with the above: a WAV truncated on disk decodes what it holds."""
+    path = tmp_path / "cut.wav"
+    sf.write(path, tone(3.0), 22050, subtype="PCM_16")
+    os.truncate(path, 44 + 2 * 2 * 22050)
+    y, _ = audio.load(path, sr=22050)
+    assert y.shape == (2 * 22050,)
+
+
+# ----------------------------------------------------------------------- provenance
+def test_a_musiclass_run_folder_says_what_it_ran(tmp_path):
+    """A report from a `musiclass run` folder used to say "Dataset unknown ... Profile unknown ...
+    Preset unknown": run_study now writes run.json, which the report reads like workspace.json."""
+    from musiclass.registry import load_run, register
+    from musiclass.study import _record_run
+
+    cfg = tmp_path / "study.yaml"
+    cfg.write_text(
+        "data: {dataset: synthetic, seed: 7}\ntrain: {preset: seed}\nruns: [{model: fnn}]\n"
+    )
+    (study,) = load_study(cfg)
+    out = tmp_path / "genre"
+    _record_run(study, out, "tiny")
+    register(out, {"experiment": "e", "model": "fnn", "task": "genre", "epochs": 2}, "song")
+    info = load_run(out).info
+    assert (info["datasets"], info["profile"], info["preset"], info["seed"]) == (
+        {"genre": "synthetic"},
+        "tiny",
+        "seed",
+        7,
+    )
+    assert info["sources"]["genre"] == "run.json"
+
+
+def test_an_executed_notebook_is_labelled_with_its_own_run(tmp_path, monkeypatch):
+    """Re-executed on real data, a notebook used to keep the committed "SYNTHETIC run" label."""
+    import types
+
+    import nbformat
+
+    from musiclass import publish
+
+    def copy(src, dst, **kwargs):  # papermill's execution replaced by a copy: the label is tested
+        Path(dst).write_bytes(Path(src).read_bytes())
+
+    monkeypatch.setitem(sys.modules, "papermill", types.SimpleNamespace(execute_notebook=copy))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# Data\n\n<!-- run-label -->\nSYNTHETIC\n<!-- /run-label -->"
+        )
+    ]
+    src = tmp_path / "1_Data.ipynb"
+    nbformat.write(nb, str(src))
+    params = {"dataset": "/data/gtzan", "profile": "full", "preset": "seed"}
+    done = publish.execute(src, params, tmp_path / "out" / "1_Data.ipynb")
+    head = nbformat.read(str(done), as_version=4).cells[0].source
+    assert "SYNTHETIC" not in head and head.count("<!-- run-label -->") == 1
+    assert "`full` profile run (preset `seed`" in head and "on the data in `/data/gtzan`" in head
+    assert "embedded SYNTHETIC data (seed 3)" in publish.describe_run({"seed": 3})
+
+
+def test_notebook_paths_are_relative_to_the_working_directory_outside_a_checkout(
+    tmp_path, monkeypatch
+):
+    """Outside the checkout, ``dataset="mydata"`` is ./mydata, not <package checkout>/mydata."""
+    from musiclass import notebook
+
+    (tmp_path / "mydata").mkdir()
+    monkeypatch.chdir(tmp_path)
+    ws = notebook.open_workspace("genre", dataset="mydata", out="runs/x", quiet=True)
+    assert Path.cwd() == tmp_path and Path(ws.dataset).resolve() == tmp_path / "mydata"
+    assert ws.study_dir.resolve() == tmp_path / "runs" / "x" / "genre"
+
+
+@pytest.mark.parametrize(
+    "verbose,user,expected", [(False, None, "3"), (True, None, None), (False, "1", "1")]
+)
+def test_tensorflow_noise_is_silenced_unless_verbose(
+    empty_store, monkeypatch, verbose, user, expected
+):
+    """TF_CPP_MIN_LOG_LEVEL=3 (no "failed call to cuInit") unless --verbose or the user's own value."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    if user is not None:
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", user)
+    assert main([*(["--verbose"] if verbose else []), "info", str(empty_store)]) == EXIT_OK
+    assert os.environ.get("TF_CPP_MIN_LOG_LEVEL") == expected
+
+
+def test_novelty_distance_by_hand():
+    """Frames of the training distribution are near; a shifted spectrum is far (worked by hand)."""
+    from musiclass import novelty
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(0.0, 1.0, (400, 4, 3))  # 4 bins, 3 columns
+    stats = novelty.frame_statistics(train)
+    m = train.mean(axis=2)
+    np.testing.assert_allclose(stats["mean"], m.mean(axis=0))
+    np.testing.assert_allclose(stats["std"], m.std(axis=0))
+    one = np.full((1, 4, 3), 2.0)  # every bin's mean is 2: z = (2 - mean) / std per bin
+    z = (2.0 - m.mean(axis=0)) / m.std(axis=0)
+    np.testing.assert_allclose(novelty.frame_distances(one, stats), [np.sqrt(np.mean(z**2))])
+    assert novelty.far_outside(train[:50], stats) is None
+    note = novelty.far_outside(train[:50] + 10.0, stats)
+    assert note is not None and note.startswith("far outside the training data")

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import audio
+from . import audio, novelty
 from .config import FrontendConfig
 from .errors import ConfigError, FileError, MetadataError
 from .evaluation import track_probabilities
@@ -605,7 +605,7 @@ def load_predictor(
         raise MetadataError(
             ModelDir(d).labels, f"lists {len(classes)} classes but the model outputs {n_out}"
         )
-    return Predictor(
+    predictor = Predictor(
         d,
         model,
         classes,
@@ -619,6 +619,22 @@ def load_predictor(
         min_seconds=float(min_seconds),
         whole_track=whole_track,
     )
+    predictor.input_stats = _read_input_stats(ModelDir(d).input_statistics, want, audio_input)
+    return predictor
+
+
+def _read_input_stats(path: Path, shape: tuple[int, ...], audio_input: bool) -> dict | None:
+    """The training frames' statistics (:mod:`musiclass.novelty`), or None when absent or unusable."""
+    if audio_input or not path.is_file():  # older model directories have none: no note then
+        return None
+    stats = read_json_object(path)
+    if not all(
+        isinstance(stats.get(k), list) and len(stats[k]) == shape[0] for k in ("mean", "std")
+    ):
+        raise MetadataError(path, f"needs 'mean' and 'std' lists of {shape[0]} bins")
+    if not isinstance(stats.get("q99"), (int, float)):
+        raise MetadataError(path, "lacks a number 'q99'")
+    return stats
 
 
 @dataclass
@@ -671,7 +687,13 @@ class Predictor:
         The config that frames new recordings: only the model's representation (the others are
         computed independently, so the frames are the same) and, with ``whole_track``, every
         frame of the track.
+    input_stats : dict or None
+        The training frames' statistics (``input_statistics.json``, :mod:`musiclass.novelty`):
+        a file far outside them gets a note. None (no note) for older model directories and
+        audio-input models.
     """
+
+    input_stats: dict | None = None
 
     def __init__(
         self,
@@ -843,6 +865,9 @@ class Predictor:
                 f"had at least; its one frame of {c.frame_seconds:g} s is {100 * (1 - fill):.0f}% zero "
                 "padding: treat this prediction with caution"
             )
+        far = novelty.far_outside(x, self.input_stats) if self.input_stats else None
+        if far:  # a note, never a refusal: the prediction is still made
+            notes.append(far)
         return _Prepared(name, duration, starts, x, notes)
 
     def finish(self, prep: _Prepared, top_k: int = 3) -> TrackPrediction:

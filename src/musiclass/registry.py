@@ -262,9 +262,13 @@ def read_registry(out: str | Path) -> pd.DataFrame:
         table["epochs"].isna().astype(int) if "epochs" in table else pd.Series(1, index=table.index)
     )
     order = table["order"] if "order" in table else pd.Series(0, index=table.index)
+    keys = {*table.columns, "_order"}  # records may lack protocol (networks) or more
     return (
         table.assign(_last=last, _order=order.fillna(0))
-        .sort_values(["_last", "experiment", "_order", "model", "protocol"], kind="stable")
+        .sort_values(
+            ["_last"] + [c for c in ("experiment", "_order", "model", "protocol") if c in keys],
+            kind="stable",
+        )
         .drop(columns=["_last", "_order"])
         .reset_index(drop=True)
     )
@@ -644,14 +648,17 @@ def load_run(run_dir: str | Path) -> Run:
 
 def _run_info(run_dir: Path, studies: dict[str, StudyResults]) -> dict[str, Any]:
     """Dataset, profile, preset and seed: from each study's ``workspace.json`` (the notebooks
-    write it), else the run's ``summary.json`` (``musiclass demo`` writes it, and the demo runs only
-    on the embedded synthetic data), else whether the indexed data carries the synthetic sets'
-    stamp; what none of them says is "unknown"."""
+    write it) or ``run.json`` (``musiclass run`` writes it), else the run's ``summary.json``
+    (``musiclass demo`` writes it, and the demo runs only on the embedded synthetic data), else
+    whether the indexed data carries the synthetic sets' stamp; what none of them says is
+    "unknown"."""
     summary_path = RunFolder(run_dir).summary
     summary = read_json(summary_path) if summary_path.is_file() else {}
     info: dict[str, Any] = {"datasets": {}, "sources": {}}
     for task, study in studies.items():
         workspace = StudyFolder(study.folder).workspace
+        if not workspace.is_file():  # no notebook ran here: what `musiclass run` recorded
+            workspace = StudyFolder(study.folder).run_record
         ws = read_json(workspace) if workspace.is_file() else {}
         for key in ("profile", "preset", "seed"):
             value = ws.get(key, summary.get(key))
