@@ -427,12 +427,12 @@ def test_bad_model_directories_name_the_file_and_the_reason(genre, tmp_path, cap
     ):
         load_predictor(d)
     (d / "frontend.json").write_text(json.dumps(front))
-    (d / "model.keras").write_bytes(b"not a zip")
-    with pytest.raises(FileError, match=r"model\.keras: cannot load the model"):
+    (d / "model.keras").write_bytes(b"not a zip")  # checked before Keras opens it: named as text
+    with pytest.raises(FileError, match=r"model\.keras: a text file, not a \.keras model"):
         load_predictor(d)
     src = genre["index"].tracks["path"].iloc[0]
     assert main(["predict", str(d), src, "-q"]) == EXIT_ERROR
-    assert "model.keras: cannot load the model" in capsys.readouterr().err
+    assert "model.keras: a text file, not a .keras model" in capsys.readouterr().err
     assert (
         main(["predict", str(genre["model_dir"]), src, "-q", "--out", str(tmp_path / "x.txt")])
         == EXIT_ERROR
@@ -464,3 +464,18 @@ def test_cc_licensed_recordings_run_through_the_tiny_model(genre, shared_data, c
     assert report.failures.empty and report.table["path"].tolist() == [str(o) for o in oggs]
     np.testing.assert_allclose(report.table.filter(like="p:").sum(axis=1), 1.0, atol=1e-5)
     assert (report.table["n_frames"] > 40).all()
+
+
+def test_white_noise_is_noted_as_far_outside_the_training_data(genre, tmp_path):
+    """Tone 'genres' train the model; white noise still gets a confident genre, now with a note
+    measured against the training frames' statistics (input_statistics.json); the training clips
+    themselves get none."""
+    predictor = genre["predictor"]
+    assert predictor.input_stats is not None and predictor.input_stats["n_frames"] >= 2
+    noise = np.random.default_rng(0).uniform(-0.5, 0.5, 3 * 22050).astype(np.float32)
+    sf.write(tmp_path / "noise.wav", noise, 22050)
+    pred = predictor.predict_file(tmp_path / "noise.wav")
+    assert pred.label in predictor.classes  # predicted, not refused
+    assert any(n.startswith("far outside the training data") for n in pred.notes), pred.notes
+    clip = predictor.predict_file(genre["index"].tracks["path"].iloc[0])
+    assert not any("far outside" in n for n in clip.notes)

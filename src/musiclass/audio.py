@@ -12,8 +12,10 @@ missing, not a regular file, undecodable, an implausible header (no header, a sa
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +28,19 @@ from .errors import AudioError
 #: a signal whose peak stays below this amplitude (-80 dBFS) counts as silent
 SILENCE_PEAK = 1e-4
 
+#: float samples above this many times full scale are not audio (1e30 from a damaged float WAV)
+MAX_PEAK = 100.0
+
 #: a header rate below this is corrupt, not audio: decoding it at 22,050 Hz would blow each stored
 #: sample up into thousands (a 1 Hz header turns 22,050 frames into 486 million samples)
 MIN_SAMPLE_RATE = 1000
 
 #: extensions the dataset indexers treat as audio
 AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".snd")
+
+
+class AudioClippedWarning(UserWarning):
+    """A float file's samples beyond [-1, 1] (up to :data:`MAX_PEAK`) were clipped by :func:`load`."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,12 @@ def load(
 ) -> tuple[np.ndarray, int]:
     """Decode an audio file to float32 samples in [-1, 1].
 
+    Integer audio always lies in [-1, 1]; a float file's samples beyond it are clipped, with an
+    :class:`AudioClippedWarning`, and a peak above :data:`MAX_PEAK` is refused as not audio.
+    Resampling may overshoot full scale by a little, as :func:`librosa.load` does. A file that
+    shrinks while it is read (fewer frames decoded than its header announced when opened) is
+    refused, as a failure worth retrying (the error's cause is an ``OSError`` ``EAGAIN``).
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -161,7 +176,8 @@ def load(
         Naming the file and the reason: missing, not a regular file, empty, an invalid
         ``offset``/``duration``, undecodable, an implausible header (see :func:`info`), too large to
         decode in memory, no samples (empty or truncated audio data, or ``offset`` past the end),
-        NaN or infinite samples, shorter than ``min_duration`` (saying so when a WAV header
+        NaN or infinite samples, a peak above :data:`MAX_PEAK`, fewer samples than the header
+        announced when opened (the file changed while read), shorter than ``min_duration`` (saying so when a WAV header
         announces more data than the file holds: a truncated file), or silent.
 
     See Also
@@ -190,11 +206,20 @@ def load(
                 else:  # pragma: no cover - libsndfile seeks every format we index
                     f.read(start, dtype="float32")
             frames = -1 if duration is None else int(round(duration * native_sr))
+            # what the header promises from here; MP3 headers only estimate it
+            left = f.frames - f.tell() if f.seekable() and f.format not in ("MP3", "MPEG") else 0
             data = f.read(frames=frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise AudioError(path, f"cannot decode audio ({_reason(exc, path)})") from None
     except MemoryError:
         raise AudioError(path, "file too large to decode in memory") from None
+    want = left if frames < 0 else min(frames, left)
+    if 0 < data.shape[0] < want:  # the file shrank while it was read: a copy still being written?
+        raise AudioError(
+            path,
+            f"the file changed while it was read: {data.shape[0]} of the {want} frames its header "
+            "announced were decoded (is it still being written?)",
+        ) from OSError(errno.EAGAIN, "file changed while it was read", str(path))
 
     y = data.T  # (channels, samples)
     if y.shape[1] == 0:
@@ -203,6 +228,21 @@ def load(
         )
     if not np.all(np.isfinite(y)):
         raise AudioError(path, "contains NaN or infinite sample values")
+    peak = float(np.max(np.abs(y)))
+    if peak > MAX_PEAK:
+        raise AudioError(
+            path,
+            f"non-finite or out-of-range samples (peak {peak:.3g}, more than {MAX_PEAK:g} times "
+            "full scale: float audio lies in [-1, 1])",
+        )
+    if peak > 1.0:  # a float file a little over full scale: clipped, as integer audio would be
+        warnings.warn(
+            f"{path}: {int(np.count_nonzero(np.abs(y) > 1))} sample(s) outside [-1, 1] "
+            f"(peak {peak:.3g}) clipped to [-1, 1]",
+            AudioClippedWarning,
+            stacklevel=2,
+        )
+        y = np.clip(y, -1.0, 1.0)
     if mono:
         y = librosa.to_mono(y) if y.shape[0] > 1 else y[0]
     y = resample(y, native_sr, sr, res_type=res_type)

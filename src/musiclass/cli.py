@@ -17,29 +17,34 @@ from .config import frontend_config, load_yaml
 from .datasets import jamendo
 from .datasets.base import TrackIndex, labels_to_matrix
 from .demo import run_demo
-from .errors import ConfigError, MusiclassError
+from .errors import ConfigError, MetadataError, MusiclassError
 from .evaluation import NO_TEST_TRACKS
 from .features.extract import extract
 from .features.store import FeatureStore
 from .figures import write_figures
-from .layout import ClassicalFiles, ModelDir
+from .layout import ClassicalFiles, IndexFiles, ModelDir, SplitFolder, StoreFiles
 from .models import classical
 from .pipeline import index_gtzan, index_jamendo, make_splits, synthesize
 from .plots import results_markdown
 from .predict import predict
 from .registry import results_for_display, table_metrics
 from .report import build_report
+from .splits import check_fractions
 from .study import load_study, run_study
 from .training import load_predictions, train, train_audio, train_preset
-from .utils import default_jobs
+from .utils import check_writable_folder, default_jobs, read_json_object
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
-def _parse_value(text: str):
+def _parse_value(text: str, key: str = "?"):
     import yaml
 
-    return yaml.safe_load(text)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"--set {key}={text}: the value is not valid YAML ({problem})") from None
 
 
 def _overrides(pairs: list[str] | None) -> dict:
@@ -48,7 +53,7 @@ def _overrides(pairs: list[str] | None) -> dict:
         if "=" not in pair:
             raise ConfigError(f"--set expects key=value, got {pair!r}")
         key, value = pair.split("=", 1)
-        out[key.strip()] = _parse_value(value)
+        out[key.strip()] = _parse_value(value, key.strip())
     return out
 
 
@@ -165,6 +170,12 @@ def cmd_extract(args) -> int:
     # every value is checked before any file is read (the task's preset may differ: checked again)
     frontend_config(args.task or "genre", args.preset, args.config, overrides)
     idx = TrackIndex.load(args.index)
+    if len(idx) == 0:
+        raise MetadataError(
+            Path(args.index) / IndexFiles.TRACKS,
+            f"0 tracks to extract ({len(idx.problems)} problem(s) listed in "
+            f"{Path(args.index) / IndexFiles.PROBLEMS})",
+        )
     task = args.task or ("mood" if idx.multilabel else "genre")
     config = frontend_config(task, args.preset, args.config, overrides)
     report = extract(
@@ -201,7 +212,14 @@ def cmd_split(args) -> int:
     musiclass.errors.MusiclassError
         For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
     """
+    fractions = check_fractions(args.fractions, every_part=True)  # bad usage first
     store = FeatureStore(args.store)
+    if not store.manifest.get("n_tracks", 1) or not store.manifest.get("n_rows", 1):
+        raise MetadataError(
+            Path(args.store) / StoreFiles.MANIFEST,
+            f"the store holds 0 tracks ({store.manifest.get('n_failed', 0)} failed): nothing "
+            "to split (extract some tracks first)",
+        )
     official = (
         {"splits_dir": args.splits_dir, "split": args.official_split} if args.splits_dir else None
     )
@@ -209,9 +227,7 @@ def cmd_split(args) -> int:
         raise ConfigError(
             "--method official needs --splits-dir (the folder holding split-0 ... split-4)"
         )
-    res = make_splits(
-        store, (args.method,), seed=args.seed, fractions=tuple(args.fractions), official=official
-    )
+    res = make_splits(store, (args.method,), seed=args.seed, fractions=fractions, official=official)
     r = res[args.method]
     print(f"{args.method} split -> {r['file']}")
     print(f"tracks per part: {r['tracks']}; frames per part: {r['frames']}")
@@ -493,13 +509,11 @@ def _evaluate_tagging_model(args) -> int:
     thr_path = ModelDir(model_dir).thresholds
     thresholds = None
     if thr_path.is_file():
-        chosen = json.loads(thr_path.read_text())["thresholds"]
+        chosen = read_json_object(thr_path).get("thresholds")
+        if not isinstance(chosen, dict) or any(t not in chosen for t in tags):
+            raise MetadataError(thr_path, "lacks a 'thresholds' object with every tag")
         thresholds = [chosen[t] for t in tags]
-    seed = (
-        args.seed
-        if args.seed is not None
-        else json.loads(ModelDir(model_dir).train.read_text())["config"]["seed"]
-    )
+    seed = args.seed if args.seed is not None else _training_seed(model_dir)
     ev = evaluation.evaluate_tags(
         probs,
         Y,
@@ -565,6 +579,29 @@ def _compare_taggers(args, ev, tags, seed) -> dict:
     return c
 
 
+def _split_of(model_dir) -> str:
+    """``split 'song' of store st``, from a model directory's ``train.json`` (for messages)."""
+    path = ModelDir(model_dir).train
+    try:
+        info = read_json_object(path)
+    except MusiclassError:
+        return "an unknown split"
+    return f"split {info.get('split', '?')!r} of store {info.get('store', '?')}"
+
+
+def _training_seed(model_dir, default: int | None = None) -> int:
+    """The seed a model directory was trained with (``train.json``), checked; ``default`` if absent."""
+    path = ModelDir(model_dir).train
+    if default is not None and not path.is_file():
+        return default
+    seed = (read_json_object(path).get("config") or {}).get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise MetadataError(
+            path, "lacks an integer config.seed (not written by `musiclass train`?)"
+        )
+    return seed
+
+
 def cmd_evaluate(args) -> int:
     """Run ``musiclass evaluate``: score a model directory's predictions, or re-score matrices.
 
@@ -597,7 +634,7 @@ def cmd_evaluate(args) -> int:
     if not args.model_dir:
         raise ConfigError("give a model directory, or --truth and --pred matrices")
     labels_json = ModelDir(args.model_dir).labels
-    if labels_json.is_file() and json.loads(labels_json.read_text()).get("multilabel"):
+    if labels_json.is_file() and read_json_object(labels_json).get("multilabel"):
         return _evaluate_tagging_model(args)
 
     def load(model_dir):  # a closure, not API; numpydoc ignore=GL08
@@ -615,10 +652,7 @@ def cmd_evaluate(args) -> int:
 
     rows, probs, classes, y = load(args.model_dir)
     if args.seed is None:  # the training seed, so the intervals are the ones training reported
-        train_json = ModelDir(args.model_dir).train
-        args.seed = (
-            json.loads(train_json.read_text())["config"]["seed"] if train_json.is_file() else 0
-        )
+        args.seed = _training_seed(args.model_dir, default=0)
     ev = evaluation.evaluate(
         probs, y, rows["track_id"].to_numpy(), classes, n_boot=args.n_boot, seed=args.seed
     )
@@ -631,9 +665,13 @@ def cmd_evaluate(args) -> int:
         a = pd.DataFrame(ev.track_probs, index=ev.tracks)
         b = pd.DataFrame(ev_b.track_probs, index=ev_b.tracks)
         common = a.index.intersection(b.index)
-        if len(common) == 0:
+        if set(a.index) != set(b.index):
             raise ConfigError(
-                "the two models share no test track: they were tested on different splits"
+                f"cannot compare: the two models were tested on different tracks "
+                f"({len(a.index)} and {len(b.index)}, {len(common)} shared): "
+                f"{args.model_dir} on {_split_of(args.model_dir)}, "
+                f"{args.compare} on {_split_of(args.compare)}; "
+                "a paired comparison needs the same test set (train both on one split)"
             )
         labels = pd.Series(ev.track_labels, index=ev.tracks).loc[common].to_numpy()
         result["comparison"] = evaluation.paired_comparison(
@@ -1406,19 +1444,77 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        quiet_tensorflow()
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
     try:
         if getattr(args, "jobs", None) is not None and args.jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+        for folder in _output_folders(args):  # a read-only --out is refused before any work
+            check_writable_folder(folder)
         return args.func(args)
     except MusiclassError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `musiclass ... | head`: the reader left; stop quietly
+        _silence_stdout()
+        return EXIT_OK
+    except PermissionError as exc:  # a folder made read-only after the check above
+        print(f"error: {_permission_message(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's start-up noise (``failed call to cuInit``, retracing warnings).
+
+    Called by :func:`main` without ``--verbose``, before TensorFlow is imported: it sets
+    ``TF_CPP_MIN_LOG_LEVEL=3`` (TensorFlow's C++ log lines, errors included: real errors reach
+    Python as exceptions) unless the user set it already, and raises the ``tensorflow`` and
+    ``absl`` Python loggers to ERROR.
+    """
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in ("tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _output_folders(args) -> list[Path]:
+    """The folders a sub-command writes into, checked for writing before it starts."""
+    if args.command == "split":
+        return [SplitFolder(args.store).path]
+    if args.command == "predict":
+        return [Path(args.out).parent] if getattr(args, "out", None) else []
+    out = getattr(args, "out", None)
+    if args.command == "report":
+        return [Path(out).parent if out else Path(args.run_dir)]
+    return [Path(out)] if out and args.command != "evaluate" else []
+
+
+def _permission_message(exc: PermissionError) -> str:
+    """``FOLDER: cannot write here (...)`` for a file being created, ``FILE: ...`` otherwise."""
+    if not exc.filename:
+        return f"permission denied ({exc.strerror or exc})"
+    path = Path(exc.filename)
+    if not path.exists():  # it was being created: the folder is what refuses
+        return f"{path.parent}: cannot write in this folder ({exc.strerror}; is it read-only?)"
+    return f"{path}: {exc.strerror or 'permission denied'}"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit raises no second BrokenPipeError."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured): nothing to flush there
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -277,7 +277,14 @@ class FrontendConfig:
         d = dict(d)
         if "representations" in d:
             reps = d["representations"]
-            d["representations"] = (reps,) if isinstance(reps, str) else tuple(reps)
+            if isinstance(reps, str):
+                reps = (reps,)
+            if not isinstance(reps, (list, tuple)) or not all(isinstance(r, str) for r in reps):
+                raise ConfigError(
+                    f"frontend option representations={reps!r}: must be a name or a list of names"
+                    f" from {list(REPRESENTATIONS)}"
+                )
+            d["representations"] = tuple(reps)
         cfg = cls(**d)
         cfg.validate()
         return cfg
@@ -490,8 +497,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     Raises
     ------
     musiclass.errors.ConfigError
-        Naming the file, when it is not found, is not valid YAML, or does not hold a mapping at the
-        top level.
+        Naming the file, when it is not found, cannot be read, is not UTF-8 text, is not valid YAML,
+        or does not hold a mapping at the top level.
     """
     import yaml
 
@@ -500,6 +507,12 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file not found")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path}: not a text file (not UTF-8): is it really a YAML config?"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
     if data is None:

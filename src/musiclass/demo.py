@@ -61,9 +61,10 @@ def run_demo(
 
     Synthesise both data sets; run the whole genre study (``configs/genre/study.yaml``: experiments 1
     and 2, the FNN and the classical baselines, each under the original frame split and our
-    artist-disjoint split, experiment 2 also under the song split) and the mood study (``configs/mood/study.yaml``: the base set, the 8 resampled sets and a
-    tag-weighted loss under the original frame split and the official track split, and the MediaEval
-    run) in the given ``profile``; then execute the numbered notebooks in order on the same run (every
+    artist-disjoint split, experiment 2 also under the song split) and the mood study
+    (``configs/mood/study.yaml``: the base set, the 8 resampled sets and a tag-weighted loss under
+    the original frame split and the official track split, and the MediaEval run) in the given
+    ``profile``; then execute the numbered notebooks in order on the same run (every
     model is already trained, so they only evaluate and draw), which writes the figures; build
     ``report.pdf``; print both results tables.
 

@@ -26,6 +26,7 @@ and the report)::
 A study folder (written by ``musiclass run``)::
 
     workspace.json     the notebooks' settings (dataset, profile, preset, seed)
+    run.json           what `musiclass run` ran (dataset, profile, preset, seed), for reports
     stores/<hash>/     one feature store per frontend config (see FeatureStore)
     models/<split>/<name>/   one model directory per network and split
     models/classical/<protocol>-<hash>/   classical.json, classical.csv, classical_predictions.csv
@@ -205,6 +206,7 @@ class ModelDir:
     HISTORY = "history.csv"
     METRICS = "metrics.json"
     THRESHOLDS = "thresholds.json"
+    INPUT_STATS = "input_statistics.json"
     DONE = "done.json"
     PREDICTIONS = "predictions"
     BACKUP = "backup"
@@ -294,6 +296,17 @@ class ModelDir:
             ``metrics.json`` in the model directory.
         """
         return self.path / self.METRICS
+
+    @property
+    def input_statistics(self) -> Path:
+        """Statistics of the training frames, for ``predict``'s out-of-distribution note.
+
+        Returns
+        -------
+        pathlib.Path
+            ``input_statistics.json`` in the model directory (:mod:`musiclass.novelty`).
+        """
+        return self.path / self.INPUT_STATS
 
     @property
     def thresholds(self) -> Path:
@@ -425,6 +438,7 @@ class StudyFolder:
     path: Path
 
     WORKSPACE = "workspace.json"
+    RUN = "run.json"
     STORES = "stores"
     MODELS = "models"
     REGISTRY = "registry"
@@ -444,6 +458,17 @@ class StudyFolder:
             ``workspace.json`` in the study folder.
         """
         return self.path / self.WORKSPACE
+
+    @property
+    def run_record(self) -> Path:
+        """What ``musiclass run`` (:func:`musiclass.study.run_study`) ran: dataset, profile, preset, seed.
+
+        Returns
+        -------
+        pathlib.Path
+            ``run.json`` in the study folder.
+        """
+        return self.path / self.RUN
 
     @property
     def stores_dir(self) -> Path:

@@ -515,7 +515,10 @@ def open_workspace(
 ) -> Workspace:
     """Check a notebook's parameters, move to the repository root and set up inline figures.
 
-    Every path is relative to the repository root. Figures of :mod:`musiclass.plots` are shown in
+    Run from inside a musiclass checkout (its own notebooks), every path is relative to the
+    repository root, and the working directory becomes that root; run from anywhere else, relative
+    paths are relative to the working directory (which is left alone), and absolute paths work
+    everywhere. Figures of :mod:`musiclass.plots` are shown in
     Jupyter as PNG, or JPEG for large image-like ones, at :data:`NOTEBOOK_DPI`.
 
     Parameters
@@ -569,7 +572,10 @@ def open_workspace(
             f"preset must be default (our protocol) or seed (the original's), got {preset!r}"
         )
     root = repo_root()
-    if root is not None:
+    # the checkout's own notebooks (run from inside it): paths relative to the repository root, as
+    # their parameters cell says; anywhere else (a copy, the package imported from a checkout
+    # elsewhere) relative paths stay relative to the working directory, as a user expects
+    if root is not None and Path.cwd().resolve().is_relative_to(root.resolve()):
         os.chdir(root)
     if dataset != "synthetic":
         path = Path(dataset).expanduser()
@@ -626,8 +632,9 @@ def _inline_figures() -> None:
     PNG, or JPEG for large image-like figures, at a resolution that keeps notebooks small."""
     import logging
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is first imported
+    for name in ("tensorflow", "absl"):  # retracing warnings and Keras' absl notes
+        logging.getLogger(name).setLevel(logging.ERROR)
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover

@@ -51,13 +51,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import audio
+from . import audio, novelty
 from .config import FrontendConfig
 from .errors import ConfigError, FileError, MetadataError
 from .evaluation import track_probabilities
 from .features.frontend import Frontend
 from .layout import ModelDir
-from .utils import read_json_object, write_csv_atomic, write_text_atomic
+from .utils import check_keras_file, read_json_object, write_csv_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -544,6 +544,8 @@ def load_predictor(
             d, "not a directory (give the model directory written by `musiclass train`)"
         )
     for name in REQUIRED_FILES:
+        if (d / name).is_dir():
+            raise FileError(d / name, "is a folder, not a file")
         if not (d / name).is_file():
             raise FileError(
                 d / name, "file not found (is this a model directory written by `musiclass train`?)"
@@ -559,6 +561,7 @@ def load_predictor(
         thresholds, more = _read_thresholds(ModelDir(d).thresholds, classes)
         notes += more
 
+    check_keras_file(ModelDir(d).model)  # text, empty or a zip bomb: named before Keras is imported
     from .models import frontend_layer as fl  # lazy: imports Keras, only once a model is needed
 
     if audio_input:
@@ -602,7 +605,7 @@ def load_predictor(
         raise MetadataError(
             ModelDir(d).labels, f"lists {len(classes)} classes but the model outputs {n_out}"
         )
-    return Predictor(
+    predictor = Predictor(
         d,
         model,
         classes,
@@ -616,6 +619,22 @@ def load_predictor(
         min_seconds=float(min_seconds),
         whole_track=whole_track,
     )
+    predictor.input_stats = _read_input_stats(ModelDir(d).input_statistics, want, audio_input)
+    return predictor
+
+
+def _read_input_stats(path: Path, shape: tuple[int, ...], audio_input: bool) -> dict | None:
+    """The training frames' statistics (:mod:`musiclass.novelty`), or None when absent or unusable."""
+    if audio_input or not path.is_file():  # older model directories have none: no note then
+        return None
+    stats = read_json_object(path)
+    if not all(
+        isinstance(stats.get(k), list) and len(stats[k]) == shape[0] for k in ("mean", "std")
+    ):
+        raise MetadataError(path, f"needs 'mean' and 'std' lists of {shape[0]} bins")
+    if not isinstance(stats.get("q99"), (int, float)):
+        raise MetadataError(path, "lacks a number 'q99'")
+    return stats
 
 
 @dataclass
@@ -668,7 +687,13 @@ class Predictor:
         The config that frames new recordings: only the model's representation (the others are
         computed independently, so the frames are the same) and, with ``whole_track``, every
         frame of the track.
+    input_stats : dict or None
+        The training frames' statistics (``input_statistics.json``, :mod:`musiclass.novelty`):
+        a file far outside them gets a note. None (no note) for older model directories and
+        audio-input models.
     """
+
+    input_stats: dict | None = None
 
     def __init__(
         self,
@@ -840,6 +865,9 @@ class Predictor:
                 f"had at least; its one frame of {c.frame_seconds:g} s is {100 * (1 - fill):.0f}% zero "
                 "padding: treat this prediction with caution"
             )
+        far = novelty.far_outside(x, self.input_stats) if self.input_stats else None
+        if far:  # a note, never a refusal: the prediction is still made
+            notes.append(far)
         return _Prepared(name, duration, starts, x, notes)
 
     def finish(self, prep: _Prepared, top_k: int = 3) -> TrackPrediction:

@@ -86,7 +86,7 @@ def execute(
     """
     import papermill as pm  # papermill and its kernel machinery: only when notebooks run
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernels inherit it: no C++ log lines
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the kernels inherit it: no C++ log lines
     path, output = Path(path), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(
@@ -100,7 +100,37 @@ def execute(
         execution_timeout=timeout,
         request_save_on_cell_execute=False,
     )
+    label_run(output, describe_run(parameters))  # not the committed run's label: this run's
     return output
+
+
+def describe_run(parameters: dict[str, Any]) -> str:
+    """The first-cell label of a notebook executed with ``parameters``: which data, profile, preset.
+
+    Parameters
+    ----------
+    parameters : dict
+        The notebook's parameters (``dataset``, ``profile``, ``preset``, ``seed``; a missing one
+        is the notebooks' default).
+
+    Returns
+    -------
+    str
+        Markdown: the data (the embedded synthetic set, or the real data's folder), the profile,
+        the preset and the date of the execution.
+    """
+    dataset = str(parameters.get("dataset", "synthetic"))
+    data = (
+        f"the embedded SYNTHETIC data (seed {parameters.get('seed', 0)}); synthetic genres and "
+        "tags test the pipeline end to end, they are not results on GTZAN or MTG-Jamendo"
+        if dataset == "synthetic"
+        else f"the data in `{dataset}`"
+    )
+    return (
+        f"**These outputs come from a `{parameters.get('profile', 'quick')}` profile run "
+        f"(preset `{parameters.get('preset', 'default')}`, executed {time.strftime('%Y-%m-%d')}) "
+        f"on {data}.**"
+    )
 
 
 #: absolute paths that must not end up in committed notebook outputs

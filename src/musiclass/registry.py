@@ -25,7 +25,7 @@ from .errors import FileError, MetadataError
 from .layout import SYNTH_STAMP, IndexFiles, ModelDir, RunFolder, StudyFolder
 from .resampling import counts_table, resample_sets
 from .training import load_split, targets
-from .utils import is_temporary, safe_name, write_csv_atomic, write_json_atomic
+from .utils import is_temporary, read_json_object, safe_name, write_csv_atomic, write_json_atomic
 
 #: how each split is labelled in the results table. Networks: the original protocol is its random
 #: split of frames, ours a split of songs. Classical baselines: the original's is a scaler fitted on
@@ -145,7 +145,7 @@ def relative_source(model_dir: str | Path, out: str | Path) -> str:
 
 
 def source_path(out: str | Path, source: str | Path) -> Path:
-    """Resolve the folder a registry record's ``source`` names.
+    """Resolve the folder a registry record's ``source`` names, confined to the study folder.
 
     Parameters
     ----------
@@ -160,12 +160,30 @@ def source_path(out: str | Path, source: str | Path) -> Path:
     pathlib.Path
         ``source`` itself when absolute; else ``out / source`` when that exists or ``source`` does
         not, else ``source`` (an older record's path).
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        Naming the study's registry folder, when ``source`` is not a string or the folder it names
+        is outside ``out`` (a record's ``source`` of ``../../etc`` is never read).
     """
+    if not isinstance(source, (str, os.PathLike)) or not str(source):
+        raise MetadataError(
+            StudyFolder(out).registry, f"a record's source {source!r} is not a folder name"
+        )
     path = Path(source)
     if path.is_absolute():
-        return path
-    inside = Path(out) / path
-    return inside if inside.exists() or not path.exists() else path
+        found = path
+    else:
+        inside = Path(out) / path
+        found = inside if inside.exists() or not path.exists() else path
+    root = Path(out).resolve()
+    if not found.resolve().is_relative_to(root):
+        raise MetadataError(
+            StudyFolder(out).registry,
+            f"a record's source {str(source)!r} points outside the study folder {out}: not read",
+        )
+    return found
 
 
 def register(out: str | Path, record: dict[str, Any], key: str) -> Path:
@@ -216,7 +234,8 @@ def read_registry(out: str | Path) -> pd.DataFrame:
     Raises
     ------
     musiclass.errors.MetadataError
-        If a record is not valid JSON (naming its file).
+        If a record is not valid JSON, not a JSON object or lacks ``experiment`` or ``model``
+        (naming its file).
     """
     out = Path(out)
     rows = []
@@ -225,10 +244,11 @@ def read_registry(out: str | Path) -> pd.DataFrame:
             f
         ):  # a write killed mid-way left it (glob's * matches hidden names): not a record
             continue
-        try:
-            rows.append(json.loads(f.read_text(encoding="utf-8")))
-        except json.JSONDecodeError as exc:
-            raise MetadataError(f, f"not valid JSON ({exc})") from None
+        record = read_json_object(f)  # not JSON, or a list: MetadataError naming the record
+        lacking = [k for k in ("experiment", "model") if k not in record]
+        if lacking:
+            raise MetadataError(f, f"lacks key(s) {lacking}: not a registry record")
+        rows.append(record)
     table = pd.DataFrame(rows)
     if table.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
@@ -239,11 +259,17 @@ def read_registry(out: str | Path) -> pd.DataFrame:
         {c: "Int64" for c in ("epochs", "parameters", "test_tracks", "train_frames") if c in table}
     )
     # networks first (exp1, exp2, fnn, ...) in config order, the classical baselines last
-    last = table["epochs"].isna().astype(int)
+    last = (
+        table["epochs"].isna().astype(int) if "epochs" in table else pd.Series(1, index=table.index)
+    )
     order = table["order"] if "order" in table else pd.Series(0, index=table.index)
+    keys = {*table.columns, "_order"}  # records may lack protocol (networks) or more
     return (
         table.assign(_last=last, _order=order.fillna(0))
-        .sort_values(["_last", "experiment", "_order", "model", "protocol"], kind="stable")
+        .sort_values(
+            ["_last"] + [c for c in ("experiment", "_order", "model", "protocol") if c in keys],
+            kind="stable",
+        )
         .drop(columns=["_last", "_order"])
         .reset_index(drop=True)
     )
@@ -265,7 +291,8 @@ def collect(out: str | Path) -> pd.DataFrame:
     Raises
     ------
     musiclass.errors.MetadataError
-        If a record is not valid JSON (naming its file).
+        If a record is not valid JSON, not a JSON object or lacks ``experiment`` or ``model``
+        (naming its file).
     """
     table = read_registry(out)
     if not table.empty:
@@ -622,14 +649,17 @@ def load_run(run_dir: str | Path) -> Run:
 
 def _run_info(run_dir: Path, studies: dict[str, StudyResults]) -> dict[str, Any]:
     """Dataset, profile, preset and seed: from each study's ``workspace.json`` (the notebooks
-    write it), else the run's ``summary.json`` (``musiclass demo`` writes it, and the demo runs only
-    on the embedded synthetic data), else whether the indexed data carries the synthetic sets'
-    stamp; what none of them says is "unknown"."""
+    write it) or ``run.json`` (``musiclass run`` writes it), else the run's ``summary.json``
+    (``musiclass demo`` writes it, and the demo runs only on the embedded synthetic data), else
+    whether the indexed data carries the synthetic sets' stamp; what none of them says is
+    "unknown"."""
     summary_path = RunFolder(run_dir).summary
     summary = read_json(summary_path) if summary_path.is_file() else {}
     info: dict[str, Any] = {"datasets": {}, "sources": {}}
     for task, study in studies.items():
         workspace = StudyFolder(study.folder).workspace
+        if not workspace.is_file():  # no notebook ran here: what `musiclass run` recorded
+            workspace = StudyFolder(study.folder).run_record
         ws = read_json(workspace) if workspace.is_file() else {}
         for key in ("profile", "preset", "seed"):
             value = ws.get(key, summary.get(key))

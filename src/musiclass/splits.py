@@ -33,13 +33,17 @@ PARTS = ("train", "validation", "test")
 METHODS = ("song", "artist", "seed-frame", "gtzan-filtered", "gtzan-stratified", "official")
 
 
-def check_fractions(fractions) -> tuple[float, float, float]:
+def check_fractions(fractions, *, every_part: bool = False) -> tuple[float, float, float]:
     """Check a split's train, validation and test fractions.
 
     Parameters
     ----------
     fractions : sequence of float
         Three finite numbers, non-negative, summing to 1, train above 0.
+    every_part : bool, default=False
+        Require each fraction in the open interval (0, 1), so that no part is empty: what a
+        user's ``--fractions`` or ``split_fractions`` must be (``1 0 0`` would leave nothing to
+        test on). The library's own callers may leave validation or test empty.
 
     Returns
     -------
@@ -64,6 +68,11 @@ def check_fractions(fractions) -> tuple[float, float, float]:
     ):
         raise ConfigError(
             f"fractions must be three non-negative numbers summing to 1 (train > 0), got {fractions}"
+        )
+    if every_part and not all(0 < x < 1 for x in f):
+        raise ConfigError(
+            f"fractions (train, validation, test) must each be in (0, 1) and sum to 1, got "
+            f"{list(f)}: a part of 0 would be empty"
         )
     return f
 

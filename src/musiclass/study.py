@@ -312,7 +312,7 @@ def _fractions(value, where) -> tuple:
     if not isinstance(value, (list, tuple)) or len(value) != 3:
         raise ConfigError(f"{where}: split_fractions must be 3 numbers (train, validation, test)")
     try:
-        return tuple(check_fractions(value))
+        return tuple(check_fractions(value, every_part=True))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: split_fractions {value!r}: {exc}") from None
 
@@ -324,7 +324,9 @@ def _apply_overrides(study: Study, overrides: dict[str, Any]) -> Study:
         if section in ("train", "frontend", "data") and name:
             getattr(study, section)[name] = value
         elif section == "splits" and not name:
-            study.splits = _split_list(list(value) if isinstance(value, tuple) else value, key)
+            study.splits = _split_list(
+                list(value) if isinstance(value, (list, tuple)) else [value], key
+            )
         elif section == "seeds" and not name:
             study.seeds = _seed_list(value, key)
         elif section == "split_fractions" and not name:
@@ -410,6 +412,7 @@ def run_study(
             study.train["preset"] = preset
         if study.task not in ("genre", "mood"):
             raise ConfigError(f"{study.source}: task must be genre or mood, got {study.task!r}")
+        _record_run(study, out, profile)
         t0 = time.perf_counter()
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
         store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo, reuse)
@@ -619,6 +622,29 @@ def prepare(
     )
     return store, _ensure_splits(
         store, study.splits, echo, official=official, fractions=study.split_fractions
+    )
+
+
+def _record_run(study: Study, out: Path, profile: str) -> None:
+    """Write ``run.json`` (dataset, profile, preset, seed): what reports say the results came from."""
+    data = study.data
+    values = {k: v for k, v in study.train.items() if k != "preset"}
+    train_seed = train_preset(study.train.get("preset", "default"), **values).seed
+    dataset = str(data.get("dataset", "synthetic"))
+    if dataset != "synthetic" and data.get("root"):
+        dataset = f"{dataset} ({Path(str(data['root'])).expanduser()})"
+    write_json_atomic(
+        StudyFolder(out).run_record,
+        {
+            "dataset": dataset,
+            "profile": profile,
+            "preset": study.train.get("preset") or study.frontend.get("preset") or "default",
+            # the synthetic data's seed (as a notebook's workspace.json), else training's
+            "seed": int(data.get("seed", 0)) if dataset == "synthetic" else train_seed,
+            "train_seed": train_seed,
+            "config": str(study.source),
+            "task": study.task,
+        },
     )
 
 

@@ -84,6 +84,10 @@ def config_hash(obj: Any, length: int = 12) -> str:
     return hashlib.sha256(stable_json(obj).encode()).hexdigest()[:length]
 
 
+#: what the names of :func:`atomic_path`'s temporary files hold, and nobody else's should
+TEMP_MARK = ".musiclass-tmp"
+
+
 def _file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -101,7 +105,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     process is killed mid-write. ``suffix`` keeps an extension that a writer insists on (NumPy's
     ``savez`` appends ``.npz`` to names that lack it).
 
-    The parent folders are created. The temporary file (``.NAME.XXXX.tmp[.ext]``, see
+    The parent folders are created. The temporary file (``.NAME.XXXX.musiclass-tmp[.ext]``, see
     :func:`is_temporary`) exists, empty, with the usual permissions (those of the umask) when the
     block starts; if the block raises, it is deleted and the exception propagates.
 
@@ -127,7 +131,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else path.suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_MARK + suffix, dir=path.parent)
     os.close(fd)
     os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600 files; give the usual permissions
     tmp_path = Path(tmp)
@@ -141,7 +145,11 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 
 def is_temporary(path: str | os.PathLike) -> bool:
-    """Tell whether ``path`` is one of :func:`atomic_path`'s temporary files (``.NAME.XXXX.tmp[.ext]``).
+    """Tell whether ``path`` is one of :func:`atomic_path`'s temporary files.
+
+    Their names are ``.NAME.XXXX.musiclass-tmp[.ext]``: the marker is distinctive, so a user's own
+    ``.notes.tmp`` or ``.X.tmp1`` in an output folder is never taken for one (and never deleted by
+    :func:`remove_temporaries`).
 
     Parameters
     ----------
@@ -151,22 +159,27 @@ def is_temporary(path: str | os.PathLike) -> bool:
     Returns
     -------
     bool
-        True when the name starts with ``.`` and contains ``.tmp``.
+        True when the name starts with ``.`` and contains ``.musiclass-tmp``.
 
     Examples
     --------
     >>> from musiclass.utils import is_temporary
-    >>> is_temporary("runs/.index.csv.k2j4x8.tmp.csv")
+    >>> is_temporary("runs/.index.csv.k2j4x8.musiclass-tmp.csv")
     True
+    >>> is_temporary("runs/.index.csv.k2j4x8.tmp.csv")  # not ours: a user's file
+    False
     >>> is_temporary("runs/index.csv")
     False
     """
     name = Path(path).name
-    return name.startswith(".") and ".tmp" in name
+    return name.startswith(".") and TEMP_MARK in name
 
 
 def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
     """Delete the temporary files that writes killed mid-way left in ``folder``.
+
+    Only this package's own temporaries (:func:`is_temporary`) are deleted; a user's files, however
+    they are named, are left alone.
 
     A write killed by SIGKILL or a power loss runs no ``except`` clause, so :func:`atomic_path`
     cannot remove its temporary file. Only ``folder`` itself is searched (not recursive). Call it
@@ -191,6 +204,119 @@ def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
                     p.unlink()
                 removed.append(p)
     return removed
+
+
+#: the largest ``config.json`` a ``.keras`` file may hold (this package's models need a few KB)
+MAX_KERAS_CONFIG = 16 * 2**20
+#: the most a ``.keras`` file may unpack to, all members together
+MAX_KERAS_UNPACKED = 4 * 2**30
+#: the highest compression ratio of a member above 1 MiB (a zip bomb packs 1000s to 1)
+MAX_KERAS_RATIO = 200
+
+
+def check_keras_file(path: str | os.PathLike) -> None:
+    """Check a ``.keras`` file before Keras loads it: a zip archive of bounded size, holding a config.
+
+    Keras reads ``config.json`` whole into memory, so a 4 MB archive can claim gigabytes. Only the
+    archive's directory is read here (the sizes it declares, which :mod:`zipfile` then holds every
+    read to), never a member.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.keras`` file.
+
+    Raises
+    ------
+    musiclass.errors.FileError
+        Naming the file: not found, a folder, empty, text or another non-zip file, no
+        ``config.json``, a ``config.json`` above :data:`MAX_KERAS_CONFIG`, members that unpack to
+        more than :data:`MAX_KERAS_UNPACKED` in all, or a member compressed more than
+        :data:`MAX_KERAS_RATIO` to 1 (a zip bomb).
+    """
+    import zipfile
+
+    path = Path(path)
+    if path.is_dir():
+        raise FileError(path, "is a folder, not a .keras model file")
+    if not path.is_file():
+        raise FileError(path, "model file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise FileError(path, "empty file (0 bytes), not a .keras model")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            head = f.read(512)
+        try:
+            head.decode("utf-8")
+            kind = "a text file"
+        except UnicodeDecodeError:
+            kind = "not a zip archive"
+        raise FileError(path, f"{kind}, not a .keras model (a .keras file is a zip archive)")
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = z.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileError(path, f"damaged .keras archive ({exc})") from None
+    config = [m for m in members if m.filename == "config.json"]
+    if not config:
+        raise FileError(path, "no config.json in the archive: not a .keras model")
+    if config[0].file_size > MAX_KERAS_CONFIG:
+        raise FileError(
+            path,
+            f"config.json unpacks to {config[0].file_size / 2**20:.0f} MiB, above the "
+            f"{MAX_KERAS_CONFIG // 2**20} MiB cap: refused (a zip bomb?)",
+        )
+    total = sum(m.file_size for m in members)
+    if total > MAX_KERAS_UNPACKED:
+        raise FileError(
+            path,
+            f"unpacks to {total / 2**30:.1f} GiB, above the {MAX_KERAS_UNPACKED // 2**30} GiB cap",
+        )
+    for m in members:
+        if m.file_size > 2**20 and m.file_size > MAX_KERAS_RATIO * max(m.compress_size, 1):
+            raise FileError(
+                path,
+                f"member {m.filename} is compressed {m.file_size // max(m.compress_size, 1)} to 1"
+                " (a zip bomb?): refused",
+            )
+
+
+def check_writable_folder(folder: str | os.PathLike) -> None:
+    """Check that files can be created in ``folder`` (or, if it does not exist yet, where it would be).
+
+    Nothing is created: the nearest existing folder on the way is probed with a temporary file
+    (:func:`is_temporary`), removed at once. Probing, not :func:`os.access`, is what tells the
+    truth for root, read-only mounts and immutable folders.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The output folder.
+
+    Raises
+    ------
+    musiclass.errors.FileError
+        Naming the folder, when it is a file, or when nothing can be written in it.
+    """
+    folder = Path(folder)
+    probe_in = folder
+    while not probe_in.exists() and probe_in != probe_in.parent:
+        if probe_in.is_symlink():  # a dangling link: where it points does not exist
+            break
+        probe_in = probe_in.parent
+    if probe_in.exists() and not probe_in.is_dir():
+        raise FileError(probe_in, "is a file, not a folder: cannot write the output there")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".write-check.", suffix=TEMP_MARK, dir=probe_in)
+    except OSError as exc:
+        where = "this folder" if probe_in == folder else probe_in
+        raise FileError(
+            folder, f"cannot write in {where} ({exc.strerror or exc}; is it read-only?)"
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, newline: str | None = None) -> None:

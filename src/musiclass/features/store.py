@@ -44,6 +44,7 @@ from ..layout import StoreFiles
 from ..utils import (
     atomic_path,
     config_hash,
+    read_json_object,
     remove_temporaries,
     safe_name,
     write_csv_atomic,
@@ -698,6 +699,10 @@ def _plain_chunk_name(name: str) -> bool:
     )
 
 
+#: what every manifest holds (checked on opening, so a damaged one is named, not a KeyError)
+MANIFEST_KEYS = ("config", "classes", "multilabel", "representations", "chunks")
+
+
 @dataclass
 class FeatureStore:
     """Read access to a finished store.
@@ -742,16 +747,25 @@ class FeatureStore:
                 "no manifest: this is not a complete feature store "
                 "(run or resume `musiclass extract`)",
             )
-        try:
-            self.manifest = json.loads(mpath.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise MetadataError(mpath, f"not valid JSON ({exc})") from None
+        self.manifest = read_json_object(mpath)  # not JSON, or a list: MetadataError
+        lacking = [k for k in MANIFEST_KEYS if k not in self.manifest]
+        if lacking and self.manifest.get("format_version") == FORMAT_VERSION:
+            raise MetadataError(
+                mpath, f"lacks key(s) {lacking}: damaged (re-run `musiclass extract --force`)"
+            )
         if self.manifest.get("format_version") != FORMAT_VERSION:
             raise MetadataError(
                 mpath,
                 f"store format {self.manifest.get('format_version')} is not "
                 f"{FORMAT_VERSION}: re-run `musiclass extract --force`",
             )
+        for key, kind, name in (
+            ("config", dict, "an object"),
+            ("representations", dict, "an object"),
+            ("chunks", list, "a list"),
+        ):
+            if not isinstance(self.manifest[key], kind):
+                raise MetadataError(mpath, f"{key!r} must be {name}: damaged")
         self.config = FrontendConfig.from_dict(self.manifest["config"])
         self._index: pd.DataFrame | None = None
         self._arrays: dict[str, ChunkedArray] = {}

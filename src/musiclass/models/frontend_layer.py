@@ -70,7 +70,12 @@ from ..errors import AudioError, ConfigError, FileError, MetadataError  # noqa: 
 from ..features.frontend import AMIN_POWER, Frontend  # noqa: E402
 from ..layout import ModelDir  # noqa: E402
 from ..training.batches import epoch_order, evenly_spaced  # noqa: E402  (re-exported: one frame rule)
-from ..utils import atomic_path, read_json_object, write_json_atomic  # noqa: E402
+from ..utils import (  # noqa: E402
+    atomic_path,
+    check_keras_file,
+    read_json_object,
+    write_json_atomic,
+)
 
 __all__ = [
     "SpectralFrontend",
@@ -452,13 +457,13 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     Raises
     ------
     FileError
-        The file does not exist.
+        The file does not exist, or is not a bounded ``.keras`` archive
+        (:func:`musiclass.utils.check_keras_file`).
     ValueError
         Keras' safe mode refuses the file (a ``Lambda`` layer, say).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileError(path, "model file not found")
+    check_keras_file(path)  # a folder, text, an empty file or a zip bomb: named, never loaded
     return keras.saving.load_model(path, safe_mode=True)
 
 

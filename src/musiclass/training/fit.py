@@ -31,6 +31,7 @@ from ..features.frontend import Frontend
 from ..features.store import FeatureStore, tracks_fingerprint
 from ..layout import ModelDir
 from ..models import build_model
+from ..novelty import MAX_FRAMES, frame_statistics
 from ..splits import PARTS
 from ..utils import config_hash, write_json_atomic
 from .batches import (
@@ -208,6 +209,11 @@ def train(
             "input_shape": shape,
         },
     )
+
+    train_rows = np.sort(parts["train"]["row"].to_numpy())
+    sample = np.unique(train_rows[np.linspace(0, len(train_rows) - 1, MAX_FRAMES).astype(int)])
+    if len(sample) >= 2:  # for predict's note on inputs far outside the training data
+        write_json_atomic(md.input_statistics, frame_statistics(array.rows(sample)))
 
     set_seed(config.seed, config.deterministic)
     options = dict(config.model_options)

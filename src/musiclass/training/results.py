@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from .. import evaluation
+from ..errors import MetadataError
 from ..layout import ModelDir
-from ..utils import write_csv_atomic, write_json_atomic
+from ..utils import read_csv_table, write_csv_atomic, write_json_atomic
 
 #: the columns of a predictions file before the probabilities (one ``p:<class>`` column each)
 ROW_COLUMNS = ["row", "track_id", "frame", "label"]
@@ -122,10 +123,37 @@ def load_predictions(path: str | Path) -> tuple[pd.DataFrame, np.ndarray, tuple[
         The probabilities.
     classes : tuple of str
         The class order.
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        Naming the file, when it is not CSV, lacks the ``track_id``, ``label`` or ``p:`` columns, or
+        holds a missing or non-finite probability.
     """
-    table = pd.read_csv(path, dtype={"track_id": str, "label": str}, keep_default_na=False)
-    cols = [c for c in table.columns if c.startswith("p:")]
-    return table.drop(columns=cols), table[cols].to_numpy(np.float64), tuple(c[2:] for c in cols)
+    table = read_csv_table(
+        path,
+        header="row,track_id,frame,label,p:CLASS...",
+        kind="a predictions file",
+        dtype={"track_id": str, "label": str},
+        keep_default_na=False,
+    )
+    missing = [c for c in ("track_id", "label") if c not in table.columns]
+    cols = [c for c in table.columns if str(c).startswith("p:")]
+    if missing or not cols:
+        raise MetadataError(
+            path,
+            f"lacks column(s) {missing + ([] if cols else ['p:CLASS ...'])}: not a predictions file"
+            " written by `musiclass train`",
+        )
+    probs = table[cols].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(probs).all(axis=1)
+    if bad.any():
+        line = int(np.flatnonzero(bad)[0]) + 2  # 1-based, after the header
+        raise MetadataError(
+            path,
+            f"{int(bad.sum())} row(s) with a missing or non-finite probability (first on line {line})",
+        )
+    return table.drop(columns=cols), probs, tuple(c[2:] for c in cols)
 
 
 def track_truth(y: np.ndarray, track_ids: np.ndarray) -> np.ndarray:
