@@ -344,3 +344,77 @@ def test_documented_tags_of_the_magnatagatune_clip():
 def test_documented_tags_of_the_msd_clip():
     path = _fixture(MSD_CLIP)
     assert top_tags(path) == ["guitar", "piano", "fast"]
+
+
+# ------------------------------------------------------------------------------ predict by name
+@pytest.fixture
+def fake_published(monkeypatch, musicnn_net):
+    """``musicnn-mtt`` served by the module's network (no download); returns that network."""
+    import musiclass.predict as predict_module
+    from musiclass.pretrained.tagger import load_tagger
+
+    monkeypatch.setattr(
+        predict_module,
+        "load_tagger",
+        lambda name, batch_size=64: load_tagger(name, batch_size=batch_size, network=musicnn_net),
+    )
+    return musicnn_net
+
+
+def test_predict_takes_a_pretrained_name(tmp_path, fake_published):
+    import soundfile as sf
+
+    from musiclass.predict import PretrainedPredictor, load_predictor, predict
+
+    from .conftest import tone
+
+    sf.write(tmp_path / "long.wav", tone(7.0, 22050, seed=1), 22050)  # 2 whole patches at 16 kHz
+    sf.write(tmp_path / "short.wav", tone(1.0, 22050, seed=2), 22050)
+    predictor = load_predictor("musicnn-mtt", batch_size=1)
+    assert isinstance(predictor, PretrainedPredictor) and predictor.classes == M.MTT_LABELS
+    report = predict(predictor, [tmp_path], top_k=4, progress=False)
+    assert report.multilabel and len(report) == 2 and report.failures.empty
+    assert report.thresholds is None and "top_tags" in report.notes[0]
+    long, short = sorted(report.predictions, key=lambda t: -t.duration_s)
+    y, _ = audio.load(tmp_path / "long.wav", sr=16000)
+    _, x = M.patches(M.log_mel(y))
+    taggram = np.asarray(fake_published.predict_on_batch(x)["taggram"])
+    assert long.n_frames == 2 == len(x)
+    np.testing.assert_allclose(long.probs, taggram.mean(axis=0), rtol=1e-5, atol=1e-6)
+    want = [M.MTT_LABELS[i] for i in taggram.mean(axis=0).argsort()[::-1][:4]]
+    assert [t for t, _ in long.tags] == want and len(long.top) == 50
+    assert short.n_frames == 1 and "repeated" in short.notes[0]
+    assert "p:techno" in report.table.columns and report.table["tags"].str.count(";").eq(3).all()
+
+
+def test_cli_predict_and_models(tmp_path, fake_published, monkeypatch, capsys):
+    import json
+
+    import soundfile as sf
+
+    from musiclass.cli import EXIT_ERROR, EXIT_OK, main
+
+    from .conftest import tone
+
+    sf.write(tmp_path / "a.wav", tone(4.0, 16000, seed=3), 16000)
+    assert main(["predict", "musicnn-mtt", str(tmp_path / "a.wav"), "-q", "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 1 and len(records[0]["tags"]) == 3
+
+    monkeypatch.setenv("MUSICLASS_CACHE", str(tmp_path / "cache"))
+    assert main(["models", "--json"]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows][:2] == ["musicnn-mtt", "musicnn-msd"]
+    assert {r["cached"] for r in rows} == {"no"} and all("ISC" in r["licence"] for r in rows)
+    assert all(W.WHEEL_SHA256 in r["source"] for r in rows)
+
+    monkeypatch.undo()  # the real loader now, with an empty cache and no network
+    monkeypatch.setenv("MUSICLASS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(
+        W.subprocess,
+        "run",
+        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "ERROR: network unreachable\n"),
+    )
+    assert main(["predict", "musicnn-msd", str(tmp_path / "a.wav"), "-q"]) == EXIT_ERROR
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "network unreachable" in err[0]

@@ -163,7 +163,7 @@ class Architecture:
         return MUSICNN_VARIABLES if self.kind == "musicnn" else VGG_VARIABLES
 
 
-_MTT = "MagnaTagATune (25,863 clips, 50 tags)"
+_MTT = "MagnaTagATune (29 s clips, 50 tags)"
 _MSD = "Million Song Dataset (last.fm tags; 50 tags)"
 #: the networks of the musicnn==0.1.0 wheel, by musicnn's name
 ARCHITECTURES = {
