@@ -27,6 +27,8 @@ from .models import classical
 from .pipeline import index_gtzan, index_jamendo, make_splits, synthesize
 from .plots import results_markdown
 from .predict import predict
+from .pretrained import catalog as pretrained_catalog
+from .pretrained import weights
 from .registry import results_for_display, table_metrics
 from .report import build_report
 from .splits import check_fractions
@@ -745,6 +747,46 @@ def cmd_predict(args) -> int:
     return EXIT_PARTIAL if len(report.failures) else EXIT_OK
 
 
+def cmd_models(args) -> int:
+    """``musiclass models``: the pretrained models ``predict`` takes by name, their provenance and cache.
+
+    With ``--download`` the weights are obtained into the cache first (pinned by hash).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The sub-command's parsed options (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``.
+
+    Raises
+    ------
+    musiclass.errors.MusiclassError
+        When ``--download`` cannot obtain the weights (no network, a hash mismatch).
+    """
+    if args.download:
+        for name in pretrained_catalog.PRETRAINED:  # one wheel holds every network: convert each
+            weights.load_network(pretrained_catalog.get(name).network)
+    rows = pretrained_catalog.table()
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for r in rows:
+        print(f"{r['name']}  ({r['network']}, {r['tags']} tags, trained on {r['trained_on']})")
+        print(f"    {r['summary']}")
+        for key in ("authors", "paper", "licence", "source"):
+            print(f"    {key}: {r[key]}")
+        print(f"    cached: {r['cached']} ({r['where']})")
+    print(
+        "\nmodel directories written by `musiclass train` (or `import-keras`) are given to predict "
+        "by their path"
+    )
+    return EXIT_OK
+
+
 def cmd_run(args) -> int:
     """Run ``musiclass run``: a study config end to end, then its results table and figures.
 
@@ -1198,12 +1240,14 @@ def _add_predict(sub) -> None:
     s = sub.add_parser(
         "predict",
         help="predict the genre (or mood tags) of your own audio files with a trained "
-        "model directory",
+        "model directory or a pretrained tagger (musicnn-mtt, musicnn-msd: see musiclass models)",
     )
     s.add_argument(
         "model_dir",
-        metavar="MODEL_DIR",
-        help="a model directory (musiclass train, or an audio-input export)",
+        metavar="MODEL",
+        help="a model directory (musiclass train, or an audio-input export), or the name of a "
+        "pretrained tagger listed by `musiclass models` (musicnn-mtt, musicnn-msd, ...; its "
+        "weights are downloaded on first use)",
     )
     s.add_argument(
         "paths",
@@ -1213,7 +1257,10 @@ def _add_predict(sub) -> None:
         "count), folders (searched recursively) or glob patterns (quote them; ** spans folders)",
     )
     s.add_argument(
-        "--top-k", type=int, default=3, help="genre models: how many classes to list (default 3)"
+        "--top-k",
+        type=int,
+        default=3,
+        help="genre models and pretrained taggers: how many classes (tags) to list (default 3)",
     )
     s.add_argument(
         "--out",
@@ -1318,6 +1365,23 @@ def _add_import_keras(sub) -> None:
     s.set_defaults(func=cmd_import_keras)
 
 
+def _add_models(sub) -> None:
+    """The ``models`` sub-command's options."""
+    s = sub.add_parser(
+        "models",
+        help="list the pretrained taggers predict takes by name (musicnn-mtt, musicnn-msd, ...), "
+        "where each came from, its licence and whether its weights are cached",
+    )
+    s.add_argument(
+        "--download",
+        action="store_true",
+        help="obtain the weights now (pip download musicnn==0.1.0, pinned by SHA-256) into the "
+        "cache ($MUSICLASS_CACHE or ~/.cache/musiclass)",
+    )
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_models)
+
+
 def _add_run(sub) -> None:
     """The ``run`` sub-command's options."""
     s = sub.add_parser(
@@ -1415,6 +1479,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_evaluate,
         _add_predict,
         _add_import_keras,
+        _add_models,
         _add_run,
         _add_info,
         _add_report,

@@ -121,6 +121,11 @@ class StoreFiles:
         ``meta``: the subfolder of ``chunks`` holding each track's meta chunk.
     SPLITS : str
         ``splits``: the folder of the store's splits (see :class:`SplitFolder`).
+    EMBEDDINGS : str
+        ``embeddings-{model}.csv``: one row of a pretrained network's embeddings per track
+        (:mod:`musiclass.pretrained.embeddings`); ``{model}`` is the pretrained model's name.
+    EMBEDDING_FAILURES : str
+        ``embeddings-{model}.failures.csv``: the tracks it could not embed.
     """
 
     MANIFEST = "manifest.json"
@@ -132,6 +137,8 @@ class StoreFiles:
     CHUNKS = "chunks"
     META = "meta"
     SPLITS = "splits"
+    EMBEDDINGS = "embeddings-{model}.csv"
+    EMBEDDING_FAILURES = "embeddings-{model}.failures.csv"
 
 
 class IndexFiles:

@@ -57,12 +57,16 @@ from .errors import ConfigError, FileError, MetadataError
 from .evaluation import track_probabilities
 from .features.frontend import Frontend
 from .layout import ModelDir
+from .pretrained import catalog as pretrained_catalog
+from .pretrained import musicnn
+from .pretrained.tagger import load_tagger
 from .utils import check_keras_file, read_json_object, write_csv_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "Predictor",
+    "PretrainedPredictor",
     "TrackPrediction",
     "PredictReport",
     "load_predictor",
@@ -512,7 +516,9 @@ def load_predictor(
     ----------
     model_dir : str or os.PathLike
         The model directory (``model.keras``, ``labels.json``, ``frontend.json`` and, for taggers,
-        ``thresholds.json``).
+        ``thresholds.json``), or the name of a pretrained tagger (``musicnn-mtt``, ``musicnn-msd``:
+        :data:`musiclass.pretrained.catalog.PRETRAINED`; its weights are obtained on first use),
+        which gives a :class:`PretrainedPredictor`.
     batch_size : int, default=64
         Frames per forward pass (:data:`BATCH_SIZE`).
     min_seconds : float, default=0.5
@@ -535,7 +541,18 @@ def load_predictor(
         ``frontend.json`` describes.
     musiclass.errors.ConfigError
         If ``batch_size`` is less than 1 or ``min_seconds`` is not positive.
+    musiclass.pretrained.weights.WeightsUnavailable
+        For a pretrained name whose weights cannot be had (no network, a hash mismatch).
     """
+    if int(batch_size) < 1:
+        raise ConfigError("batch_size must be at least 1")
+    if not min_seconds > 0:
+        raise ConfigError("min_seconds must be positive")
+    if pretrained_catalog.is_name(model_dir):  # a published tagger, not a model directory
+        tagger = load_tagger(str(model_dir), batch_size=int(batch_size))
+        return PretrainedPredictor(
+            str(model_dir), tagger, batch_size=int(batch_size), min_seconds=float(min_seconds)
+        )
     d = Path(model_dir)
     if not d.exists():
         raise FileError(d, "model directory not found")
@@ -550,10 +567,6 @@ def load_predictor(
             raise FileError(
                 d / name, "file not found (is this a model directory written by `musiclass train`?)"
             )
-    if int(batch_size) < 1:
-        raise ConfigError("batch_size must be at least 1")
-    if not min_seconds > 0:
-        raise ConfigError("min_seconds must be positive")
     classes, multilabel = _read_labels(ModelDir(d).labels)
     cfg, rep, audio_input, front, notes = _read_frontend(ModelDir(d).frontend)
     thresholds = None
@@ -985,6 +998,131 @@ class Predictor:
         return self.finish(self._prepare_signal(name, y), top_k)
 
 
+# ------------------------------------------------------------------------------ pretrained taggers
+@dataclass(frozen=True)
+class _PatchInput:
+    """What :class:`Predictor`'s decoding steps read of a config, for musicnn's 3 s patches."""
+
+    sample_rate: int = musicnn.SAMPLE_RATE
+    min_duration: float = musicnn.PATCH_FRAMES * musicnn.HOP_LENGTH / musicnn.SAMPLE_RATE
+
+
+class PretrainedPredictor(Predictor):
+    """A pretrained tagger (``musicnn-mtt``, ``musicnn-msd``, ...) behind :class:`Predictor`'s interface.
+
+    Create with :func:`load_predictor` given a name of :data:`musiclass.pretrained.catalog.PRETRAINED`.
+    Files are decoded at 16 kHz and cut into musicnn's 3 s patches
+    (:class:`musiclass.pretrained.tagger.Tagger`); the track's probabilities are the patches' mean,
+    as musicnn's ``top_tags``. musicnn publishes no per-tag thresholds, so a prediction's ``tags``
+    are its ``top_k`` most likely tags (as ``top_tags(topN=top_k)``) and ``top`` ranks all 50.
+
+    Parameters
+    ----------
+    name : str
+        The pretrained model's name.
+    tagger : musiclass.pretrained.tagger.Tagger
+        The loaded network.
+    batch_size : int, default=64
+        Patches per forward pass.
+    min_seconds : float, default=0.5
+        The shortest clip predicted.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tagger: Any,
+        *,
+        batch_size: int = BATCH_SIZE,
+        min_seconds: float = MIN_SECONDS,
+    ):
+        entry = pretrained_catalog.get(name)
+        self.model_dir, self.model, self.tagger = Path(name), tagger.taggram_model, tagger
+        self.classes, self.multilabel = tagger.classes, True
+        self.config = _PatchInput()
+        self.representation, self.audio_input, self.thresholds = "musicnn", False, None
+        self.batch_size, self.min_seconds = int(batch_size), float(min_seconds)
+        self.notes = [
+            f"{name}: {entry.summary}; weights from the {entry.source.split(' (')[0]} "
+            f"({entry.licence.split(' (')[0]} licence). It publishes no per-tag thresholds: "
+            "the top-k tags by probability are listed, as musicnn's top_tags"
+        ]
+
+    def __repr__(self) -> str:
+        return f"PretrainedPredictor({str(self.model_dir)!r}, {len(self.classes)} tags, 16 kHz)"
+
+    @property
+    def threshold_map(self) -> None:
+        """None: musicnn publishes no thresholds.
+
+        Returns
+        -------
+        None
+            Always.
+        """
+        return None
+
+    def frames(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cut a 16 kHz signal into musicnn's 3 s patches.
+
+        Parameters
+        ----------
+        y : numpy.ndarray of shape (samples,)
+            The signal at 16 kHz.
+
+        Returns
+        -------
+        starts : numpy.ndarray of shape (n_patches,)
+            Patch starts in seconds.
+        x : numpy.ndarray of shape (n_patches, 187, 96)
+            The patches.
+        """
+        return self.tagger.frames(y)
+
+    def _prepare_signal(self, name: str, y: np.ndarray) -> _Prepared:
+        duration = len(y) / self.config.sample_rate
+        starts, x = self.frames(y)
+        notes = []
+        if duration < self.config.min_duration:
+            notes.append(
+                f"{duration:.2f} s is shorter than musicnn's {self.config.min_duration:.2f} s patch: "
+                "it was repeated to fill one; treat this prediction with caution"
+            )
+        return _Prepared(name, duration, starts, x, notes)
+
+    def finish(self, prep: _Prepared, top_k: int = 3) -> TrackPrediction:
+        """Run the network on a prepared file: the mean taggram, ranked; ``tags`` its top ``top_k``.
+
+        Parameters
+        ----------
+        prep : _Prepared
+            A file decoded and patched by :meth:`prepare`.
+        top_k : int, default=3
+            The tags listed.
+
+        Returns
+        -------
+        TrackPrediction
+            The track's prediction.
+        """
+        frame_probs = self.frame_probabilities(prep.x)
+        probs = frame_probs.mean(axis=0)
+        order = np.argsort(-probs, kind="stable")
+        ranked = [(self.classes[i], float(probs[i])) for i in order]
+        return TrackPrediction(
+            prep.path,
+            prep.duration_s,
+            np.asarray(prep.starts, dtype=np.float64),
+            frame_probs,
+            probs,
+            self.classes,
+            True,
+            ranked,
+            ranked[: max(1, int(top_k))],
+            list(prep.notes),
+        )
+
+
 # ------------------------------------------------------------------------------ finding files
 def _has_magic(text: str) -> bool:
     return any(ch in text for ch in "*?[")
@@ -1115,7 +1253,8 @@ def predict(
     Parameters
     ----------
     model_dir : str or os.PathLike or Predictor
-        A model directory (loaded with :func:`load_predictor`) or a loaded :class:`Predictor`.
+        A model directory or a pretrained tagger's name (loaded with :func:`load_predictor`), or
+        a loaded :class:`Predictor`.
     paths : str or os.PathLike or sequence of them
         Files, folders and glob patterns.
     top_k : int, default=3

@@ -9,6 +9,8 @@ A store is a folder::
     chunks/meta/<id>.npy   per track: frame starts, fill, descriptors (written last: the track is done)
     index.csv              one row per frame: row, track_id, frame, start (s), fill, label
     handcrafted.csv        one row per track: track_id, label, the 97 descriptors
+    embeddings-<model>.csv one row per track: track_id, label, a pretrained network's embeddings
+                           (written afterwards by musiclass.pretrained.embeddings; optional)
     failures.csv           tracks that could not be processed: track_id, path, reason, kind
                            (transient: retried by the next run; permanent: the file's content)
     fingerprints.csv       per track of the index: track_id, path, size, mtime_ns, sample_hash (what
@@ -60,6 +62,8 @@ FAILURES = StoreFiles.FAILURES
 FINGERPRINTS = StoreFiles.FINGERPRINTS
 CHUNKS = StoreFiles.CHUNKS
 META = StoreFiles.META
+EMBEDDINGS = StoreFiles.EMBEDDINGS
+EMBEDDING_FAILURES = StoreFiles.EMBEDDING_FAILURES
 FORMAT_VERSION = 2
 
 
@@ -524,6 +528,69 @@ def _remove_orphans(out: Path, keep: set[str], reps: list[str]) -> None:
             shutil.rmtree(folder)
 
 
+def write_embeddings(
+    store: str | Path, model: str, table: pd.DataFrame, failures: pd.DataFrame
+) -> Path:
+    """Write a pretrained network's per-track embeddings beside the descriptor table.
+
+    Parameters
+    ----------
+    store : str or pathlib.Path
+        The store folder (or any folder: the files are plain CSV).
+    model : str
+        The pretrained model's name (``musicnn-msd``, ...): it names the file.
+    table : pandas.DataFrame
+        ``track_id``, ``label``, then the embedding columns; one row per track.
+    failures : pandas.DataFrame
+        ``track_id, path, reason`` of the tracks that could not be embedded.
+
+    Returns
+    -------
+    pathlib.Path
+        ``embeddings-<model>.csv`` in the store (written atomically, as is its failures file).
+
+    Raises
+    ------
+    musiclass.errors.ConfigError
+        When ``table`` does not start with ``track_id`` and ``label``, or repeats a track.
+    """
+    if list(table.columns[:2]) != ["track_id", "label"]:
+        raise ConfigError("an embedding table starts with the columns track_id, label")
+    if table["track_id"].duplicated().any():
+        raise ConfigError("an embedding table has one row per track: a track_id repeats")
+    path = Path(store) / EMBEDDINGS.format(model=safe_name(model))
+    write_csv_atomic(failures, Path(store) / EMBEDDING_FAILURES.format(model=safe_name(model)))
+    write_csv_atomic(table, path, float_format="%.9g")
+    return path
+
+
+def read_embeddings(store: str | Path, model: str) -> pd.DataFrame:
+    """Read the embedding table of one pretrained model (:func:`write_embeddings`).
+
+    Parameters
+    ----------
+    store : str or pathlib.Path
+        The store folder.
+    model : str
+        The pretrained model's name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``track_id``, ``label`` (strings) and the embedding columns (float64).
+
+    Raises
+    ------
+    musiclass.errors.MetadataError
+        When the store holds no embeddings of that model.
+    """
+    path = Path(store) / EMBEDDINGS.format(model=safe_name(model))
+    if not path.is_file():
+        raise MetadataError(path, f"no {model} embeddings in this store: extract them first")
+    table = pd.read_csv(path, dtype={"track_id": str, "label": str}, keep_default_na=False)
+    return table.astype({c: np.float64 for c in table.columns[2:]})  # "0" columns stay floats
+
+
 class ChunkedArray:
     """The chunks of one representation, seen as one ``(n_rows, rows, columns)`` array.
 
@@ -905,6 +972,26 @@ class FeatureStore:
         return pd.read_csv(
             self.path / HANDCRAFTED, dtype={"track_id": str, "label": str}, keep_default_na=False
         )
+
+    def embeddings(self, model: str = "musicnn-msd") -> pd.DataFrame:
+        """Read a pretrained network's embedding table: one row per track.
+
+        Parameters
+        ----------
+        model : str, default="musicnn-msd"
+            The pretrained model's name.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``track_id``, ``label`` and the embeddings (:func:`read_embeddings`).
+
+        Raises
+        ------
+        musiclass.errors.MetadataError
+            When the store holds none of that model.
+        """
+        return read_embeddings(self.path, model)
 
     def failures(self) -> pd.DataFrame:
         """Read the tracks that could not be processed.
