@@ -142,6 +142,21 @@ def test_gtzan_bad_entry_is_a_problem_row_and_the_index_carries_on(
     assert f"{problem}" in stdout
 
 
+@pytest.mark.parametrize("dataset", ["gtzan", "jamendo"])
+def test_root_whose_path_is_not_utf8_is_one_line_error(tmp_path, capsys, dataset):
+    _build(dataset, tmp_path)  # in tmp_path/root, then renamed (soundfile cannot write there)
+    bad = os.fsencode(tmp_path) + b"/data\xff"
+    os.rename(os.fsencode(tmp_path / "root"), bad)
+    root = Path(os.fsdecode(bad))
+    run_index = index_gtzan if dataset == "gtzan" else index_jamendo
+    code, _, err = run_index(root, tmp_path / "ix", capsys)
+    assert code == EXIT_ERROR
+    assert err == (
+        f"error: {tmp_path}/data\\xff: cannot index under this folder: its path is not valid "
+        "UTF-8 (the bytes that are not are shown as \\xNN)\n"
+    )
+
+
 # ------------------------------------------------------------------------------ symlinks
 def _link_gtzan(root: Path, target: Path) -> Path:
     link = root / "genres" / "jazz" / "jazz.00005.wav"

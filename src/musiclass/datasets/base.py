@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import MetadataError
+from ..errors import DatasetError, MetadataError
 from ..layout import IndexFiles
 from ..utils import atomic_path, read_csv_table, write_csv_atomic
 
@@ -609,6 +609,27 @@ def _resolve(path: str) -> str | OSError:
 
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def check_root_name(root: str | os.PathLike) -> None:
+    """Refuse a dataset root whose path cannot be written to ``tracks.csv`` (UTF-8, one line).
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The dataset root.
+
+    Raises
+    ------
+    musiclass.errors.DatasetError
+        When the path is not valid UTF-8 or holds a control character: every track path under
+        it would be unusable, so nothing is indexed.
+    """
+    problem = name_problem(os.fspath(root))
+    if problem is not None:
+        raise DatasetError(
+            f"{shown(root)}: cannot index under this folder: its path {problem.removeprefix('file name ')}"
+        )
 
 
 def name_problem(name: str) -> str | None:

@@ -74,6 +74,7 @@ from .base import (
     PROBLEM_COLUMNS,
     RootGuard,
     TrackIndex,
+    check_root_name,
     empty_problems,
     identical_problems,
     name_problem,
@@ -231,7 +232,8 @@ def index(
     Raises
     ------
     musiclass.errors.DatasetError
-        No genre folder found under ``root``, or a genre folder that cannot be listed.
+        No genre folder found under ``root``, a genre folder that cannot be listed, or a
+        ``root`` whose path is not UTF-8 or holds a control character.
     musiclass.errors.MetadataError
         The artists file is missing (when named explicitly) or malformed.
     musiclass.errors.ConfigError
@@ -248,6 +250,7 @@ def index(
     if check not in CHECKS:
         raise ConfigError(f"check must be one of {CHECKS}, not {check!r}")
     root_path = Path(os.path.abspath(root))
+    check_root_name(root_path)
     genre_root = find_genre_root(root_path)
     guard = RootGuard(root_path, allow_outside_links=allow_outside_links)
     if artists is None and (root_path / "artists.csv").is_file():

@@ -74,6 +74,7 @@ from .base import (
     PROBLEM_COLUMNS,
     RootGuard,
     TrackIndex,
+    check_root_name,
     duration_disagrees,
     empty_problems,
     identical_problems,
@@ -732,6 +733,8 @@ def index(
     musiclass.errors.MetadataError
         For a missing or malformed metadata or split file (see :func:`read_tsv`,
         :func:`split_assignment`).
+    musiclass.errors.DatasetError
+        When the path of ``audio_root`` is not UTF-8 or holds a control character.
 
     Warns
     -----
@@ -753,6 +756,7 @@ def index(
         raise ConfigError(f"curation must be one of {CURATIONS}, not {curation!r}")
     metadata_tsv = Path(metadata_tsv)
     root_abs = Path(os.path.abspath(audio_root))
+    check_root_name(root_abs)
     problems: list[dict] = []
     df = read_tsv(metadata_tsv, report=problems)
     parts = None
