@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from musiclass.cli import EXIT_PARTIAL, index_outcome
 from musiclass.datasets import TrackIndex, jamendo
 from musiclass.errors import ConfigError, MetadataError
 
@@ -411,8 +412,11 @@ def test_index_reports_missing_and_corrupt(tmp_path):
     original = jamendo.index(meta, audio, check="none", curation="original")
     assert len(original) == 0 and original.classes == ()  # every tag has fewer than 10 tracks here
 
+    decode = jamendo.index(meta, audio, check="decode")  # offered by `index --help`: it works
+    assert list(decode.tracks["track_id"]) == list(header.tracks["track_id"])
+    assert decode.tracks["audio_duration"].iloc[0] == pytest.approx(1.5, abs=0.1)
     with pytest.raises(ConfigError):
-        jamendo.index(meta, audio, check="decode")
+        jamendo.index(meta, audio, check="bogus")
 
 
 def test_index_with_split(tmp_path):
@@ -450,7 +454,9 @@ def test_index_copies_the_real_sample(tmp_path):
     ix = jamendo.index(meta, tmp_path / "audio", check="header")
     assert list(ix.tracks["track_id"]) == ["track_0000948"]
     assert ix.tracks["audio_duration"].iloc[0] == pytest.approx(2.0, abs=0.1)
-    assert list(ix.problems["problem"]) == ["missing"]
+    problems = ix.problems.set_index("track_id")["problem"].to_dict()
+    # the 2 s sample disagrees with the metadata's full length: a warning, the track is kept
+    assert problems == {"track_0000948": "duration", "track_0001948": "missing"}
 
 
 # ------------------------------------------------------------------------------ real data
@@ -545,7 +551,7 @@ def test_real_original_curation_reproduces_the_study(real_meta):
 
 
 @pytest.mark.shared
-def test_real_audio_sample_found_others_missing():
+def test_real_audio_sample_found_others_missing(tmp_path, capsys):
     meta = need_shared(JAMENDO / "autotagging_moodtheme.tsv")
     ix = jamendo.index(meta, JAMENDO / "audio-sample", check="header")
     assert list(ix.tracks["track_id"]) == ["track_0000948"]
@@ -555,5 +561,13 @@ def test_real_audio_sample_found_others_missing():
     )  # the sample is trimmed to 2 s
     assert ix.tracks["duration"].iloc[0] == pytest.approx(212.7)  # the metadata's full length
     assert len(ix.classes) == 56
-    assert len(ix.problems) == 17_982 - 1 and set(ix.problems["problem"]) == {"missing"}
+    counts = ix.problems["problem"].value_counts().to_dict()
+    # 504 of the 18,486 tracks carry only tags the official curation drops (ambiental, horror,
+    # mellow): listed as untagged; the trimmed sample's 2.0 s against 212.7 s is a duration warning
+    assert counts == {"missing": 17_982 - 1, "untagged": 18_486 - 17_982, "duration": 1}
     assert os.path.isabs(ix.problems["path"].iloc[0])
+    # `musiclass index` exits 3 on it: far more than --max-missing (5 %) of the files are missing
+    assert index_outcome(ix, JAMENDO / "audio-sample", tmp_path, 0.05) == EXIT_PARTIAL
+    assert capsys.readouterr().err.startswith(
+        "warning: 17981 of the 17982 files listed are missing (100.0%"
+    )

@@ -15,9 +15,9 @@ from pathlib import Path
 from . import __version__, evaluation
 from .config import frontend_config, load_yaml
 from .datasets import jamendo
-from .datasets.base import TrackIndex, labels_to_matrix
+from .datasets.base import FILE_PROBLEMS, TrackIndex, labels_to_matrix
 from .demo import run_demo
-from .errors import ConfigError, MetadataError, MusiclassError
+from .errors import ConfigError, DatasetError, MetadataError, MusiclassError
 from .evaluation import NO_TEST_TRACKS
 from .features.extract import extract
 from .features.store import FeatureStore
@@ -106,14 +106,19 @@ def cmd_index(args) -> int:
     Returns
     -------
     int
-        ``EXIT_OK`` (problems found while indexing are listed, not failures).
+        ``EXIT_OK`` (problems found while indexing are listed, not failures), or ``EXIT_PARTIAL``
+        when more than ``--max-missing`` of the files the metadata names (MTG-Jamendo, or GTZAN
+        with ``--expect-full``) are missing (see :func:`index_outcome`).
 
     Raises
     ------
     musiclass.errors.MusiclassError
-        For any error of the stage; :func:`main` prints it and exits with ``EXIT_ERROR``.
+        For any error of the stage, and when no track at all was indexed (the index is still
+        written, with its problems.csv); :func:`main` prints it and exits with ``EXIT_ERROR``.
     """
     out = Path(args.out)
+    if not 0 <= args.max_missing <= 1:
+        raise ConfigError(f"--max-missing must be a share between 0 and 1, not {args.max_missing}")
     if args.dataset == "gtzan":
         idx = index_gtzan(
             args.root,
@@ -121,6 +126,7 @@ def cmd_index(args) -> int:
             check=args.check or "header",
             expect_full=args.expect_full,
             min_duration=args.min_duration,
+            allow_outside_links=args.allow_outside_links,
             progress=not args.quiet,
         )
     else:
@@ -131,14 +137,68 @@ def cmd_index(args) -> int:
             curation=args.curation,
             check=args.check or "exists",
             split=args.split,
+            allow_outside_links=args.allow_outside_links,
             progress=not args.quiet,
         )
-    print(f"{len(idx)} tracks, {len(idx.classes)} classes -> {out}")
+    identical = int((idx.problems["problem"] == "identical").sum()) if len(idx.problems) else 0
+    note = (
+        f" ({identical} exact duplicate audio file(s), kept: see problems.csv)" if identical else ""
+    )
+    print(f"{len(idx)} tracks, {len(idx.classes)} classes -> {out}{note}")
     if len(idx.problems):
         counts = idx.problems["problem"].value_counts().to_dict()
         print(f"{len(idx.problems)} problem(s) {counts}, listed in {out / 'problems.csv'}:")
-        for row in idx.problems.head(10).itertuples():
-            print(f"  {row.problem:8s} {row.path}: {row.reason}")
+        for _, rows in idx.problems.groupby("problem", sort=False):  # a few of each kind
+            for row in rows.head(3).itertuples():
+                print(f"  {row.problem:8s} {row.path}: {row.reason}")
+    return index_outcome(idx, args.root, out, args.max_missing)
+
+
+def index_outcome(idx: TrackIndex, root, out: Path, max_missing: float) -> int:
+    """The exit status of ``musiclass index``: empty and near-empty inputs are not a success.
+
+    Parameters
+    ----------
+    idx : musiclass.datasets.base.TrackIndex
+        The index just written.
+    root : str or pathlib.Path
+        The dataset root it was built from (named in the messages).
+    out : pathlib.Path
+        The index folder (its ``problems.csv`` lists why entries were left out).
+    max_missing : float
+        The largest share of the listed entries that may be ``missing`` (0 .. 1).
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``, or ``EXIT_PARTIAL`` (a warning printed to stderr, with the counts) when more
+        than ``max_missing`` of the audio files listed (the tracks indexed and those left out for
+        a problem of their file, :data:`~musiclass.datasets.base.FILE_PROBLEMS`) are missing.
+
+    Raises
+    ------
+    musiclass.errors.DatasetError
+        When the index holds no track at all, with the counts of what was found instead.
+    """
+    problems = idx.problems
+    files = problems[problems["problem"].isin(FILE_PROBLEMS)] if len(problems) else problems
+    listed = len(idx) + (int(files["track_id"].nunique()) if len(files) else 0)
+    missing = int((files["problem"] == "missing").sum()) if len(files) else 0
+    if len(idx) == 0:
+        counts = problems["problem"].value_counts().to_dict() if len(problems) else {}
+        found = f"every entry left out {counts}" if counts else "no audio file found"
+        raise DatasetError(
+            f"{root}: no track indexed: {found} (see {out / IndexFiles.PROBLEMS}); "
+            "is this the right root?"
+        )
+    if listed and missing / listed > max_missing:
+        print(
+            f"warning: {missing} of the {listed} files listed are missing ({missing / listed:.1%}, "
+            f"more than --max-missing {max_missing:.0%}); only {len(idx)} tracks indexed: "
+            f"is {root} the right root, or the download incomplete?",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
     return EXIT_OK
 
 
@@ -982,7 +1042,22 @@ def _add_index(sub) -> None:
         "--check",
         choices=("none", "exists", "header", "decode"),
         default=None,
-        help="how far each file is verified (gtzan default: header; jamendo default: exists)",
+        help="how far each file is verified (gtzan default: header; jamendo default: exists); "
+        "header and decode flag a length that disagrees with the metadata's by more than "
+        "max(1 s, 2%%)",
+    )
+    s.add_argument(
+        "--allow-outside-links",
+        action="store_true",
+        help="follow symbolic links that lead out of ROOT (by default they are refused and "
+        "listed in problems.csv as unsafe; links inside ROOT are always followed)",
+    )
+    s.add_argument(
+        "--max-missing",
+        type=float,
+        default=0.05,
+        help="exit 3 when more than this share of the files listed (jamendo metadata, gtzan "
+        "--expect-full) are missing (default 0.05); no track at all always exits 1",
     )
     s.add_argument(
         "--expect-full",

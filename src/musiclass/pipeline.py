@@ -239,6 +239,26 @@ def make_splits(
     return results
 
 
+def _check_artists(store: FeatureStore, index: TrackIndex) -> None:
+    """The artist split needs an artist per track; say where GTZAN's come from when some lack one."""
+    if "artist" not in index.tracks.columns:
+        return  # song_split names the missing column
+    lacking = int((index.tracks["artist"].astype(str) == "").sum())
+    if not lacking:
+        return
+    where = (
+        f"GTZAN's come from ROOT/artists.csv (columns track_id,artist; ROOT the folder given to "
+        f"`musiclass index gtzan`, here {index.root or 'unknown'}): add it and re-run "
+        "`musiclass index` and `extract` (see docs/data.md)"
+        if index.dataset == "gtzan"
+        else "the index's artist column comes from the dataset's metadata"
+    )
+    raise ConfigError(
+        f"{store.path}: --method artist needs an artist for every track, and {lacking} of "
+        f"{len(index)} have none; {where}"
+    )
+
+
 def _one_split(
     store: FeatureStore,
     method: str,
@@ -257,6 +277,7 @@ def _one_split(
         if method == "song":
             saved = splits.song_split(index, fractions, seed=seed)
         elif method == "artist":
+            _check_artists(store, index)
             saved = splits.song_split(index, fractions, seed=seed, group="artist")
         elif method in ("gtzan-filtered", "gtzan-stratified"):
             saved = gtzan.split(index, kind=method.split("-", 1)[1])

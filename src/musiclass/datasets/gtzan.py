@@ -57,6 +57,7 @@ References
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -69,7 +70,16 @@ import pandas as pd
 
 from .. import audio
 from ..errors import AudioError, ConfigError, DatasetError, MetadataError
-from .base import PROBLEM_COLUMNS, TrackIndex, empty_problems
+from .base import (
+    PROBLEM_COLUMNS,
+    RootGuard,
+    TrackIndex,
+    check_root_name,
+    empty_problems,
+    identical_problems,
+    name_problem,
+    shown,
+)
 
 #: the 10 genres, alphabetical: class ``i`` is ``GENRES[i]`` (the original study's label order)
 GENRES = (
@@ -99,9 +109,9 @@ SPLIT_KINDS = ("filtered", "stratified")
 SPLIT_PARTS = {"train": "train", "validation": "valid", "test": "test"}
 EXCLUDED = "excluded"
 
-CHECKS = ("none", "header", "decode")
+CHECKS = ("none", "exists", "header", "decode")
 
-_NAME = re.compile(r"^(?P<genre>[a-z]+)\.(?P<number>\d{5})$")
+_NAME = re.compile(r"(?P<genre>[a-z]+)\.(?P<number>\d{5})")  # used with fullmatch: no "\n" slips by
 
 
 def canonical_ids() -> list[str]:
@@ -165,6 +175,7 @@ def index(
     min_duration: float = 29.0,
     artists: str | os.PathLike | None = None,
     expect_full: bool = False,
+    allow_outside_links: bool = False,
     progress: bool = False,
 ) -> TrackIndex:
     """Index a GTZAN tree: one row per usable clip, and a report of every problem found.
@@ -173,22 +184,30 @@ def index(
     ----------
     root : str or os.PathLike
         The dataset folder, in any layout of :data:`LAYOUTS` (see the module docstring).
-    check : {"header", "decode", "none"}, default="header"
+    check : {"header", "decode", "exists", "none"}, default="header"
         How far each file is verified.
         ``"header"`` reads the header with :func:`musiclass.audio.info` (cheap; when the
         header does not give the length the file is decoded to measure it);
         ``"decode"`` decodes every file fully (:func:`musiclass.audio.load`, native rate, which also
-        rejects empty, non-finite and silent signals); ``"none"`` trusts the file names
-        (``duration`` is then NaN and nothing is reported ``corrupt`` or ``short``).
+        rejects empty, non-finite and silent signals); ``"exists"`` only refuses empty files;
+        ``"none"`` trusts the file names. With ``"exists"`` and ``"none"``, ``duration`` is NaN
+        and nothing is reported ``short``; with ``"none"`` no content is read (no ``identical``
+        check either).
     min_duration : float, default=29.0
         Seconds; a clip shorter than this is kept but also reported ``short``.
         The real clips last about 30 s (661,500 samples at 22,050 Hz, a few slightly fewer).
     artists : str or os.PathLike or None, default=None
-        CSV with header ``track_id,artist``. ``None``: ``<root>/artists.csv`` if it exists.
-        Tracks it does not list get an empty artist.
+        CSV with header ``track_id,artist`` (one row per clip, for instance
+        ``blues.00000,blues_artist_01``). ``None``: ``<root>/artists.csv`` if it exists (the
+        folder given as ``root``). Tracks it does not list get an empty artist, and the
+        ``artist`` split needs every track to have one.
     expect_full : bool, default=False
         Report each of the 1000 canonical ids (:func:`canonical_ids`) that has no file
         as ``missing``.
+    allow_outside_links : bool, default=False
+        Follow symbolic links whose target lies outside ``root``. By default they are reported
+        ``unsafe`` and left out; links inside ``root`` are always followed (as in
+        :func:`musiclass.datasets.jamendo.index`).
     progress : bool, default=False
         Show a progress bar while checking files.
 
@@ -199,18 +218,22 @@ def index(
         ``duration`` (seconds, from the header or the decoded signal), ``artist``, and
         ``number`` (the clip number, int), sorted by (genre in :data:`GENRES` order, number).
         ``problems``: ``track_id, path, problem, reason`` with ``problem`` one of
-        ``corrupt`` (unreadable, or named like audio but a folder, a broken link or a pipe:
-        left out of ``tracks``), ``short`` (kept in ``tracks``),
-        ``unexpected`` (an audio file whose name is not ``<genre>.NNNNN`` or whose genre is not
-        its folder's: left out), ``duplicate`` (the same clip in a second format: left out; the
-        first of :data:`EXTENSIONS` is used) and ``missing`` (only with ``expect_full``).
+        ``corrupt`` (unreadable, or named like audio but a folder, a broken link, a link loop or
+        a pipe: left out of ``tracks``), ``short`` (kept in ``tracks``),
+        ``unexpected`` (an audio file whose name is not ``<genre>.NNNNN``, is not UTF-8 or holds
+        a control character, or whose genre is not its folder's: left out), ``unsafe`` (a
+        symbolic link out of ``root``: left out), ``duplicate`` (the same clip in a second
+        format: left out; the first of :data:`EXTENSIONS` is used), ``identical`` (the same bytes
+        as an earlier track under another name: both kept) and ``missing`` (only with
+        ``expect_full``). Paths in ``problems`` are printable (:func:`~musiclass.datasets.base.shown`).
         ``classes`` = :data:`GENRES`, ``multilabel`` False, ``dataset`` ``"gtzan"``, ``root`` the
         absolute ``root``.
 
     Raises
     ------
     musiclass.errors.DatasetError
-        No genre folder found under ``root``, or a genre folder that cannot be listed.
+        No genre folder found under ``root``, a genre folder that cannot be listed, or a
+        ``root`` whose path is not UTF-8 or holds a control character.
     musiclass.errors.MetadataError
         The artists file is missing (when named explicitly) or malformed.
     musiclass.errors.ConfigError
@@ -227,7 +250,9 @@ def index(
     if check not in CHECKS:
         raise ConfigError(f"check must be one of {CHECKS}, not {check!r}")
     root_path = Path(os.path.abspath(root))
+    check_root_name(root_path)
     genre_root = find_genre_root(root_path)
+    guard = RootGuard(root_path, allow_outside_links=allow_outside_links)
     if artists is None and (root_path / "artists.csv").is_file():
         artists = root_path / "artists.csv"
     artist_of = read_artists(artists) if artists is not None else {}
@@ -238,6 +263,12 @@ def index(
     for genre in GENRES:
         folder = genre_root / genre
         if not folder.is_dir():
+            if folder.is_symlink():  # a broken link or a loop: say so rather than skip the genre
+                problems.append(_problem(genre, folder, "corrupt", _not_a_file(folder)))
+            continue
+        refused = guard.refusal(folder / ".")
+        if refused is not None:
+            problems.append(_problem(genre, folder, *refused))
             continue
         candidates: dict[str, list[Path]] = {}
         try:
@@ -253,11 +284,19 @@ def index(
             if name.startswith(".") or suffix not in EXTENSIONS:
                 continue  # .DS_Store, AppleDouble ._ files, .mf lists, sub-folders, ...
             stem = name[: -len(suffix)]
-            if not entry.is_file():
+            bad_name = name_problem(name)
+            if bad_name is not None:
+                problems.append(_problem(stem, path, "unexpected", bad_name))
+                continue
+            refused = guard.refusal(path)
+            if refused is not None:
+                problems.append(_problem(stem, path, *refused))
+                continue
+            if not _is_file(entry):
                 # named like audio but a folder, a broken link, a pipe...: reported, never opened
                 problems.append(_problem(stem, path, "corrupt", _not_a_file(path)))
                 continue
-            match = _NAME.match(stem)
+            match = _NAME.fullmatch(stem)
             if match is None:
                 problems.append(
                     _problem(
@@ -298,7 +337,12 @@ def index(
     for track_id in _progress(ids, progress, "checking GTZAN files"):
         path = found[track_id]
         duration = math.nan
-        if check != "none":
+        if check == "exists":
+            size = _size(path)
+            if size == 0:
+                problems.append(_problem(track_id, path, "corrupt", "empty file (0 bytes)"))
+                continue
+        elif check != "none":
             try:
                 duration = _duration(path, check)
             except AudioError as exc:
@@ -355,6 +399,8 @@ def index(
             "number": "int64",
         }
     )
+    if check != "none":
+        problems.extend(identical_problems(tracks))
     return TrackIndex(
         tracks,
         GENRES,
@@ -446,7 +492,7 @@ def split_lists(kind: str = "filtered") -> dict[str, list[str]]:
                 continue
             pure = PurePosixPath(line)
             track_id = pure.name[: -len(pure.suffix)] if pure.suffix else pure.name
-            match = _NAME.match(track_id)
+            match = _NAME.fullmatch(track_id)
             if match is None or match["genre"] not in GENRES:
                 raise MetadataError(
                     str(resource), f"line {lineno}: {line!r} is not '<genre>/<genre>.NNNNN.wav'"
@@ -530,8 +576,28 @@ def _duration(path: Path, check: str) -> float:
     return y.shape[-1] / sr
 
 
+def _is_file(entry: os.DirEntry) -> bool:
+    """``entry.is_file()`` (following links), False where the link cannot be followed."""
+    try:
+        return entry.is_file()
+    except OSError:  # a link loop (ELOOP), or a name the file system refuses to resolve
+        return False
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
 def _not_a_file(path: Path) -> str:
     """Why an entry named like an audio file is not one."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (the link leads back to itself)"
     if path.is_symlink() and not path.exists():
         return "broken symbolic link (its target does not exist)"
     if path.is_dir():
@@ -545,7 +611,7 @@ def _sort_key(track_id: str) -> tuple[int, int]:
 
 
 def _problem(track_id: str, path: Path, problem: str, reason: str) -> dict:
-    return {"track_id": track_id, "path": str(path), "problem": problem, "reason": reason}
+    return {"track_id": shown(track_id), "path": shown(path), "problem": problem, "reason": reason}
 
 
 def _problem_frame(rows: list[dict]) -> pd.DataFrame:

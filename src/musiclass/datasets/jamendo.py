@@ -67,7 +67,20 @@ import pandas as pd
 
 from .. import audio
 from ..errors import AudioError, ConfigError, MetadataError
-from .base import PROBLEM_COLUMNS, TrackIndex, empty_problems, join_labels
+from .base import (
+    DURATION_TOLERANCE_S,
+    DURATION_TOLERANCE_SHARE,
+    LABEL_SEP,
+    PROBLEM_COLUMNS,
+    RootGuard,
+    TrackIndex,
+    check_root_name,
+    duration_disagrees,
+    empty_problems,
+    identical_problems,
+    join_labels,
+    shown,
+)
 
 HEADER = ("TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION", "TAGS")
 TAG_SEP = "---"
@@ -172,7 +185,7 @@ ORIGINAL_MERGES = {"funny": "fun"}
 ORIGINAL_MIN_TRACKS = 10
 
 CURATIONS = ("none", "official", "original")
-CHECKS = ("none", "exists", "header")
+CHECKS = ("none", "exists", "header", "decode")
 SPLIT_PARTS = ("train", "validation", "test")
 COLUMNS = ("track_id", "artist", "album", "relpath", "duration", "tags")
 _DRIVE = re.compile(r"^[A-Za-z]:")  # a Windows drive: C:/x, C:x
@@ -184,6 +197,7 @@ def read_tsv(
     *,
     category: str | None = CATEGORY,
     vocabulary=None,
+    report: list | None = None,
 ) -> pd.DataFrame:
     """Parse an MTG-Jamendo metadata or split file, strictly.
 
@@ -199,6 +213,12 @@ def read_tsv(
     vocabulary : collection of str, optional
         Allowed tag names (with or without the ``category---`` prefix); a kept tag outside it is an
         error.
+    report : list, optional
+        When given, receives a problem row (``track_id, path, problem, reason`` with ``path`` the
+        row's PATH) for each tag that was respelled (``normalised``: spaces, including no-break
+        spaces, around the category or the name are stripped and both are case-folded, so
+        ``Mood/Theme--- Emotional`` reads as ``mood/theme---emotional``) or dropped (``tag``: a
+        name holding ``|``, the label separator, or a control character).
 
     Returns
     -------
@@ -215,7 +235,9 @@ def read_tsv(
         UTF-8, a header other than ``TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION TAGS``, a row with
         fewer than 6 fields, an empty TRACK_ID, a duplicate TRACK_ID, a DURATION that is not a
         finite number >= 0, a PATH that is empty, absolute, contains ``..`` or a NUL character, a
-        tag without a ``category---`` prefix (or with an empty name), a tag not in ``vocabulary``.
+        tag without a ``category---`` prefix (or with an empty name), a tag not in ``vocabulary``,
+        a kept tag whose name holds ``|`` or a control character (unless ``report`` is given:
+        then it is dropped and reported).
 
     Examples
     --------
@@ -291,20 +313,43 @@ def read_tsv(
             raise MetadataError(path, f"PATH {relpath!r} on line {lineno} {problem}")
 
         tags: list[str] = []
-        for tag in fields[5:]:
-            tag = tag.strip()
-            cat, sep, name = tag.partition(TAG_SEP)
+        for raw_tag in fields[5:]:
+            cat, sep, name = raw_tag.strip().partition(TAG_SEP)
+            cat, name = cat.strip().casefold(), name.strip().casefold()
             if not sep or not cat or not name:
                 want = prefix or f"category{TAG_SEP}"
                 raise MetadataError(
                     path,
-                    f"tag {tag!r} on line {lineno} lacks the '{want}' prefix "
+                    f"tag {raw_tag.strip()!r} on line {lineno} lacks the '{want}' prefix "
                     "(or has an empty name)",
                 )
-            if prefix is not None:
-                if cat != category:
-                    continue  # another category (genre---, instrument---)
-                tag = name
+            if prefix is not None and cat != category.casefold():
+                continue  # another category (genre---, instrument---)
+            canonical = f"{cat}{TAG_SEP}{name}"
+            tag = name if prefix is not None else canonical
+            unusable = _unusable_tag(name)
+            if unusable and report is None:
+                raise MetadataError(path, f"tag {shown(raw_tag)!r} on line {lineno}: {unusable}")
+            if unusable:
+                report.append(
+                    _problem(
+                        track_id,
+                        relpath,
+                        "tag",
+                        f"line {lineno}: tag {shown(raw_tag)!r} dropped: {unusable}",
+                    )
+                )
+            elif report is not None and canonical != raw_tag.rstrip("\r"):
+                report.append(
+                    _problem(
+                        track_id,
+                        relpath,
+                        "normalised",
+                        f"line {lineno}: tag {shown(raw_tag)!r} read as {canonical!r}",
+                    )
+                )
+            if unusable:
+                continue
             if allowed is not None and tag not in allowed:
                 raise MetadataError(
                     path,
@@ -321,6 +366,15 @@ def read_tsv(
     )
     df["tags"] = pd.Series([r[5] for r in records], index=df.index, dtype=object)
     return df
+
+
+def _unusable_tag(name: str) -> str | None:
+    """Why a tag name cannot be a class, or None."""
+    if LABEL_SEP in name:
+        return f"a tag name may not hold {LABEL_SEP!r}, the label separator"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "a tag name may not hold a control character"
+    return None
 
 
 def _strip_prefix(tag: str, prefix: str | None) -> str:
@@ -440,8 +494,8 @@ def audio_path(root: str | os.PathLike, relpath: str) -> Path:
     ------
     musiclass.errors.MetadataError
         When the path would leave ``root``: an absolute path, a ``..`` component, or a symlink (of
-        the file or a folder on the way) that resolves outside ``root``; also for an empty path or
-        one with a NUL character.
+        the file or a folder on the way) that resolves outside ``root``; also for an empty path,
+        one with a NUL character, or a symbolic link loop on the way.
 
     Examples
     --------
@@ -460,31 +514,27 @@ class _AudioResolver:
     """:func:`audio_path` for many paths under one root: resolved folders are cached, so checking
     18,000 tracks costs one ``lstat`` per file rather than one per path component."""
 
-    def __init__(self, root: str | os.PathLike):
-        self.root = os.path.abspath(root)
-        self.root_real = os.path.realpath(self.root)
-        self._folders: dict[str, str] = {}
+    def __init__(self, root: str | os.PathLike, *, allow_outside_links: bool = False):
+        self.guard = RootGuard(root, allow_outside_links=allow_outside_links, what="audio root")
+        self.root = self.guard.root
 
     def __call__(self, relpath: str) -> str:
+        candidate, refused = self.check(relpath)
+        if refused is not None:
+            raise MetadataError(relpath, refused[1])
+        return candidate
+
+    def check(self, relpath: str) -> tuple[str, tuple[str, str] | None]:
+        """``(absolute path, refusal)``: refusal is None or ``(problem, reason)`` (see RootGuard).
+
+        Raises MetadataError for a PATH that is unsafe as text (absolute, ``..``, empty, NUL).
+        """
         relpath = str(relpath)
         problem = _unsafe_relpath(relpath)
         if problem:
             raise MetadataError(relpath or "(empty PATH)", f"{problem} (audio root {self.root})")
         candidate = os.path.join(self.root, *relpath.replace("\\", "/").split("/"))
-        folder, name = os.path.split(candidate)
-        folder_real = self._folders.get(folder)
-        if folder_real is None:
-            folder_real = self._folders[folder] = os.path.realpath(folder)
-        real = os.path.join(folder_real, name)
-        if os.path.islink(real):
-            real = os.path.realpath(real)
-        if not (real == self.root_real or real.startswith(self.root_real.rstrip(os.sep) + os.sep)):
-            raise MetadataError(
-                relpath,
-                f"resolves to {real}, outside the audio root {self.root_real} "
-                "(a symlink out of the root?)",
-            )
-        return candidate
+        return candidate, self.guard.refusal(candidate)
 
 
 # ---------------------------------------------------------------------------------- splits
@@ -627,6 +677,7 @@ def index(
     *,
     curation: str = "official",
     check: str = "exists",
+    allow_outside_links: bool = False,
     split: int | None = None,
     splits_dir: str | os.PathLike | None = None,
     progress: bool = False,
@@ -642,12 +693,19 @@ def index(
     curation : {"official", "none", "original"}, default="official"
         ``"official"`` (56 tags), ``"none"`` (59) or ``"original"`` (the 2020 study's), see
         :func:`curate`. Applied to the whole track set (after the ``split`` selection).
-    check : {"exists", "header", "none"}, default="exists"
+    check : {"exists", "header", "decode", "none"}, default="exists"
         ``"exists"``: the file must exist and not be empty; ``"header"``: its header
-        must read with :func:`musiclass.audio.info`; ``"none"``: no check. Missing files are
-        reported as ``missing``, unreadable or empty ones as ``corrupt``; either way they leave
-        ``tracks``. A PATH whose symlinks lead out of ``audio_root`` is reported as ``unsafe`` and
-        never opened.
+        must read with :func:`musiclass.audio.info`; ``"decode"``: it must decode whole with
+        :func:`musiclass.audio.load` (slow: every track is decoded); ``"none"``: no check.
+        Missing files are reported as ``missing``, unreadable or empty ones as ``corrupt``; either
+        way they leave ``tracks``. With ``"header"`` and ``"decode"``, a length that disagrees with
+        the metadata's DURATION by more than ``max(1 s, 2 %)``
+        (:func:`~musiclass.datasets.base.duration_disagrees`) is reported as ``duration``, and the
+        track kept.
+    allow_outside_links : bool, default=False
+        Follow symbolic links (of a file or a folder on the way) that lead out of
+        ``audio_root``. By default such a PATH is reported as ``unsafe`` and never opened; links
+        inside ``audio_root`` are always followed (as in :func:`musiclass.datasets.gtzan.index`).
     split : int or None, default=None
         Keep only the tracks of official split ``k`` (all three parts); adds a ``part`` column.
     splits_dir : str or os.PathLike or None, default=None
@@ -661,9 +719,12 @@ def index(
         ``tracks`` in file order: ``track_id``, ``path`` (absolute), ``label`` (tags joined
         by ``|``), ``duration`` (seconds, from the metadata: the full track), ``artist`` (ARTIST_ID),
         ``album`` (ALBUM_ID), ``relpath`` (PATH), plus ``audio_duration`` (seconds, from the header)
-        with ``check="header"`` and ``part`` with ``split``. ``classes`` = the sorted vocabulary after
-        curation; ``multilabel`` True; ``dataset`` ``"mtg-jamendo"``; ``problems`` the files left
-        out, and why.
+        with ``check="header"`` or ``"decode"``, and ``part`` with ``split``. ``classes`` = the sorted
+        vocabulary after curation; ``multilabel`` True; ``dataset`` ``"mtg-jamendo"``;
+        ``problems`` the files left out and why (``missing``, ``corrupt``, ``unsafe``,
+        ``untagged``: no tag left after curation), and warnings on tracks kept: ``normalised`` (a
+        tag respelled, see :func:`read_tsv`), ``tag`` (a tag dropped, or one outside the 59),
+        ``duration`` and ``identical`` (the same bytes as an earlier track).
 
     Raises
     ------
@@ -672,6 +733,8 @@ def index(
     musiclass.errors.MetadataError
         For a missing or malformed metadata or split file (see :func:`read_tsv`,
         :func:`split_assignment`).
+    musiclass.errors.DatasetError
+        When the path of ``audio_root`` is not UTF-8 or holds a control character.
 
     Warns
     -----
@@ -692,7 +755,10 @@ def index(
     if curation not in CURATIONS:
         raise ConfigError(f"curation must be one of {CURATIONS}, not {curation!r}")
     metadata_tsv = Path(metadata_tsv)
-    df = read_tsv(metadata_tsv)
+    root_abs = Path(os.path.abspath(audio_root))
+    check_root_name(root_abs)
+    problems: list[dict] = []
+    df = read_tsv(metadata_tsv, report=problems)
     parts = None
     if split is not None:
         splits_dir = Path(splits_dir) if splits_dir is not None else metadata_tsv.parent / "splits"
@@ -704,26 +770,35 @@ def index(
                 UserWarning,
                 stacklevel=2,
             )
-        df = df[df["track_id"].isin(parts.index)].reset_index(drop=True)
-    df, vocabulary = curate(df, curation)
+        selected = df["track_id"].isin(parts.index)
+        kept_ids = set(df.loc[selected, "track_id"])
+        problems = [p for p in problems if p["track_id"] in kept_ids]
+        df = df[selected].reset_index(drop=True)
+    problems.extend(_unknown_tags(df, curation))
+    curated, vocabulary = curate(df, curation)
+    problems.extend(_untagged(df, curated, curation))
+    for p in problems:  # the rows read_tsv reported name the PATH; make it the file's path
+        p["path"] = shown(root_abs / p["path"])
+    df = curated
 
-    root_abs = Path(os.path.abspath(audio_root))
-    resolve = _AudioResolver(root_abs)
-    problems: list[dict] = []
+    resolve = _AudioResolver(root_abs, allow_outside_links=allow_outside_links)
     keep: list[bool] = []
     paths: list[str] = []
     audio_durations: list[float] = []
-    rows = zip(df["track_id"], df["relpath"], strict=True)
+    rows = zip(df["track_id"], df["relpath"], df["duration"], strict=True)
     if progress:
         from tqdm.auto import tqdm
 
         rows = tqdm(rows, total=len(df), desc="checking MTG-Jamendo files", unit="file")
-    for track_id, relpath in rows:
+    for track_id, relpath, expected in rows:
         seconds = math.nan
         try:
-            path = Path(resolve(relpath))
+            candidate, refused = resolve.check(relpath)
         except MetadataError as exc:
-            problems.append(_problem(track_id, root_abs / relpath, "unsafe", exc.reason))
+            candidate, refused = str(root_abs / relpath), ("unsafe", exc.reason)
+        path = Path(candidate)
+        if refused is not None:
+            problems.append(_problem(track_id, path, *refused))
             paths.append("")
             keep.append(False)
             audio_durations.append(seconds)
@@ -743,13 +818,29 @@ def index(
             elif path.stat().st_size == 0:
                 problems.append(_problem(track_id, path, "corrupt", "empty file (0 bytes)"))
                 ok = False
-        elif check == "header":
+        elif check in ("header", "decode"):
             try:
                 seconds = audio.info(path).duration  # rejects header-less data too
+                if check == "decode":
+                    y, sr = audio.load(path, sr=None, mono=True)
+                    seconds = y.shape[-1] / sr
             except AudioError as exc:
                 kind = "missing" if not path.exists() else "corrupt"
                 problems.append(_problem(track_id, path, kind, exc.reason))
                 ok = False
+            else:
+                if duration_disagrees(seconds, expected):
+                    source = "the header" if check == "header" else "decoding"
+                    problems.append(
+                        _problem(
+                            track_id,
+                            path,
+                            "duration",
+                            f"{seconds:.1f} s of audio by {source}, but {expected:g} s in the "
+                            f"metadata (tolerance {_tolerance(expected):.1f} s): a truncated or "
+                            "wrong file? Kept",
+                        )
+                    )
         paths.append(str(path))
         keep.append(ok)
         audio_durations.append(seconds)
@@ -765,11 +856,13 @@ def index(
             "relpath": df["relpath"],
         }
     )
-    if check == "header":
+    if check in ("header", "decode"):
         tracks["audio_duration"] = audio_durations
     if parts is not None:
         tracks["part"] = parts.reindex(tracks["track_id"]).to_numpy()
     tracks = tracks.loc[np.asarray(keep, dtype=bool)].reset_index(drop=True)
+    if check != "none":
+        problems.extend(identical_problems(tracks))
     problem_frame = (
         pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS)).astype(object)
         if problems
@@ -785,5 +878,48 @@ def index(
     )
 
 
+def _tolerance(expected: float) -> float:
+    return max(DURATION_TOLERANCE_S, DURATION_TOLERANCE_SHARE * expected)
+
+
+def _unknown_tags(df: pd.DataFrame, curation: str) -> list[dict]:
+    """A ``tag`` problem for each tag outside the 59 of :data:`MOODTHEME_TAGS` (a typo?)."""
+    known = set(MOODTHEME_TAGS)
+    fate = "kept (--curation none keeps every tag)" if curation == "none" else "dropped"
+    rows = []
+    for track_id, relpath, tags in zip(df["track_id"], df["relpath"], df["tags"], strict=True):
+        for t in tags:
+            if t not in known:
+                rows.append(
+                    _problem(
+                        track_id,
+                        relpath,
+                        "tag",
+                        f"tag {t!r} is not one of the {len(known)} mood/theme tags: {fate}",
+                    )
+                )
+    return rows
+
+
+def _untagged(before: pd.DataFrame, after: pd.DataFrame, curation: str) -> list[dict]:
+    """An ``untagged`` problem for each track that the curation left without a tag (dropped)."""
+    left = set(after["track_id"])
+    rows = []
+    for track_id, relpath, tags in zip(
+        before["track_id"], before["relpath"], before["tags"], strict=True
+    ):
+        if track_id not in left:
+            had = f"its tags: {', '.join(tags)}" if tags else "it had no usable mood/theme tag"
+            rows.append(
+                _problem(
+                    track_id,
+                    relpath,
+                    "untagged",
+                    f"no tag left after --curation {curation} ({had}): left out",
+                )
+            )
+    return rows
+
+
 def _problem(track_id: str, path, problem: str, reason: str) -> dict:
-    return {"track_id": track_id, "path": str(path), "problem": problem, "reason": reason}
+    return {"track_id": shown(track_id), "path": shown(path), "problem": problem, "reason": reason}
