@@ -63,6 +63,11 @@ def test_another_index_is_refused_and_the_store_left_as_it_was(tmp_path):
     with pytest.raises(ConfigError, match="4 of its 6 tracks are not in this index.*--force"):
         extract(fewer, TINY, store, progress=False)
     assert store_bytes(store) == before, "a refused run changes nothing"
+    # a study's own store follows its index, still reusing only what matches
+    shrunk = extract(fewer, TINY, store, progress=False, allow_other_index=True)
+    assert (shrunk.reused, shrunk.computed, shrunk.store.manifest["n_tracks"]) == (2, 0, 2)
+    moved = extract(other, TINY, store, progress=False, allow_other_index=True)
+    assert (moved.reused, moved.computed) == (0, 6), "other files: nothing reused by id"
     rebuilt = extract(other, TINY, store, progress=False, force=True)
     assert rebuilt.computed == 6
     assert store_bytes(store) == store_bytes(

@@ -744,7 +744,16 @@ def _store_for(
     if not (path / StoreFiles.MANIFEST).is_file():
         echo(f"   extracting {len(index)} tracks with frontend {frontend.hash()} -> {path}")
     # also for a finished store: extract says it is up to date, or retries transient failures
-    report = extract(index, frontend, path, jobs=jobs, progress=progress)
+    # the study's own store follows the study's index (chunks still reused by fingerprint only);
+    # a user's store (a link, from --store) is never rewritten for another index
+    report = extract(
+        index,
+        frontend,
+        path,
+        jobs=jobs,
+        progress=progress,
+        allow_other_index=not path.is_symlink(),
+    )
     echo("   " + report.summary().replace("\n", "\n   "))
     stores[key] = report.store
     return report.store, official

@@ -246,6 +246,7 @@ def extract(
     scheduler=None,
     cluster: str | None = None,
     connect_timeout: float = 10.0,
+    allow_other_index: bool = False,
 ) -> ExtractReport:
     """Extract ``config``'s representations for every track of ``index`` into the store ``out``.
 
@@ -285,6 +286,10 @@ def extract(
         call and closed after it.
     connect_timeout : float
         Seconds to wait for an unreachable scheduler.
+    allow_other_index : bool
+        Rebuild a store of another index (of the same config) for this one instead of refusing:
+        the chunks whose path and fingerprint match are still reused, the others recomputed or
+        deleted. For a store its caller owns (a study's own ``stores/<hash>``), not a user's.
 
     Returns
     -------
@@ -312,7 +317,8 @@ def extract(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     current = store_mod.fingerprint_table(index)
-    plan = _plan(out, index, config, current, force)  # refuses another config or index first
+    # refuses another config or index first
+    plan = _plan(out, index, config, current, force, allow_other_index)
     if plan.up_to_date:
         # a kill between the manifest and the end of finalize leaves the claim: the store is complete
         (out / store_mod.EXTRACTING).unlink(missing_ok=True)
@@ -452,14 +458,20 @@ def _same_root(a, b) -> bool:
 
 
 def _plan(
-    out: Path, index: TrackIndex, config: FrontendConfig, current: pd.DataFrame, force: bool
+    out: Path,
+    index: TrackIndex,
+    config: FrontendConfig,
+    current: pd.DataFrame,
+    force: bool,
+    allow_other_index: bool = False,
 ) -> _Plan:
     """Decide what of ``out`` this run reuses, from its manifest, claim, fingerprints and failures.
 
     A chunk is reused when its track's path and content fingerprint are those recorded when it
     was computed; a permanent failure is kept (not retried) on the same condition. Without
     ``force``, a store of another config, or of another index (another dataset or root, or one
-    that lacks tracks the store holds), is refused: it is never rewritten in silence.
+    that lacks tracks the store holds), is refused: it is never rewritten in silence
+    (``allow_other_index``: another index is rebuilt, still reusing only matching chunks).
     """
     manifest, claim = out / store_mod.MANIFEST, out / store_mod.EXTRACTING
     finalized = manifest.is_file()
@@ -497,7 +509,7 @@ def _plan(
             # computed from these paths; their fingerprints are recorded now
             previous, plan.adopted = current.copy(), True
         elif (out / store_mod.CHUNKS).is_dir() and any((out / store_mod.CHUNKS).iterdir()):
-            if finalized and not force:
+            if finalized and not force and not allow_other_index:
                 raise ConfigError(
                     f"{out} holds a feature store of another index, written by an older musiclass "
                     "that recorded no track fingerprints (its chunks cannot be checked); pass "
@@ -507,7 +519,7 @@ def _plan(
             return plan
         else:
             return plan  # nothing to reuse
-    if not force and len(previous):
+    if not force and not allow_other_index and len(previous):
         missing = [t for t in previous["track_id"] if t not in set(ids)]
         other = identity is not None and (
             identity[0] != index.dataset or not _same_root(identity[1], index.root)
