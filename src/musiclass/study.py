@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import locks
 from .config import frontend_from_mapping, load_yaml
 from .datasets import jamendo
 from .errors import ConfigError
@@ -247,6 +248,7 @@ def _apply_overrides(study: Study, overrides: dict[str, Any]) -> Study:
     return study
 
 
+@locks.writes("out")  # one writer per study folder
 def run_study(
     config: str | Path | list[Study],
     out: str | Path = "runs/genre",
@@ -356,6 +358,7 @@ def run_study(
     return table
 
 
+@locks.writes("out")  # one writer per study folder
 def prepare(
     config: str | Path,
     out: str | Path,
@@ -540,6 +543,7 @@ def _save_curation_counts(root, index_args: dict, index, out: Path) -> None:
     )
 
 
+@locks.writes(lambda store, **_: SplitFolder(store.path).path)  # summary.json too
 def _ensure_splits(
     store, methods, echo=print, official: dict | None = None, fractions=None
 ) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import locks
 from ..config import FrontendConfig
 from ..datasets.base import TrackIndex
 from ..errors import ConfigError, MusiclassError
@@ -180,6 +181,7 @@ def _as_done(futures):
 
 
 # ---------------------------------------------------------------------- driver
+@locks.writes("out")  # one writer per store: a second is refused before it touches the store
 def extract(
     index: TrackIndex,
     config: FrontendConfig,
@@ -234,6 +236,8 @@ def extract(
     ConfigError
         Bad options (``jobs`` below 1, both ``scheduler`` and ``cluster``, ...), Dask missing, or
         ``out`` holds a store of another config (without ``force``).
+    LockedError
+        Another process is writing ``out`` (:mod:`musiclass.locks`); nothing was changed.
     MusiclassError
         The run was interrupted, a worker process died, the Dask cluster was lost or its workers
         cannot run the extraction; the finished tracks are kept for the next run to resume.
