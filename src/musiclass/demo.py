@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import locks
 from .errors import ConfigError
 from .figures import write_figures
 from .layout import RESULT_FOLDERS, RunFolder, SplitFolder, StudyFolder, repo_root, study_config
@@ -39,6 +40,7 @@ def _split_summaries(study_out: Path) -> dict[str, Any]:
     return {p.parent.parent.name: json.loads(p.read_text()) for p in summaries if p.is_file()}
 
 
+@locks.writes("out")  # one writer per run folder
 def run_demo(
     out: str | Path = "runs/demo",
     *,

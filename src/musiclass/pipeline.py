@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from . import splits
+from . import locks, splits
 from .datasets import gtzan, jamendo, synthetic
 from .datasets.base import TrackIndex
 from .errors import ConfigError
@@ -188,6 +188,7 @@ def index_jamendo(
 
 
 # ------------------------------------------------------------------------------ splitting
+@locks.writes(lambda store, **_: SplitFolder(store.path).path)  # one writer per split folder
 def make_splits(
     store: FeatureStore,
     methods: tuple[str, ...],

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import locks
 from .config import frontend_from_mapping, load_yaml
 from .datasets import jamendo
 from .errors import ConfigError, MusiclassError
@@ -342,6 +343,7 @@ def _apply_overrides(study: Study, overrides: dict[str, Any]) -> Study:
     return study
 
 
+@locks.writes("out")  # one writer per study folder
 def run_study(
     config: str | Path | list[Study],
     out: str | Path = "runs/genre",
@@ -550,6 +552,7 @@ def seed_spread(records: list[dict[str, Any]], seeds: list[int]) -> dict[str, An
     return out
 
 
+@locks.writes("out")  # one writer per study folder
 def prepare(
     config: str | Path,
     out: str | Path,
@@ -790,6 +793,7 @@ def _save_curation_counts(root, index_args: dict, index, out: Path) -> None:
     )
 
 
+@locks.writes(lambda store, **_: SplitFolder(store.path).path)  # summary.json too
 def _ensure_splits(
     store, methods, echo=print, official: dict | None = None, fractions=None
 ) -> dict[str, Any]:

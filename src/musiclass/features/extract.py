@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import locks
 from ..config import FrontendConfig
 from ..datasets.base import TrackIndex
 from ..errors import ConfigError, FileError, MusiclassError
@@ -235,6 +236,7 @@ def _as_done(futures):
 
 
 # ---------------------------------------------------------------------- driver
+@locks.writes("out")  # one writer per store: a second is refused before it touches the store
 def extract(
     index: TrackIndex,
     config: FrontendConfig,
@@ -303,6 +305,8 @@ def extract(
         ``out`` holds a store of another config or index (without ``force``).
     FileError
         The disk is full while writing the store's tables (the finished tracks are kept).
+    LockedError
+        Another process is writing ``out`` (:mod:`musiclass.locks`); nothing was changed.
     MusiclassError
         The run was interrupted, a worker process died, the Dask cluster was lost or its workers
         cannot run the extraction; the finished tracks are kept for the next run to resume.

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .. import __version__, locks
 from .. import audio as audio_mod
 from .. import splits as splits_mod
 from ..config import FrontendConfig
@@ -111,6 +111,7 @@ class TrainingData:
     cache: dict | None = None
 
 
+@locks.writes("out")  # one writer per model directory
 def train(
     store: FeatureStore | str | Path,
     split: str | Path,
@@ -161,6 +162,8 @@ def train(
     MetadataError
         The split is unreadable, not of this store, or leaves a part empty; a resume state is
         damaged.
+    LockedError
+        Another process is writing ``out`` (:mod:`musiclass.locks`); nothing was changed.
     """
     store = store if isinstance(store, FeatureStore) else FeatureStore(store)
     md = ModelDir(out)
@@ -260,6 +263,7 @@ def train(
     )
 
 
+@locks.writes("out")  # one writer per model directory
 def train_audio(
     index,
     split,
