@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import audio
 from ..config import FrontendConfig
-from ..errors import FileError
+from ..errors import AudioError, FileError
 from . import store as store_mod
 from .frontend import Frontend
 from .handcrafted import SAMPLE_RATE as HANDCRAFTED_SR
@@ -128,7 +128,10 @@ def process_track(
             y, _ = audio.load(path, sr=config.sample_rate, min_duration=config.min_duration)
             hc_signal = y
         frames = fe.compute(y)
-        hc = descriptors(hc_signal, HANDCRAFTED_SR) if config.handcrafted else None
+        try:
+            hc = descriptors(hc_signal, HANDCRAFTED_SR) if config.handcrafted else None
+        except ValueError as exc:  # the content has no finite descriptors (e.g. DC-only audio)
+            raise AudioError(path, f"no hand-crafted descriptors: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - one bad track must not stop a long run
         return (track_id, 0, *describe_failure(exc))
     # what the chunks take on disk (the data; headers are a few hundred bytes more)
