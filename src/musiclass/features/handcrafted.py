@@ -146,6 +146,38 @@ def _chroma_bank(sr: int, tuning: float) -> np.ndarray:  # numpydoc ignore=GL08
     return librosa.filters.chroma(sr=sr, n_fft=N_FFT, tuning=tuning, n_chroma=12)
 
 
+def _standardised_moment(x: np.ndarray, order: int) -> tuple[float, np.floating, np.floating]:
+    """``m_order / m2^(order/2)`` of ``x``, as ``scipy.stats.skew`` / ``kurtosis`` compute it.
+
+    The biased central moments in the input's float32, by multiplication; NaN where scipy
+    returns NaN (a variance lost to rounding: ``m2 <= (eps * mean)^2``).
+
+    Parameters
+    ----------
+    x : numpy.ndarray of shape (n_samples,)
+        The values (float32).
+    order : {3, 4}
+        3 for the skewness, 4 for the (non-excess) kurtosis.
+
+    Returns
+    -------
+    value : float
+        The standardised moment, or NaN.
+    mean : numpy.float32
+        The mean of ``x``.
+    m2 : numpy.float32
+        Its biased variance.
+    """
+    mean = np.mean(x)
+    d = x - mean
+    d2 = d * d
+    m2 = np.mean(d2)
+    m = np.mean(d2 * d) if order == 3 else np.mean(d2 * d2)
+    if m2 <= (np.finfo(x.dtype).eps * mean) ** 2:
+        return np.nan, mean, m2
+    return float(m / m2 ** (order / 2)), mean, m2
+
+
 def _estimate_tuning(power: np.ndarray, sr: int, rows: tuple[int, int]) -> float:
     """:func:`librosa.estimate_tuning` of a power spectrogram, computed on the bins it reads.
 
@@ -412,27 +444,10 @@ def descriptors(y: np.ndarray, sr: int) -> np.ndarray:
     def mean_std_pairs(x: np.ndarray) -> None:  # one band -> mean, std; numpydoc ignore=GL08
         out.extend([float(np.mean(x)), float(np.std(x))])
 
-    # scipy.stats.skew of |y| and kurtosis of y (biased, Fisher), in float32 as scipy computes
-    # them, with scipy's rule for a variance lost to rounding (NaN, refused below)
     absy = np.abs(y)
-    stats = []
-    for x, order in ((absy, 3), (y, 4)):
-        mean = np.mean(x)
-        d = x - mean
-        d2 = d * d
-        m2 = np.mean(d2)
-        m = np.mean(d2 * d) if order == 3 else np.mean(d2 * d2)
-        zero = m2 <= (np.finfo(np.float32).eps * mean) ** 2
-        with np.errstate(all="ignore"):
-            stats.append(
-                (
-                    np.nan if zero else float(m / m2**1.5 if order == 3 else m / m2**2.0 - 3),
-                    mean,
-                    m2,
-                )
-            )
-    (skew, mean_abs, _), (kurt, _, var) = stats
-    out += [float(mean_abs), float(np.sqrt(var)), skew, kurt]
+    skew, mean_abs, _ = _standardised_moment(absy, 3)
+    kurt, _, var = _standardised_moment(y, 4)
+    out += [float(mean_abs), float(np.sqrt(var)), skew, kurt - 3]
     mean_std_pairs(_zero_crossing_rate(y))
     mean_std_pairs(librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP_LENGTH))
     onset = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=HOP_LENGTH)
