@@ -75,7 +75,7 @@ class LockedError(MusiclassError):
 
 
 def describe(holder: dict[str, Any]) -> str:
-    """Who holds a lock, in words: ``being written by ... (pid N on HOST, since T: COMMAND)``.
+    """Who holds a lock, in words: "being written by" the pid, host, start time and command.
 
     Parameters
     ----------
