@@ -345,6 +345,7 @@ def test_extract_of_an_index_of_0_tracks(tmp_path, capsys):
         pd.DataFrame(columns=["track_id", "path", "label", "duration", "artist"]),
         CLASSES,
         dataset="gtzan",
+        root=str(tmp_path),  # an index names its dataset root (one without is refused)
     ).save(folder)
     line = cli_error(capsys, ["extract", str(folder), "--out", str(tmp_path / "s"), "-q"])
     assert (

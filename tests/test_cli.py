@@ -39,7 +39,7 @@ def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     genre = FeatureStore(store_dir)
     assert genre.manifest["n_tracks"] == 50 and genre.manifest["n_rows"] == 50 * 19
     assert set(genre.representations) == {"spectrogram", "mel", "mfcc"}
-    for method in ("song", "seed-frame"):
+    for method in ("artist", "song", "seed-frame"):
         assert (store_dir / "splits" / f"{method}.csv").is_file()
     (mood_dir,) = (out / "mood" / "stores").iterdir()
     mood = FeatureStore(mood_dir)
@@ -62,10 +62,16 @@ def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     ):
         assert (out / "mood" / "figures" / name).is_file(), name
     assert "| resampling: up-0.5 |" in text
-    # the genre study: 9 network results (exp1 3, exp2 5, fnn 1) under 2 protocols + 3 classifiers under 2
     results = pd.read_csv(out / "genre" / "results.csv")
-    assert len(results) == 9 * 2 + 3 * 2
-    assert set(results["protocol"]) == {"original protocol", "our protocol"}
+    # 9 network results (exp1 3, exp2 5, fnn 1) under the artist and the frame split, cnn-3 of
+    # exp2 also under the song split (the tiny profile trains the song split for it only), and
+    # 3 classifiers under 2 protocols
+    assert len(results) == 9 * 2 + 1 + 3 * 2
+    assert set(results["protocol"]) == {
+        "original protocol",
+        "our protocol",
+        "our protocol, song split",
+    }
     assert results["accuracy"].between(0, 1).all()
     assert (out / "genre" / "figures" / "results_table.png").is_file()
     # a tiny-profile network that collapsed is shown with its mark
@@ -75,6 +81,7 @@ def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     assert summary["profile"] == "tiny" and summary["genre"]["rows"] == len(results)
     (splits,) = summary["genre"]["splits"].values()
     assert splits["song"]["tracks_in_several_parts"] == 0
+    assert splits["artist"]["tracks_in_several_parts"] == 0
     assert splits["seed-frame"]["leak"]["test_frames_with_song_in_train"] > 0.5
 
     models = {p: p.stat().st_mtime_ns for p in (out / "genre" / "models").rglob("model.keras")}

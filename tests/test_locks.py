@@ -276,7 +276,8 @@ def test_every_writer_command_is_refused_and_changes_nothing(store, tones, tmp_p
     # the holder is done: the same extraction proceeds, and no lock file is left anywhere
     from musiclass.datasets.base import TrackIndex
 
-    report = extract(TrackIndex.load(other), TINY, store.path, jobs=1, progress=False)
+    # (another index into an existing store needs force: the store's reuse check, not the lock)
+    report = extract(TrackIndex.load(other), TINY, store.path, jobs=1, progress=False, force=True)
     assert report.n_tracks == 4 and report.failed == 0
     assert not [p for p in tmp_path.rglob(LOCK_FILE)]
 

@@ -258,7 +258,9 @@ def _split_list(value, where) -> list[str]:
     known = (*METHODS, "default")
     unknown = [v for v in value if v not in known]
     if unknown:
-        raise ConfigError(f"{where}: unknown split method(s) {unknown}; choose from {list(known)}")
+        raise ConfigError(
+            f"{where}: unknown split method {unknown[0]!r}; choose from {list(known)}"
+        )
     return list(dict.fromkeys(value))
 
 
