@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__, evaluation
+from . import __version__, evaluation, interrupts
 from .config import frontend_config, load_yaml
 from .datasets import jamendo
 from .datasets.base import TrackIndex, labels_to_matrix
@@ -1256,7 +1256,7 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status: 0 success; 1 an error (a :class:`~musiclass.errors.MusiclassError`,
         printed as ``error: ...``); 2 bad usage (or no sub-command: the help is printed); 3 the
-        stage finished but some tracks failed; 130 interrupted.
+        stage finished but some tracks failed; 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1270,13 +1270,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "jobs", None) is not None and args.jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
-        return args.func(args)
+        # SIGTERM unwinds like Ctrl-C: workers stopped, locks freed, what finished kept
+        with interrupts.sigterm_interrupts(resend=False):
+            return args.func(args)
     except MusiclassError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
+        return getattr(exc, "exit_status", EXIT_ERROR)
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
-        return 130
+        return 128 + interrupts.signal_of(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover
