@@ -75,7 +75,9 @@ class LockedError(MusiclassError):
 
 
 def describe(holder: dict[str, Any]) -> str:
-    """Who holds a lock, in words: ``being written by ... (pid N on HOST, since T: COMMAND)``.
+    """Who holds a lock, in words: the process, its pid and host, since when, its command.
+
+    For example ``being written by another musiclass process (pid 7 on node1, since T: CMD)``.
 
     Parameters
     ----------
