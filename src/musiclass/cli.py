@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __version__, evaluation
+from . import __version__, evaluation, interrupts
 from .config import frontend_config, load_yaml
 from .datasets import jamendo
 from .datasets.base import FILE_PROBLEMS, TrackIndex, labels_to_matrix
@@ -1576,7 +1576,7 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status: 0 success; 1 an error (a :class:`~musiclass.errors.MusiclassError`,
         printed as ``error: ...``); 2 bad usage (or no sub-command: the help is printed); 3 the
-        stage finished but some tracks failed; 130 interrupted.
+        stage finished but some tracks failed; 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1594,19 +1594,21 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
         for folder in _output_folders(args):  # a read-only --out is refused before any work
             check_writable_folder(folder)
-        return args.func(args)
+        # SIGTERM unwinds like Ctrl-C: workers stopped, locks freed, what finished kept
+        with interrupts.sigterm_interrupts(resend=False):
+            return args.func(args)
     except MusiclassError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return getattr(exc, "exit_status", EXIT_ERROR)
     except BrokenPipeError:  # `musiclass ... | head`: the reader left; stop quietly
         _silence_stdout()
         return EXIT_OK
     except PermissionError as exc:  # a folder made read-only after the check above
         print(f"error: {_permission_message(exc)}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
-        return 130
+        return 128 + interrupts.signal_of(exc)
 
 
 def quiet_tensorflow() -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import locks
+from .. import interrupts, locks
 from ..config import FrontendConfig
 from ..datasets.base import TrackIndex
 from ..errors import ConfigError, FileError, MusiclassError
@@ -210,6 +210,7 @@ def _run(tasks, jobs):
         max_workers=min(jobs, len(tasks)),
         mp_context=_mp_context(handcrafted),
         initializer=init_worker,
+        initargs=(os.getpid(),),  # each worker exits when this process is gone, even SIGKILLed
     ) as pool:
         # keep a bounded number of tasks in flight so an interrupt cancels quickly
         pending = set()
@@ -225,7 +226,21 @@ def _run(tasks, jobs):
         except BaseException:
             for f in pending:
                 f.cancel()
+            _stop_workers(pool)  # at once: the tracks in flight are computed again on resume
             raise
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers (they ignore SIGINT and SIGTERM: see ``init_worker``) and reap
+    them, so that leaving the pool does not wait for the tracks in flight."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.kill()
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.join(timeout=10)
 
 
 def _as_done(futures):
@@ -372,8 +387,8 @@ def extract(
     disk_full = False
     try:
         # closing: whatever stops the loop, the runner cancels its pending work and shuts its
-        # workers down before the error below is raised
-        with contextlib.closing(runner) as results:
+        # workers down before the error below is raised (SIGTERM too: it raises like Ctrl-C)
+        with interrupts.sigterm_interrupts(), contextlib.closing(runner) as results:
             for result in results:
                 track_id, _n, error = result[:3]
                 kind = result[3] if len(result) > 3 and result[3] else PERMANENT
@@ -388,11 +403,12 @@ def extract(
                     # every track after it would be computed only to fail the same way
                     disk_full = True
                     break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: exit status 130 or 143
         bar.close()
-        raise MusiclassError(
+        raise interrupts.Interrupted(
             f"interrupted: {len(done)} of {len(rows)} tracks are saved in {out}; "
-            "run the same command again to resume"
+            "run the same command again to resume",
+            interrupts.signal_of(exc),
         ) from None
     except BrokenProcessPool:
         bar.close()

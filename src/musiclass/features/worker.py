@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import numpy as np
 from .. import audio
 from ..config import FrontendConfig
 from ..errors import AudioError, FileError
+from ..interrupts import exit_with
 from . import store as store_mod
 from .frontend import Frontend
 from .handcrafted import SAMPLE_RATE as HANDCRAFTED_SR
@@ -70,15 +72,28 @@ def preload(handcrafted: bool) -> list[str]:
     return PRELOAD + (PRELOAD_HANDCRAFTED if handcrafted else [])
 
 
-def init_worker() -> None:
-    """One BLAS/OpenMP thread per worker process (the pool's initializer).
+def init_worker(parent: int | None = None) -> None:
+    """Set up a pool worker process (the pool's initializer).
 
-    The parallelism is across tracks, and matrix products must round as in a one-process run.
+    One BLAS/OpenMP thread: the parallelism is across tracks, and matrix products must round as
+    in a one-process run. SIGINT and SIGTERM are ignored: Ctrl-C (and a batch system's SIGTERM)
+    reaches the whole process group, and stopping the run is the parent's job, which kills its
+    workers. With ``parent``, a thread ends this process as soon as the parent is gone, however it
+    died (see :func:`musiclass.interrupts.exit_with`).
+
+    Parameters
+    ----------
+    parent : int, optional
+        The pid of the process that owns the pool.
     """
     global _LIMITS
     from threadpoolctl import threadpool_limits
 
     _LIMITS = threadpool_limits(limits=1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if parent is not None:
+        exit_with(parent)
 
 
 def process_track(

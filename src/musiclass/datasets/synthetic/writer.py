@@ -21,6 +21,7 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from ...errors import ConfigError
+from ...interrupts import exit_with
 from ...utils import atomic_path, write_text_atomic
 from .common import _check_count, _check_duration, _check_seed, _rng
 from .constants import (
@@ -84,7 +85,11 @@ def _run_tasks(tasks: list[tuple[Callable, tuple]], jobs: int, progress: bool, d
                 _call(task)
                 bar.update()
             return
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(tasks)),
+            initializer=exit_with,  # no worker outlives this process, even SIGKILLed
+            initargs=(os.getpid(),),
+        ) as pool:
             for _ in pool.map(_call, tasks, chunksize=1):
                 bar.update()
 
