@@ -7,6 +7,9 @@ the process is killed): the signal always lands mid-run, however slow the machin
 bounded wait (a limit, not a speed claim), no process of that session may remain: no worker, no
 fork server, no resource tracker, no Dask nanny. SIGTERM (what a batch system's time limit sends)
 exits 143 with the interrupted message. Resuming completes the store with the bytes of an uninterrupted extraction.
+
+A pool worker SIGKILLed under one track (as the out-of-memory killer does) fails that track alone,
+as a transient failure the next run retries.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from musiclass.features.extract import extract
@@ -231,3 +235,73 @@ def test_sigterm_unwinds_then_still_ends_a_library_caller(resend, status):
     assert done.returncode == status, done.stderr
     expected = ["workers stopped"] + ([] if resend else [f"caught {int(signal.SIGTERM)}"])
     assert done.stdout.splitlines() == expected
+
+
+#: imported into every pool worker: the track named in MUSICLASS_TEST_KILL SIGKILLs its own worker
+#: (what the kernel's out-of-memory killer does), every time it is tried, never in the driver
+KILLER = '''
+"""A worker that starts the track named in MUSICLASS_TEST_KILL is SIGKILLed."""
+import os
+import signal
+
+from musiclass.features import extract
+
+_real = extract.process_track
+
+
+def _killing(track_id, *args):
+    if track_id == os.environ.get("MUSICLASS_TEST_KILL") and str(os.getpid()) != os.environ.get(
+        "MUSICLASS_TEST_DRIVER"
+    ):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _real(track_id, *args)
+
+
+extract.process_track = _killing
+'''
+KILLER_CHILD = """
+import os
+import sys
+
+import musiclass_killer  # noqa: F401
+from musiclass.features import worker
+
+worker.PRELOAD.append("musiclass_killer")  # the fork server imports it: so does every worker
+
+if __name__ == "__main__":
+    from musiclass.cli import main
+
+    os.environ["MUSICLASS_TEST_DRIVER"] = str(os.getpid())
+    sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_killed_pool_worker_fails_its_track_for_the_next_run(setup, tmp_path):
+    """A pool worker SIGKILLed mid-track (the out-of-memory killer) fails that track alone, as a
+    transient failure: the other tracks finish, the run exits 3 naming it, and the next run
+    retries it and completes the store with an uninterrupted run's bytes."""
+    root, index, reference = setup
+    (root / "musiclass_killer.py").write_text(KILLER)
+    (root / "killer_child.py").write_text(KILLER_CHILD)
+    env = environment()
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env["PYTHONPATH"]])
+    victim = "classical.00001"
+    env["MUSICLASS_TEST_KILL"] = victim
+    store = tmp_path / "store"
+    done = subprocess.run(
+        [sys.executable, str(root / "killer_child.py"), "extract", str(root / "index")]
+        + ["--out", str(store), "-q", "-j", "2", *SETS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=LIMIT,
+    )
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert "worker killed by SIGKILL while processing this track (out of memory?)" in done.stderr
+    failures = pd.read_csv(store / "failures.csv")
+    assert failures[["track_id", "kind"]].values.tolist() == [[victim, "transient"]]
+    assert not (store / LOCK_FILE).exists()
+    report = extract(index, TINY, store, jobs=1, progress=False)
+    assert (report.computed, report.retried, report.reused, report.failed) == (1, 1, 5, 0)
+    assert snapshot(store) == snapshot(reference.path)

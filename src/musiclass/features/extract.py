@@ -15,6 +15,7 @@ one function they all call is this module's ``process_track``.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -46,6 +47,7 @@ from .worker import (
     is_disk_full,
     preload,
     process_track,
+    worker_killed_reason,
 )
 from .worker import PRELOAD as _PRELOAD  # noqa: F401  (the names benchmarks/dask_bench.py reads)
 from .worker import PRELOAD_HANDCRAFTED as _PRELOAD_HANDCRAFTED  # noqa: F401
@@ -193,7 +195,14 @@ def _mp_context(handcrafted: bool):
 
 def _run(tasks, jobs):
     """The local runner: yield ``(track_id, n_frames, error, kind)`` as tracks finish (this process
-    when ``jobs`` is 1, else a forkserver pool of ``jobs`` processes)."""
+    when ``jobs`` is 1, else a forkserver pool of ``jobs`` processes).
+
+    A pool worker killed mid-track (SIGKILL, as the kernel's OOM killer sends) breaks the whole
+    pool, and fails every track in flight without saying whose track killed it. So the tracks in
+    flight are run again one at a time, each alone in a one-worker pool: a track whose worker is
+    killed again is a transient failure (:func:`~musiclass.features.worker.worker_killed_reason`,
+    retried by the next run), the others finish; the rest of the tracks go on in a fresh pool.
+    """
     if not tasks:
         return
     if jobs == 1 or len(tasks) == 1:
@@ -206,33 +215,89 @@ def _run(tasks, jobs):
                 yield _process_task(task)
         return
     handcrafted = tasks[0][2].handcrafted
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)),
+    queue = collections.deque(tasks)
+    while queue:
+        suspects = yield from _run_pool(queue, min(jobs, len(queue)), handcrafted)
+        for task in suspects:  # alone, so that a worker that dies names its own track
+            yield _run_alone(task, handcrafted)
+
+
+def _pool(workers: int, handcrafted: bool) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers,
         mp_context=_mp_context(handcrafted),
         initializer=init_worker,
         initargs=(os.getpid(),),  # each worker exits when this process is gone, even SIGKILLed
-    ) as pool:
+    )
+
+
+def _run_pool(queue: collections.deque, workers: int, handcrafted: bool):
+    """Run ``queue``'s tasks (taken from its left) on a pool of ``workers``, yielding results.
+
+    Returns (as the generator's value) the tasks that were in flight when a worker died, whose
+    results are unknown; an empty list when every task finished."""
+    with _pool(workers, handcrafted) as pool:
         # keep a bounded number of tasks in flight so an interrupt cancels quickly
-        pending = set()
+        pending: dict = {}
         try:
-            for task in tasks:
-                pending.add(pool.submit(_process_task, task))
-                if len(pending) >= 4 * jobs:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for f in finished:
-                        yield f.result()
-            for f in _as_done(pending):
-                yield f.result()
+            while queue or pending:
+                while queue and len(pending) < 4 * workers:
+                    task = queue.popleft()
+                    pending[pool.submit(_process_task, task)] = task
+                finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
+                for f in finished:
+                    task = pending.pop(f)
+                    try:
+                        result = f.result()
+                    except BrokenProcessPool:
+                        pending[f] = task
+                        suspects = [pending[g] for g in pending if not _succeeded(g)]
+                        # finished before the break: their results stand
+                        results = [g.result() for g in pending if _succeeded(g)]
+                        pending.clear()
+                        _stop_workers(pool)
+                        yield from results
+                        return suspects
+                    yield result
         except BaseException:
             for f in pending:
                 f.cancel()
             _stop_workers(pool)  # at once: the tracks in flight are computed again on resume
             raise
+    return []
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
+def _succeeded(future) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
+def _run_alone(task: tuple, handcrafted: bool) -> tuple:
+    """One task in a pool of its own: its result, or a transient failure if its worker was killed.
+
+    Raises
+    ------
+    BrokenProcessPool
+        The worker ended without a signal (it could not start, say): not the track's doing.
+    """
+    with _pool(1, handcrafted) as pool:
+        future = pool.submit(_process_task, task)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            processes = _stop_workers(pool)
+            codes = [p.exitcode for p in processes if p.exitcode is not None]
+            killed = [-c for c in codes if c < 0]
+            if not killed:
+                raise
+            return (task[0], 0, worker_killed_reason(killed[0]), TRANSIENT)
+        except BaseException:
+            _stop_workers(pool)
+            raise
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> list:
     """Kill the pool's workers (they ignore SIGINT and SIGTERM: see ``init_worker``) and reap
-    them, so that leaving the pool does not wait for the tracks in flight."""
+    them, so that leaving the pool does not wait for the tracks in flight; return them."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
@@ -241,6 +306,7 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     for p in processes:
         with contextlib.suppress(Exception):
             p.join(timeout=10)
+    return processes
 
 
 def _as_done(futures):
@@ -323,8 +389,10 @@ def extract(
     LockedError
         Another process is writing ``out`` (:mod:`musiclass.locks`); nothing was changed.
     MusiclassError
-        The run was interrupted, a worker process died, the Dask cluster was lost or its workers
-        cannot run the extraction; the finished tracks are kept for the next run to resume.
+        The run was interrupted, a worker process could not start (a worker killed by a signal,
+        as the out-of-memory killer does, only fails its track, as a transient failure), the Dask
+        cluster was lost or its workers cannot run the extraction; the finished tracks are kept
+        for the next run to resume.
     """
     config.validate()
     if jobs < 1:
@@ -413,7 +481,7 @@ def extract(
     except BrokenProcessPool:
         bar.close()
         raise MusiclassError(
-            f"a worker process died: out of memory, or it could not start (a script that calls "
+            f"a worker process ended without a signal: it could not start (a script that calls "
             f"extract with jobs > 1 needs an `if __name__ == '__main__':` guard); {len(done)} finished "
             f"tracks are saved in {out}; run again (with fewer --jobs) to resume"
         ) from None

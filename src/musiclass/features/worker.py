@@ -257,6 +257,36 @@ def _available_memory() -> int | None:
     return None
 
 
+def worker_killed_reason(signum: int) -> str:
+    """The failure reason of a track whose pool worker was killed while it processed the track.
+
+    The kernel's out-of-memory killer sends SIGKILL, so that is what the reason suggests first;
+    the failure is :data:`TRANSIENT` (the next run retries the track).
+
+    Parameters
+    ----------
+    signum : int
+        The signal that ended the worker.
+
+    Returns
+    -------
+    str
+        ``"worker killed by SIGKILL while processing this track (out of memory?); ..."``, with
+        the memory available now where it can be read.
+    """
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    text = f"worker killed by {name} while processing this track"
+    if signum == signal.SIGKILL:
+        text += " (out of memory?)"
+        avail = _available_memory()
+        if avail is not None:
+            text += f"; {_size(avail)} available now"
+    return text + "; retried on the next run (with fewer --jobs)"
+
+
 def describe_failure(
     exc: BaseException, store: str | os.PathLike | None = None, needed: int | None = None
 ) -> tuple[str, str]:
