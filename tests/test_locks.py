@@ -303,3 +303,61 @@ def test_library_writers_are_refused_while_another_process_writes(store, tones, 
         with pytest.raises(locks.LockedError, match=f"pid {pid} on "):
             run_demo(tmp_path / "run", profile="tiny", notebooks=False, report=False)
     assert not study.exists() and not (tmp_path / "run").exists()
+
+
+def test_index_synth_classical_and_predict_out_are_refused_and_change_nothing(tones, tmp_path):
+    """The other writers: ``index`` (its index folder), ``synth`` (its data folder),
+    ``classical --out`` (its results folder) and ``predict --out`` (its one file: the lock lies
+    beside the file, so another file of the same folder is not refused). Each is refused before
+    any work, with one line naming this process, exits 1, and every file stays as it was."""
+    index_dir, data, results = tmp_path / "index", tmp_path / "data", tmp_path / "classical"
+    predictions = tmp_path / "out" / "predictions.csv"
+    for folder in (index_dir, data, results, predictions.parent):
+        folder.mkdir()
+        (folder / "kept.csv").write_text("a\n1\n")
+    predictions.write_text("path,label\nx.wav,blues\n")
+    gtzan_root = Path(tones.root) / "genres"
+    wav = tones.tracks["path"].iloc[0]
+    commands = {
+        index_dir: ["index", "gtzan", str(gtzan_root), "--out", str(index_dir), "-q"],
+        data: ["synth", "--out", str(data), "--only", "gtzan", "--clips-per-genre", "1", "-q"],
+        results: ["classical", str(tmp_path / "features.csv"), "--out", str(results), "-q"],
+        predictions: ["predict", str(tmp_path / "model"), wav, "--out", str(predictions), "-q"],
+    }
+    other_file = [
+        "predict",
+        str(tmp_path / "model"),
+        wav,
+        "--out",
+        str(predictions.parent / "b.csv"),
+    ]
+    with contextlib.ExitStack() as stack:
+        for target in commands:
+            hold = locks.locked_file if target == predictions else locks.locked
+            stack.enter_context(hold(target))
+        folders = [t if t != predictions else t.parent for t in commands]
+        before = {folder: snapshot(folder) for folder in folders}  # our lock files included
+        done = subprocess.run(
+            [sys.executable, "-c", REFUSED, json.dumps([*commands.values(), other_file])],
+            capture_output=True,
+            text=True,
+            env=environment(),
+            timeout=TIMEOUT,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        *results_, other = json.loads(done.stdout.strip().splitlines()[-1])
+        for target, folder, result in zip(commands, folders, results_):
+            assert result["rc"] == 1, result
+            assert result["stderr"].count("\n") == 1 and "Traceback" not in result["stderr"]
+            assert result["stderr"].startswith(
+                f"error: {target}: being written by another musiclass process "
+                f"(pid {os.getpid()} on {socket.gethostname()}, since "
+            ), result
+            assert snapshot(folder) == before[folder], folder
+        # another file of the locked file's folder: not refused by the lock (no model there)
+        assert other["rc"] == 1 and "being written" not in other["stderr"], other
+    # the holder is done: the same index proceeds, and no lock file is left anywhere
+    from musiclass.pipeline import index_gtzan
+
+    assert len(index_gtzan(gtzan_root, index_dir, check="none", progress=False)) == len(tones)
+    assert not [p for p in tmp_path.rglob(f"*{LOCK_FILE}")]

@@ -7,12 +7,13 @@ but some tracks failed (they are listed, and written to the store's ``failures.c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
 from pathlib import Path
 
-from . import __version__, evaluation, interrupts
+from . import __version__, evaluation, interrupts, locks
 from .config import frontend_config, load_yaml
 from .datasets import jamendo
 from .datasets.base import FILE_PROBLEMS, TrackIndex, labels_to_matrix
@@ -786,11 +787,13 @@ def cmd_predict(args) -> int:
     if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
         raise ConfigError(f"--out {args.out}: the file must end in .csv or .json")
     jobs = args.jobs or min(_jobs(), 4)
-    report = predict(
-        args.model_dir, args.paths, top_k=args.top_k, progress=not args.quiet, jobs=jobs
-    )
-    if args.out:
-        report.save(args.out)
+    # --out is locked from the start: a second writer of the file is refused before any work
+    with locks.locked_file(args.out) if args.out else contextlib.nullcontext():
+        report = predict(
+            args.model_dir, args.paths, top_k=args.top_k, progress=not args.quiet, jobs=jobs
+        )
+        if args.out:
+            report.save(args.out)
     if args.format == "csv":
         sys.stdout.write(report.table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
     elif args.format == "json":
@@ -911,6 +914,12 @@ def cmd_classical(args) -> int:
         classical.parse_models(args.models) if args.models else None
     )  # bad usage first, before any file is read
     classical.check_run_options(n_repeats=args.repeats, n_boot=args.n_boot)
+    with locks.locked(args.out) if args.out else contextlib.nullcontext():  # before any work
+        return _classical(args, models)
+
+
+def _classical(args, models) -> int:
+    """``musiclass classical`` once its options are checked (and its ``--out`` locked)."""
     table = classical.read_features(args.features)
     protocols = ("seed", "ours") if args.protocol == "both" else (args.protocol,)
     results = {}

@@ -46,6 +46,7 @@ A run folder (written by ``musiclass demo``)::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,23 @@ RESULTS_MD = "results_table.md"
 #: the write lock inside a folder being written: a store, a model directory, a store's split
 #: folder, a study or run folder (see :mod:`musiclass.locks`); removed when its writer ends
 LOCK_FILE = ".musiclass.lock"
+
+
+def file_lock(path: str | os.PathLike) -> Path:
+    """The write lock of one output file (``predict --out``): ``.NAME.musiclass.lock`` beside it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file being written.
+
+    Returns
+    -------
+    pathlib.Path
+        The lock file, in the same folder (see :func:`musiclass.locks.locked_file`).
+    """
+    path = Path(path)
+    return path.with_name(f".{path.name}{LOCK_FILE}")
 
 
 class ClassicalFiles:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FileError, MusiclassError
-from .layout import LOCK_FILE
+from .layout import LOCK_FILE, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -190,15 +190,51 @@ def locked(folder: str | os.PathLike) -> Iterator[Path]:
         The folder or its lock file cannot be created (a read-only location, say).
     """
     folder = Path(folder)
+    with _holding(folder, folder / LOCK_FILE, folder) as path:
+        yield path
+
+
+@contextlib.contextmanager
+def locked_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Hold the write lock of one output file for the block (``predict --out FILE``).
+
+    Like :func:`locked`, for a file rather than a folder: the lock file lies beside it
+    (:func:`musiclass.layout.file_lock`), so writers of other files in the same folder are not
+    refused, and a second writer of this file is refused naming the file and its holder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file about to be written (its folder is created when it is missing).
+
+    Yields
+    ------
+    pathlib.Path
+        The lock file.
+
+    Raises
+    ------
+    LockedError
+        Another process (or another thread of this one) is writing the file.
+    FileError
+        The folder or the lock file cannot be created (a read-only location, say).
+    """
+    path = Path(path)
+    with _holding(path.parent, file_lock(path), path) as lock:
+        yield lock
+
+
+@contextlib.contextmanager
+def _holding(folder: Path, path: Path, named: Path) -> Iterator[Path]:
+    """Hold the lock file ``path`` in ``folder``; errors name ``named`` (the folder or file)."""
     created = _make_folder(folder)
-    path = folder / LOCK_FILE
     key = os.path.realpath(path)
     with _GUARD:
         held = _HELD.get(key)
         if held is not None and held.pid == os.getpid():
             if held.thread != threading.get_ident():
                 _remove_empty(created)
-                raise LockedError(folder, _read_fd(held.fd))
+                raise LockedError(named, _read_fd(held.fd))
             held.depth += 1
         else:
             held = None
@@ -210,7 +246,7 @@ def locked(folder: str | os.PathLike) -> Iterator[Path]:
                 held.depth -= 1
         return
     try:
-        fd = _acquire(folder, path)
+        fd = _acquire(named, path)
     except BaseException:
         _remove_empty(created)
         raise
@@ -264,7 +300,7 @@ def _acquire(folder: Path, path: Path) -> int | None:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise FileError(
-                folder, f"cannot create its lock file {LOCK_FILE} ({exc.strerror or exc})"
+                folder, f"cannot create its lock file {path.name} ({exc.strerror or exc})"
             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -277,7 +313,7 @@ def _acquire(folder: Path, path: Path) -> int | None:
             if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
                 log.warning("%s: no file locking here (%s); writing without a lock", folder, exc)
                 return None
-            raise FileError(folder, f"cannot lock {LOCK_FILE} ({exc.strerror or exc})") from None
+            raise FileError(folder, f"cannot lock {path.name} ({exc.strerror or exc})") from None
         try:
             same = os.path.samestat(os.fstat(fd), os.stat(path))
         except FileNotFoundError:

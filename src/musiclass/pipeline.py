@@ -7,6 +7,7 @@ call them one by one; the main job that strings both studies together is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import warnings
@@ -67,6 +68,8 @@ def synthesize(
     ------
     musiclass.errors.ConfigError
         If ``which`` names a set other than ``gtzan`` and ``mtg-jamendo``.
+    musiclass.locks.LockedError
+        If a set must be written and another process is writing ``out``.
     """
     out = Path(out)
     jobs = jobs or default_jobs()
@@ -80,14 +83,26 @@ def synthesize(
             raise ConfigError(f"unknown synthetic set {name!r}; choose gtzan or mtg-jamendo")
         params[name]["generator"] = synthetic.GENERATOR_VERSION
 
-    def stamped(name: str) -> bool:  # a closure, not API; numpydoc ignore=GL08
-        stamp = out / name / SYNTH_STAMP
-        return stamp.is_file() and json.loads(stamp.read_text()) == params[name]
-
-    todo = [name for name in which if not stamped(name)]
+    todo = [name for name in which if not _stamped(out, name, params[name])]
     for name in which:
         if name not in todo:
             log.info("%s: synthetic %s already written, skipping", out / name, name)
+    if todo:  # one writer per data folder; sets already written are read without a lock
+        with locks.locked(out):
+            # again under the lock: a writer that held it may have finished them meanwhile
+            todo = [name for name in todo if not _stamped(out, name, params[name])]
+            _write_sets(out, todo, params, clips_per_genre, n_tracks, seed, jobs, progress)
+    return {name: out / name for name in which}
+
+
+def _stamped(out: Path, name: str, params: dict) -> bool:
+    """Set ``name`` under ``out`` is complete, written with ``params`` (its stamp file)."""
+    stamp = out / name / SYNTH_STAMP
+    return stamp.is_file() and json.loads(stamp.read_text()) == params
+
+
+def _write_sets(out: Path, todo, params, clips_per_genre, n_tracks, seed, jobs, progress) -> None:
+    """Write the sets named in ``todo``, each stamped with its ``params`` once complete."""
     for name in todo:
         (out / name / SYNTH_STAMP).unlink(missing_ok=True)
     if set(todo) == {"gtzan", "mtg-jamendo"}:  # one worker pool for both
@@ -111,7 +126,6 @@ def synthesize(
         write_json_atomic(
             out / name / SYNTH_STAMP, params[name]
         )  # last: a set without its stamp is incomplete
-    return {name: out / name for name in which}
 
 
 # ------------------------------------------------------------------------------ indexing
@@ -142,10 +156,13 @@ def index_gtzan(root: str | Path, out: str | Path | None = None, **kwargs) -> Tr
         If the artists file is missing (when named explicitly) or malformed.
     musiclass.errors.ConfigError
         For an unknown ``check``.
+    musiclass.locks.LockedError
+        If another process is writing the index folder ``out``.
     """
-    idx = gtzan.index(root, **kwargs)
-    if out is not None:
-        idx.save(out)
+    with _index_lock(out):  # one writer per index folder, from before the tree is read
+        idx = gtzan.index(root, **kwargs)
+        if out is not None:
+            idx.save(out)
     return idx
 
 
@@ -178,13 +195,20 @@ def index_jamendo(
         For an unknown ``check`` or ``curation``, or an invalid ``split``.
     musiclass.errors.MetadataError
         For a missing or malformed metadata or split file.
+    musiclass.locks.LockedError
+        If another process is writing the index folder ``out``.
     """
     root = Path(root)
     metadata = Path(metadata) if metadata else root / "autotagging_moodtheme.tsv"
-    idx = jamendo.index(metadata, root, **kwargs)
-    if out is not None:
-        idx.save(out)
+    with _index_lock(out):  # one writer per index folder, from before the tree is read
+        idx = jamendo.index(metadata, root, **kwargs)
+        if out is not None:
+            idx.save(out)
     return idx
+
+
+def _index_lock(out):
+    return locks.locked(out) if out is not None else contextlib.nullcontext()
 
 
 # ------------------------------------------------------------------------------ splitting

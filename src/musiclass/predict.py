@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import audio, novelty
+from . import audio, locks, novelty
 from .config import FrontendConfig
 from .errors import ConfigError, FileError, MetadataError
 from .evaluation import track_probabilities
@@ -349,13 +349,14 @@ class PredictReport:
         ------
         musiclass.errors.ConfigError
             If ``path`` ends in neither ``.csv`` nor ``.json``.
+        musiclass.locks.LockedError
+            If another process is writing ``path`` (:func:`musiclass.locks.locked_file`).
         """
         suffix = Path(path).suffix.lower()
-        if suffix == ".csv":
-            return self.to_csv(path)
-        if suffix == ".json":
-            return self.to_json(path)
-        raise ConfigError(f"{path}: the output file must end in .csv or .json")
+        if suffix not in (".csv", ".json"):
+            raise ConfigError(f"{path}: the output file must end in .csv or .json")
+        with locks.locked_file(path):  # one writer per output file
+            return self.to_csv(path) if suffix == ".csv" else self.to_json(path)
 
     def summary(self) -> str:
         """Describe the report as a readable text table, then the notes and the failures.
