@@ -224,6 +224,16 @@ print(json.dumps(out))
 """
 
 
+def assert_refused_by_this_process(result: dict, target: Path) -> None:
+    """A command of ``REFUSED`` exited 1 with the one line that names ``target`` and this process."""
+    assert result["rc"] == 1, result
+    assert result["stderr"].count("\n") == 1 and "Traceback" not in result["stderr"]
+    assert result["stderr"].startswith(
+        f"error: {target}: being written by another musiclass process "
+        f"(pid {os.getpid()} on {socket.gethostname()}, since "
+    ), result
+
+
 def test_every_writer_command_is_refused_and_changes_nothing(store, tones, tmp_path):
     """The issue's reproductions: a second ``extract`` (of another index) into a store being
     written, and a second ``train`` into a model directory being trained (which used to leave
@@ -266,12 +276,7 @@ def test_every_writer_command_is_refused_and_changes_nothing(store, tones, tmp_p
         assert done.returncode == 0, done.stderr[-3000:]
         results = json.loads(done.stdout.strip().splitlines()[-1])
         for folder, result in zip(commands, results):
-            assert result["rc"] == 1, result
-            assert result["stderr"].count("\n") == 1 and "Traceback" not in result["stderr"]
-            assert result["stderr"].startswith(
-                f"error: {folder}: being written by another musiclass process "
-                f"(pid {os.getpid()} on {socket.gethostname()}, since "
-            ), result
+            assert_refused_by_this_process(result, folder)
             assert snapshot(folder) == before[folder], folder
     # the holder is done: the same extraction proceeds, and no lock file is left anywhere
     from musiclass.datasets.base import TrackIndex
@@ -347,12 +352,7 @@ def test_index_synth_classical_and_predict_out_are_refused_and_change_nothing(to
         assert done.returncode == 0, done.stderr[-3000:]
         *results_, other = json.loads(done.stdout.strip().splitlines()[-1])
         for target, folder, result in zip(commands, folders, results_):
-            assert result["rc"] == 1, result
-            assert result["stderr"].count("\n") == 1 and "Traceback" not in result["stderr"]
-            assert result["stderr"].startswith(
-                f"error: {target}: being written by another musiclass process "
-                f"(pid {os.getpid()} on {socket.gethostname()}, since "
-            ), result
+            assert_refused_by_this_process(result, target)
             assert snapshot(folder) == before[folder], folder
         # another file of the locked file's folder: not refused by the lock (no model there)
         assert other["rc"] == 1 and "being written" not in other["stderr"], other

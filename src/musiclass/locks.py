@@ -210,14 +210,14 @@ def locked_file(path: str | os.PathLike) -> Iterator[Path]:
     Yields
     ------
     pathlib.Path
-        The lock file.
+        The lock file beside ``path``.
 
     Raises
     ------
     LockedError
-        Another process (or another thread of this one) is writing the file.
+        The file is being written by another process, or by another thread of this one.
     FileError
-        The folder or the lock file cannot be created (a read-only location, say).
+        Its folder or its lock file cannot be created.
     """
     path = Path(path)
     with _holding(path.parent, file_lock(path), path) as lock:
