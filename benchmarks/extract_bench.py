@@ -80,6 +80,9 @@ def _peak_rss_mb() -> float:
 
 
 def worker(variant: str, clips: list[str], store: str | None) -> dict:
+    # threadpoolctl limits only the thread pools already loaded: load numpy's BLAS first, or
+    # the "one BLAS thread" would not hold (the pool would start later, with every core)
+    import numpy  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     if variant in ("original", "ours"):
