@@ -22,7 +22,7 @@ help:
 	@echo "make test   - set up $(VENV) with the test tools, check lint and format (ruff), build the docs, run the tests"
 	@echo "make lint   - ruff check, ruff format --check and numpydoc's docstring checks; make format rewrites the files"
 	@echo "make docs   - build the documentation site into docs/_build/html (Sphinx, warnings are errors)"
-	@echo "make bench  - run the CPU benchmarks (extraction, floor, Dask, scaling, frontend layer, training)"
+	@echo "make bench  - run the CPU benchmarks (extraction, floor, Dask, scaling, frontend layer, training, bootstrap, pretrained)"
 	@echo "make clean  - remove $(VENV), runs/ and caches"
 
 $(BIN)/python:
@@ -66,6 +66,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/frontend_bench.py
 	$(BIN)/python benchmarks/train_bench.py
 	$(BIN)/python benchmarks/bootstrap_bench.py
+	$(BIN)/python benchmarks/pretrained_bench.py
 
 constraints: $(VENV)/.installed-dev
 	{ head -3 constraints.txt; $(PIP) freeze --exclude-editable | grep -v '^musiclass'; } > constraints.txt.new

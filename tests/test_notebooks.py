@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from musiclass import layout, publish
@@ -69,6 +70,18 @@ def mood_run(tmp_path_factory):
     return out, run_chain("mood", out)
 
 
+def transfer_said(results: Path, notebook: Path) -> None:
+    """The transfer notebook added its rows, or (weights not cached, no network) said it skipped."""
+    from musiclass.pretrained import weights
+
+    rows = pd.read_csv(results)
+    if (rows["experiment"] == "transfer").any():
+        assert "embeddings" in " ".join(rows["features"].dropna().astype(str))
+    else:
+        assert not weights.is_cached()
+        assert "transfer learning skipped" in text_of(notebook)
+
+
 def no_errors(paths: list[Path]) -> None:
     for path in paths:
         assert not [o for o in outputs(path) if o["output_type"] == "error"], path.name
@@ -92,6 +105,7 @@ def test_genre_notebooks_run_in_order_without_errors(genre_run):
         "results_table.png",
         "descriptors_per_genre.png",
     } <= figures
+    transfer_said(out / "genre" / "results.csv", done[-1])
 
 
 @pytest.mark.slow
@@ -106,6 +120,7 @@ def test_mood_notebooks_run_in_order_without_errors(mood_run):
         p.name for p in (out / "mood" / "figures").iterdir()
     }
     assert "VGG-ish baseline" in text_of(done[-1])
+    transfer_said(out / "mood" / "results.csv", done[-1])
 
 
 @pytest.mark.slow

@@ -134,7 +134,7 @@ def test_study_configs_in_the_repository_load():
 
     root = Path(__file__).resolve().parents[1] / "configs" / "genre"
     studies = load_study(root / "study.yaml")
-    assert [s.experiment for s in studies] == ["exp1", "exp2", "fnn", "classical"]
+    assert [s.experiment for s in studies] == ["exp1", "exp2", "fnn", "classical", "transfer"]
     # artist-disjoint by default; the song split (for the artist leak) and more seeds in exp2
     splits = {s.experiment: s.splits for s in studies if s.runs}
     assert splits == {

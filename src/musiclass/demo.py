@@ -63,9 +63,10 @@ def run_demo(
 
     Synthesise both data sets; run the whole genre study (``configs/genre/study.yaml``: experiments 1
     and 2, the FNN and the classical baselines, each under the original frame split and our
-    artist-disjoint split, experiment 2 also under the song split) and the mood study
-    (``configs/mood/study.yaml``: the base set, the 8 resampled sets and a tag-weighted loss under
-    the original frame split and the official track split, and the MediaEval run) in the given
+    artist-disjoint split, experiment 2 also under the song split, and the classifiers on
+    pretrained musicnn embeddings) and the mood study (``configs/mood/study.yaml``: the base set,
+    the 8 resampled sets and a tag-weighted loss under the original frame split and the official
+    track split, the MediaEval run and a linear probe on the embeddings) in the given
     ``profile``; then execute the numbered notebooks in order on the same run (every
     model is already trained, so they only evaluate and draw), which writes the figures; build
     ``report.pdf``; print both results tables.
@@ -160,7 +161,7 @@ def run_demo(
     timings["synthesise"] = time.perf_counter() - t
 
     t = stage(
-        f"genre study ({profile} profile): experiments 1 and 2, FNN, classical ML; "
+        f"genre study ({profile} profile): experiments 1 and 2, FNN, classical ML, transfer learning; "
         f"original frame split vs our artist and song splits"
     )
     table = run_study(
@@ -177,7 +178,7 @@ def run_demo(
     )
     timings["genre_study"] = time.perf_counter() - t
     t = stage(
-        f"mood study ({profile} profile): the base set, 8 resampled sets and a tag-weighted loss; "
+        f"mood study ({profile} profile): the base set, 8 resampled sets, a tag-weighted loss, a linear probe; "
         f"original frame split vs the official track split"
     )
     mood_table = run_study(

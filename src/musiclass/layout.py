@@ -30,6 +30,8 @@ A study folder (written by ``musiclass run``)::
     stores/<hash>/     one feature store per frontend config (see FeatureStore)
     models/<split>/<name>/   one model directory per network and split
     models/classical/<protocol>-<hash>/   classical.json, classical.csv, classical_predictions.csv
+    models/classical/transfer-<protocol>-<hash>/   the same, on pretrained embeddings
+    models/probe/<split>-<hash>/          probe.json, probe_predictions.csv, thresholds.json (mood)
     registry/<key>.json      one record per result
     results.csv        the registry as one table
     tag_counts_curation.csv  tracks per tag before and after curation (mood)
@@ -115,6 +117,22 @@ class ClassicalFiles:
     SUMMARY = "classical.json"
     TABLE = "classical.csv"
     PREDICTIONS = "classical_predictions.csv"
+
+
+class ProbeFiles:
+    """The files of one linear-probe result folder (:mod:`musiclass.transfer`, mood).
+
+    Attributes
+    ----------
+    SUMMARY : str
+        ``probe.json``: the chosen hyper-parameter, its validation scores and the metrics of every
+        part; written last, it marks the folder complete.
+    PREDICTIONS : str
+        ``probe_predictions.csv``: one row per validation and test track, a probability per tag.
+    """
+
+    SUMMARY = "probe.json"
+    PREDICTIONS = "probe_predictions.csv"
 
 
 class StoreFiles:
@@ -566,6 +584,21 @@ class StudyFolder:
         """
         return self.path / self.MODELS / "classical" / name
 
+    def probe(self, name: str) -> Path:
+        """Return the folder of one linear probe on pretrained embeddings (mood).
+
+        Parameters
+        ----------
+        name : str
+            ``<split>-<hash>``.
+
+        Returns
+        -------
+        pathlib.Path
+            ``models/probe/<name>`` (see :class:`ProbeFiles`).
+        """
+        return self.path / self.MODELS / "probe" / name
+
     @property
     def registry(self) -> Path:
         """The results registry, one record per result.
@@ -734,8 +767,9 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
         "4.2_Experiment_2_Number_Layers",
         "5_Handcrafted_Features",
         "6_Machine_Learning_Classifiers",
+        "7_Transfer_Learning",
     ),
-    "mood": ("1_Data_Collection", "2_Exploratory_Data_Analysis", "3_CNN"),
+    "mood": ("1_Data_Collection", "2_Exploratory_Data_Analysis", "3_CNN", "4_Transfer_Learning"),
 }
 
 

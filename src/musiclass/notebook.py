@@ -1007,6 +1007,24 @@ def original_beside(table: pd.DataFrame) -> pd.DataFrame:
     return shown[keep].round(3).dropna(axis=1, how="all")
 
 
+def transfer_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows to compare transfer learning with: every model under our artist-disjoint protocol.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A study's results table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its rows whose protocol is ours (``our protocol``: artist-disjoint networks, classical
+        cross-validation grouped by artist, the transfer experiment's), in the table's order; an
+        empty table says the run has none.
+    """
+    return table[table["protocol"] == "our protocol"].reset_index(drop=True)
+
+
 # ----------------------------------------------------------------------------- running
 
 

@@ -11,6 +11,9 @@ A study config (YAML, see ``configs/genre/``) says::
     runs:                               # one network each
       - {name: cnn-3-mel, model: cnn-3, representation: mel}
     classical: {models: [lr, rf, gb, svm, knn]}   # optional: the scikit-learn baselines
+    # ... on a pretrained network's embeddings instead of the descriptors (configs/genre/transfer.yaml):
+    #   classical: {features: embeddings, pretrained: musicnn-msd, models: [...], protocols: [default]}
+    probe: {pretrained: musicnn-msd}    # optional, mood: a linear probe per tag on the embeddings
     include: [exp1.yaml, ...]           # optional: other configs run first
 
 :func:`run_study` writes under ``out``: ``index/``, ``stores/<frontend hash>/`` (with ``splits/``),
@@ -33,15 +36,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import locks
+from . import locks, transfer
 from .config import frontend_from_mapping, load_yaml
 from .datasets import jamendo
 from .errors import ConfigError, MusiclassError
 from .features.extract import extract
 from .features.store import FeatureStore, tracks_fingerprint
-from .layout import ClassicalFiles, SplitFolder, StoreFiles, StudyFolder
+from .layout import ClassicalFiles, ProbeFiles, SplitFolder, StoreFiles, StudyFolder
 from .models import classical
 from .pipeline import index_gtzan, index_jamendo, make_splits, synthesize
+from .pretrained.weights import WeightsUnavailable
 from .registry import (
     CLASSICAL_METRICS,
     CLASSICAL_PROTOCOL,
@@ -100,6 +104,11 @@ PROFILES: dict[str, dict[str, Any]] = {
         # one seed; the song split (for the three-way leak table) for CNN-3 only
         "max_seeds": 1,
         "only_runs": {"song": ["cnn-3-mel"]},
+        # the transfer experiments embed one (the middle) 3 s patch per track: about 0.2 s of
+        # CPU each instead of 2 s for a 30 s clip (the full profile embeds every patch), and skip
+        # the forest and the boosting, slow on 2,006 values (gb: about 4 CPU minutes per repeat)
+        "embedding_patches": 1,
+        "embedding_skip_models": ["rf", "gb"],
     },
     # for tests: a few steps per model, just enough to exercise every stage
     "tiny": {
@@ -115,6 +124,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         "skip_models": ["svm-tuned", "rf", "gb"],
         "max_seeds": 1,
         "only_runs": {"song": ["cnn-3-mel"]},
+        "embedding_patches": 1,
+        "embedding_skip_models": ["rf", "gb"],
+        "probe_C": (0.1,),
     },
 }
 
@@ -145,7 +157,9 @@ class Study:
         One network each: ``model`` and optionally ``name``, ``representation`` and any
         :class:`~musiclass.training.TrainConfig` value.
     classical : dict or None, default=None
-        The scikit-learn baselines (``models``, ``protocols``), or None for none.
+        The scikit-learn baselines (``models``, ``protocols``), or None for none. With
+        ``features: embeddings`` they run on a pretrained network's embeddings (``pretrained``,
+        default ``musicnn-msd``; :mod:`musiclass.transfer`) instead of the descriptors.
     source : str, default=""
         The config file it was read from.
     split_fractions : tuple of float, default=(0.8, 0.1, 0.1)
@@ -155,6 +169,10 @@ class Study:
         Extra training seeds: each run is also trained with each of these seeds under the study's
         first split, and its record gains the spread across seeds (``<metric>_seed_mean``,
         ``<metric>_seed_sd``, ``n_seeds``). None: one seed (the training config's).
+    probe : dict or None, default=None
+        Mood: a linear probe per tag on a pretrained network's embeddings (``pretrained``,
+        default ``musicnn-msd``; ``C``, the values tried on validation), under every split; see
+        :func:`musiclass.transfer.fit_probe`. None for none.
     """
 
     experiment: str
@@ -168,6 +186,7 @@ class Study:
     source: str = ""
     split_fractions: tuple = DEFAULT_FRACTIONS
     seeds: list | None = None
+    probe: dict | None = None
 
 
 KNOWN_KEYS = {
@@ -183,6 +202,7 @@ KNOWN_KEYS = {
     "description",
     "split_fractions",
     "seeds",
+    "probe",
 }
 
 
@@ -197,7 +217,7 @@ def load_study(path: str | Path) -> list[Study]:
     Returns
     -------
     list of Study
-        One per file with ``runs`` or a ``classical`` section, the included ones first.
+        One per file with ``runs``, a ``classical`` or a ``probe`` section, the included ones first.
 
     Raises
     ------
@@ -219,7 +239,7 @@ def load_study(path: str | Path) -> list[Study]:
             raise ConfigError(f"{p}: unknown key(s) {unknown}; known: {sorted(KNOWN_KEYS)}")
         for inc in d.get("include") or []:
             visit(p.parent / inc)
-        if d.get("runs") or d.get("classical"):
+        if d.get("runs") or d.get("classical") or d.get("probe"):
             runs = d.get("runs") or []
             for r in runs:
                 if not isinstance(r, dict) or "model" not in r:
@@ -237,6 +257,7 @@ def load_study(path: str | Path) -> list[Study]:
                     source=str(p),
                     split_fractions=_fractions(d.get("split_fractions"), p),
                     seeds=_seed_list(d.get("seeds"), p),
+                    probe=_probe_spec(d.get("probe"), p),
                 )
             )
 
@@ -244,6 +265,24 @@ def load_study(path: str | Path) -> list[Study]:
     if not out:
         raise ConfigError(f"{path}: no runs and no classical section (nothing to do)")
     return out
+
+
+def _probe_spec(value, where) -> dict | None:
+    """A config's ``probe`` section: ``pretrained`` and ``C`` (positive numbers), checked."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"pretrained", "C"}:
+        raise ConfigError(
+            f"{where}: probe takes pretrained and C, e.g. {{pretrained: musicnn-msd}}"
+        )
+    grid = value.get("C", list(transfer.PROBE_C))
+    if (
+        not isinstance(grid, list)
+        or not grid
+        or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and c > 0 for c in grid)
+    ):
+        raise ConfigError(f"{where}: probe.C must be a list of positive numbers, got {grid!r}")
+    return {"pretrained": str(value.get("pretrained", transfer.DEFAULT_MODEL)), "C": grid}
 
 
 def _split_list(value, where) -> list[str]:
@@ -420,7 +459,7 @@ def run_study(
         t0 = time.perf_counter()
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
         store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo, reuse)
-        if study.runs:  # the classical baselines cross-validate: no split to make
+        if study.runs or study.probe:  # the classical baselines cross-validate: no split to make
             _ensure_splits(
                 store, study.splits, echo, official=official, fractions=study.split_fractions
             )
@@ -483,6 +522,11 @@ def run_study(
             for key, rec in _run_classical(study, store, out, prof, progress, echo):
                 rec["source"] = relative_source(rec["source"], out)
                 register(out, rec, key)
+                records.append(rec)
+        if study.probe:
+            for split, rec in _run_probe(study, store, out, prof, progress, echo):
+                rec["source"] = relative_source(rec["source"], out)
+                register(out, rec, f"probe-{split}")
                 records.append(rec)
         echo(f"   {study.experiment} done in {time.perf_counter() - t0:.0f} s")
     table = collect(out)
@@ -929,10 +973,26 @@ def _tagging_record(study: Study, name: str, split: str, res) -> dict[str, Any]:
 def _run_classical(
     study: Study, store, out: Path, prof: dict, progress: bool, echo
 ) -> list[tuple[str, dict]]:
-    """The scikit-learn baselines on the store's descriptor table, under both protocols."""
+    """The scikit-learn baselines on the store's descriptor table (or a pretrained network's
+    embeddings, ``features: embeddings``), under both protocols."""
     spec = dict(study.classical or {})
     skip = set(prof.get("skip_models", []))
-    table = classical.read_features(store.path)
+    features = spec.get("features", "descriptors")
+    if features not in ("descriptors", "embeddings"):
+        raise ConfigError(
+            f"{study.source}: classical.features must be descriptors or embeddings, got {features!r}"
+        )
+    extra: dict[str, Any] = {}
+    if features == "embeddings":
+        model = str(spec.get("pretrained", transfer.DEFAULT_MODEL))
+        name = _embeddings(store, model, prof, progress, echo)
+        if name is None:
+            return []
+        table = transfer.embedding_features(store, name)
+        extra = {"features": f"{name} embeddings"}
+        skip |= set(prof.get("embedding_skip_models", []))
+    else:
+        table = classical.read_features(store.path)
     rows = []
     for protocol in spec.get("protocols", ["seed", "default"]):
         models = [
@@ -955,12 +1015,15 @@ def _run_classical(
                 "repeats": prof["repeats"],
                 "n_boot": prof["n_boot"],
                 "tracks": store.manifest.get("tracks_fingerprint"),
+                **extra,
             }
         )
-        folder = StudyFolder(out).classical(f"{protocol}-{key[:8]}")
+        prefix = "transfer-" if extra else ""  # the classifiers on embeddings: beside, not over
+        folder = StudyFolder(out).classical(f"{prefix}{protocol}-{key[:8]}")
         if not (folder / ClassicalFiles.SUMMARY).is_file():
             echo(
                 f"-- classical ML ({', '.join(models)}), {protocol} protocol, on {len(table)} tracks"
+                + (f" x {table.X.shape[1]} {extra['features']}" if extra else "")
             )
             result = classical.run(
                 table,
@@ -992,10 +1055,79 @@ def _run_classical(
                         "seconds": r.get("fit_s"),
                         "parameters": None,
                         "source": str(folder),
+                        **extra,
                     },
                 )
             )
     return rows
+
+
+def _embeddings(store, model: str, prof: dict, progress: bool, echo) -> str | None:
+    """The store's embedding table for ``model`` under the profile's patch limit (extracted once);
+    None, said in one line, when the published weights cannot be had."""
+    try:
+        return transfer.ensure_embeddings(
+            store,
+            model,
+            max_patches=prof.get("embedding_patches"),
+            progress=progress,
+            echo=echo,
+        )
+    except WeightsUnavailable as exc:
+        echo(f"   transfer learning skipped: the {model} weights cannot be had ({exc.reason})")
+        return None
+
+
+def _run_probe(
+    study: Study, store, out: Path, prof: dict, progress: bool, echo
+) -> list[tuple[str, dict]]:
+    """The mood linear probe on the store's embeddings, under each of the study's splits."""
+    spec = dict(study.probe or {})
+    model = spec.get("pretrained", transfer.DEFAULT_MODEL)
+    name = _embeddings(store, model, prof, progress, echo)
+    if name is None:
+        return []
+    grid = tuple(float(c) for c in prof.get("probe_C", spec.get("C", transfer.PROBE_C)))
+    rows = []
+    for split in study.splits:
+        key = config_hash(
+            {
+                "store": store.manifest["config_hash"],
+                "tracks": store.manifest.get("tracks_fingerprint"),
+                "split": split,
+                "features": name,
+                "C": list(grid),
+                "n_boot": prof["n_boot"],
+            }
+        )
+        folder = StudyFolder(out).probe(f"{split}-{key[:8]}")
+        summary_file = folder / ProbeFiles.SUMMARY
+        if summary_file.is_file():
+            metrics = json.loads(summary_file.read_text())
+        else:
+            echo(f"-- linear probe (one logistic regression per tag, C in {list(grid)}) on {split}")
+            metrics = transfer.run_probe(
+                store, split, name, folder, C=grid, n_boot=prof["n_boot"], seed=42
+            )
+        res = _ProbeResult(metrics, folder)
+        rec = _tagging_record(study, "linear-probe", split, res)
+        rec.update({"features": f"{name} embeddings", "probe_C": metrics["C"]})
+        rec["source"] = str(folder)
+        echo(
+            f"   test roc_auc_macro {rec['roc_auc_macro']:.3f} [{rec['roc_auc_macro_low']:.3f}, "
+            f"{rec['roc_auc_macro_high']:.3f}] on {rec['test_tracks']} tracks; C={metrics['C']:g} "
+            f"chosen on validation"
+        )
+        rows.append((split, rec))
+    return rows
+
+
+@dataclass
+class _ProbeResult:
+    """A linear probe's summary in the shape a training result has, for :func:`_tagging_record`."""
+
+    metrics: dict
+    model_dir: Path
 
 
 def _classical_split(protocol: str, design: str, groups: bool, repeats: int) -> str:

@@ -200,7 +200,9 @@ def _genre_from_file_name(value: str) -> str | None:
     return genre or None
 
 
-def read_features(path: str | os.PathLike) -> FeatureTable:
+def read_features(
+    path: str | os.PathLike, *, tracks: str | os.PathLike | None = None
+) -> FeatureTable:
     """Read a feature table; raise :class:`~musiclass.errors.MetadataError` naming the file and the reason.
 
     ``path`` is a CSV file (LF or CRLF line ends) or a feature store folder (its ``handcrafted.csv``
@@ -215,6 +217,9 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
     ----------
     path : str or os.PathLike
         The CSV file or the feature store folder.
+    tracks : str or os.PathLike, optional
+        A track index (a store's ``tracks.csv``) whose ``artist`` column gives the groups of a
+        CSV without its own (e.g. a store's embedding table).
 
     Returns
     -------
@@ -238,7 +243,7 @@ def read_features(path: str | os.PathLike) -> FeatureTable:
     (1000, 97, 'file_name (file name)')
     """
     path = Path(path)
-    store_tracks = None
+    store_tracks = Path(tracks) if tracks is not None else None
     if path.is_dir():
         if not (path / STORE_TABLE).is_file():
             raise MetadataError(

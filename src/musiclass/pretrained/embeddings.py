@@ -29,12 +29,20 @@ import pandas as pd
 from ..datasets.base import TrackIndex
 from ..errors import ConfigError, FileError
 from ..features.store import FeatureStore, write_embeddings
-from .musicnn import Architecture
+from .musicnn import HOP_LENGTH, PATCH_FRAMES, Architecture, log_mel, patches
 from .tagger import Tagger, load_tagger
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OUTPUTS", "column_names", "track_embedding", "extract_embeddings", "EmbeddingResult"]
+__all__ = [
+    "OUTPUTS",
+    "column_names",
+    "spread_patches",
+    "chosen_patches",
+    "track_embedding",
+    "extract_embeddings",
+    "EmbeddingResult",
+]
 
 #: musicnn's outputs summarised, in column order
 OUTPUTS = ("max_pool", "penultimate", "taggram")
@@ -68,7 +76,77 @@ def column_names(arch: Architecture, widths: dict[str, int]) -> list[str]:
     return names
 
 
-def track_embedding(tagger: Tagger, y: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+def spread_patches(n: int, k: int | None) -> np.ndarray:
+    """Which of a track's ``n`` patches to keep when at most ``k`` are embedded: evenly spread.
+
+    Patch ``i`` of ``k`` is the one holding the centre of the ``i``-th of ``k`` equal stretches of
+    the track, so one patch is the middle one and none is repeated.
+
+    Parameters
+    ----------
+    n : int
+        The track's patches.
+    k : int or None
+        The most to keep (None: all).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Increasing patch numbers, ``min(n, k)`` of them.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is less than 1.
+
+    Examples
+    --------
+    >>> spread_patches(10, 1).tolist(), spread_patches(10, 2).tolist(), spread_patches(3, 5).tolist()
+    ([5], [2, 7], [0, 1, 2])
+    """
+    if k is not None and k < 1:
+        raise ValueError(f"max_patches must be at least 1, got {k}")
+    if k is None or k >= n:
+        return np.arange(n)
+    return ((np.arange(k) + 0.5) * n / k).astype(int)
+
+
+def chosen_patches(y: np.ndarray, max_patches: int | None = None) -> np.ndarray:
+    """The input patches of a 16 kHz signal, at most ``max_patches`` of them (:func:`spread_patches`).
+
+    With a limit, only the chosen patches' samples are transformed: each patch's log-mel frames
+    are those of the whole track (a centred frame reads 256 samples either side of its centre, so
+    a stretch with that margin gives them exactly; a track's ends keep their reflect padding).
+
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (samples,)
+        The signal at 16 kHz.
+    max_patches : int, optional
+        The most patches kept (None: all, :func:`musiclass.pretrained.musicnn.patches`).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_patches, 187, 96)
+        The patches, in track order.
+    """
+    n_frames = 1 + len(y) // HOP_LENGTH
+    if max_patches is None or n_frames < 2 * PATCH_FRAMES:
+        _, x = patches(log_mel(y))
+        return x[spread_patches(len(x), max_patches)]
+    out = []
+    for i in spread_patches(n_frames // PATCH_FRAMES, max_patches):
+        start = int(i) * PATCH_FRAMES * HOP_LENGTH  # the centre of the patch's first frame
+        lo = max(0, start - HOP_LENGTH)
+        spec = log_mel(y[lo : start + PATCH_FRAMES * HOP_LENGTH])
+        first = 1 if lo > 0 else 0  # the stretch's own first frame is padded: not the track's
+        out.append(spec[first : first + PATCH_FRAMES])
+    return np.stack(out)
+
+
+def track_embedding(
+    tagger: Tagger, y: np.ndarray, max_patches: int | None = None
+) -> tuple[np.ndarray, dict[str, int]]:
     """One track's embedding: the mean and spread of each output over its patches.
 
     Parameters
@@ -77,6 +155,9 @@ def track_embedding(tagger: Tagger, y: np.ndarray) -> tuple[np.ndarray, dict[str
         A musicnn network (not a VGG baseline).
     y : numpy.ndarray of shape (samples,)
         The track at 16 kHz.
+    max_patches : int, optional
+        Embed at most this many patches, evenly spread over the track (:func:`spread_patches`);
+        default all (the study's quick profiles embed one, to keep the demo short).
 
     Returns
     -------
@@ -86,8 +167,7 @@ def track_embedding(tagger: Tagger, y: np.ndarray) -> tuple[np.ndarray, dict[str
     widths : dict of str to int
         Each output's width.
     """
-    _, x = tagger.frames(y)
-    out = tagger.outputs(x, OUTPUTS)
+    out = tagger.outputs(chosen_patches(y, max_patches), OUTPUTS)
     parts, widths = [], {}
     for key in OUTPUTS:
         v = out[key].astype(np.float64)
@@ -135,6 +215,7 @@ def extract_embeddings(
     model: str = "musicnn-msd",
     tagger: Tagger | None = None,
     progress: bool = False,
+    max_patches: int | None = None,
 ) -> EmbeddingResult:
     """Embed every track of a feature store (or a track index) and write the table.
 
@@ -151,6 +232,8 @@ def extract_embeddings(
         names the file.
     progress : bool, default=False
         Whether to show a progress bar.
+    max_patches : int, optional
+        Embed at most this many patches per track (:func:`track_embedding`); default all.
 
     Returns
     -------
@@ -184,7 +267,7 @@ def extract_embeddings(
     tracks = index.tracks[["track_id", "path", "label"]].itertuples(index=False, name=None)
     for track_id, path, label in tqdm(tracks, total=len(index), disable=not progress):
         try:
-            values, widths = track_embedding(tagger, tagger.load(path))
+            values, widths = track_embedding(tagger, tagger.load(path), max_patches)
         except FileError as exc:
             log.info("embeddings: %s failed: %s", path, exc.reason)
             failed.append((track_id, path, exc.reason))
