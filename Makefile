@@ -43,8 +43,11 @@ venv: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/musiclass demo --profile $(PROFILE) $(if $(filter full,$(PROFILE)),--out runs/full --publish) $(RUN_ARGS)
 
+# --dist loadfile: a file's tests run on one worker, in order, so a module-scoped fixture (a trained
+# model, a notebook chain, a Dask cluster) is built once, not once per worker and again whenever
+# another file's test came between two of its own (measured: the genre notebook chain ran twice)
 test: lint docs
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks docs

@@ -29,7 +29,8 @@ from .test_store import store_bytes
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
-# the clusters of these tests share 2 cores: one xdist worker runs them all (--dist loadgroup)
+# the clusters of these tests share 2 cores: one xdist worker runs them all (--dist loadfile, or
+# this group under --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("dask")
 
 SMALL = dict(representations=("mel", "mfcc"))

@@ -57,14 +57,16 @@ def run_chain(task: str, out: Path) -> list[Path]:
     return done
 
 
-# each chain runs once, on one xdist worker (make test uses --dist loadgroup); the two run side by side
-@pytest.fixture(scope="module")
+# each chain runs once, on one xdist worker (make test uses --dist loadfile: this file's tests on one
+# worker; the group marks keep the chains together under --dist loadgroup too). Session scope: a worker may run another module's test between two of a chain's tests, and a
+# module-scoped fixture would then be torn down and the whole chain executed again
+@pytest.fixture(scope="session")
 def genre_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("genre-nb")
     return out, run_chain("genre", out)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mood_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("mood-nb")
     return out, run_chain("mood", out)
