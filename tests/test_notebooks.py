@@ -57,8 +57,9 @@ def run_chain(task: str, out: Path) -> list[Path]:
     return done
 
 
-# each chain runs once, on one xdist worker (make test uses --dist loadfile: this file's tests on one
-# worker; the group marks keep the chains together under --dist loadgroup too). Session scope: a worker may run another module's test between two of a chain's tests, and a
+# each chain runs once, on one xdist worker (make test uses --dist loadfile: this file's tests on
+# one worker; the group marks keep each chain together under --dist loadgroup too). Session scope:
+# under loadgroup a worker may run another module's test between two of a chain's tests, and a
 # module-scoped fixture would then be torn down and the whole chain executed again
 @pytest.fixture(scope="session")
 def genre_run(tmp_path_factory):
