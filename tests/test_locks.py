@@ -312,12 +312,14 @@ def test_library_writers_are_refused_while_another_process_writes(store, tones, 
 
 def test_index_synth_classical_and_predict_out_are_refused_and_change_nothing(tones, tmp_path):
     """The other writers: ``index`` (its index folder), ``synth`` (its data folder),
-    ``classical --out`` (its results folder) and ``predict --out`` (its one file: the lock lies
-    beside the file, so another file of the same folder is not refused). Each is refused before
+    ``classical --out`` (its results folder), ``import-keras`` (its model directory) and
+    ``predict --out`` (its one file: the lock lies beside the file, so another file of the same
+    folder is not refused). Each is refused before
     any work, with one line naming this process, exits 1, and every file stays as it was."""
     index_dir, data, results = tmp_path / "index", tmp_path / "data", tmp_path / "classical"
+    imported = tmp_path / "imported"
     predictions = tmp_path / "out" / "predictions.csv"
-    for folder in (index_dir, data, results, predictions.parent):
+    for folder in (index_dir, data, results, imported, predictions.parent):
         folder.mkdir()
         (folder / "kept.csv").write_text("a\n1\n")
     predictions.write_text("path,label\nx.wav,blues\n")
@@ -327,6 +329,7 @@ def test_index_synth_classical_and_predict_out_are_refused_and_change_nothing(to
         index_dir: ["index", "gtzan", str(gtzan_root), "--out", str(index_dir), "-q"],
         data: ["synth", "--out", str(data), "--only", "gtzan", "--clips-per-genre", "1", "-q"],
         results: ["classical", str(tmp_path / "features.csv"), "--out", str(results), "-q"],
+        imported: ["import-keras", str(tmp_path / "cnn.h5"), "--out", str(imported)],
         predictions: ["predict", str(tmp_path / "model"), wav, "--out", str(predictions), "-q"],
     }
     other_file = [

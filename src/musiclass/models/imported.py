@@ -44,13 +44,13 @@ import numpy as np
 import pandas as pd
 from keras import layers
 
-from .. import __version__
+from .. import __version__, locks
 from ..config import FrontendConfig, frontend_preset
 from ..datasets.base import TrackIndex, split_labels
 from ..datasets.gtzan import GENRES
 from ..datasets.jamendo import MOODTHEME_TAGS, ORIGINAL_MERGES, THEME_TAGS
 from ..errors import AudioError, ConfigError, FileError, MetadataError
-from ..layout import ModelDir
+from ..layout import LOCK_FILE, ModelDir
 from ..predict import load_predictor
 from ..training.results import save_predictions
 from ..utils import atomic_path, write_json_atomic
@@ -550,7 +550,8 @@ def _representation(
 def _prepare_out(out: ModelDir, force: bool) -> None:
     if out.path.exists() and not out.path.is_dir():
         raise FileError(out.path, "exists and is not a folder")
-    if out.path.is_dir() and any(out.path.iterdir()):
+    # this writer's own lock file (``import_keras`` holds the folder's lock) is not content
+    if out.path.is_dir() and any(p.name != LOCK_FILE for p in out.path.iterdir()):
         if not force:
             raise FileError(out.path, "the output folder exists and is not empty (use --force)")
         (out / ModelDir.DONE).unlink(missing_ok=True)
@@ -593,6 +594,7 @@ def _predict_index(
     return len(probs), len(table), notes
 
 
+@locks.writes("out")  # one writer per model directory, as train
 def import_keras(
     path: str | os.PathLike,
     out: str | os.PathLike,
