@@ -229,13 +229,13 @@ def fit_probe(
     """
     from sklearn.linear_model import LogisticRegression  # scikit-learn: heavy, only here (lazy)
     from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
 
     X, Y, parts = np.asarray(X, np.float64), np.asarray(Y, np.int64), np.asarray(parts)
     train, val = parts == "train", parts == "validation"
     if not train.any() or not val.any() or not C:
         raise ConfigError("a linear probe needs training and validation tracks and some C")
-    mean, sd = X[train].mean(axis=0), X[train].std(axis=0)
-    Z = (X - mean) / np.where(sd > 0, sd, 1.0)
+    Z = StandardScaler().fit(X[train]).transform(X)  # constant columns: scale 1, as before
     # the L2-penalised weights lie in the span of the training rows (a component orthogonal to it
     # changes no training score and only adds to the penalty), so fitting in an orthonormal basis
     # of that span gives the same probabilities with n_train instead of d columns
