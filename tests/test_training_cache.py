@@ -135,6 +135,44 @@ def test_store_reader_reads_what_the_memory_map_holds_and_names_a_damaged_chunk(
         StoreReader(damaged).rows([0])
 
 
+def test_store_reader_reads_from_several_threads_while_files_are_evicted(store):
+    """Reads run outside the reader's lock: 4 threads reading random rows through a reader that
+    may keep only 2 files open (so files are evicted while other threads read) each get exactly
+    what the memory map holds, and every file is closed at the end."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    array = store.array("mel")
+    reader = StoreReader(array, max_open=2)
+    asks = [np.random.default_rng(i).integers(0, array.shape[0], size=40) for i in range(48)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(reader.rows, asks))
+    for rows, x in zip(asks, got):
+        np.testing.assert_array_equal(x, array.rows(rows))
+    assert len(reader._fds) <= 2 and not reader._evicted and reader._reading == 0
+    reader.close()
+    assert not reader._fds and not reader._evicted
+
+
+def test_batches_reach_tensorflow_aligned_and_unchanged():
+    """The arrays the feeds hand over start on 64-byte boundaries (TensorFlow takes those over
+    without a copy, and aborts the process on an unaligned one); an unaligned array is copied."""
+    from musiclass.training.batches import TENSOR_ALIGNMENT, aligned_empty, as_tensor
+
+    for shape in [(3, 5, 7), (1,), (0, 4)]:
+        a = aligned_empty(shape, np.float32)
+        assert a.shape == shape and a.dtype == np.float32 and a.flags.c_contiguous
+        assert a.size == 0 or a.ctypes.data % TENSOR_ALIGNMENT == 0  # (an empty one has no data)
+    a = aligned_empty((16, 8), np.float32)
+    a[...] = np.arange(128, dtype=np.float32).reshape(16, 8)
+    np.testing.assert_array_equal(as_tensor(a).numpy(), a)
+    raw = np.arange(130, dtype=np.float32)
+    unaligned = raw[1:129] if raw[1:].ctypes.data % TENSOR_ALIGNMENT else raw[2:130]
+    assert unaligned.ctypes.data % TENSOR_ALIGNMENT
+    np.testing.assert_array_equal(as_tensor(unaligned).numpy(), unaligned)
+    y = np.array([3, 1, 2], dtype=np.int32)  # a small array: numpy aligns it to 16 bytes only
+    np.testing.assert_array_equal(as_tensor(y).numpy(), y)
+
+
 # ------------------------------------------------------------------------------ choosing a mode
 def test_auto_picks_device_then_memory_then_stream():
     gib = 2**30

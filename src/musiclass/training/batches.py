@@ -382,13 +382,64 @@ DEVICE_FRACTION = 0.5
 MEMORY_FRACTION = 0.5
 
 
+#: byte alignment TensorFlow requires of a buffer it takes over without a copy (Eigen's)
+TENSOR_ALIGNMENT = 64
+
+
+def aligned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised C-ordered array whose data start at a multiple of 64 bytes.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The array's shape.
+    dtype : numpy.dtype
+        Its dtype.
+
+    Returns
+    -------
+    numpy.ndarray
+        A view into a slightly larger byte buffer, aligned so that TensorFlow can wrap it as a
+        tensor without copying (:func:`as_tensor`).
+    """
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(n + TENSOR_ALIGNMENT, dtype=np.uint8)
+    skip = -raw.ctypes.data % TENSOR_ALIGNMENT
+    return raw[skip : skip + n].view(dtype).reshape(shape)
+
+
+def as_tensor(a: np.ndarray):
+    """``a`` as a TensorFlow tensor: shared, not copied, when its data are 64-byte aligned.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        The array (made C-contiguous if it is not). Once shared it must not be written to.
+
+    Returns
+    -------
+    tf.Tensor
+        A tensor over ``a``'s buffer (through DLPack; TensorFlow aborts the process on an
+        unaligned one, so those are copied instead).
+    """
+    import tensorflow as tf  # tensorflow: only a feed's pipeline gets here
+
+    a = np.ascontiguousarray(a)
+    if a.size and a.ctypes.data % TENSOR_ALIGNMENT == 0:
+        return tf.experimental.dlpack.from_dlpack(a.__dlpack__())
+    return tf.convert_to_tensor(a)
+
+
 class StoreReader:
     """Rows of a store array read with positioned reads (``os.preadv``) instead of memory maps.
 
     Nothing is mapped, so the pages read never count in the process's resident memory (a
     memory map's do, once touched): memory stays flat whatever the store's size. Each chunk's
     ``.npy`` header is read and checked once; at most ``max_open`` files stay open (the least
-    recently used are closed). Calls are serialised by a lock: safe from any thread.
+    recently used are closed, once no read is using them). Safe from any thread, and calls from
+    several threads read at the same time: a lock guards only the table of open files, never the
+    reads (``os.preadv`` releases the GIL).
 
     Parameters
     ----------
@@ -415,6 +466,10 @@ class StoreReader:
         self._start: dict[int, int] = {}
         self._fds: OrderedDict[int, int] = OrderedDict()
         self._lock = threading.Lock()
+        # reads in flight, and the files evicted meanwhile (closed when the last read ends: a
+        # closed descriptor's number may be reused for another file by the next open)
+        self._reading = 0
+        self._evicted: list[int] = []
 
     def _data_start(self, c: int, fd: int) -> int:
         """Byte offset of chunk ``c``'s data, after checking its header against the manifest."""
@@ -462,8 +517,13 @@ class StoreReader:
             raise
         self._fds[c] = fd
         if len(self._fds) > self.max_open:
-            os.close(self._fds.popitem(last=False)[1])
+            self._evicted.append(self._fds.popitem(last=False)[1])
         return fd
+
+    def _close_evicted(self) -> None:
+        """Close the evicted files (the lock held, no read in flight)."""
+        while self._evicted:
+            os.close(self._evicted.pop())
 
     def rows(self, rows) -> np.ndarray:
         """Return the given rows (any order, repeats allowed), as a new array.
@@ -489,7 +549,7 @@ class StoreReader:
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
             raise IndexError(f"row index out of range for {self.shape[0]} rows")
-        out = np.empty((rows.size, *self.shape[1:]), dtype=self.dtype)
+        out = aligned_empty((rows.size, *self.shape[1:]), self.dtype)
         if not rows.size:
             return out
         which = np.searchsorted(self.offsets, rows, side="right") - 1
@@ -498,21 +558,35 @@ class StoreReader:
         begins = np.concatenate([[0], cuts]).tolist()
         ends = np.concatenate([cuts, [rows.size]]).tolist()
         flat = out.reshape(rows.size, -1)
-        with self._lock:
-            for b, e in zip(begins, ends):
-                c = int(which[b])
-                fd = self._fd(c)
-                offset = self._start[c] + int(rows[b] - self.offsets[c]) * self.frame_bytes
-                got = os.preadv(fd, [flat[b:e]], offset)
-                if got != (e - b) * self.frame_bytes:
+        chunks = which[begins].tolist()
+        starts = (rows[begins] - self.offsets[chunks]).tolist()
+        with self._lock:  # the files: opened (and checked) here, read below without the lock
+            self._reading += 1
+            try:
+                fds = [self._fd(c) for c in chunks]
+                data = [self._start[c] for c in chunks]
+            except BaseException:
+                self._reading -= 1
+                raise
+        try:
+            size = self.frame_bytes
+            for fd, c, at, first, b, e in zip(fds, chunks, data, starts, begins, ends):
+                if os.preadv(fd, [flat[b:e]], at + first * size) != (e - b) * size:
                     raise MetadataError(self._paths[c], "chunk truncated: the store is damaged")
+        finally:
+            with self._lock:
+                self._reading -= 1
+                if not self._reading:
+                    self._close_evicted()
         return out
 
     def close(self) -> None:
         """Close every open chunk file (the reader reopens them when read again)."""
         with self._lock:
             while self._fds:
-                os.close(self._fds.popitem()[1])
+                self._evicted.append(self._fds.popitem()[1])
+            if not self._reading:
+                self._close_evicted()
 
     def __del__(self):
         try:
@@ -725,7 +799,8 @@ class FrameFeed:
         if self.mode == "device":
             return at.astype(np.int64)
         if self.mode == "memory":
-            return self._frames[at]
+            out = aligned_empty((len(at), *self.frame_shape), np.float32)
+            return np.take(self._frames, at, axis=0, out=out)
         x = self._reader.rows(at)
         return x if x.dtype == np.float32 else x.astype(np.float32)
 
@@ -751,8 +826,11 @@ class FrameFeed:
         dtypes = [x_dtype, tf.as_dtype(y.dtype)] + ([tf.float32] if weights is not None else [])
         shapes = [x_shape, (None, *y.shape[1:])] + ([(None,)] if weights is not None else [])
 
+        def tensors(sel):  # the gathered frames become a tensor without a copy
+            return [as_tensor(a) for a in batch(sel.numpy())]
+
         def to_tensors(sel):
-            out = tf.numpy_function(batch, [sel], dtypes, stateful=False)
+            out = tf.py_function(tensors, [sel], dtypes)
             for t, shape in zip(out, shapes):
                 t.set_shape(shape)
             return tuple(out)
@@ -760,9 +838,9 @@ class FrameFeed:
         ds = tf.data.Dataset.from_generator(
             positions, output_signature=tf.TensorSpec((None,), tf.int64)
         )
-        # one gather at a time, ahead of the training step: parallel Python gathers only fight
-        # over the GIL (measured: slower than one on 2 cores)
-        ds = ds.map(to_tensors).prefetch(2)
+        # two gathers at a time, in order, ahead of the training step: the store's reads release
+        # the GIL, and handing the batch over without a copy leaves little else under it
+        ds = ds.map(to_tensors, num_parallel_calls=2, deterministic=True).prefetch(2)
         return ds.apply(tf.data.experimental.assert_cardinality(n_batches))
 
     def callback(self):
