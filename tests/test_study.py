@@ -148,6 +148,41 @@ def test_study_configs_in_the_repository_load():
     assert models == {"cnn-3", "cnn-4", "cnn-5", "cnn-6", "cnn-7", "mfcc-1d", "fnn"}
 
 
+def test_profiles_name_only_runs_that_exist_and_quick_keeps_each_kind(tmp_path):
+    """A misspelt run name in a profile's ``skip_runs`` or ``only_runs`` would silently train
+    everything: each name is a run of the repository's studies. The quick profile still trains
+    every kind of network and both leak comparisons (its cuts are the demo's 15 minutes)."""
+    from pathlib import Path
+
+    from musiclass.study import PROFILES
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    studies = load_study(configs / "genre" / "study.yaml") + load_study(
+        configs / "mood" / "study.yaml"
+    )
+    names = {
+        r.get("name") or f"{r['model']}-{r.get('representation', 'mel')}"
+        for s in studies
+        for r in s.runs
+    }
+    for profile, prof in PROFILES.items():
+        listed = set(prof.get("skip_runs", ())) | set(prof.get("run_train", {}))
+        for runs in prof.get("only_runs", {}).values():
+            listed |= set(runs)
+        assert listed <= names, f"{profile}: unknown runs {sorted(listed - names)}"
+    quick = PROFILES["quick"]
+    kept = names - set(quick["skip_runs"])
+    assert {
+        "cnn-3-mel",
+        "cnn-7-mel",
+        "cnn-3-spectrogram",
+        "mfcc-1d",
+        "fnn-mel",
+    } <= kept
+    assert {"base", "up-1", "down-1", "balanced-loss", "mood-cnn"} <= kept
+    assert set(quick["only_runs"]["song"]) <= kept and set(quick["only_runs"]["seed-frame"]) <= kept
+
+
 def test_default_splits_are_artist_disjoint_and_seeds_are_checked(tmp_path):
     from musiclass.study import resolve_splits, seed_spread
 

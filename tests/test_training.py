@@ -175,6 +175,27 @@ def test_frame_selection_first_frames_and_evenly_spaced_training_frames(small):
     assert (other == 9).all()  # validation and test keep every (first) frame
 
 
+def test_validation_frames_per_track_thins_validation_only_and_keys_the_model_when_set(small):
+    """``validation_frames_per_track`` keeps K evenly spaced frames of each validation track (the
+    rule of the training frames), leaves the training and test parts alone, and changes the
+    model's key only when set (models trained before it existed keep theirs)."""
+    rows = load_split(small, "song")
+    sel = select_frames(rows, quick(validation_frames_per_track=2, first_frames=9))
+    per_track = sel[sel["part"] == "validation"].groupby("track_id")["frame"].apply(list)
+    assert len(per_track) and all(f == [0, 5] for f in per_track)
+    for part in ("train", "test"):
+        assert (sel[sel["part"] == part].groupby("track_id").size() == 9).all(), part
+    both = select_frames(rows, quick(train_frames_per_track=3, validation_frames_per_track=1))
+    assert (both[both["part"] == "train"].groupby("track_id").size() == 3).all()
+    assert (both[both["part"] == "validation"].groupby("track_id")["frame"].max() == 0).all()
+    assert quick().hash() == quick(validation_frames_per_track=None).hash()
+    assert quick(validation_frames_per_track=4).hash() != quick().hash()
+    from musiclass.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="validation_frames_per_track must be at least 1"):
+        quick(validation_frames_per_track=0)
+
+
 def test_seed_frame_split_is_read_by_row(small):
     rows = load_split(small, "seed-frame")
     assert len(rows) == len(small.index)

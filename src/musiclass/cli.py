@@ -996,7 +996,7 @@ def _add_demo(sub) -> None:
         "--profile",
         choices=("quick", "full", "tiny"),
         default="quick",
-        help="quick (default, about 16 minutes on 2 cores), full (every frame, early stopping; "
+        help="quick (default, about 12 minutes on 2 cores), full (every frame, early stopping; "
         "about 1.5 hours on 2 cores), tiny (a smoke test)",
     )
     s.add_argument("--figures", help="genre figure folder (default OUT/genre/figures)")

@@ -93,17 +93,43 @@ DEFAULT_SPLIT = {
 }
 
 
-#: profile overrides: ``quick`` is the README demo (about 10 minutes on 2 cores), ``full`` the study
+#: profile overrides: ``quick`` is the README demo (under 15 minutes on 2 cores), ``full`` the study
 PROFILES: dict[str, dict[str, Any]] = {
     "full": {"train": {}, "n_boot": 1000, "repeats": 3},
     "quick": {
-        "train": {"epochs": 10, "early_stopping_patience": 3, "train_frames_per_track": 4},
+        # a tour of every stage, sized for 15 minutes on 2 CPU cores: a CNN-3 epoch of 2 frames of
+        # each of 138 training tracks in batches of 32 takes about 3 s there (oneDNN on)
+        "train": {
+            "epochs": 4,
+            "early_stopping_patience": 2,
+            "train_frames_per_track": 2,
+            "validation_frames_per_track": 4,
+            "batch_size": 32,
+        },
         "n_boot": 500,
         "repeats": 1,
         "skip_models": ["svm-tuned"],
-        # one seed; the song split (for the three-way leak table) for CNN-3 only
+        # one seed; the song split (for the three-way leak table) for CNN-3 only, the original
+        # frame split for one network of each kind (the frame leak); the depths 3 and 7 of
+        # experiment 2 and four of the mood study's ten training sets (the full profile: all)
         "max_seeds": 1,
-        "only_runs": {"song": ["cnn-3-mel"]},
+        "only_runs": {
+            "song": ["cnn-3-mel"],
+            "seed-frame": ["cnn-3-mel", "mfcc-1d", "fnn-mel", "base", "mood-cnn"],
+        },
+        # the spectrogram CNN's input is 4x the mel one's: one training frame per track
+        "run_train": {"cnn-3-spectrogram": {"train_frames_per_track": 1}},
+        "skip_runs": [
+            "cnn-4-mel",
+            "cnn-5-mel",
+            "cnn-6-mel",
+            "up-0.25",
+            "up-0.5",
+            "up-0.75",
+            "down-0.25",
+            "down-0.5",
+            "down-0.75",
+        ],
         # the transfer experiments embed one (the middle) 3 s patch per track: about 0.2 s of
         # CPU each instead of 2 s for a 30 s clip (the full profile embeds every patch), and skip
         # the forest and the boosting, slow on 2,006 values (gb: about 4 CPU minutes per repeat)
@@ -467,12 +493,15 @@ def run_study(
             for run_spec in study.runs:
                 run = dict(run_spec)
                 name = run.pop("name", None) or f"{run['model']}-{run.get('representation', 'mel')}"
-                if not _trained_under(prof, split, name, study.splits[0]):
+                if name in prof.get("skip_runs", ()) or not _trained_under(
+                    prof, split, name, study.splits[0]
+                ):
                     echo(f"-- {name} on {split} split: skipped by the {profile} profile")
                     continue
                 values = {k: v for k, v in study.train.items() if k != "preset"}
                 values.update(prof["train"])
                 values.update(run)
+                values.update(prof.get("run_train", {}).get(name, {}))
                 cfg = train_preset(study.train.get("preset", "default"), **values)
                 res = _train_one(study, out, store, split, name, cfg, prof, progress, echo)
                 rec = _network_record(study, name, split, res)

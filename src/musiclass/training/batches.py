@@ -85,7 +85,9 @@ def select_frames(rows: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
         :func:`load_split`'s rows.
     config : TrainConfig
         ``first_frames`` applies to every part, ``train_frames_per_track`` (at most K evenly
-        spaced frames per track, :func:`evenly_spaced_mask`) to the training part only.
+        spaced frames per track, :func:`evenly_spaced_mask`) to the training part only,
+        ``validation_frames_per_track`` (the same rule) to the validation part; the test part
+        keeps every frame.
 
     Returns
     -------
@@ -94,13 +96,17 @@ def select_frames(rows: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
     """
     if config.first_frames is not None:
         rows = rows[rows["frame"] < int(config.first_frames)]
-    k = config.train_frames_per_track
-    if k is not None:
-        train = rows["part"] == "train"
-        t = rows[train]
-        n = t.groupby("track_id")["frame"].transform("size").to_numpy()
-        pos = t.groupby("track_id").cumcount().to_numpy()
-        rows = pd.concat([t[evenly_spaced_mask(pos, n, int(k))], rows[~train]]).sort_values("row")
+    for part, k in (
+        ("train", config.train_frames_per_track),
+        ("validation", config.validation_frames_per_track),
+    ):
+        if k is not None:
+            mine = rows["part"] == part
+            t = rows[mine]
+            n = t.groupby("track_id")["frame"].transform("size").to_numpy()
+            pos = t.groupby("track_id").cumcount().to_numpy()
+            kept = t[evenly_spaced_mask(pos, n, int(k))]
+            rows = pd.concat([kept, rows[~mine]]).sort_values("row")
     return rows.reset_index(drop=True)
 
 

@@ -24,6 +24,8 @@ EXECUTION_DEFAULTS = {"strategy": "default", "precision": "float32", "xla": "aut
 CACHE_MODES = ("auto", "device", "memory", "stream")
 #: options that never change what is trained, left out of the config hash whatever their value
 UNHASHED = ("cache",)
+#: options added after models were trained: part of the hash only when not None
+OPTIONAL_HASHED = ("validation_frames_per_track",)
 
 #: the original mood study's training sets: the base set and 4 up- and 4 down-sampled ones
 RESAMPLED_SETS = ("base",) + tuple(
@@ -81,7 +83,11 @@ class TrainConfig:
         used 10).
     train_frames_per_track : int or None
         Train on at most K evenly spaced frames per track (quick profiles); validation and test
-        keep every frame.
+        keep every frame unless ``validation_frames_per_track`` says otherwise.
+    validation_frames_per_track : int or None
+        Validate (early stopping, the learning-rate schedule, the kept epoch) on at most K
+        evenly spaced frames per validation track (the quick profile: validation was a third of
+        its epochs' cost); the test part always keeps every frame.
     seed : int
         Seeds the weights, the batch order, dropout and resampling.
     loss : str
@@ -140,6 +146,7 @@ class TrainConfig:
     monitor: str = "val_loss"
     first_frames: int | None = None
     train_frames_per_track: int | None = None
+    validation_frames_per_track: int | None = None
     seed: int = 42
     loss: str = "auto"
     resample: str | None = None
@@ -164,8 +171,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < (1 if name == "first_frames" else 0):
                 raise ConfigError(f"{name} must be at least {1 if name == 'first_frames' else 0}")
-        if self.train_frames_per_track is not None and self.train_frames_per_track < 1:
-            raise ConfigError("train_frames_per_track must be at least 1 or null")
+        for name in ("train_frames_per_track", "validation_frames_per_track"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be at least 1 or null")
         if self.representation not in REPRESENTATIONS:
             raise ConfigError(
                 f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}"
@@ -240,6 +249,9 @@ class TrainConfig:
                 d.pop(name)
         for name in UNHASHED:
             d.pop(name, None)
+        for name in OPTIONAL_HASHED:  # counted only when set: older models keep their key
+            if d.get(name) is None:
+                d.pop(name, None)
         return config_hash(d)
 
     @classmethod

@@ -350,6 +350,7 @@ def train_audio(
         name
         for name, on in (
             ("first_frames", config.first_frames is not None),
+            ("validation_frames_per_track", config.validation_frames_per_track is not None),
             ("resample", config.resample is not None),
             ("tag_weights", config.tag_weights != "none"),
             (
