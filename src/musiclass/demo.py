@@ -288,10 +288,9 @@ def run_demo(
 
 def _resampled_sets(profile: str) -> str:
     """How many of the 8 resampled mood training sets ``profile`` trains, in words."""
-    from .resampling import SIZES, set_name
     from .study import PROFILES
+    from .training.config import RESAMPLED_SETS
 
     skipped = set(PROFILES[profile].get("skip_runs", ()))
-    names = [set_name(kind, size) for kind in ("up", "down") for size in SIZES]
-    kept = [name for name in names if name not in skipped]
+    kept = [name for name in RESAMPLED_SETS if name != "base" and name not in skipped]
     return "the 8 resampled sets" if len(kept) == 8 else f"{len(kept)} of the 8 resampled sets"

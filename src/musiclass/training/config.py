@@ -86,8 +86,8 @@ class TrainConfig:
         keep every frame unless ``validation_frames_per_track`` says otherwise.
     validation_frames_per_track : int or None
         Validate (early stopping, the learning-rate schedule, the kept epoch) on at most K
-        evenly spaced frames per validation track (the quick profile: validation was a third of
-        its epochs' cost); the test part always keeps every frame.
+        evenly spaced frames per validation track (the quick profile: 4); the test part always
+        keeps every frame.
     seed : int
         Seeds the weights, the batch order, dropout and resampling.
     loss : str
