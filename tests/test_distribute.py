@@ -22,6 +22,7 @@ from musiclass.config import frontend_preset
 from musiclass.errors import ConfigError
 from musiclass.features.extract import extract
 from musiclass.training import EXECUTION_DEFAULTS, train, train_preset
+from musiclass.training.config import OPTIONAL_HASHED
 from musiclass.utils import config_hash
 
 from .conftest import tone_index
@@ -196,6 +197,9 @@ def test_execution_options_keep_old_hashes_and_are_validated():
     # the execution options at their defaults and the batch cache do not count
     plain = {k: v for k, v in cfg.to_dict().items() if k not in EXECUTION_DEFAULTS}
     plain.pop("cache", None)
+    # nor do options added later while unset (validation_frames_per_track)
+    for name in OPTIONAL_HASHED:
+        assert plain.pop(name) is None
     assert cfg.hash() == config_hash(plain)  # models trained before these options keep their names
     assert small_config(strategy="mirrored").hash() != cfg.hash()
     assert small_config(precision="mixed_float16").hash() != cfg.hash()

@@ -29,7 +29,8 @@ from .plots import results_markdown
 from .publish import publish_run, run_notebooks
 from .registry import results_for_display, table_metrics
 from .report import build_report
-from .study import run_study
+from .study import PROFILES, run_study
+from .training.config import RESAMPLED_SETS
 from .utils import default_jobs, write_json_atomic
 
 
@@ -288,9 +289,6 @@ def run_demo(
 
 def _resampled_sets(profile: str) -> str:
     """How many of the 8 resampled mood training sets ``profile`` trains, in words."""
-    from .study import PROFILES
-    from .training.config import RESAMPLED_SETS
-
     skipped = set(PROFILES[profile].get("skip_runs", ()))
     kept = [name for name in RESAMPLED_SETS if name != "base" and name not in skipped]
     return "the 8 resampled sets" if len(kept) == 8 else f"{len(kept)} of the 8 resampled sets"
