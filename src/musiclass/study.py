@@ -493,9 +493,7 @@ def run_study(
             for run_spec in study.runs:
                 run = dict(run_spec)
                 name = run.pop("name", None) or f"{run['model']}-{run.get('representation', 'mel')}"
-                if name in prof.get("skip_runs", ()) or not _trained_under(
-                    prof, split, name, study.splits[0]
-                ):
+                if not _trained_under(prof, split, name, study.splits[0]):
                     echo(f"-- {name} on {split} split: skipped by the {profile} profile")
                     continue
                 values = {k: v for k, v in study.train.items() if k != "preset"}
@@ -563,8 +561,11 @@ def run_study(
 
 
 def _trained_under(prof: dict, split: str, name: str, first: str) -> bool:
-    """Whether a profile trains run ``name`` under ``split`` (``only_runs``: split -> run names;
-    never limits the study's ``first`` split, its headline)."""
+    """Whether a profile trains run ``name`` under ``split``: not when ``skip_runs`` names it;
+    else ``only_runs`` (split -> run names) decides, but never limits the study's ``first``
+    split, its headline."""
+    if name in prof.get("skip_runs", ()):
+        return False
     only = prof.get("only_runs", {}).get(split)
     return split == first or only is None or name in only
 
