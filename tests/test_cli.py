@@ -81,6 +81,12 @@ def test_demo_runs_every_stage_and_a_rerun_skips_them(tmp_path, capsys):
     # a tiny-profile network that collapsed is shown with its mark
     assert re.search(r"\| exp2: cnn-7-mel( \[degenerate\])? \|", text)
     assert "test frames whose song is in train" in text
+    # the headline leak table: exp2's cnn-3 ran under all three splits, so both leaks are there
+    leak = r"(degenerate|[+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\])"
+    assert "== both leaks per network" in text
+    assert re.search(
+        r"\| exp2: cnn-3-mel( \| \d\.\d{3}){3} \| " + f"{leak} \\| {leak} \\| {leak}", text
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["profile"] == "tiny" and summary["genre"]["rows"] == len(results)
     (splits,) = summary["genre"]["splits"].values()

@@ -264,6 +264,56 @@ def test_the_leak_table_splits_the_gap_into_the_frame_and_the_artist_leak():
     assert "frame leak" not in t2 and t2.loc["cnn-3", "total leak"] == pytest.approx(0.40)
 
 
+def test_the_leak_markdown_signs_each_leak_and_names_a_collapse():
+    from musiclass.plots import leak_markdown
+    from musiclass.registry import leak_table
+
+    three = (("seed-frame", 0.95, 0.9), ("song", 0.7, 0.6), ("artist", 0.55, 0.5))
+    t = leak_table(results(three, **{"cnn-5/song": "predicts class 0 for 100% of the test items"}))
+    t["frame leak_low"], t["frame leak_high"] = 0.1, 0.4
+    lines = leak_markdown(t).splitlines()
+    assert lines[0] == (
+        "| network | seed-frame split: track acc. | song split: track acc. "
+        "| artist split: track acc. | frame leak | artist leak | total leak | note |"
+    )
+    assert len(lines) == 4  # header, alignment, one line per network
+    cnn3 = lines[2].split(" | ")
+    assert cnn3[0] == "| exp2: cnn-3" and cnn3[1:4] == ["0.950", "0.700", "0.550"]
+    assert cnn3[4:7] == ["+0.250 [+0.100, +0.400]", "+0.150", "+0.400"]
+    # cnn-5 collapsed under the song split: both leaks through it are not leaks; the total stands
+    cnn5 = lines[3].split(" | ")
+    assert cnn5[4:7] == ["degenerate", "degenerate", "+0.400"]
+    assert "degenerate model under song" in cnn5[7]
+
+
+def test_the_seed_markdown_gives_mean_and_sd_and_the_verdict():
+    import pandas as pd
+
+    from musiclass.plots import seed_markdown
+    from musiclass.registry import seed_table
+
+    table = pd.DataFrame(
+        {
+            "model": ["cnn-3", "cnn-7"],
+            "split": ["artist"] * 2,
+            "n_seeds": [3] * 2,
+            "seeds": ["42,1,2"] * 2,
+            "accuracy": [0.6, 0.8],
+            "accuracy_low": [0.45, 0.675],
+            "accuracy_high": [0.75, 0.9],
+            "accuracy_seed_values": ["0.6,0.7,0.5", "0.8,0.9,0.7"],
+        }
+    )
+    text = seed_markdown(*seed_table(table))
+    rows = [line.split(" | ") for line in text.splitlines()[2:4]]
+    assert rows[0][3:6] == ["0.600 [0.450, 0.750]", "0.600 ± 0.100", "0.600, 0.700, 0.500"]
+    assert rows[1][3:5] == ["0.800 [0.675, 0.900]", "0.800 ± 0.100"]
+    assert text.rstrip().endswith("the ranking holds for every seed")
+    assert seed_markdown(pd.DataFrame(), "no network was trained with several seeds") == (
+        "no network was trained with several seeds\n"
+    )
+
+
 def test_the_difference_interval_covers_the_true_difference():
     from musiclass.evaluation import difference_interval
 

@@ -108,6 +108,15 @@ def test_genre_notebooks_run_in_order_without_errors(genre_run):
         "results_table.png",
         "descriptors_per_genre.png",
     } <= figures
+    # the headline leak table: one line per network run under the frame split and one of ours
+    from musiclass.registry import leak_table, read_registry
+
+    leaks = leak_table(read_registry(out / "genre"))
+    assert not leaks.empty
+    lines = (out / "genre" / "figures" / layout.LEAK_MD).read_text().splitlines()
+    assert [line.split(" | ")[0] for line in lines[2:]] == [
+        f"| {r.experiment}: {r.model}" for r in leaks.itertuples()
+    ]
     transfer_said(out / "genre" / "results.csv", done[-1])
 
 

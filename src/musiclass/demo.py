@@ -25,9 +25,9 @@ from .errors import ConfigError
 from .figures import write_figures
 from .layout import RESULT_FOLDERS, RunFolder, SplitFolder, StudyFolder, repo_root, study_config
 from .pipeline import synthesize
-from .plots import results_markdown
+from .plots import leak_markdown, results_markdown, seed_markdown
 from .publish import publish_run, run_notebooks
-from .registry import results_for_display, table_metrics
+from .registry import leak_table, results_for_display, seed_table, table_metrics
 from .report import build_report
 from .study import PROFILES, run_study
 from .training.config import RESAMPLED_SETS
@@ -275,6 +275,16 @@ def run_demo(
     write_json_atomic(run.summary, summary)
     echo("\n== genre results (test tracks; 95 % bootstrap intervals over test tracks)\n")
     echo(results_markdown(results_for_display(table), metrics=table_metrics(table)))
+    leaks = leak_table(table, out / "genre")
+    if not leaks.empty:
+        echo("\n== both leaks per network (track accuracy; 95 % paired bootstrap intervals)\n")
+        echo(leak_markdown(leaks))
+    seeds, verdict = seed_table(table)
+    if not seeds.empty:
+        echo(
+            "\n== training seeds (the networks trained with several; test-sampling interval of the first)\n"
+        )
+        echo(seed_markdown(seeds, verdict))
     echo(
         "\n== mood results (test tracks; MediaEval ROC-AUC and PR-AUC, macro; F1 at thresholds chosen on "
         "validation)\n"

@@ -15,7 +15,7 @@ from . import plots
 from .errors import ConfigError
 from .evaluation import track_probabilities
 from .features.store import FeatureStore
-from .layout import RESULTS_CSV, RESULTS_MD, ModelDir, SplitFolder, StudyFolder
+from .layout import LEAK_MD, RESULTS_CSV, RESULTS_MD, SEEDS_MD, ModelDir, SplitFolder, StudyFolder
 from .registry import (
     MOOD_TABLE_METRICS,
     PROTOCOL_NOTE,
@@ -23,9 +23,11 @@ from .registry import (
     base_tagger,
     collect,
     headline_split,
+    leak_table,
     read_json,
     resampled_counts,
     results_for_display,
+    seed_table,
     source_path,
     table_metrics,
     tags_per_part,
@@ -40,8 +42,9 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
     """Draw the study's figures from ``out`` (its registry, stores and model folders) into ``figures``.
 
     Figure 1 (one frame per genre in every representation), the results table (PNG, Markdown, CSV),
-    test accuracy with intervals under both protocols, and per network under our split: its
-    confusion matrix, ROC curves, training curves; per-genre recall of every network.
+    the leak table (both leaks per network) and the seed table (Markdown, when the study has
+    them), test accuracy with intervals under both protocols, and per network under our split:
+    its confusion matrix, ROC curves, training curves; per-genre recall of every network.
 
     A mood study (every result's task is ``mood``) gets its own figures instead: tag frequencies
     (before and after curation, per split part, per resampled set), tag co-occurrence, the results
@@ -108,6 +111,15 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
     write_text_atomic(figures / RESULTS_MD, md + "\n")
     write_csv_atomic(table, figures / RESULTS_CSV, float_format="%.4f")
     written += [figures / RESULTS_MD, figures / RESULTS_CSV]
+    # the headline tables: both leaks per network (with paired intervals), the spread over seeds
+    leaks = leak_table(table, out)
+    if not leaks.empty:
+        written.append(figures / LEAK_MD)
+        write_text_atomic(written[-1], plots.leak_markdown(leaks))
+    seeds, verdict = seed_table(table)
+    if not seeds.empty:
+        written.append(figures / SEEDS_MD)
+        write_text_atomic(written[-1], plots.seed_markdown(seeds, verdict))
     written.append(figures / "accuracy_intervals.png")
     plots.interval_plot(
         shown.drop_duplicates(["model", "split"]),

@@ -76,6 +76,9 @@ SYNTH_STAMP = "synth.json"
 #: the results table's file name, in a study folder and in a results folder
 RESULTS_CSV = "results.csv"
 RESULTS_MD = "results_table.md"
+#: a genre results folder's headline tables: both leaks per network, and the spread over seeds
+LEAK_MD = "leak_table.md"
+SEEDS_MD = "seed_table.md"
 #: the write lock inside a folder being written: a store, a model directory, a store's split
 #: folder, a study or run folder (see :mod:`musiclass.locks`); removed when its writer ends
 LOCK_FILE = ".musiclass.lock"

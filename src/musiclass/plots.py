@@ -20,6 +20,8 @@ Needs the ``plots`` extra (matplotlib, seaborn); librosa, already a dependency, 
 :func:`results_table`               the results as a figure in the study's Table 4 layout
 :func:`format_results`              the same cells as a wide DataFrame ("0.866 [0.820, 0.900]")
 :func:`results_markdown`            the same cells as a GitHub markdown table
+:func:`leak_markdown`               the three-way leak table (frame, song, artist split) as markdown
+:func:`seed_markdown`               the spread across training seeds as markdown, with its verdict
 :func:`interval_plot`               forest plot of one metric, point + interval per split
 :func:`per_class_bars`              grouped bars of a per-class metric
 :func:`tag_frequencies`             tracks (or frames) per tag, one panel per group of tracks
@@ -60,6 +62,8 @@ __all__ = [
     "results_table",
     "format_results",
     "results_markdown",
+    "leak_markdown",
+    "seed_markdown",
     "interval_plot",
     "per_class_bars",
     "tag_frequencies",
@@ -865,12 +869,13 @@ def training_curves_grid(
 
 
 # --------------------------------------------------------------------------- 5. results tables
-def _format_cell(value, low, high, digits: int, chance=None) -> str:
+def _format_cell(value, low, high, digits: int, chance=None, signed: bool = False) -> str:
     if _is_missing(value):
         return DASH
-    text = f"{float(value):.{digits}f}"
+    spec = f"+.{digits}f" if signed else f".{digits}f"
+    text = f"{float(value):{spec}}"
     if not _is_missing(low) and not _is_missing(high):
-        text += f" [{float(low):.{digits}f}, {float(high):.{digits}f}]"
+        text += f" [{float(low):{spec}}, {float(high):{spec}}]"
     if not _is_missing(chance):
         text += f" {CHANCE_MARK} {float(chance):.{digits}f}"
     return text
@@ -988,18 +993,117 @@ def results_markdown(
         metric column asked for (or, by default, has none of accuracy, f1_macro, roc_auc).
     """
     table = format_results(df, metrics=metrics, digits=digits)
+    rows = [[model, *row.tolist()] for model, row in table.iterrows()]
+    return _markdown(["model", *_flat_headers(table)], rows)
+
+
+def _markdown(header: Sequence[str], rows: Iterable[Sequence], *, left: int = 1) -> str:
+    """A GitHub markdown table: the first ``left`` columns left-aligned, the others right-aligned."""
 
     def esc(s) -> str:  # a closure, not API; numpydoc ignore=GL08
         return str(s).replace("|", "\\|")
 
-    header = ["model", *_flat_headers(table)]
     lines = [
         "| " + " | ".join(esc(h) for h in header) + " |",
-        "| " + " | ".join([":---"] + ["---:"] * (len(header) - 1)) + " |",
+        "| " + " | ".join([":---"] * left + ["---:"] * (len(header) - left)) + " |",
     ]
-    for model, row in table.iterrows():
-        lines.append("| " + " | ".join([esc(model), *(esc(v) for v in row.tolist())]) + " |")
+    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+#: the differences of :func:`musiclass.registry.leak_table`, in table order
+LEAKS = ("frame leak", "artist leak", "total leak")
+
+
+def leak_markdown(table: pd.DataFrame, *, digits: int = 3) -> str:
+    """Write :func:`musiclass.registry.leak_table` as GitHub markdown, one line per network.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The leak table: ``experiment``, ``model``, ``track acc., <split> split`` columns, the
+        differences (``frame leak``, ``artist leak``, ``total leak``, any of them) with optional
+        ``_low``/``_high`` bounds, and an optional ``note``.
+    digits : int, default=3
+        Decimals shown.
+
+    Returns
+    -------
+    str
+        The table, ending with a newline: the track accuracy under each split, then each
+        difference signed with its interval (``"+0.515 [+0.400, +0.645]"``); a difference left
+        out because a model collapsed reads ``"degenerate"`` and the note says under which split.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"experiment": ["exp1"], "model": ["cnn-3-mel"],
+    ...                   "track acc., seed-frame split": [0.99], "track acc., artist split": [0.475],
+    ...                   "total leak": [0.515], "total leak_low": [0.4], "total leak_high": [0.645]})
+    >>> print(leak_markdown(t), end="")
+    | network | seed-frame split: track acc. | artist split: track acc. | total leak |
+    | :--- | ---: | ---: | ---: |
+    | exp1: cnn-3-mel | 0.990 | 0.475 | +0.515 [+0.400, +0.645] |
+    """
+    accs = [c for c in table.columns if c.startswith("track acc., ")]
+    leaks = [c for c in LEAKS if c in table.columns]
+    notes = "note" in table.columns and table["note"].notna().any()
+    header = ["network"]
+    header += [f"{c.removeprefix('track acc., ')}: track acc." for c in accs] + leaks
+    header += ["note"] if notes else []
+    rows = []
+    for r in table.to_dict("records"):
+        collapsed = isinstance(r.get("note"), str)
+        row = [f"{r['experiment']}: {r['model']}"]
+        row += [_format_cell(r.get(c), None, None, digits) for c in accs]
+        row += [
+            "degenerate"
+            if collapsed and _is_missing(r.get(c))
+            else _format_cell(r.get(c), r.get(f"{c}_low"), r.get(f"{c}_high"), digits, signed=True)
+            for c in leaks
+        ]
+        row += [r["note"] if collapsed else ""] if notes else []
+        rows.append(row)
+    return _markdown(header, rows)
+
+
+def seed_markdown(table: pd.DataFrame, verdict: str, *, metric: str = "accuracy") -> str:
+    """Write :func:`musiclass.registry.seed_table` as GitHub markdown, its verdict below.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The seed table: ``model``, ``split``, ``seeds``, ``metric`` with optional ``_low``/``_high``
+        bounds, ``seed mean``, ``seed sd``, ``per seed`` and ``rank per seed``.
+    verdict : str
+        The ranking sentence :func:`musiclass.registry.seed_table` returns with it.
+    metric : str, default="accuracy"
+        The metric the table holds.
+
+    Returns
+    -------
+    str
+        The table (the first seed's value with its test-sampling interval, then mean ± sd across
+        seeds, each seed's value and rank), a blank line and the verdict; the verdict alone when
+        the table is empty.
+    """
+    if table.empty:
+        return verdict + "\n"
+    label = _metric_label(metric)
+    header = ["model", "split", "seeds", f"{label}, first seed [95 % interval]"]
+    header += [f"{label}, mean ± sd over seeds", "per seed", "rank per seed"]
+    rows = [
+        [
+            r["model"],
+            r["split"],
+            r["seeds"],
+            _format_cell(r[metric], r.get(f"{metric}_low"), r.get(f"{metric}_high"), 3),
+            f"{r['seed mean']:.3f} ± {r['seed sd']:.3f}",
+            r["per seed"],
+            r["rank per seed"],
+        ]
+        for r in table.to_dict("records")
+    ]
+    return _markdown(header, rows, left=3) + "\n" + verdict + "\n"
 
 
 @_styled
