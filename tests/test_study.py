@@ -181,6 +181,13 @@ def test_profiles_name_only_runs_that_exist_and_quick_keeps_each_kind(tmp_path):
     } <= kept
     assert {"base", "up-1", "down-1", "balanced-loss", "mood-cnn"} <= kept
     assert set(quick["only_runs"]["song"]) <= kept and set(quick["only_runs"]["seed-frame"]) <= kept
+    # the full profile trains every run under the default split and every depth under the song
+    # split (both leaks of each depth); only the frame split is trimmed, never to nothing
+    full = PROFILES["full"]
+    assert not full.get("skip_runs") and set(full["only_runs"]) == {"seed-frame"}
+    assert {"cnn-3-mel", "cnn-7-mel", "mfcc-1d", "fnn-mel", "base"} <= set(
+        full["only_runs"]["seed-frame"]
+    )
 
 
 def test_default_splits_are_artist_disjoint_and_seeds_are_checked(tmp_path):
