@@ -261,3 +261,41 @@ def test_cleaning_the_same_run_twice_gives_the_same_file(genre_run, tmp_path):
         return re.sub(r"\b\d+(\.\d+)? s\b", "N s", path.read_text())
 
     assert first.read_text() != "" and untimed(first) == untimed(second)
+
+
+def test_two_chains_side_by_side_keep_their_folders(tmp_path, monkeypatch):
+    """The demo runs the genre and the mood chain in two threads. papermill's ``cwd`` changes the
+    whole process's working directory, so one thread's notebook was written under (or its kernel
+    started in) the other's folder: a full run lost ``notebooks/genre/1_Data_Collection.ipynb``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.chdir(tmp_path)
+    folders = {}
+    for name in ("genre", "mood"):
+        folder = tmp_path / name / "code"
+        folder.mkdir(parents=True)
+        book = nbformat.v4.new_notebook()
+        # long enough for the two executions to overlap: the kernels start and run together
+        book.cells = [
+            nbformat.v4.new_code_cell("import os, time\ntime.sleep(2)\nprint(os.getcwd())")
+        ]
+        nbformat.write(book, str(folder / "1_Data.ipynb"))
+        folders[name] = folder
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(
+                publish.execute,
+                folder / "1_Data.ipynb",
+                {},
+                Path("runs") / "notebooks" / name / "1_Data.ipynb",  # relative, as `--out runs/x`
+            )
+            for name, folder in folders.items()
+        }
+        done = {name: f.result() for name, f in futures.items()}
+    assert Path.cwd() == tmp_path  # the process's folder is never changed
+    for name, folder in folders.items():
+        written = tmp_path / "runs" / "notebooks" / name / "1_Data.ipynb"
+        cell = nbformat.read(str(written), as_version=4).cells[-1]
+        printed = "".join(o.get("text", "") for o in cell.outputs).strip()
+        assert Path(printed).resolve() == folder.resolve()  # each kernel in its own notebook's folder
+        assert Path(done[name]).resolve() == written

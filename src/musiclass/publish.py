@@ -87,13 +87,17 @@ def execute(
     import papermill as pm  # papermill and its kernel machinery: only when notebooks run
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the kernels inherit it: no C++ log lines
-    path, output = Path(path), Path(output)
+    # absolute paths, and the kernel started in the notebook's folder by nbclient
+    # (``resources``) rather than papermill's ``cwd``, which changes the whole process's working
+    # directory: with two chains in threads (the demo) one thread's chdir moved the other's
+    # relative output and kernel folder
+    path, output = Path(path).resolve(), Path(output).resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(
         str(path),
         str(output),
         parameters=parameters,
-        cwd=str(path.parent),
+        resources={"metadata": {"path": str(path.parent)}},
         kernel_name="python3",
         progress_bar=False,
         log_output=log_output,
