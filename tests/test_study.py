@@ -256,3 +256,28 @@ def test_extra_seeds_are_trained_under_the_first_split_and_summarised(
     assert by_split.loc["song", "accuracy_seed_mean"] == pytest.approx(np.mean(values), abs=1e-4)
     assert pd.isna(by_split.loc["seed-frame", "n_seeds"])
     assert len(list((tmp_path / "run" / "models" / "song").iterdir())) == 2
+
+
+def test_a_run_the_profile_no_longer_trains_leaves_the_table(study_dir, tmp_path, monkeypatch):
+    """A full run resumed after the profile stopped training a run under a split published the
+    earlier run's record of it: the table must hold what this profile trains, as a fresh run."""
+    import musiclass.study as st
+
+    cfg = yaml.safe_load((study_dir / "nets.yaml").read_text())
+    cfg.update(runs=cfg["runs"][1:])  # mfcc-1d: the fastest
+    path = _write(tmp_path / "one.yaml", yaml.safe_dump(cfg))
+    run = tmp_path / "run"
+    first = st.run_study(path, run, profile="tiny", progress=False, echo=lambda *a: None)
+    assert set(first["split"]) == {"song", "seed-frame"}
+    monkeypatch.setitem(st.PROFILES["tiny"], "only_runs", {"seed-frame": []})
+    lines = []
+    again = st.run_study(path, run, profile="tiny", progress=False, echo=lines.append)
+    assert set(again["split"]) == {"song"}  # the first split is never limited
+    assert any(
+        "seed-frame split: skipped by the tiny profile; the earlier run's" in s for s in lines
+    )
+    assert not list((run / "registry").glob("*seed-frame*"))
+    # the same again: nothing left to remove, said plainly
+    lines.clear()
+    st.run_study(path, run, profile="tiny", progress=False, echo=lines.append)
+    assert "-- mfcc-1d on seed-frame split: skipped by the tiny profile" in lines

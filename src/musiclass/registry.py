@@ -208,12 +208,40 @@ def register(out: str | Path, record: dict[str, Any], key: str) -> Path:
     pathlib.Path
         The record, ``registry/<experiment>__<model>__<key>.json`` (made a safe file name).
     """
-    name = safe_name(
-        re.sub(r"[^A-Za-z0-9._-]+", "-", f"{record['experiment']}__{record['model']}__{key}")
-    )
-    path = StudyFolder(out).record(name)
+    path = _record_path(out, record["experiment"], record["model"], key)
     write_json_atomic(path, record)
     return path
+
+
+def unregister(out: str | Path, experiment: str, model: str, key: str) -> bool:
+    """Remove the registry record of a result, if there is one (:func:`register`'s inverse).
+
+    A study run with a profile that no longer trains a run calls it, so that a record an earlier
+    run (another profile) left in the folder does not pass into this run's results table.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study folder.
+    experiment, model, key : str
+        What names the record (:func:`register`).
+
+    Returns
+    -------
+    bool
+        True when a record was removed.
+    """
+    path = _record_path(out, experiment, model, key)
+    if not path.is_file():
+        return False
+    path.unlink()
+    return True
+
+
+def _record_path(out: str | Path, experiment: str, model: str, key: str) -> Path:
+    """Where the record of one result lives: ``registry/<experiment>__<model>__<key>.json``."""
+    name = safe_name(re.sub(r"[^A-Za-z0-9._-]+", "-", f"{experiment}__{model}__{key}"))
+    return StudyFolder(out).record(name)
 
 
 def read_registry(out: str | Path) -> pd.DataFrame:

@@ -56,6 +56,7 @@ from .registry import (
     relative_source,
     resampled_counts,
     tags_per_part,
+    unregister,
 )
 from .splits import METHODS, check_fractions
 from .training import train, train_preset
@@ -520,7 +521,16 @@ def run_study(
                 run = dict(run_spec)
                 name = run.pop("name", None) or f"{run['model']}-{run.get('representation', 'mel')}"
                 if not _trained_under(prof, split, name, study.splits[0]):
-                    echo(f"-- {name} on {split} split: skipped by the {profile} profile")
+                    # a record an earlier run (another profile) left would pass into this table
+                    stale = unregister(out, study.experiment, name, split)
+                    echo(
+                        f"-- {name} on {split} split: skipped by the {profile} profile"
+                        + (
+                            "; the earlier run's result of it removed from the table"
+                            if stale
+                            else ""
+                        )
+                    )
                     continue
                 values = {k: v for k, v in study.train.items() if k != "preset"}
                 values.update(prof["train"])
