@@ -277,7 +277,10 @@ def run_demo(
     echo(results_markdown(results_for_display(table), metrics=table_metrics(table)))
     leaks = leak_table(table, out / "genre")
     if not leaks.empty:
-        echo("\n== both leaks per network (track accuracy; 95 % paired bootstrap intervals)\n")
+        echo(
+            "\n== both leaks per network (track accuracy; 95 % intervals, each test set "
+            "resampled on its own: the splits test different tracks)\n"
+        )
         echo(leak_markdown(leaks))
     seeds, verdict = seed_table(table)
     if not seeds.empty:

@@ -111,7 +111,7 @@ def write_figures(out: str | Path, figures: str | Path, *, echo=print) -> list[P
     write_text_atomic(figures / RESULTS_MD, md + "\n")
     write_csv_atomic(table, figures / RESULTS_CSV, float_format="%.4f")
     written += [figures / RESULTS_MD, figures / RESULTS_CSV]
-    # the headline tables: both leaks per network (with paired intervals), the spread over seeds
+    # the headline tables: both leaks per network (with two-sample intervals), the spread over seeds
     leaks = leak_table(table, out)
     if not leaks.empty:
         written.append(figures / LEAK_MD)
