@@ -1380,7 +1380,13 @@ def interval_plot(
     ax.set_ylim(len(models) - 0.5, -0.5)  # first model on top
     ax.set_xlabel(_metric_label(metric) + (" (point and interval)" if lo_col else ""))
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(title="split" if n_s > 1 or splits[0] else None, loc="best", framealpha=0.9)
+    # beside the axes: inside ("best") it covered a model's interval in the published report
+    ax.legend(
+        title="split" if n_s > 1 or splits[0] else None,
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        frameon=False,
+    )
     ax.set_title(title or f"{_metric_label(metric)} per model and split")
     return _finish(fig, out, dpi)
 

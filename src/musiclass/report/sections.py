@@ -73,8 +73,9 @@ PROTOCOL = (
         "Test set",
         "3 s frames (mood: 29.1 s) split 80/10/10 at random, so almost every test frame has frames of its own "
         "song, often overlapping it, in training: the figure measures recognition of songs already heard",
-        "tracks split 80/10/10 by song (optionally by artist, or the published GTZAN lists; mood: the official "
-        "MTG-Jamendo split); the frame split is still run, only to measure the leak",
+        "tracks split 80/10/10 by artist (synthetic data: no artist on two sides; real GTZAN: the published "
+        "artist-filtered lists; mood: the official MTG-Jamendo split); the frame split and the song split "
+        "(no song on two sides, artists shared) are still run, only to measure the two leaks",
     ),
     (
         "Short frames",
