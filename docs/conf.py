@@ -7,8 +7,6 @@ so that none of them can go stale:
   modules the package has, with numpydoc rendering the docstrings;
 * ``api/generated/cli.md`` and ``api/generated/modules.md``: every sub-command's ``--help``, from
   the real parser (``musiclass.cli.build_parser()``), and a one-line-per-module table of the package;
-* ``api/generated/leak.md``: each network's frame accuracy under both splits, from the published
-  genre results (``genre-classification/genre-results/results.csv``);
 * ``notebooks/``: copies of the committed notebooks (``genre-classification/code/*.ipynb``,
   ``mood-classification/code/*.ipynb``), rendered with their stored outputs (never executed).
 """
@@ -33,8 +31,6 @@ NOTEBOOK_SOURCES = {
     "genre": ROOT / "genre-classification" / "code",
     "mood": ROOT / "mood-classification" / "code",
 }
-#: the published genre results, from which the leak table of results.md is computed
-GENRE_RESULTS = ROOT / "genre-classification" / "genre-results" / "results.csv"
 #: the width ``--help`` is wrapped to in the command line reference
 HELP_COLUMNS = 100
 
@@ -59,10 +55,9 @@ exclude_patterns = [
     "_build",
     "_templates",
     "**/.ipynb_checkpoints",
-    # included into cli.md, layout.md and results.md, not pages of their own
+    # included into cli.md and layout.md, not pages of their own
     "api/generated/cli.md",
     "api/generated/modules.md",
-    "api/generated/leak.md",
 ]
 html_theme = "alabaster"
 html_title = f"musiclass {release}"
@@ -170,26 +165,6 @@ def write_module_table(path: Path) -> None:
     )
 
 
-def write_leak_table(path: Path) -> None:
-    """Frame accuracy of every network under the original's frame split and our song split, and
-    the difference: the leak, from the published genre results (the table's numbers, not a copy)."""
-    import pandas as pd
-
-    lines = [
-        "| model | frame acc., original (frame split) | frame acc., ours (song split) | difference |",
-        "|---|---:|---:|---:|",
-    ]
-    table = pd.read_csv(GENRE_RESULTS)
-    networks = table[table["epochs"].notna() & table["split"].isin(["seed-frame", "song"])]
-    accuracy = networks.pivot_table(
-        index=["experiment", "model"], columns="split", values="frame_accuracy", sort=False
-    ).dropna()
-    for (experiment, model), row in accuracy.iterrows():
-        frame, song = row["seed-frame"], row["song"]
-        lines.append(f"| {experiment}: {model} | {frame:.3f} | {song:.3f} | {frame - song:+.3f} |")
-    _write_if_changed(path, "\n".join(lines) + "\n")
-
-
 def copy_notebooks(dest: Path) -> None:
     """Mirror the committed notebooks under ``dest/<task>/`` (Sphinx reads sources in docs/ only).
 
@@ -214,7 +189,6 @@ def copy_notebooks(dest: Path) -> None:
 
 write_cli_reference(GENERATED / "cli.md")
 write_module_table(GENERATED / "modules.md")
-write_leak_table(GENERATED / "leak.md")
 copy_notebooks(NOTEBOOK_COPIES)
 
 
