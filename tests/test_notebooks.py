@@ -297,7 +297,6 @@ def test_two_chains_side_by_side_keep_their_folders(tmp_path, monkeypatch):
         written = tmp_path / "runs" / "notebooks" / name / "1_Data.ipynb"
         cell = nbformat.read(str(written), as_version=4).cells[-1]
         printed = "".join(o.get("text", "") for o in cell.outputs).strip()
-        assert (
-            Path(printed).resolve() == folder.resolve()
-        )  # each kernel in its own notebook's folder
+        # each kernel in its own notebook's folder
+        assert Path(printed).resolve() == folder.resolve()
         assert Path(done[name]).resolve() == written
