@@ -281,3 +281,22 @@ def test_a_run_the_profile_no_longer_trains_leaves_the_table(study_dir, tmp_path
     lines.clear()
     st.run_study(path, run, profile="tiny", progress=False, echo=lines.append)
     assert "-- mfcc-1d on seed-frame split: skipped by the tiny profile" in lines
+
+
+def test_a_classical_model_the_profile_now_skips_leaves_the_table(study_dir, tmp_path, monkeypatch):
+    """The same for a classical baseline: a quick run after a full one into the same folder kept
+    the full run's svm-tuned row beside its own."""
+    import musiclass.study as st
+
+    path = study_dir / "ml.yaml"
+    run = tmp_path / "run"
+    first = st.run_study(path, run, profile="tiny", progress=False, echo=lambda *a: None)
+    assert {"lr", "knn"} <= set(first["model"])
+    skip = [*st.PROFILES["tiny"]["skip_models"], "knn"]
+    monkeypatch.setitem(st.PROFILES["tiny"], "skip_models", skip)
+    lines = []
+    again = st.run_study(path, run, profile="tiny", progress=False, echo=lines.append)
+    assert "knn" not in set(again["model"]) and "lr" in set(again["model"])
+    removed = [s for s in lines if "earlier result(s) this run did not produce" in s]
+    assert len(removed) == 1 and "classical__knn__classical-" in removed[0]
+    assert not list((run / "registry").glob("classical__knn__*"))

@@ -11,6 +11,7 @@ table. File names come from :mod:`musiclass.layout`.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -236,6 +237,38 @@ def unregister(out: str | Path, experiment: str, model: str, key: str) -> bool:
         return False
     path.unlink()
     return True
+
+
+def stale_records(out: str | Path, experiment: str, *, keep: set[Path]) -> list[str]:
+    """Remove the registry records of ``experiment`` that are not in ``keep``.
+
+    A study calls it when it has run, with the records it wrote: what an earlier run under
+    another profile produced (a network, a classical model or a probe this one skips) leaves
+    the table, so a re-run into the same folder shows what a fresh run would.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The study folder.
+    experiment : str
+        The experiment whose records are swept.
+    keep : set of pathlib.Path
+        The records to keep (:func:`register`'s return values).
+
+    Returns
+    -------
+    list of str
+        The names of the records removed, sorted.
+    """
+    # a record's name starts with its experiment as _record_path spells it
+    prefix = re.sub(r"[^A-Za-z0-9._-]+", "-", experiment) + "__"
+    kept = {Path(p).resolve() for p in keep}
+    removed = []
+    for path in sorted(StudyFolder(out).record(prefix).parent.glob(f"{glob.escape(prefix)}*.json")):
+        if path.resolve() not in kept:
+            path.unlink()
+            removed.append(path.stem)
+    return removed
 
 
 def _record_path(out: str | Path, experiment: str, model: str, key: str) -> Path:

@@ -55,6 +55,7 @@ from .registry import (
     register,
     relative_source,
     resampled_counts,
+    stale_records,
     tags_per_part,
     unregister,
 )
@@ -511,6 +512,7 @@ def run_study(
             raise ConfigError(f"{study.source}: task must be genre or mood, got {study.task!r}")
         _record_run(study, out, profile)
         t0 = time.perf_counter()
+        written: set[Path] = set()  # this run's records of the study, for the sweep at its end
         echo(f"\n== {study.experiment} ({Path(study.source).name}, profile {profile})")
         store, official = _store_for(study, out, data_dir, stores, jobs, progress, echo, reuse)
         if study.runs or study.probe:  # the classical baselines cross-validate: no split to make
@@ -569,7 +571,7 @@ def run_study(
                     rec.update(seed_spread([rec, *again], [cfg.seed, *extra]))
                 rec["source"] = relative_source(res.model_dir, out)
                 rec["order"] = study.runs.index(run_spec)
-                register(out, rec, split)
+                written.add(register(out, rec, split))
                 records.append(rec)
                 head = "roc_auc_macro" if study.task == "mood" else "accuracy"
                 echo(
@@ -585,13 +587,18 @@ def run_study(
         if study.classical:
             for key, rec in _run_classical(study, store, out, prof, progress, echo):
                 rec["source"] = relative_source(rec["source"], out)
-                register(out, rec, key)
+                written.add(register(out, rec, key))
                 records.append(rec)
         if study.probe:
             for split, rec in _run_probe(study, store, out, prof, progress, echo):
                 rec["source"] = relative_source(rec["source"], out)
-                register(out, rec, f"probe-{split}")
+                written.add(register(out, rec, f"probe-{split}"))
                 records.append(rec)
+        # records an earlier run (another profile: a run, a classical model or a probe this one
+        # skips) left would pass into this run's table, which must hold what a fresh run's does
+        stale = stale_records(out, study.experiment, keep=written)
+        if stale:
+            echo(f"   removed {len(stale)} earlier result(s) this run did not produce: {stale}")
         echo(f"   {study.experiment} done in {time.perf_counter() - t0:.0f} s")
     table = collect(out)
     return table
